@@ -1,0 +1,54 @@
+"""The ``icp-xl`` command line: one sub-command module per job.
+
+Each module in :data:`COMMAND_MODULES` has ``register(subparsers)``, which adds
+its sub-command(s) with ``func=`` set to a function ``(args) -> exit code``.
+Modules import heavy libraries inside their functions, so ``--help`` stays fast.
+Exit codes: 0 ok, 1 user error (one line on stderr), 2 usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from icp_xl import __version__
+from icp_xl.errors import IcpError
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "icp_xl.cli.sample",
+    "icp_xl.cli.score",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="icp-xl",
+        description="Ideal Customer Profile scoring, segmentation and weight optimization.",
+    )
+    parser.add_argument("--version", action="version", version=f"icp-xl {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code (also used as the process exit code)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except IcpError as error:
+        print(f"icp-xl: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("icp-xl: interrupted", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""``icp-xl score``: score an accounts file into the seed's scored-accounts CSV layout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "score",
+        help="score an accounts CSV/XLSX into a scored CSV",
+        description=(
+            "Score every account (SPEC §4) and write the input columns plus vertical_score, "
+            "size_score, adoption_score, relationship_score, relationship_feature, "
+            "ICP_score_raw, ICP_score, ICP_grade and customer_segment."
+        ),
+    )
+    parser.add_argument("accounts", type=Path, help="accounts .csv or .xlsx")
+    parser.add_argument(
+        "--weights", type=Path, help="optimized_weights.json (default weights when omitted)"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="scored CSV (default: ACCOUNTS_scored.csv beside the input)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from icp_xl.errors import IcpError
+    from icp_xl.files import read_accounts, write_csv
+    from icp_xl.scoring import SCORE_COLUMNS, score_accounts
+    from icp_xl.settings import Settings
+    from icp_xl.weights_file import read_weights_json
+
+    output = args.output or args.accounts.with_name(f"{args.accounts.stem}_scored.csv")
+    if output.resolve() == args.accounts.resolve():
+        raise IcpError("The output file would overwrite the accounts file; choose another -o")
+    settings = Settings()
+    if args.weights:
+        settings = settings.with_weights(read_weights_json(args.weights)[0])
+    raw, accounts = read_accounts(args.accounts)
+    for warning in accounts.warnings:
+        print(f"icp-xl: warning: {warning}", file=sys.stderr)
+    scored = score_accounts(accounts, settings)
+    result = raw.drop(columns=[c for c in SCORE_COLUMNS if c in raw.columns])
+    result = result.join(scored[list(SCORE_COLUMNS)])
+    write_csv(result, output)
+    print(f"Scored {len(result):,} accounts -> {output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,135 @@
+"""Reading accounts files and writing files safely (the imperative edge of the core)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from icp_xl.accounts import Accounts, prepare_accounts
+from icp_xl.errors import IcpError
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+ACCOUNTS_SHEET = "Accounts"
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV, or the Accounts (else the first) sheet of an Excel file, as raw cells.
+
+    CSV cells come back as text exactly as written (blank = ''); Excel cells as
+    the stored values. Raises IcpError for a missing, unreadable or empty file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise IcpError(f"File not found: {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in EXCEL_SUFFIXES:
+            return _read_excel_table(path)
+        if suffix in (".csv", ".txt", ""):
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise IcpError(f"{path.name} is empty: expected a header row and accounts") from None
+    except UnicodeDecodeError:
+        raise IcpError(f"{path.name} is not UTF-8 text; save it as CSV UTF-8") from None
+    except pd.errors.ParserError as error:
+        raise IcpError(f"{path.name} is not a readable CSV file: {error}") from None
+    raise IcpError(f"{path.name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
+
+
+def _read_excel_table(path: Path) -> pd.DataFrame:
+    from openpyxl import load_workbook  # imported here: openpyxl is slow to import
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise IcpError(f"{path.name} is not a readable Excel workbook ({error})") from None
+    try:
+        sheet = book[ACCOUNTS_SHEET] if ACCOUNTS_SHEET in book.sheetnames else book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None or all(c is None for c in header):
+            raise IcpError(f"{path.name}, sheet '{sheet.title}' is empty: expected a header row")
+        width = max(i for i, c in enumerate(header) if c is not None) + 1
+        names = [
+            str(c) if c is not None else f"Column {i + 1}" for i, c in enumerate(header[:width])
+        ]
+        data = [
+            list(row[:width]) + [None] * (width - len(row))
+            for row in rows
+            if any(c is not None and c != "" for c in row[:width])
+        ]
+    finally:
+        book.close()
+    return pd.DataFrame(data, columns=names, dtype=object)
+
+
+def read_accounts(path: str | Path) -> tuple[pd.DataFrame, Accounts]:
+    """Read and validate an accounts file; return ``(raw table, prepared accounts)``."""
+    path = Path(path)
+    raw = read_table(path)
+    where = (
+        path.name if path.suffix.lower() not in EXCEL_SUFFIXES else f"{path.name}, sheet Accounts"
+    )
+    return raw, prepare_accounts(raw, where=where)
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``frame`` whose text cells cannot run as formulas in Excel or Sheets.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a
+    leading apostrophe, unless the whole cell is a plain number such as ``-300``.
+    """
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype != object and not pd.api.types.is_string_dtype(column):
+            continue
+        is_text = column.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
+        text = column.where(is_text, "").astype(str)
+        risky = is_text & text.str.startswith(_FORMULA_TRIGGERS).to_numpy()
+        if risky.any():
+            numeric = pd.to_numeric(text.str.strip(), errors="coerce").notna().to_numpy()
+            risky &= ~numeric
+            out[name] = column.where(~risky, "'" + text)
+    return out
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(temporary_path)`` then move the result onto ``path`` in one step.
+
+    On any error the temporary file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise IcpError(f"Folder not found: {path.parent}")
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent
+    )
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return path
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as UTF-8 CSV atomically, with formula-like text neutralized."""
+    safe = neutralize_formulas(frame)
+    return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format=None))
+
+
+def finite_or_none(values: np.ndarray) -> list[float | None]:
+    """Floats with NaN/inf turned into None (blank cells)."""
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]
