@@ -126,6 +126,10 @@ def parse_numbers(values: pd.Series, column: str, where: str, first_row: int = 2
     if pd.api.types.is_numeric_dtype(values):
         result = values.astype(float)
     else:
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            flags = values.map(lambda c: isinstance(c, bool | np.bool_)).to_numpy(dtype=bool)
+            if flags.any():
+                _raise_bad(values, np.flatnonzero(flags), column, where, first_row)
         result = pd.to_numeric(values, errors="coerce").astype(float)
         todo = result.isna() & values.notna()
         if todo.any():

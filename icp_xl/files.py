@@ -46,10 +46,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def _read_excel_table(path: Path) -> pd.DataFrame:
     from openpyxl import load_workbook  # imported here: openpyxl is slow to import
     from openpyxl.utils.exceptions import InvalidFileException
+    from zipfile import BadZipFile
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
         raise IcpError(f"{path.name} is not a readable Excel workbook ({error})") from None
     try:
         sheet = book[ACCOUNTS_SHEET] if ACCOUNTS_SHEET in book.sheetnames else book.worksheets[0]

@@ -1,0 +1,183 @@
+"""Accounts import (SPEC §3): aliases, number text, and every bad-input case."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from icp_xl.accounts import ACCOUNT_COLUMNS, header_key, match_columns, parse_numbers, prepare_accounts
+from icp_xl.errors import IcpError
+from icp_xl.files import read_accounts
+
+
+def _table(**columns) -> pd.DataFrame:
+    base = {"Customer ID": ["a", "b"], "Industry": ["Dental", ""]}
+    base.update(columns)
+    return pd.DataFrame(base)
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [(alias, c.field) for c in ACCOUNT_COLUMNS for alias in (c.header, *c.aliases)]
+    + [("CUSTOMER  id", "customer_id"), ("annual_revenue", "annual_revenue"), ("GP 24", "gp24"),
+       ("Industry_Sub_List", "industry"), ("total_hardware_+_consumable_revenue", "target_revenue")],
+)
+def test_every_alias_matches(header, field):
+    mapping, _ = match_columns([header])
+    assert mapping[field] == header
+
+
+def test_header_key_ignores_case_spaces_underscores():
+    assert header_key(" Company_Name ") == header_key("company name") == "companyname"
+
+
+def test_canonical_header_wins_over_alias_with_warning():
+    raw = pd.DataFrame({"id": ["x"], "Customer ID": ["a"], "Industry": ["Dental"]})
+    accounts = prepare_accounts(raw)
+    assert accounts.frame["customer_id"].tolist() == ["a"]
+    assert any("ignoring 'id'" in w for w in accounts.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("$1,200.50", 1200.5), ("1 200", 1200.0), ("(300)", -300.0), ("-300", -300.0),
+     (" 42 ", 42.0), ("$-5", -5.0), ("-$5", -5.0), ("1,234,567", 1234567.0), ("1e3", 1000.0),
+     ("", np.nan), ("N/A", np.nan), ("-", np.nan), (".5", 0.5), ("1\u00a0000", 1000.0),
+     ("€7", 7.0), ("($1,000.25)", -1000.25)],
+)
+def test_number_text(text, value):
+    parsed = parse_numbers(pd.Series(["1", text]), "GP24", "f.csv")
+    np.testing.assert_equal(parsed.iloc[1], value)
+
+
+@pytest.mark.parametrize("text", ["abc", "12abc", "(300", "1,2,3", "$", "--5", "inf", "1.2.3"])
+def test_unreadable_number_names_column_row_value(text):
+    with pytest.raises(IcpError) as error:
+        parse_numbers(pd.Series(["1", "2", text]), "GP24", "accounts.csv")
+    message = str(error.value)
+    assert "accounts.csv" in message and "'GP24'" in message and "row 4" in message
+    assert repr(text) in message or text in message
+
+
+def test_many_bad_cells_are_counted():
+    with pytest.raises(IcpError, match=r"row 2: .*2 more unreadable cell\(s\) in rows 3, 5"):
+        parse_numbers(pd.Series(["x", "y", "1", "z"]), "GP24", "f.csv")
+
+
+def test_bool_and_date_cells_are_errors():
+    with pytest.raises(IcpError, match="row 3"):
+        parse_numbers(pd.Series([1, True], dtype=object), "GP24", "s")
+    with pytest.raises(IcpError, match="row 2"):
+        parse_numbers(pd.Series([pd.Timestamp("2024-01-01"), 1], dtype=object), "GP24", "s")
+
+
+def test_duplicate_ids_are_listed():
+    raw = pd.DataFrame({"Customer ID": ["a", "b", "a", "c", "b"], "Industry": [""] * 5})
+    with pytest.raises(IcpError, match=r"duplicated: 'a' \(rows 2, 4\); 'b' \(rows 3, 6\)"):
+        prepare_accounts(raw)
+
+
+def test_blank_id_names_row():
+    raw = pd.DataFrame({"Customer ID": ["a", " "], "Industry": ["", ""]})
+    with pytest.raises(IcpError, match="row 3: a Customer ID is required"):
+        prepare_accounts(raw)
+
+
+def test_numeric_ids_become_text():
+    raw = pd.DataFrame({"Customer ID": [1001.0, 7], "Industry": ["", ""]}, dtype=object)
+    assert prepare_accounts(raw).frame["customer_id"].tolist() == ["1001", "7"]
+
+
+@pytest.mark.parametrize("missing", ["Customer ID", "Industry"])
+def test_required_columns(missing):
+    raw = _table().drop(columns=[missing])
+    with pytest.raises(IcpError, match=f"no '{missing}' column"):
+        prepare_accounts(raw)
+
+
+def test_empty_table():
+    with pytest.raises(IcpError, match="no accounts"):
+        prepare_accounts(pd.DataFrame({"Customer ID": [], "Industry": []}))
+
+
+def test_missing_optional_columns_warn_once_each():
+    accounts = prepare_accounts(_table())
+    missing_warnings = [w for w in accounts.warnings if "has no" in w]
+    optional = [c for c in ACCOUNT_COLUMNS if not c.required]
+    assert len(missing_warnings) == len(optional) - 2  # Printer Count and target are derived
+    assert any("'Annual Revenue' column; counting it as unknown" in w for w in missing_warnings)
+    assert accounts.frame["annual_revenue"].isna().all()
+    assert (accounts.frame["gp24"] == 0).all()
+
+
+def test_printer_count_falls_back_to_box_sum_per_cell():
+    raw = _table(**{"Big Box Count": [1, 2], "Small Box Count": [3, 4], "Printer Count": [10, None]})
+    assert prepare_accounts(raw).frame["printer_count"].tolist() == [10.0, 6.0]
+    raw = _table(**{"Big Box Count": [1, 2], "Small Box Count": [3, None]})
+    assert prepare_accounts(raw).frame["printer_count"].tolist() == [4.0, 2.0]
+
+
+def test_target_defaults_to_hardware_plus_consumables():
+    raw = _table(**{"Total Hardware Revenue": [1, 2], "Total Consumable Revenue": [10, 20]})
+    assert prepare_accounts(raw).frame["target_revenue"].tolist() == [11.0, 22.0]
+
+
+def test_csv_file_round_trip(tmp_path):
+    path = tmp_path / "acc.csv"
+    path.write_text('customer_id,vertical,revenue_estimate,GP24\n007,High Tech,"$1,000",(5)\n')
+    raw, accounts = read_accounts(path)
+    assert raw["customer_id"].tolist() == ["007"]  # text kept exactly
+    row = accounts.frame.iloc[0]
+    assert (row["customer_id"], row["industry"], row["annual_revenue"], row["gp24"]) == (
+        "007", "High Tech", 1000.0, -5.0
+    )
+
+
+def test_csv_bad_value_names_file(tmp_path):
+    path = tmp_path / "acc.csv"
+    path.write_text("Customer ID,Industry,GP24\na,x,1\nb,y,lots\n")
+    with pytest.raises(IcpError, match=r"acc.csv, column 'GP24', row 3: not a number \('lots'\)"):
+        read_accounts(path)
+
+
+@pytest.mark.parametrize("content", ["", "\n"])
+def test_empty_csv(tmp_path, content):
+    path = tmp_path / "empty.csv"
+    path.write_text(content)
+    with pytest.raises(IcpError, match="empty"):
+        read_accounts(path)
+
+
+def test_header_only_csv(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("Customer ID,Industry\n")
+    with pytest.raises(IcpError, match="no accounts"):
+        read_accounts(path)
+
+
+def test_xlsx_reads_accounts_sheet(tmp_path):
+    book = Workbook()
+    book.active.title = "Notes"
+    sheet = book.create_sheet("Accounts")
+    sheet.append(["ID", "Industry", "Annual Revenue"])
+    sheet.append([12, "Dental", "$2,000"])
+    sheet.append([None, None, None])
+    sheet.append([13, None, 5])
+    path = tmp_path / "a.xlsx"
+    book.save(path)
+    _, accounts = read_accounts(path)
+    assert accounts.frame["customer_id"].tolist() == ["12", "13"]
+    assert accounts.frame["annual_revenue"].tolist() == [2000.0, 5.0]
+
+
+def test_unsupported_and_missing_files(tmp_path):
+    with pytest.raises(IcpError, match="File not found"):
+        read_accounts(tmp_path / "nope.csv")
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(IcpError, match="unsupported file type"):
+        read_accounts(tmp_path / "x.json")
+    (tmp_path / "bad.xlsx").write_text("not a zip")
+    with pytest.raises(IcpError, match="not a readable Excel workbook"):
+        read_accounts(tmp_path / "bad.xlsx")

@@ -1,0 +1,108 @@
+"""The icp-xl command line: exit codes, help, and the scored-CSV contract (SPEC §9)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from icp_xl.cli import build_parser, main
+from icp_xl.files import read_accounts
+from icp_xl.scoring import SCORE_COLUMNS, score_accounts
+from icp_xl.settings import Settings, Weights
+
+
+def _subcommands() -> list[str]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return sorted(action.choices)
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    assert "usage: icp-xl" in capsys.readouterr().out
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["score"])
+    assert done.value.code == 2
+
+
+def test_sample_then_score(tmp_path):
+    accounts = tmp_path / "a.csv"
+    scored_path = tmp_path / "s.csv"
+    assert main(["sample", "-n", "300", "--seed", "5", "-o", str(accounts)]) == 0
+    assert main(["score", str(accounts), "-o", str(scored_path)]) == 0
+    raw, prepared = read_accounts(accounts)
+    written = pd.read_csv(scored_path, dtype={"Customer ID": str})
+    assert list(written.columns) == list(raw.columns) + list(SCORE_COLUMNS)
+    expected = score_accounts(prepared, Settings())
+    for column in SCORE_COLUMNS:
+        if not pd.api.types.is_numeric_dtype(written[column]):
+            assert written[column].tolist() == expected[column].tolist()
+        else:
+            np.testing.assert_allclose(written[column], expected[column], rtol=0, atol=1e-12)
+
+
+def test_sample_is_deterministic(tmp_path):
+    for name in ("x.csv", "y.csv"):
+        assert main(["sample", "-n", "50", "--seed", "9", "-o", str(tmp_path / name)]) == 0
+    assert (tmp_path / "x.csv").read_bytes() == (tmp_path / "y.csv").read_bytes()
+
+
+def test_score_with_seed_weights_json(tmp_path):
+    accounts = tmp_path / "a.csv"
+    main(["sample", "-n", "100", "-o", str(accounts)])
+    weights = {"vertical_score": 0.4, "size_score": 0.0, "adoption_score": 0.4,
+               "relationship_score": 0.2}
+    (tmp_path / "w.json").write_text(json.dumps({"weights": weights, "lambda_param": 0.25}))
+    assert main(["score", str(accounts), "--weights", str(tmp_path / "w.json")]) == 0
+    written = pd.read_csv(tmp_path / "a_scored.csv")
+    _, prepared = read_accounts(accounts)
+    expected = score_accounts(prepared, Settings(weights=Weights(0.4, 0.0, 0.4, 0.2)))
+    np.testing.assert_array_equal(written["ICP_score_raw"], expected["ICP_score_raw"])
+
+
+def test_bad_weights_json_is_user_error(tmp_path, capsys):
+    accounts = tmp_path / "a.csv"
+    main(["sample", "-n", "20", "-o", str(accounts)])
+    (tmp_path / "w.json").write_text('{"weights": {"vertical": 0.9, "size": 0.9, "adoption": 0, '
+                                     '"relationship": 0}}')
+    assert main(["score", str(accounts), "--weights", str(tmp_path / "w.json")]) == 1
+    err = capsys.readouterr().err
+    assert "sum to 1.8000" in err and "Traceback" not in err
+    assert not (tmp_path / "a_scored.csv").exists()
+
+
+def test_score_refuses_to_overwrite_input(tmp_path):
+    accounts = tmp_path / "a.csv"
+    main(["sample", "-n", "20", "-o", str(accounts)])
+    before = accounts.read_bytes()
+    assert main(["score", str(accounts), "-o", str(accounts)]) == 1
+    assert accounts.read_bytes() == before
+
+
+def test_formula_like_text_is_neutralized_in_output(tmp_path):
+    accounts = tmp_path / "a.csv"
+    accounts.write_text("Customer ID,Company Name,Industry\nx1,=HYPERLINK(1),Dental\nx2,-300,\n")
+    assert main(["score", str(accounts), "-o", str(tmp_path / "s.csv")]) == 0
+    written = pd.read_csv(tmp_path / "s.csv", dtype=str)
+    assert written["Company Name"].tolist() == ["'=HYPERLINK(1)", "-300"]
+
+
+def test_console_script_reports_user_error_without_traceback(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "icp_xl", "score", str(tmp_path / "missing.csv")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"icp-xl: error: File not found: {tmp_path / 'missing.csv'}"
