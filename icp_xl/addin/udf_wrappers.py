@@ -22,6 +22,7 @@ import sys
 import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import xlwings
@@ -40,24 +41,35 @@ _HEADER = (
 _DECORATORS = {"func": "xlfunc", "arg": "xlarg", "ret": "xlret", "sub": "xlsub", "script": "xlsub"}
 
 
-def generate_udf_wrapper_module(module_names: Sequence[str], workbook_name: str) -> str:
-    """Return the source of the ``xlwings_udfs`` VBA module for the given Python modules.
+@dataclass(frozen=True)
+class UdfWrappers:
+    """The generated VBA module and the Excel names of the functions it wraps."""
+
+    source: str
+    functions: tuple[str, ...]
+
+
+def generate_udf_wrapper_module(module_names: Sequence[str], workbook_name: str) -> UdfWrappers:
+    """Generate the ``xlwings_udfs`` VBA module for the given Python modules.
 
     Inputs: importable module names holding ``@xw.func`` functions, and the add-in's
     file name (an ``.xlam`` name makes the wrappers pass ``ActiveWorkbook``, as xlwings
-    does for add-ins). Output: module source with LF line ends. Raises IcpError when a
-    module cannot be imported or defines no ``@xw.func`` function.
+    does for add-ins). Output: the module source (LF line ends) and the wrapped names.
+    Raises IcpError when a module cannot be imported or defines no ``@xw.func`` function.
     """
     generator = _xlwings_udfs()
     workbook = types.SimpleNamespace(Name=workbook_name)
     out = io.StringIO()
     out.write(_HEADER)
+    functions: list[str] = []
     for name in module_names:
         module = import_udf_module(name, generator)
-        if not udf_names(module):
+        names = udf_names(module)
+        if not names:
             raise IcpError(f"UDF module {name!r} defines no @xw.func function.")
         generator.generate_vba_wrapper(name, module, out, workbook)
-    return out.getvalue()
+        functions.extend(names)
+    return UdfWrappers(out.getvalue(), tuple(functions))
 
 
 def udf_names(module: types.ModuleType) -> list[str]:

@@ -1,0 +1,98 @@
+"""``icp-xl addin build`` and ``icp-xl addin install``: the Excel add-in ICP.xlam."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+_DEFAULT_UDF_MODULES = ["icp_xl.udfs"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``addin`` command with its ``build`` and ``install`` sub-commands."""
+    parser = subparsers.add_parser(
+        "addin",
+        help="build or install the Excel add-in ICP.xlam",
+        description="Build the ICP Excel add-in (ribbon tab ICP, ICP formulas) or install it.",
+    )
+    commands = parser.add_subparsers(dest="addin_command", metavar="ACTION", required=True)
+
+    build = commands.add_parser(
+        "build",
+        help="write ICP.xlam (works on any OS)",
+        description=(
+            "Build ICP.xlam from xlwings' add-in template, the ribbon and VBA sources and "
+            "pre-built wrappers for the @xw.func functions of the UDF modules."
+        ),
+    )
+    build.add_argument(
+        "-o", "--output", type=Path, default=Path("ICP.xlam"), help="add-in file (.xlam)"
+    )
+    build.add_argument(
+        "--udf-modules",
+        nargs="*",
+        default=_DEFAULT_UDF_MODULES,
+        metavar="MODULE",
+        help="Python modules with @xw.func functions (default: icp_xl.udfs; none: no UDFs)",
+    )
+    build.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        dest="settings",
+        metavar="KEY=VALUE",
+        help=(
+            "xlwings setting for the add-in's config sheet, e.g. "
+            "--set Interpreter_Win=C:\\path\\python.exe (keys: Interpreter_Win, "
+            "Interpreter_Mac, PYTHONPATH, Conda Path, Conda Env)"
+        ),
+    )
+    build.set_defaults(func=run_build)
+
+    install = commands.add_parser(
+        "install",
+        help="copy the add-in to Excel's start-up folder (Windows, macOS)",
+        description=(
+            "Install ICP.xlam where Excel loads it at start-up. Without PATH a fresh "
+            "add-in is built there. Only on Windows and macOS."
+        ),
+    )
+    install.add_argument("path", nargs="?", type=Path, help="a built .xlam to install")
+    install.set_defaults(func=run_install)
+
+
+def parse_settings(pairs: list[str]) -> dict[str, str]:
+    """Turn ``KEY=VALUE`` strings into a dict; raise IcpError for a pair without ``=``."""
+    from icp_xl.errors import IcpError
+
+    settings: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise IcpError(f"--set expects KEY=VALUE, got {pair!r}.")
+        settings[key.strip()] = value
+    return settings
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """Build the add-in; print a one-line summary. Returns the exit code."""
+    from icp_xl.addin import build_addin
+
+    result = build_addin(args.output, args.udf_modules, parse_settings(args.settings))
+    modules = ", ".join(result.udf_modules) or "no module"
+    print(
+        f"Wrote {result.path}: ribbon tab ICP with {len(result.ribbon_actions)} actions, "
+        f"{len(result.udf_functions)} ICP formulas from {modules}.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def run_install(args: argparse.Namespace) -> int:
+    """Install the add-in for Excel; print where it went. Returns the exit code."""
+    from icp_xl.addin import install_addin
+
+    target = install_addin(args.path)
+    print(f"Installed {target}; restart Excel to load the ICP tab.", file=sys.stderr)
+    return 0
