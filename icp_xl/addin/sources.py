@@ -82,7 +82,7 @@ def find_workbook_dir() -> Path:
     if dist is not None:
         for file in dist.files or ():
             if file.parts[-len(_SHARED_DIR) - 1 :] == (*_SHARED_DIR, "ribbon.xml"):
-                candidates.append(Path(str(dist.locate_file(file))).parent)
+                candidates.append(Path(str(dist.locate_file(file))).resolve().parent)
     for candidate in candidates:
         if (candidate / "ribbon.xml").is_file():
             return candidate
