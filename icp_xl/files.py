@@ -91,10 +91,14 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for name in out.columns:
         column = out[name]
-        if column.dtype != object and not pd.api.types.is_string_dtype(column):
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             continue
-        is_text = column.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
-        text = column.where(is_text, "").astype(str)
+        if pd.api.types.infer_dtype(column, skipna=True) == "string":
+            text = column.fillna("").astype(str)
+            is_text = column.notna().to_numpy()
+        else:
+            is_text = column.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
+            text = column.where(is_text, "").astype(str)
         risky = is_text & text.str.startswith(_FORMULA_TRIGGERS).to_numpy()
         if risky.any():
             numeric = pd.to_numeric(text.str.strip(), errors="coerce").notna().to_numpy()

@@ -19,6 +19,7 @@ from icp_xl.errors import IcpError
 COMMAND_MODULES: tuple[str, ...] = (
     "icp_xl.cli.sample",
     "icp_xl.cli.score",
+    "icp_xl.cli.addin",
 )
 
 
