@@ -25,6 +25,7 @@ Conventions shared by every adapter:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -93,3 +94,51 @@ class Book(Protocol):
     def status(self, message: str) -> None:
         """Show progress or a short status (Excel status bar, or stderr when headless)."""
         ...
+
+
+def column_letter(index: int) -> str:
+    """1-based column number -> letters: 1 -> ``A``, 27 -> ``AA``."""
+    if index < 1:
+        raise ValueError(f"column numbers start at 1, got {index}")
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_number(letters: str) -> int:
+    """Column letters -> 1-based number: ``A`` -> 1, ``AA`` -> 27."""
+    number = 0
+    for char in letters.upper():
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+_CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+
+
+def parse_cell(ref: str) -> tuple[int, int]:
+    """``"B3"`` (or ``"$B$3"``) -> (row 3, column 2)."""
+    match = _CELL.match(ref.strip())
+    if not match:
+        raise ValueError(f"not a cell address: {ref!r}")
+    return int(match.group(2)), column_number(match.group(1))
+
+
+def parse_range(ref: str) -> tuple[int, int, int, int]:
+    """``"A1:C4"`` -> (first row, first column, last row, last column); one cell works too."""
+    first, _, last = ref.partition(":")
+    top, left = parse_cell(first)
+    bottom, right = parse_cell(last) if last else (top, left)
+    return top, left, bottom, right
+
+
+def cell_ref(row: int, column: int) -> str:
+    """(3, 2) -> ``"B3"``."""
+    return f"{column_letter(column)}{row}"
+
+
+def range_ref(top: int, left: int, bottom: int, right: int) -> str:
+    """(1, 1, 4, 3) -> ``"A1:C4"``."""
+    return f"{cell_ref(top, left)}:{cell_ref(bottom, right)}"
