@@ -1,0 +1,134 @@
+"""Render ICP workbook sheets to PNG with LibreOffice headless, to look at the charts.
+
+Usage (from the repository root, with the project's venv)::
+
+    python docs/render.py                      # build the demo workbook, render to docs/img/
+    python docs/render.py ICP.xlsx -o /tmp/img # render an existing workbook
+    python docs/render.py --sheets Dashboard Segments --dpi 70
+
+Without a workbook it makes the demo one: ``icp-xl demo`` when that command exists,
+else a chart-only workbook built here from the sample accounts (every sheet of the
+layout, the 'Chart Data' blocks, the charts, and a short real optimization for the
+convergence chart). Each sheet is exported as ONE PDF page (LibreOffice's
+``SinglePageSheets`` option), and the pages asked for are turned into PNGs with
+``pdftoppm``: ``<out>/<sheet-slug>.png``. Needs ``soffice`` and ``pdftoppm``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import openpyxl
+
+from icp_xl.accounts import prepare_accounts
+from icp_xl.chart_data import chart_blocks
+from icp_xl.charts import add_charts
+from icp_xl.layout import DASHBOARD, SEGMENT_VIEW, SHEETS
+from icp_xl.sample import make_sample_accounts
+from icp_xl.scoring import score_accounts
+from icp_xl.segments import within_segment_scores
+from icp_xl.settings import Settings
+
+DEFAULT_SHEETS = ("Dashboard", "Segments", "Optimization")
+PDF_FILTER = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
+
+
+def build_chart_workbook(path: Path, n: int = 2000, view: str = "All Segments") -> Path:
+    """A workbook with every layout sheet, the chart data of the sample accounts in ``view``
+    and all charts; Accounts/Scores stay empty (the workbook engineer's actions fill them)."""
+    from icp_xl.optimize import optimize_weights
+
+    accounts = prepare_accounts(make_sample_accounts(n))
+    settings = Settings()
+    result = optimize_weights(accounts, settings, n_trials=150, folds=0, seed=7)
+    scored = score_accounts(accounts, settings)
+    scored = scored.join(within_segment_scores(scored, settings))
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for spec in SHEETS:
+        sheet = wb.create_sheet(spec.name)
+        for letter, width in spec.widths.items():
+            sheet.column_dimensions[letter].width = width
+    wb[DASHBOARD][SEGMENT_VIEW.ref] = view
+    blocks = chart_blocks(accounts.frame, scored, settings, view, result.weights, result.history)
+    for block in blocks:
+        sheet = wb[block.sheet]
+        first = sheet[block.top_left]
+        for i, row in enumerate(block.rows):
+            for j, value in enumerate(row):
+                sheet.cell(first.row + i, first.column + j, value)
+    add_charts(wb)
+    wb.save(path)
+    return path
+
+
+def demo_workbook(folder: Path) -> Path:
+    """The real demo workbook from ``icp-xl demo`` if the command exists, else
+    :func:`build_chart_workbook`."""
+    from icp_xl.cli import COMMAND_MODULES
+
+    if any(m.endswith(".demo") for m in COMMAND_MODULES):
+        icp_xl = shutil.which("icp-xl") or str(Path(sys.executable).with_name("icp-xl"))
+        subprocess.run([icp_xl, "demo", "-o", str(folder)], check=True)
+        found = sorted(folder.glob("*.xlsx"))
+        if found:
+            return found[0]
+    return build_chart_workbook(folder / "ICP_charts.xlsx")
+
+
+def render(workbook: Path, out: Path, sheets: tuple[str, ...], dpi: int = 70) -> list[Path]:
+    """PNG of each sheet in ``sheets`` (the whole sheet on one page) under ``out``.
+
+    LibreOffice's ``SinglePageSheets`` export gives one page per sheet, in workbook order
+    (hidden and empty sheets included), so page k is the k-th sheet."""
+    names = openpyxl.load_workbook(workbook, read_only=True).sheetnames
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            ["soffice", "--headless", "--convert-to", PDF_FILTER, "--outdir", tmp, str(workbook)],
+            check=True,
+            capture_output=True,
+        )
+        pdf = Path(tmp) / (workbook.stem + ".pdf")
+        for sheet in sheets:
+            page = str(names.index(sheet) + 1)
+            target = out / sheet.lower().replace(" ", "_")
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", str(dpi), "-f", page, "-l", page, "-singlefile"]
+                + [str(pdf), str(target)],
+                check=True,
+            )
+            made.append(target.with_suffix(".png"))
+    return made
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workbook", nargs="?", type=Path, help="ICP workbook (default: demo)")
+    parser.add_argument("-o", "--out", type=Path, default=Path(__file__).parent / "img")
+    parser.add_argument("--sheets", nargs="+", default=list(DEFAULT_SHEETS))
+    parser.add_argument("--dpi", type=int, default=70)
+    parser.add_argument("--view", default="All Segments", help="segment view (chart-only build)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        workbook = args.workbook
+        if workbook is None:
+            workbook = (
+                demo_workbook(Path(tmp))
+                if args.view == "All Segments"
+                else build_chart_workbook(Path(tmp) / "ICP_charts.xlsx", view=args.view)
+            )
+        made = render(workbook, args.out, tuple(args.sheets), args.dpi)
+    print(json.dumps({str(p): p.stat().st_size for p in made}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
