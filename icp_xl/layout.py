@@ -271,7 +271,7 @@ W_STATUS = NamedCell(
 OPTIMIZED_METADATA: tuple[tuple[str, str, str, str | None], ...] = (
     ("best_objective_value", "Opt_Objective", "Best objective (lower is better)", "0.0000"),
     ("spearman", "Opt_Spearman", "Spearman (training)", "0.000"),
-    ("holdout_spearman", "Opt_HoldoutSpearman", "Spearman (held-out)", "0.000"),
+    ("out_of_sample_spearman", "Opt_OutOfSampleSpearman", "Spearman (held-out)", "0.000"),
     ("kl_divergence", "Opt_KL", "KL divergence of grade shares", "0.0000"),
     ("lambda_param", "Opt_Lambda", "Lambda", WEIGHT),
     ("n_trials", "Opt_Trials", "Trials", COUNT),
@@ -464,4 +464,4 @@ def grade_ranges() -> tuple[tuple[str, str], ...]:
 CHART_AREAS: Mapping[str, str] = MappingProxyType(
     {DASHBOARD: "from column F", SEGMENTS_SHEET: "from row 32", OPTIMIZATION: "from column K"}
 )
-OPTIMIZATION_BLOCK_COLUMNS = "A:J"
+OPTIMIZATION_AREA = "A1:J1048576"  # the optimizer's blocks; cleared before each run's are written

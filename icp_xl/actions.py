@@ -1,0 +1,425 @@
+"""The workbook actions, written once over :class:`~icp_xl.book.Book`.
+
+The ribbon (live Excel, xlwings) and the CLI (file, openpyxl) call these same
+functions; only the Book differs. Each action reads the user's inputs (Accounts,
+Weights, Settings), computes with the core, and writes values into the output
+sheets of :mod:`icp_xl.layout`. Input errors raise
+:class:`~icp_xl.errors.IcpError` before anything is written.
+
+Actions on a Book: :func:`rescore`, :func:`refresh_segment_view`,
+:func:`export_csv`, :func:`validate`, :func:`use_optimized_weights`,
+:func:`reset_weights`, :func:`import_accounts`, :func:`store_optimized_weights`,
+:func:`write_blocks`. On a file: :func:`new_workbook`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from icp_xl import layout
+from icp_xl.accounts import Accounts, prepare_accounts
+from icp_xl.blocks import Block
+from icp_xl.book import Book, parse_cell, range_ref
+from icp_xl.errors import IcpError
+from icp_xl.files import read_table, write_csv
+from icp_xl.scoring import SCORE_COLUMNS, score_accounts
+from icp_xl.segments import (
+    ALL_SEGMENTS,
+    SegmentMetrics,
+    parse_segment_view,
+    recommendations,
+    segment_slug,
+    segment_summary,
+    view_metrics,
+    view_rows,
+    within_segment_scores,
+)
+from icp_xl.settings import COMPONENTS, Settings, Weights
+from icp_xl.workbook_settings import input_problems, read_accounts, read_settings, read_weights
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Everything one scoring pass produces: the raw Accounts table, prepared accounts,
+    settings, :func:`~icp_xl.scoring.score_accounts` output joined with the
+    within-segment score and grade (``segment_ICP_score``, ``segment_ICP_grade``)."""
+
+    raw: pd.DataFrame
+    accounts: Accounts
+    settings: Settings
+    scored: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class RescoreResult:
+    """What a rescore or view refresh wrote: the segment view shown and its KPIs."""
+
+    view: str
+    accounts: int
+    metrics: SegmentMetrics
+    scored: Scored
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Problems (each one sentence naming sheet and cell) and warnings of the inputs."""
+
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def score_book(book: Book) -> Scored:
+    """Read Accounts, Weights and Settings and score every account (SPEC §4-§5)."""
+    settings = read_settings(book)
+    raw, accounts = read_accounts(book)
+    book.status(f"Scoring {len(accounts):,} accounts")
+    scored = score_accounts(accounts, settings)
+    scored = scored.join(within_segment_scores(scored, settings))
+    return Scored(raw, accounts, settings, scored)
+
+
+def selected_view(book: Book, view: str | None = None) -> str:
+    """``view`` if given, else the Dashboard's segment selector, as a segment view label."""
+    if view is None:
+        view = book.read_name(layout.SEGMENT_VIEW.name)
+    try:
+        return parse_segment_view(None if view is None else str(view))
+    except IcpError as error:
+        where = book.locate(layout.SEGMENT_VIEW.name)
+        raise IcpError(f"{where} ({layout.SEGMENT_VIEW.name}): {error}") from None
+
+
+def rescore(book: Book, view: str | None = None) -> RescoreResult:
+    """Score every account and write Scores, Segments, Top Customers, Dashboard and
+    chart data. ``view`` (a segment label or slug) also sets the Dashboard selector;
+    default: the selector's value."""
+    view = selected_view(book, view)
+    result = score_book(book)
+    book.status("Writing Scores")
+    book.write_table(layout.SCORES_TABLE.name, layout.SCORES_TABLE.header, scores_rows(result))
+    _write_segments(book, result)
+    return _write_view(book, result, view)
+
+
+def refresh_segment_view(book: Book, view: str | None = None) -> RescoreResult:
+    """Re-write the view-dependent parts (Dashboard KPIs, Top Customers, chart data)
+    for ``view`` (default: the Dashboard selector), from the current inputs."""
+    view = selected_view(book, view)
+    return _write_view(book, score_book(book), view)
+
+
+def scores_rows(result: Scored) -> list[list[Any]]:
+    """Rows of the Scores table, in :data:`icp_xl.layout.SCORES_FIELDS` order."""
+    sources = (result.scored, result.accounts.frame)
+    columns = []
+    for _, name in layout.SCORES_FIELDS:
+        source = next(s for s in sources if name in s.columns)
+        columns.append(_cells(source[name]))
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def _cells(series: pd.Series) -> list[Any]:
+    """Column values for cells: floats stay exact, NaN becomes None (blank)."""
+    if pd.api.types.is_float_dtype(series):
+        values = series.to_numpy(dtype=float)
+        return [None if v != v else v for v in values.tolist()]
+    return [None if v is None or v is pd.NA else v for v in series.astype(object).tolist()]
+
+
+def _write_segments(book: Book, result: Scored) -> None:
+    summary = segment_summary(result.accounts.frame, result.scored, result.settings)
+    header = [label for _, label, _ in layout.SEGMENT_SUMMARY_COLUMNS]
+    rows = [
+        [view, *(_number(summary.at[view, f]) for f, *_ in layout.SEGMENT_SUMMARY_COLUMNS[1:])]
+        for view in summary.index
+    ]
+    sheet = layout.SEGMENTS_SHEET
+    book.write_block(Block(sheet, layout.SEGMENT_SUMMARY_TOP_LEFT, [header, *rows]))
+    top, left = parse_cell(layout.RECOMMENDATIONS_TOP_LEFT)
+    book.clear_range(sheet, range_ref(top, left, layout.RECOMMENDATIONS_LAST_ROW, left + 1))
+    lines = [["Segment", "Insights and recommendations"]]
+    for segment, notes in recommendations(summary, result.settings).items():
+        lines += [[segment if i == 0 else None, note] for i, note in enumerate(notes)]
+    room = layout.RECOMMENDATIONS_LAST_ROW - top + 1
+    book.write_block(Block(sheet, layout.RECOMMENDATIONS_TOP_LEFT, lines[:room]))
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    return None if isinstance(value, float) and value != value else value
+
+
+def view_scores(scored: pd.DataFrame, view: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """(mask of the view's accounts, their rows with ``view_score``/``view_grade``):
+    the portfolio score in All Segments, the within-segment score in a one-segment view."""
+    mask = view_rows(scored, view)
+    rows = scored[mask]
+    portfolio = view == ALL_SEGMENTS
+    rows = rows.assign(
+        view_score=rows["ICP_score" if portfolio else "segment_ICP_score"].astype(float),
+        view_grade=rows["ICP_grade" if portfolio else "segment_ICP_grade"],
+    )
+    return mask, rows
+
+
+def top_customers(result: Scored, view: str, count: int = layout.TOP_CUSTOMERS_COUNT) -> list:
+    """Top ``count`` rows of the view by view score (ties keep row order), as
+    :data:`icp_xl.layout.TOP_CUSTOMERS_COLUMNS` cells."""
+    mask, rows = view_scores(result.scored, view)
+    frame = result.accounts.frame[mask]
+    rows = rows.join(frame, rsuffix="_input")
+    order = np.argsort(-rows["view_score"].to_numpy(), kind="stable")[:count]
+    picked = rows.iloc[order].assign(rank=np.arange(1, len(order) + 1))
+    return [
+        [_number(v) for v in row]
+        for row in picked[[f for f, *_ in layout.TOP_CUSTOMERS_COLUMNS]].itertuples(index=False)
+    ]
+
+
+def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
+    book.status(f"Writing the {view} view")
+    frame, scored, settings = result.accounts.frame, result.scored, result.settings
+    metrics = view_metrics(frame, scored, settings, view)
+    book.set_name(layout.SEGMENT_VIEW.name, view)
+    book.set_name(layout.LAST_RESCORED.name, datetime.now().replace(microsecond=0))
+    book.set_name(layout.WEIGHTS_USED.name, _weights_text(settings.weights))
+    values = metrics.as_dict()
+    book.write_block(
+        Block(
+            layout.DASHBOARD,
+            f"B{layout.KPI_FIRST_ROW}",
+            [[_number(values[f])] for f, *_ in layout.KPI_FIELDS],
+        )
+    )
+    sheet = layout.TOP_CUSTOMERS
+    header_row = layout.TOP_CUSTOMERS_HEADER_ROW
+    width = len(layout.TOP_CUSTOMERS_COLUMNS)
+    ranked_by = "ICP score" if view == ALL_SEGMENTS else "within-segment ICP score"
+    rows = top_customers(result, view)
+    book.write_block(
+        Block(
+            sheet,
+            "A1",
+            [
+                [f"Top {layout.TOP_CUSTOMERS_COUNT} customers: {view}"],
+                [f"Ranked by {ranked_by}; {metrics.customers:,} accounts in this view."],
+            ],
+        )
+    )
+    book.write_block(
+        Block(sheet, f"A{header_row}", [[label for _, label, _ in layout.TOP_CUSTOMERS_COLUMNS]])
+    )
+    book.clear_range(
+        sheet, range_ref(header_row + 1, 1, header_row + layout.TOP_CUSTOMERS_COUNT, width)
+    )
+    if rows:
+        book.write_block(Block(sheet, f"A{header_row + 1}", rows))
+    write_blocks(book, _chart_blocks(book, result, view))
+    book.status(f"Done: {len(scored):,} accounts scored; view {view}")
+    return RescoreResult(view, len(scored), metrics, result)
+
+
+def _weights_text(weights: Weights) -> str:
+    return ", ".join(f"{c} {getattr(weights, c):.2f}" for c in COMPONENTS)
+
+
+def _chart_blocks(book: Book, result: Scored, view: str) -> list[Block]:
+    """The 'Chart Data' blocks (:func:`icp_xl.chart_data.chart_blocks`), with the stored
+    optimized weights and trial history when the workbook has them."""
+    from icp_xl.chart_data import chart_blocks
+
+    return chart_blocks(
+        result.accounts.frame,
+        result.scored,
+        result.settings,
+        view,
+        optimized_weights=stored_optimized_weights(book),
+        trials=stored_trial_history(book),
+    )
+
+
+def stored_optimized_weights(book: Book) -> Weights | None:
+    """The optimized weights on the Weights sheet, or None when blank or not valid."""
+    values = {c: book.read_name(layout.OPTIMIZED_WEIGHT_NAMES[c]) for c in COMPONENTS}
+    try:
+        return Weights(**values)
+    except IcpError:
+        return None
+
+
+def stored_trial_history(book: Book, chunk: int = 2000) -> pd.DataFrame | None:
+    """The trial history the optimizer wrote on the Optimization sheet (header row at
+    :data:`icp_xl.optimize.HISTORY_TOP`), or None when there is none."""
+    from icp_xl.optimize import HISTORY_COLUMNS, HISTORY_TOP, OPTIMIZATION_SHEET
+
+    if OPTIMIZATION_SHEET not in book.sheet_names():
+        return None
+    top, left = parse_cell(HISTORY_TOP)
+    right = left + len(HISTORY_COLUMNS) - 1
+    header = book.read_range(OPTIMIZATION_SHEET, range_ref(top, left, top, right))[0]
+    if [str(h) for h in header] != list(HISTORY_COLUMNS):
+        return None
+    rows: list[list[Any]] = []
+    start = top + 1
+    while True:
+        part = book.read_range(OPTIMIZATION_SHEET, range_ref(start, left, start + chunk - 1, right))
+        filled = [r for r in part if r[0] is not None and r[0] != ""]
+        rows += filled
+        if len(filled) < chunk:
+            break
+        start += chunk
+    return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)) if rows else None
+
+
+def write_blocks(book: Book, blocks: Iterable[Block]) -> None:
+    """Write each block (e.g. :func:`icp_xl.optimize.optimization_blocks` output)."""
+    for block in blocks:
+        book.write_block(block)
+
+
+def export_frame(result: Scored, view: str) -> pd.DataFrame:
+    """The view's accounts: the Accounts table columns plus the score columns of
+    SPEC §9 and ``segment_ICP_score``/``segment_ICP_grade``."""
+    extra = [*SCORE_COLUMNS, "segment_ICP_score", "segment_ICP_grade"]
+    raw = result.raw.drop(columns=[c for c in extra if c in result.raw.columns])
+    table = raw.join(result.scored[extra])
+    return table[view_rows(result.scored, view)].reset_index(drop=True)
+
+
+def export_file_name(view: str, now: datetime | None = None) -> str:
+    """``icp_scores_<segment slug>_<YYYYmmdd_HHMMSS>.csv`` (SPEC §9)."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d_%H%M%S")
+    return f"icp_scores_{segment_slug(view)}_{stamp}.csv"
+
+
+def export_csv(
+    book: Book, folder: str | Path, view: str | None = None, output: str | Path | None = None
+) -> Path:
+    """Score the inputs and write the view's accounts to CSV, formula-injection safe.
+    ``output`` names the file; default ``folder/icp_scores_<segment>_<timestamp>.csv``."""
+    view = selected_view(book, view)
+    result = score_book(book)
+    path = Path(output) if output is not None else Path(folder) / export_file_name(view)
+    write_csv(export_frame(result, view), path)
+    book.status(f"Exported {int(view_rows(result.scored, view).sum()):,} accounts to {path}")
+    return path
+
+
+def validate(book: Book) -> Validation:
+    """Every problem in the inputs (sheets, names, weights, settings, accounts); writes
+    nothing."""
+    problems, warnings = input_problems(book)
+    return Validation(tuple(problems), tuple(warnings))
+
+
+def _copy_weights(book: Book, names: Mapping[str, str]) -> Weights:
+    weights = read_weights(book, names)
+    for component in COMPONENTS:
+        book.set_name(layout.WEIGHT_NAMES[component], getattr(weights, component))
+    book.status("Weights set: " + _weights_text(weights) + ". Rescore to apply them")
+    return weights
+
+
+def use_optimized_weights(book: Book) -> Weights:
+    """Copy the optimized weights (Weights sheet, column C) into the current weights."""
+    for component in COMPONENTS:
+        if book.read_name(layout.OPTIMIZED_WEIGHT_NAMES[component]) in (None, ""):
+            where = book.locate(layout.OPTIMIZED_WEIGHT_NAMES[component])
+            raise IcpError(f"There are no optimized weights yet ({where} is blank); run Optimize")
+    return _copy_weights(book, layout.OPTIMIZED_WEIGHT_NAMES)
+
+
+def reset_weights(book: Book) -> Weights:
+    """Copy the default weights (Weights sheet, column D) into the current weights."""
+    return _copy_weights(book, layout.DEFAULT_WEIGHT_NAMES)
+
+
+def store_optimized_weights(
+    book: Book, weights: Weights, metadata: Mapping[str, Any], apply: bool = False
+) -> None:
+    """Write optimized weights and their metadata on the Weights sheet (``Opt_*`` names).
+
+    ``metadata`` keys: see :data:`icp_xl.layout.OPTIMIZED_METADATA` (``best_objective_value``,
+    ``spearman``, ``holdout_spearman``, ``kl_divergence``, ``lambda_param``, ``n_trials``,
+    ``include_size``, ``seed``, ``run_at``); missing keys leave a blank, others are
+    ignored. ``apply`` also makes them the current weights.
+    """
+    for component in COMPONENTS:
+        book.set_name(layout.OPTIMIZED_WEIGHT_NAMES[component], getattr(weights, component))
+    for key, name, _, _ in layout.OPTIMIZED_METADATA:
+        book.set_name(name, _number(metadata.get(key)))
+    if apply:
+        _copy_weights(book, layout.OPTIMIZED_WEIGHT_NAMES)
+
+
+def store_optimization(book: Book, result: Any, apply: bool = False) -> RescoreResult:
+    """Store an :class:`icp_xl.optimize.OptimizationResult` in the workbook: its blocks on
+    the Optimization sheet (columns A-J cleared first), the optimized weights and metadata
+    on the Weights sheet (``run_at`` = now); with ``apply`` they become the current weights.
+    Then rescores (so the Scores, Dashboard and charts, including the weights radar and
+    convergence chart, show the result)."""
+    from icp_xl.optimize import OPTIMIZATION_SHEET, optimization_blocks
+
+    read_settings(book)  # a settings problem stops here, before anything is written
+    blocks = optimization_blocks(result)
+    book.clear_range(OPTIMIZATION_SHEET, layout.OPTIMIZATION_AREA)
+    write_blocks(book, blocks)
+    metadata = {**result.metadata(), "run_at": datetime.now().replace(microsecond=0)}
+    store_optimized_weights(book, result.weights, metadata, apply=apply)
+    return rescore(book)
+
+
+def import_accounts(book: Book, path: str | Path) -> RescoreResult:
+    """Replace the Accounts table with an accounts file (CSV/XLSX) and rescore.
+    The file is validated first; on any problem nothing is written."""
+    path = Path(path)
+    raw = read_table(path)
+    prepare_accounts(raw, where=path.name)
+    header = [str(c) for c in raw.columns]
+    rows = [[_number(v) for v in row] for row in raw.astype(object).itertuples(index=False)]
+    read_settings(book)  # a settings problem stops the import before anything is written
+    book.write_table(layout.ACCOUNTS_TABLE.name, header, rows)
+    book.status(f"Imported {len(rows):,} accounts from {path.name}")
+    return rescore(book)
+
+
+def new_workbook(
+    path: str | Path,
+    accounts: str | Path | pd.DataFrame | None = None,
+    *,
+    overwrite: bool = False,
+    sample_size: int = 2000,
+) -> Path:
+    """Create a scored ICP workbook file at ``path`` from an accounts file or table
+    (sample accounts when None). Refuses to replace an existing file unless
+    ``overwrite``."""
+    from icp_xl.file_book import FileBook
+    from icp_xl.sample import make_sample_accounts
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise IcpError(f"{path} already exists; choose another name or allow overwriting")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise IcpError(f"The workbook must be an .xlsx file, got '{path.name}'")
+    if accounts is None:
+        raw = make_sample_accounts(sample_size)
+    elif isinstance(accounts, pd.DataFrame):
+        raw = accounts
+    else:
+        raw = read_table(accounts)
+        prepare_accounts(raw, where=Path(accounts).name)
+    book = FileBook.new(raw)
+    rescore(book)
+    return book.save(path)
