@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from icp_xl.accounts import Accounts, header_key, parse_numbers, prepare_accounts
+from icp_xl.accounts import Accounts, header_key, match_columns, parse_numbers, prepare_accounts
 from icp_xl.errors import IcpError, describe_value
 from icp_xl.scoring import (
     SCORE_COLUMNS,
@@ -306,10 +306,19 @@ def _prepared(rows: Cells, what: str) -> tuple[Hashable, Accounts]:
     """``(content key, prepared accounts)`` of an accounts range, cached on its content."""
     grid = _grid(rows)
     key = content_key(grid)
-    accounts = CACHES["accounts"].get(
-        key, lambda: prepare_accounts(table_frame(grid, what), where=what, first_row=2)
-    )
-    return key, accounts
+
+    def build() -> Accounts:
+        raw = table_frame(grid, what)
+        mapping, _ = match_columns(raw.columns)
+        if "customer_id" not in mapping or "industry" not in mapping:
+            found = ", ".join(f"'{c}'" for c in raw.columns[:6])
+            raise IcpError(
+                f"{what} needs a header row with 'Customer ID' and 'Industry' "
+                f"(its first row has {found}): select the table with its header row"
+            )
+        return prepare_accounts(raw, where=what, first_row=2)
+
+    return key, CACHES["accounts"].get(key, build)
 
 
 def _score_columns(value: Any) -> list[str]:

@@ -1,0 +1,431 @@
+"""ICP formulas (icp_xl.udfs), called as Excel calls them through xlwings.
+
+``call_like_excel`` follows ``xlwings.udfs.call_udf`` and ``XLPython.CallUDF``: an
+omitted argument takes the Python default, every other argument goes through
+xlwings' real conversion pipeline with the options recorded by ``@xw.arg``, and
+the result through xlwings' write pipeline, 1x1 and 1xN results unwrapped. The
+module is imported with xlwings' real decorators (off Windows they are no-ops), the
+way the add-in builder imports it. The only stand-in is the cell-value cleaning of
+the Windows engine (pywin32 is missing here): blanks -> None, NaN/None -> "".
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import types
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import xlwings as xw
+from scipy.special import ndtri
+from xlwings import conversion
+
+from icp_xl.accounts import prepare_accounts
+from icp_xl.addin.udf_wrappers import generate_udf_wrapper_module, import_udf_module, udf_names
+from icp_xl.sample import make_sample_accounts
+from icp_xl.scoring import SCORE_COLUMNS, grades, score_accounts
+from icp_xl.settings import Settings, Weights
+
+UDFS = {
+    "ICP_SCORE_TABLE",
+    "ICP_SCORE_ACCOUNT",
+    "ICP_SCORE_PROSPECT",
+    "ICP_VERTICAL",
+    "ICP_SIZE",
+    "ICP_SEGMENT",
+    "ICP_GRADE",
+}
+MISSING = object()  # an argument left out of the formula
+W = (0.3, 0.3, 0.2, 0.2)
+
+
+class _WindowsCellValues:
+    """xlwings' Windows engine as the conversion pipeline sees it (xlwings._xlwindows)."""
+
+    name = "excel"
+    type = "desktop"
+
+    @staticmethod
+    def clean_value_data(data, datetime_builder, empty_as, number_builder, err_to_str):
+        return [[empty_as if c in ("", None) else c for c in row] for row in data]
+
+    @staticmethod
+    def prepare_xl_data_element(x, options):
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return ""
+        return float(x) if isinstance(x, np.number) else x
+
+
+@pytest.fixture(scope="module")
+def udfs() -> types.ModuleType:
+    return import_udf_module("icp_xl.udfs")
+
+
+@pytest.fixture(autouse=True)
+def excel_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = xw.main.Engine(impl=_WindowsCellValues())
+    monkeypatch.setitem(xw.engines.engines_by_name, "excel", engine)
+
+
+def call_like_excel(module: types.ModuleType, name: str, *args: Any) -> Any:
+    func = getattr(module, name)
+    info = func.__xlfunc__
+    args = list(args) + [MISSING] * (len(info["args"]) - len(args))
+    converted = [
+        arg_info.get("optional")
+        if arg is MISSING
+        else conversion.read(None, arg, arg_info["options"])
+        for arg, arg_info in zip(args, info["args"], strict=True)
+    ]
+    result = conversion.write(func(*converted), None, info["ret"]["options"])
+    if len(result) == 1 and len(result[0]) == 1:
+        return result[0][0]
+    if len(result) == 1:
+        return result[0]
+    return result
+
+
+def excel_rows(frame: pd.DataFrame) -> list[list[Any]]:
+    """A table as Excel hands a range over: header row, floats, text, None for blanks."""
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, str):
+            return value or None
+        value = float(value)
+        return None if math.isnan(value) else value
+
+    return [list(frame.columns)] + [[cell(v) for v in row] for row in frame.itertuples(False)]
+
+
+@pytest.fixture(scope="module")
+def portfolio() -> pd.DataFrame:
+    raw = make_sample_accounts(1500, seed=11)
+    raw["Annual Revenue"] = raw["Annual Revenue"].astype(object)
+    raw.loc[5, "Annual Revenue"] = "$1,200,000.50"  # text numbers, as typed in a sheet
+    raw.loc[7, "Annual Revenue"] = "(300)"
+    return raw
+
+
+@pytest.fixture(scope="module")
+def rows(portfolio: pd.DataFrame) -> list[list[Any]]:
+    return excel_rows(portfolio)
+
+
+@pytest.fixture(scope="module")
+def scored(portfolio: pd.DataFrame) -> pd.DataFrame:
+    accounts = prepare_accounts(portfolio)
+    return score_accounts(accounts, Settings()).assign(
+        customer_id=accounts.frame["customer_id"], **accounts.frame[["printer_count"]]
+    )
+
+
+# ------------------------------------------------------------------- xlwings metadata
+
+
+def test_every_udf_has_xlwings_metadata_and_a_generated_wrapper(udfs):
+    assert set(udf_names(udfs)) == UDFS
+    for name in UDFS:
+        info = getattr(udfs, name).__xlfunc__
+        assert info["name"] == name and not info["sub"] and info["category"] == "ICP"
+        assert all("optional" in a for a in info["args"] if a["name"].endswith("_weight"))
+        assert "expand" not in info["ret"]["options"]  # Excel 365 spills 2D results natively
+    table_args = {a["name"]: a for a in udfs.ICP_SCORE_TABLE.__xlfunc__["args"]}
+    assert table_args["accounts"]["options"]["ndim"] == 2
+    wrappers = generate_udf_wrapper_module(["icp_xl.udfs"], "ICP.xlam")
+    for name in UDFS:
+        assert f"Function {name}(" in wrappers.source
+    assert "Optional vertical_weight" in wrappers.source
+
+
+# --------------------------------------------------------------------- scored table
+
+
+def test_table_equals_core_scores_exactly(udfs, rows, scored):
+    table = call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W)
+    assert table[0] == ["Customer ID", *SCORE_COLUMNS]
+    assert len(table) == len(scored) + 1
+    assert [r[0] for r in table[1:]] == scored["customer_id"].tolist()
+    for j, column in enumerate(SCORE_COLUMNS, start=1):
+        assert [r[j] for r in table[1:]] == scored[column].tolist(), column
+
+
+def test_table_follows_weights_columns_and_thresholds(udfs, portfolio, rows):
+    weights = Weights(0.4, 0.1, 0.25, 0.25)
+    settings = Settings(weights=weights, small_business_max=50e6)
+    expected = score_accounts(prepare_accounts(portfolio), settings)
+    table = call_like_excel(
+        udfs, "ICP_SCORE_TABLE", rows, 0.4, 0.1, 0.25, 0.25, "icp score; ICP_grade", 5e7
+    )
+    assert table[0] == ["Customer ID", "ICP_score", "ICP_grade"]
+    assert [r[1] for r in table[1:]] == expected["ICP_score"].tolist()
+    assert [r[2] for r in table[1:]] == expected["ICP_grade"].tolist()
+    segment = call_like_excel(
+        udfs, "ICP_SCORE_TABLE", rows, *W, [["customer_segment"]], 5e7, MISSING
+    )
+    assert [r[1] for r in segment[1:]] == expected["customer_segment"].tolist()
+
+
+def test_table_with_weights_left_out_uses_default_weights(udfs, rows, scored):
+    table = call_like_excel(udfs, "ICP_SCORE_TABLE", rows, MISSING, MISSING, MISSING, MISSING)
+    assert [r[7] for r in table[1:]] == scored["ICP_score"].tolist()
+
+
+def test_table_uses_a_vertical_table_range(udfs, portfolio, rows):
+    vertical = [["Industry", "Score"], ["High Tech", 0.2], ["Retail", 1.0], [None, None]]
+    settings = Settings(vertical_table={"high tech": 0.2, "retail": 1.0})
+    expected = score_accounts(prepare_accounts(portfolio), settings)
+    table = call_like_excel(
+        udfs, "ICP_SCORE_TABLE", rows, *W, "vertical_score,ICP_score", None, None, vertical
+    )
+    assert [r[1] for r in table[1:]] == expected["vertical_score"].tolist()
+    assert [r[2] for r in table[1:]] == expected["ICP_score"].tolist()
+
+
+def test_range_larger_than_the_table_and_integer_ids(udfs):
+    rows = [
+        ["id", "Industry", "Annual Revenue", None],
+        [1001.0, "Dental", 3e8, None],
+        [1002.0, None, "1 200 000", None],
+        [None, None, None, None],
+        [None, None, None, None],
+    ]
+    table = call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W, "size_score")
+    assert table == [["id", "size_score"], ["1001", 1.0], ["1002", 0.4]]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("accounts", "weights", "message"),
+    [
+        (
+            None,
+            (0.5, 0.3, 0.3, 0.2),
+            "#ICP! The weights must sum to 1 (within 0.01); they sum to 1.3",
+        ),
+        (None, (None, 0.3, 0.2, 0.2), "#ICP! The vertical weight is blank"),
+        (None, ("thirty", 0.3, 0.2, 0.2), "#ICP! The vertical weight is not a number ('thirty')"),
+        (None, ([[0.3, 0.3]], 0.3, 0.2, 0.2), "#ICP! The vertical weight must be a single cell"),
+        ([[None, None], [None, None]], W, "#ICP! The accounts range is empty"),
+        ([["C1", "Dental"], ["C2", "Energy"]], W, "needs a header row with 'Customer ID'"),
+        ([["Customer ID", "Industry"]], W, "#ICP! The accounts range has no accounts"),
+        (
+            [["Customer ID", "Industry", "Annual Revenue"], ["C1", "Dental", "lots"]],
+            W,
+            "#ICP! The accounts range, column 'Annual Revenue', row 2: not a number ('lots')",
+        ),
+        (
+            [["Customer ID", "Industry"], ["C1", "Dental"], ["C1", "Energy"]],
+            W,
+            "Customer IDs must be unique; duplicated: 'C1' (rows 2, 3)",
+        ),
+    ],
+)
+def test_table_errors_are_readable_error_texts(udfs, rows, accounts, weights, message):
+    result = call_like_excel(udfs, "ICP_SCORE_TABLE", accounts or rows, *weights)
+    assert isinstance(result, str) and result.startswith("#ICP! ")
+    assert message in result
+
+
+def test_helper_and_account_errors(udfs, rows):
+    assert "Unknown score column 'score'" in call_like_excel(
+        udfs, "ICP_SCORE_TABLE", rows, *W, "score"
+    )
+    assert call_like_excel(udfs, "ICP_SIZE", "ten million") == (
+        "#ICP! The annual revenue is not a number ('ten million')"
+    )
+    assert call_like_excel(udfs, "ICP_SIZE", True).startswith("#ICP! The annual revenue must")
+    assert "A cell in the range of scores is not a number ('n/a!')" in call_like_excel(
+        udfs, "ICP_GRADE", 50.0, [[10.0], ["n/a!"]]
+    )
+    assert "Small Business max (200,000,000) must be below" in call_like_excel(
+        udfs, "ICP_SEGMENT", 5e7, 2e8, 1e8
+    )
+    assert "must be one row" in call_like_excel(udfs, "ICP_SCORE_ACCOUNT", rows, rows[:4], *W)
+    assert "The vertical table, row 2" in call_like_excel(
+        udfs, "ICP_VERTICAL", "Dental", [["Industry", "Score"], ["Dental", "high"]]
+    )
+
+
+# ------------------------------------------------------------------------- caching
+
+
+def test_cache_prepares_a_table_once_and_reuses_it_across_weights(udfs, rows):
+    udfs.clear_caches()
+    start = time.perf_counter()
+    first = call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W)
+    first_time = time.perf_counter() - start
+    start = time.perf_counter()
+    again = call_like_excel(udfs, "ICP_SCORE_TABLE", [list(r) for r in rows], *W)
+    again_time = time.perf_counter() - start
+    assert again == first
+    assert udfs.cache_info()["accounts"] == (1, 1)
+    assert udfs.cache_info()["tables"] == (1, 1)
+    assert again_time < first_time
+    other = call_like_excel(udfs, "ICP_SCORE_TABLE", rows, 0.25, 0.25, 0.25, 0.25)
+    assert other != first
+    assert udfs.cache_info()["accounts"] == (2, 1)  # the weights changed, not the table
+    changed = [list(r) for r in rows]
+    changed[1][2] = "High Tech" if changed[1][2] != "High Tech" else "Dental"
+    call_like_excel(udfs, "ICP_SCORE_TABLE", changed, *W)
+    assert udfs.cache_info()["accounts"] == (2, 2)  # new content, prepared again
+
+
+def test_cache_tells_true_from_one(udfs):
+    rows = [["Customer ID", "Industry", "Annual Revenue"], ["C1", "Dental", 1.0]]
+    assert call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W, "size_score")[1] == ["C1", 0.4]
+    rows[1][2] = True
+    assert "not a number (True)" in call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W)
+
+
+# ---------------------------------------------------------- one account vs portfolio
+
+
+def test_account_row_equals_its_scores_row_including_ties(udfs, rows, scored):
+    raw = scored["ICP_score_raw"]
+    tied = np.flatnonzero(raw.duplicated(keep=False).to_numpy())
+    assert len(tied) > 50  # the sample has large groups of equal raw scores
+    some = np.unique(np.concatenate([tied[:120], tied[-40:], np.arange(0, len(raw), 37)]))
+    for i in some:
+        account = rows[i + 1]
+        with_header = call_like_excel(udfs, "ICP_SCORE_ACCOUNT", rows, [rows[0], account], *W)
+        assert with_header == scored["ICP_score"].iloc[i], i
+        alone = call_like_excel(
+            udfs, "ICP_SCORE_ACCOUNT", rows, account, *W, "ICP_grade,ICP_score_raw,adoption_score"
+        )
+        expected = scored.iloc[i]
+        assert alone == [
+            expected["ICP_grade"],
+            expected["ICP_score_raw"],
+            expected["adoption_score"],
+        ]
+    group = np.flatnonzero((raw == raw.iloc[tied[0]]).to_numpy())
+    assert len(set(scored["ICP_score"].iloc[group])) == len(group)  # rank "first" keeps row order
+
+
+def test_account_row_with_a_separate_header(udfs, rows, scored):
+    header = [rows[0][2], rows[0][0], rows[0][3], rows[0][4]]  # other order, fewer columns
+    account = [rows[11][2], rows[11][0], rows[11][3], rows[11][4]]
+    weights = (0.5, 0.5, 0.0, 0.0)  # industry and revenue only: the other columns don't count
+    expected = score_accounts(
+        prepare_accounts(pd.DataFrame(rows[1:], columns=rows[0])),
+        Settings(weights=Weights(*weights)),
+    )
+    result = call_like_excel(
+        udfs, "ICP_SCORE_ACCOUNT", rows, [account], *weights, "ICP_score", [header]
+    )
+    assert result == expected["ICP_score"].iloc[10]
+
+
+def test_prospect_fields_with_a_portfolio_id_equal_its_scores_row(udfs, portfolio, rows, scored):
+    frame = prepare_accounts(portfolio).frame
+    for i in range(0, len(frame), 29):
+        account = frame.iloc[i]
+        revenue = account["annual_revenue"]
+        result = call_like_excel(
+            udfs,
+            "ICP_SCORE_PROSPECT",
+            rows,
+            account["industry"] or None,
+            None if math.isnan(revenue) else revenue,
+            account["printer_count"],
+            account["consumable_revenue"],
+            account["software_revenue"],
+            *W,
+            "ICP_score,ICP_grade,customer_segment",
+            account["customer_id"],
+        )
+        expected = scored.iloc[i]
+        assert result == [
+            expected["ICP_score"],
+            expected["ICP_grade"],
+            expected["customer_segment"],
+        ]
+
+
+def test_new_prospect_joins_the_reference_as_one_more_account(udfs, rows, scored):
+    reference_raw = scored["ICP_score_raw"].to_numpy()
+    n = len(reference_raw)
+    for i in (0, 3, 100, 777):
+        account = rows[i + 1]
+        raw = scored["ICP_score_raw"].iloc[i]
+        prospect = [rows[0], ["NEW-1", *account[1:]]]
+        score = call_like_excel(udfs, "ICP_SCORE_ACCOUNT", rows, prospect, *W)
+        same_raw = call_like_excel(udfs, "ICP_SCORE_ACCOUNT", rows, prospect, *W, "ICP_score_raw")
+        assert same_raw == raw
+        rank = 1 + np.sum(reference_raw <= raw)  # after every equal reference account
+        assert score == pytest.approx(np.clip(50 + 15 * ndtri((rank - 0.5) / (n + 1)), 0, 100))
+
+
+def test_prospect_components_are_scaled_on_the_reference_and_clipped(udfs, rows, scored):
+    top = call_like_excel(
+        udfs,
+        "ICP_SCORE_PROSPECT",
+        rows,
+        "High Tech",
+        5e8,
+        1e6,
+        1e12,
+        1e12,
+        *W,
+        "vertical_score,size_score,adoption_score,relationship_score",
+    )
+    assert top == [1.0, 1.0, 1.0, 1.0]
+    bottom = call_like_excel(
+        udfs,
+        "ICP_SCORE_PROSPECT",
+        rows,
+        "Retail",
+        None,
+        -5.0,
+        None,
+        None,
+        *W,
+        "vertical_score,size_score,adoption_score,relationship_score,ICP_score",
+    )
+    assert bottom[:4] == [0.3, 0.5, 0.0, 0.0]
+    best = call_like_excel(udfs, "ICP_SCORE_PROSPECT", rows, "High Tech", 5e8, 1e6, 1e12, 1e12)
+    n = len(scored)
+    assert best == pytest.approx(min(100.0, 50 + 15 * ndtri((n + 0.5) / (n + 1))))
+    assert bottom[4] < 50 < best
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def test_vertical_size_segment_helpers(udfs):
+    assert call_like_excel(udfs, "ICP_VERTICAL", "  HIGH tech ") == 1.0
+    assert call_like_excel(udfs, "ICP_VERTICAL", None) == 0.3
+    assert call_like_excel(udfs, "ICP_VERTICAL", "Retail", MISSING, 0.1) == 0.1
+    assert call_like_excel(udfs, "ICP_VERTICAL", [["Dental"], ["Energy"], ["?"]]) == [
+        [0.6],
+        [0.4],
+        [0.3],
+    ]
+    assert call_like_excel(udfs, "ICP_VERTICAL", "Retail", [["Retail", "0.9"]]) == 0.9
+    revenues = [[3e8, 2e9, 6e7, 2e7, 5e6, None, 0.0, "$300,000,000"]]
+    assert call_like_excel(udfs, "ICP_SIZE", revenues) == [1.0, 0.9, 0.6, 0.4, 0.4, 0.5, 0.5, 1.0]
+    assert call_like_excel(udfs, "ICP_SEGMENT", [[None], [1e8], [1.5e8], [2e9]]) == [
+        ["Small Business"],
+        ["Small Business"],
+        ["Mid-Market"],
+        ["Large Enterprise"],
+    ]
+    assert call_like_excel(udfs, "ICP_SEGMENT", 1.5e8, 2e8, 1e9) == "Small Business"
+
+
+def test_grade_of_scores_equals_core_grades(udfs, scored):
+    column = [[s] for s in scored["ICP_score"].tolist()] + [[None]]
+    spilled = call_like_excel(udfs, "ICP_GRADE", column[:-1], column)
+    assert [r[0] for r in spilled] == scored["ICP_grade"].tolist()
+    one = call_like_excel(udfs, "ICP_GRADE", scored["ICP_score"].iloc[4], column)
+    assert one == scored["ICP_grade"].iloc[4]
+    outside = call_like_excel(udfs, "ICP_GRADE", 101.0, column)
+    assert outside == "A"
+    assert call_like_excel(udfs, "ICP_GRADE", 55.0, [[40.0, 50.0, 60.0, 70.0]]) == str(
+        grades(np.array([40.0, 50.0, 60.0, 70.0, 55.0]), Settings())[-1]
+    )
