@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "icp_xl.cli.sample",
     "icp_xl.cli.score",
     "icp_xl.cli.addin",
+    "icp_xl.cli.optimize",
 )
 
 

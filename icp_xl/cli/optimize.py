@@ -1,0 +1,159 @@
+"""``icp-xl optimize``: optimize the scoring weights against historical revenue (SPEC §6)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from icp_xl.objective import DEFAULT_LAMBDA
+    from icp_xl.optimize import DEFAULT_FOLDS, DEFAULT_SAMPLER, DEFAULT_SEED, DEFAULT_TRIALS
+
+    parser = subparsers.add_parser(
+        "optimize",
+        help="optimize the scoring weights against historical revenue",
+        description=(
+            "Search the feasible weights (sum 1; vertical, size, adoption in [0.10, 0.40], "
+            "relationship in [0.15, 0.40]) for the lowest objective "
+            "lambda*KL(grade shares || target) - (1-lambda)*Spearman(score, target) over "
+            "accounts with a positive 'Total Hardware + Consumable Revenue'. Prints the "
+            "weights, Spearman, KL, grade shares and the out-of-sample Spearman. Ctrl-C "
+            "stops and keeps the best so far."
+        ),
+    )
+    parser.add_argument("source", type=Path, help="ICP workbook or accounts .csv/.xlsx")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=DEFAULT_TRIALS,
+        help=f"Optuna trials before the local refinement (default {DEFAULT_TRIALS})",
+    )
+    parser.add_argument(
+        "--lambda",
+        dest="lam",
+        type=float,
+        default=DEFAULT_LAMBDA,
+        help=f"weight of the grade-shape term, 0-1 (default {DEFAULT_LAMBDA})",
+    )
+    parser.add_argument("--no-size", action="store_true", help="lock the size weight at 0")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=DEFAULT_FOLDS,
+        help=f"folds for the out-of-sample Spearman; 0 skips it (default {DEFAULT_FOLDS})",
+    )
+    parser.add_argument(
+        "--sampler",
+        choices=("tpe", "qmc", "random"),
+        default=DEFAULT_SAMPLER,
+        help=f"Optuna sampler (default {DEFAULT_SAMPLER})",
+    )
+    parser.add_argument(
+        "--storage",
+        help="shared Optuna storage: an RDB URL (postgresql://..., sqlite:///file.db) or a "
+        "journal file path; run several processes with the same --storage and --study",
+    )
+    parser.add_argument("--study", dest="study_name", help="Optuna study name (with --storage)")
+    parser.add_argument(
+        "--json-out", type=Path, help="write the seed-compatible optimized_weights.json here"
+    )
+    parser.add_argument(
+        "--apply",
+        action="store_true",
+        help="also make the optimized weights the current weights (ICP workbook only)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+class _Bar:
+    """A tqdm progress bar over every search trial (main run and validation folds)."""
+
+    def __init__(self, total: int, enabled: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="trial", file=sys.stderr, disable=not enabled)
+
+    def __call__(self, phase: str, done: int, total: int, best: float) -> None:
+        if phase.endswith("search"):
+            self.bar.update(1)
+        self.bar.set_description(phase.removesuffix(" search") or "search", refresh=False)
+        self.bar.set_postfix(best=f"{best:.5f}", refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    from icp_xl.errors import IcpError
+    from icp_xl.files import EXCEL_SUFFIXES, read_accounts
+    from icp_xl.optimize import optimize_weights
+    from icp_xl.settings import Settings
+    from icp_xl.weights_file import write_weights_json
+
+    if args.apply and args.source.suffix.lower() not in EXCEL_SUFFIXES:
+        raise IcpError("--apply needs an ICP workbook (.xlsx) as SOURCE; use --json-out instead")
+    if args.study_name and not args.storage:
+        raise IcpError("--study needs --storage (the shared Optuna storage)")
+    if args.storage and not args.study_name:
+        raise IcpError("--storage needs --study (the name of the shared study)")
+    if args.apply:
+        raise IcpError(
+            "--apply is not available yet: writing results into the ICP workbook needs "
+            "the workbook actions; use --json-out"
+        )
+    _, accounts = read_accounts(args.source)
+    for warning in accounts.warnings:
+        print(f"icp-xl: warning: {warning}", file=sys.stderr)
+    settings = Settings()
+    bar = _Bar(args.trials * (1 + args.folds), enabled=not args.quiet)
+    try:
+        result = optimize_weights(
+            accounts,
+            settings,
+            n_trials=args.trials,
+            lam=args.lam,
+            include_size=not args.no_size,
+            seed=args.seed,
+            sampler=args.sampler,
+            folds=args.folds,
+            storage=args.storage,
+            study_name=args.study_name,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    print(summary(result))
+    if args.json_out:
+        write_weights_json(args.json_out, result.weights, result.metadata())
+        print(f"Optimized weights -> {args.json_out}", file=sys.stderr)
+    if result.interrupted:
+        print("icp-xl: interrupted; the results above are the best so far", file=sys.stderr)
+        return 130
+    return 0
+
+
+def summary(result: Any) -> str:
+    """The result as a few human-readable lines."""
+    weights = ", ".join(f"{k} {v:.4f}" for k, v in result.weights.as_dict().items())
+    shares = ", ".join(
+        f"{g} {result.grade_shares[g]:.1%} (target {result.target_shares[g]:.0%})"
+        for g in reversed(list(result.grade_shares))
+    )
+    oos = result.out_of_sample_spearman
+    lines = [
+        f"Weights: {weights}",
+        f"Objective {result.objective:.6f} (lambda {result.lam:g}, lower is better); "
+        f"Spearman {result.spearman:.4f}; KL {result.kl:.6f}",
+        f"Out-of-sample Spearman ({len(result.fold_spearman)}-fold): "
+        + ("not measured" if oos is None else f"{oos:.4f}"),
+        f"Grade shares: {shares}",
+        f"{result.n_trials} evaluations on {result.training_accounts:,} training accounts",
+    ]
+    return "\n".join(lines)
