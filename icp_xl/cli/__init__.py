@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "icp_xl.cli.score",
     "icp_xl.cli.addin",
     "icp_xl.cli.optimize",
+    "icp_xl.cli.workbook",
 )
 
 

@@ -1,0 +1,179 @@
+"""``icp-xl new | rescore | export | validate | demo``: the ICP workbook, headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+SEGMENT_HELP = "segment view: all, small_business, mid_market or large_enterprise"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    new = subparsers.add_parser(
+        "new",
+        help="create a scored ICP workbook from an accounts file (sample data without one)",
+        description="Create an ICP workbook (every sheet, table and name of workbook/README.md) "
+        "from an accounts CSV/XLSX, or from 2,000 sample accounts, and score it.",
+    )
+    new.add_argument("accounts", type=Path, nargs="?", help="accounts .csv or .xlsx")
+    new.add_argument("-o", "--output", type=Path, default=Path("ICP.xlsx"), help="workbook")
+    new.add_argument("--force", action="store_true", help="replace an existing workbook")
+    new.set_defaults(func=run_new)
+
+    rescore = subparsers.add_parser(
+        "rescore",
+        help="rescore an ICP workbook from its Accounts, Weights and Settings",
+        description="Read Accounts, Weights and Settings; write Scores, Segments, Top "
+        "Customers, Dashboard and charts. Accounts and your own sheets are kept.",
+    )
+    rescore.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
+    rescore.add_argument("--segment", help=SEGMENT_HELP + " (default: the Dashboard selector)")
+    rescore.set_defaults(func=run_rescore)
+
+    export = subparsers.add_parser(
+        "export",
+        help="export the scores of a segment view to CSV",
+        description="Score the workbook's inputs and write the view's accounts to "
+        "icp_scores_<segment>_<YYYYmmdd_HHMMSS>.csv (formula-injection safe).",
+    )
+    export.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
+    export.add_argument("--segment", help=SEGMENT_HELP + " (default: the Dashboard selector)")
+    export.add_argument(
+        "-o", "--output", type=Path, help="CSV file or folder (default: beside the workbook)"
+    )
+    export.set_defaults(func=run_export)
+
+    validate = subparsers.add_parser(
+        "validate",
+        help="list every problem in a workbook's inputs (writes nothing)",
+        description="Check sheets, names, weights, settings and accounts; exit 1 on problems.",
+    )
+    validate.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
+    validate.set_defaults(func=run_validate)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="sample data -> ICP workbook -> rescore -> quick optimization, in one go",
+        description="Write sample accounts and a scored, optimized ICP workbook into DIR.",
+    )
+    demo.add_argument("-o", "--output", type=Path, default=Path("icp-demo"), help="folder")
+    demo.add_argument("-n", "--accounts", type=int, default=2000, help="sample accounts")
+    demo.add_argument("--trials", type=int, default=60, help="optimizer trials (quick)")
+    demo.add_argument("--force", action="store_true", help="replace an existing demo workbook")
+    demo.set_defaults(func=run_demo)
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from icp_xl.actions import new_workbook
+
+    _refuse_existing(args.output, args.force)
+    path = new_workbook(args.output, args.accounts, overwrite=True)
+    print(f"Wrote ICP workbook {path}", file=sys.stderr)
+    return 0
+
+
+def _refuse_existing(path: Path, force: bool) -> None:
+    from icp_xl.errors import IcpError
+
+    if path.exists() and not force:
+        raise IcpError(f"{path} already exists; choose another -o or pass --force to replace it")
+
+
+def run_rescore(args: argparse.Namespace) -> int:
+    from icp_xl.actions import rescore
+    from icp_xl.file_book import FileBook
+
+    book = FileBook.open(args.workbook)
+    result = rescore(book, args.segment)
+    book.save()
+    _print_summary(result)
+    print(f"Rescored {args.workbook}", file=sys.stderr)
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from icp_xl.actions import export_csv
+    from icp_xl.file_book import FileBook
+
+    book = FileBook.open(args.workbook, for_writing=False)
+    output = args.output
+    folder, target = args.workbook.resolve().parent, None
+    if output is not None and (output.is_dir() or output.suffix == ""):
+        folder = output
+    elif output is not None:
+        target = output
+    path = export_csv(book, folder, args.segment, output=target)
+    print(path)
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from icp_xl.actions import validate
+    from icp_xl.file_book import FileBook
+
+    result = validate(FileBook.open(args.workbook, for_writing=False))
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    for problem in result.problems:
+        print(f"problem: {problem}")
+    if result.ok:
+        print(f"{args.workbook}: no problems found")
+        return 0
+    print(f"{args.workbook}: {len(result.problems)} problem(s)", file=sys.stderr)
+    return 1
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from icp_xl.actions import new_workbook, store_optimization
+    from icp_xl.errors import IcpError
+    from icp_xl.file_book import FileBook
+    from icp_xl.files import atomic_write
+    from icp_xl.optimize import optimize_weights
+    from icp_xl.sample import make_sample_accounts
+    from icp_xl.workbook_settings import read_accounts, read_optimizer_settings, read_settings
+
+    if args.accounts < 50:
+        raise IcpError(f"-n must be at least 50 (the optimizer needs them), got {args.accounts}")
+    started = time.perf_counter()
+    args.output.mkdir(parents=True, exist_ok=True)
+    workbook = args.output / "ICP.xlsx"
+    _refuse_existing(workbook, args.force)
+    accounts = make_sample_accounts(args.accounts)
+    csv = args.output / "sample_accounts.csv"
+    atomic_write(csv, lambda tmp: accounts.to_csv(tmp, index=False))
+    new_workbook(workbook, csv, overwrite=True)
+
+    book = FileBook.open(workbook)
+    settings = read_settings(book)
+    options = read_optimizer_settings(book)
+    _, prepared = read_accounts(book)
+    book.status(f"Optimizing the weights ({args.trials} trials, quick)")
+    result = optimize_weights(
+        prepared,
+        settings,
+        n_trials=args.trials,
+        lam=options.lambda_param,
+        include_size=options.include_size,
+        seed=options.seed,
+        folds=3,
+    )
+    rescored = store_optimization(book, result, apply=False)
+    book.save()
+    _print_summary(rescored)
+    weights = ", ".join(f"{k} {v:.2f}" for k, v in result.weights.as_dict().items())
+    print(f"Optimized weights ({result.n_trials} trials, not applied): {weights}")
+    print(f"  Spearman {result.spearman:.3f}, objective {result.objective:.4f}")
+    print(f"Sample accounts: {csv}")
+    print(f"ICP workbook:    {workbook}  ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _print_summary(result: object) -> None:
+    metrics = result.metrics
+    print(
+        f"{result.accounts:,} accounts scored; view {result.view}: {metrics.customers:,} "
+        f"accounts, average ICP score {metrics.average_score:.1f}, "
+        f"{metrics.high_value_customers:,} high-value ({metrics.high_value_rate:.0%})"
+    )
