@@ -29,10 +29,12 @@ import numpy as np
 import pandas as pd
 
 from icp_xl.blocks import Block
+from icp_xl.book import column_letter
+from icp_xl.layout import CHART_DATA
 from icp_xl.segments import ALL_SEGMENTS, parse_segment_view, segment_summary, view_rows
 from icp_xl.settings import COMPONENTS, GRADES, SEGMENTS, Settings, Weights
 
-CHART_DATA_SHEET = "Chart Data"
+CHART_DATA_SHEET = CHART_DATA
 SCORE_POINTS = 101  # ICP score axis 0, 1, ..., 100
 SCORE_BIN_WIDTH = 5  # ICP score histogram bins [0, 5), [5, 10), ..., [95, 100]
 RAW_BINS = 20
@@ -137,15 +139,6 @@ SECTIONS: tuple[Section, ...] = (
         CONVERGENCE_POINTS,
     ),
 )
-
-
-def column_letter(number: int) -> str:
-    """Spreadsheet column letters of a 1-based column number: 1 -> A, 27 -> AA."""
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 @dataclass(frozen=True)
@@ -477,13 +470,15 @@ def chart_blocks(
     optimized_weights: Weights | None = None,
     trials: pd.DataFrame | None = None,
 ) -> list[Block]:
-    """Every 'Chart Data' block, one per section of :data:`SECTIONS`, in that order.
+    """The 'Chart Data' blocks, one per section of :data:`SECTIONS`, in that order.
 
     ``frame``: prepared accounts (``Accounts.frame``); ``scored``: ``score_accounts`` output
     joined with ``within_segment_scores`` (same index); ``view``: a segment view (label or
     slug); ``optimized_weights``: the stored optimization result or None; ``trials``: the
-    optimizer's trials (``number``, ``objective``, ``best_so_far``) or None. Blocks always
-    have the same shapes; an empty view gives blank series.
+    optimizer's trials (:func:`icp_xl.optimize.trial_history` output, or ``number``,
+    ``objective``, ``best_so_far``) or None: then the convergence block is left out, so a
+    rescore keeps the convergence data the last optimization wrote. Blocks always have the
+    same shapes; an empty view gives blank series.
     """
     view = parse_segment_view(view)
     mask, scores, grade_labels = _view_scores(scored, view)
@@ -517,5 +512,5 @@ def chart_blocks(
             "printers_score_scatter", "Printer count", accounts["printer_count"], scores, segment
         ),
         gains_block(scores, accounts["target_revenue"]),
-        convergence_block(trials),
+        *([] if trials is None else [convergence_block(trials)]),
     ]

@@ -54,6 +54,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from icp_xl.chart_data import CHART_DATA_SHEET, MARKERS, PlacedSection, section
 from icp_xl.errors import IcpError
+from icp_xl.layout import DASHBOARD, OPTIMIZATION, SEGMENTS_SHEET
 from icp_xl.settings import SEGMENTS
 
 SEGMENT_COLORS: dict[str, str] = {
@@ -64,7 +65,6 @@ SEGMENT_COLORS: dict[str, str] = {
 PRIMARY = "2F5597"
 SECONDARY = "A5A5A5"
 MARKER_COLORS = {"q1": "7F7F7F", "median": "000000", "mean": "C00000", "q3": "7F7F7F"}
-DASHBOARD, SEGMENTS_SHEET, OPTIMIZATION = "Dashboard", "Segments", "Optimization"
 _ICP_CHART = "_icp_xl_chart"  # attribute marking the charts this module made
 
 

@@ -1,0 +1,282 @@
+"""Native charts (icp_xl.charts) in a saved xlsx: read back from the package XML, because
+openpyxl does not load charts. Each chart must sit on its sheet with its type and title, and
+each series must point at a written, non-empty 'Chart Data' range of the section's length."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from icp_xl.accounts import prepare_accounts
+from icp_xl.book import column_number
+from icp_xl.chart_data import CHART_DATA_SHEET, FIRST_DATA_ROW, SECTIONS, chart_blocks, section
+from icp_xl.charts import add_charts
+from icp_xl.errors import IcpError
+from icp_xl.layout import SHEET_NAMES
+from icp_xl.sample import make_sample_accounts
+from icp_xl.scoring import score_accounts
+from icp_xl.segments import within_segment_scores
+from icp_xl.settings import Settings, Weights
+
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+EXPECTED: dict[str, dict[str, set[str]]] = {
+    "Dashboard": {
+        "ICP score distribution": {"areaChart", "barChart"},
+        "Grade shares vs target": {"barChart"},
+        "Target revenue captured by ICP rank (gains)": {"scatterChart"},
+        "Average ICP score by industry (15 largest)": {"barChart"},
+        "Raw score distribution": {"barChart"},
+        "ICP score vs printer count": {"scatterChart"},
+        "Adoption score vs printer count": {"scatterChart"},
+        "Relationship score vs software revenue": {"scatterChart"},
+    },
+    "Segments": {
+        "Average ICP score": {"barChart"},
+        "Share of customers": {"barChart"},
+        "Average annual revenue": {"barChart"},
+        "Share of GP24": {"barChart"},
+        "ICP score spread by segment": {"barChart", "lineChart"},
+    },
+    "Optimization": {
+        "Optimizer convergence": {"scatterChart"},
+        "Weights: current vs optimized": {"radarChart"},
+    },
+}
+TRIALS = pd.DataFrame({"Trial": range(40), "Objective": [1.0 / (i + 1) for i in range(40)]}).assign(
+    **{"Best so far": lambda d: d["Objective"].cummin()}
+)
+
+
+def build_workbook(path: Path, weights: Weights, view: str = "All Segments") -> list:
+    """Every layout sheet, the chart blocks of 400 sample accounts, the charts; saved."""
+    accounts = prepare_accounts(make_sample_accounts(400, seed=8))
+    settings = Settings().with_weights(weights)
+    scored = score_accounts(accounts, settings)
+    scored = scored.join(within_segment_scores(scored, settings))
+    blocks = chart_blocks(
+        accounts.frame, scored, settings, view, Weights(0.25, 0.1, 0.3, 0.35), TRIALS
+    )
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name in SHEET_NAMES:
+        wb.create_sheet(name)
+    for block in blocks:
+        first = wb[block.sheet][block.top_left]
+        for i, row in enumerate(block.rows):
+            for j, value in enumerate(row):
+                wb[block.sheet].cell(first.row + i, first.column + j, value)
+    add_charts(wb)
+    wb.save(path)
+    return blocks
+
+
+def _rels(package: zipfile.ZipFile, part: str) -> dict[str, str]:
+    folder, name = posixpath.split(part)
+    tree = ET.fromstring(package.read(f"{folder}/_rels/{name}.rels"))
+    return {
+        r.get("Id"): posixpath.normpath(posixpath.join(folder, r.get("Target"))).lstrip("/")
+        for r in tree.iter(f"{REL}Relationship")
+    }
+
+
+def charts_by_sheet(path: Path) -> dict[str, list[ET.Element]]:
+    """Sheet name -> the chartSpace XML of every chart drawn on it."""
+    found: dict[str, list[ET.Element]] = {}
+    with zipfile.ZipFile(path) as package:
+        book = ET.fromstring(package.read("xl/workbook.xml"))
+        book_rels = _rels(package, "xl/workbook.xml")
+        for sheet in book.iter(f"{MAIN}sheet"):
+            part = book_rels[sheet.get(R_ID)]
+            drawings = [
+                target
+                for rid, target in _rels_or_empty(package, part).items()
+                if "/drawings/" in target
+            ]
+            charts = []
+            for drawing in drawings:
+                for target in _rels_or_empty(package, drawing).values():
+                    if "/charts/" in target:
+                        charts.append(ET.fromstring(package.read(target)))
+            found[sheet.get("name")] = charts
+    return found
+
+
+def _rels_or_empty(package: zipfile.ZipFile, part: str) -> dict[str, str]:
+    folder, name = posixpath.split(part)
+    return _rels(package, part) if f"{folder}/_rels/{name}.rels" in package.namelist() else {}
+
+
+def title_of(chart: ET.Element) -> str:
+    title = chart.find(f"{C}chart/{C}title")
+    return "".join(t.text or "" for t in title.iter(f"{A}t"))
+
+
+def plot_types(chart: ET.Element) -> set[str]:
+    area = chart.find(f"{C}chart/{C}plotArea")
+    return {el.tag.removeprefix(C) for el in area if el.tag.endswith("Chart")}
+
+
+REF = re.compile(
+    r"^'(?P<sheet>[^']+)'!\$(?P<c1>[A-Z]+)\$(?P<r1>\d+)(:\$(?P<c2>[A-Z]+)\$(?P<r2>\d+))?$"
+)
+
+
+def parse_ref(text: str) -> tuple[str, int, int, int, int]:
+    m = REF.match(text)
+    assert m, text
+    c2, r2 = m["c2"] or m["c1"], m["r2"] or m["r1"]
+    return m["sheet"], column_number(m["c1"]), int(m["r1"]), column_number(c2), int(r2)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    path = tmp_path_factory.mktemp("charts") / "icp.xlsx"
+    build_workbook(path, Weights())
+    return path
+
+
+def test_every_chart_is_on_its_sheet_with_its_type_and_title(saved):
+    charts = charts_by_sheet(saved)
+    for sheet, expected in EXPECTED.items():
+        found = {title_of(c): plot_types(c) for c in charts[sheet]}
+        assert found == expected, sheet
+        assert len(charts[sheet]) == len(expected)
+    assert not any(charts[s] for s in charts if s not in EXPECTED)
+
+
+def test_every_series_points_at_a_written_non_empty_chart_data_range(saved):
+    data = openpyxl.load_workbook(saved)[CHART_DATA_SHEET]
+    sections = {
+        section(s.key).first_column + i: section(s.key)
+        for s in SECTIONS
+        for i in range(len(s.columns))
+    }
+    series_count = 0
+    for charts in charts_by_sheet(saved).values():
+        for chart in charts:
+            for ser in chart.iter(f"{C}ser"):
+                series_count += 1
+                name = parse_ref(ser.find(f"{C}tx/{C}strRef/{C}f").text)
+                assert name[0] == CHART_DATA_SHEET and name[2] == FIRST_DATA_ROW - 1
+                assert data.cell(name[2], name[1]).value, "series name cell is blank"
+                for tag in ("val", "yVal", "xVal", "cat"):
+                    ref = ser.find(f"{C}{tag}//{C}f")
+                    if ref is None:
+                        continue
+                    sheet, c1, r1, c2, r2 = parse_ref(ref.text)
+                    place = sections[c1]
+                    assert sheet == CHART_DATA_SHEET and c1 == c2
+                    assert (r1, r2) == (FIRST_DATA_ROW, place.last_row), ref.text
+                    values = [data.cell(r, c1).value for r in range(r1, r2 + 1)]
+                    assert any(v is not None for v in values), f"{ref.text} is empty"
+                for err in ser.iter(f"{C}errBars"):
+                    sheet, c1, r1, c2, r2 = parse_ref(err.find(f".//{C}f").text)
+                    assert (sheet, r1, r2) == (
+                        CHART_DATA_SHEET,
+                        FIRST_DATA_ROW,
+                        sections[c1].last_row,
+                    )
+    assert series_count >= 25
+
+
+def test_box_plot_base_is_invisible_and_whiskers_are_custom_error_bars(saved):
+    box = next(
+        c
+        for c in charts_by_sheet(saved)["Segments"]
+        if title_of(c) == "ICP score spread by segment"
+    )
+    bar = box.find(f"{C}chart/{C}plotArea/{C}barChart")
+    assert bar.find(f"{C}grouping").get("val") == "stacked"
+    base, lower, upper = bar.findall(f"{C}ser")
+    assert base.find(f"{C}spPr/{A}noFill") is not None
+    assert base.find(f"{C}errBars/{C}errBarType").get("val") == "minus"
+    assert upper.find(f"{C}errBars/{C}errBarType").get("val") == "plus"
+    assert lower.find(f"{C}errBars") is None
+
+
+def test_charts_follow_the_rescored_data(tmp_path):
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    build_workbook(first, Weights())
+    build_workbook(second, Weights(0.1, 0.1, 0.4, 0.4))
+    a = openpyxl.load_workbook(first)[CHART_DATA_SHEET]
+    b = openpyxl.load_workbook(second)[CHART_DATA_SHEET]
+    gains = section("gains")
+    col = gains.first_column + 1
+    curve_a = [a.cell(r, col).value for r in range(FIRST_DATA_ROW, gains.last_row + 1)]
+    curve_b = [b.cell(r, col).value for r in range(FIRST_DATA_ROW, gains.last_row + 1)]
+    assert curve_a != curve_b
+    weights = section("weights")
+    assert b.cell(FIRST_DATA_ROW + 2, weights.first_column + 1).value == 0.4
+    # the charts themselves are identical: they point at the same cells
+    xml_a = [ET.tostring(c) for c in charts_by_sheet(first)["Dashboard"]]
+    xml_b = [ET.tostring(c) for c in charts_by_sheet(second)["Dashboard"]]
+    assert xml_a == xml_b
+
+
+def test_add_charts_replaces_its_own_charts_and_keeps_others():
+    from openpyxl.chart import PieChart
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name in SHEET_NAMES:
+        wb.create_sheet(name)
+    own = PieChart()
+    wb["Dashboard"].add_chart(own, "A40")
+    add_charts(wb)
+    add_charts(wb)
+    dashboard = wb["Dashboard"]._charts
+    assert len(dashboard) == len(EXPECTED["Dashboard"]) + 1 and own in dashboard
+
+
+def test_add_charts_names_a_missing_sheet():
+    wb = openpyxl.Workbook()
+    wb.active.title = "Dashboard"
+    with pytest.raises(IcpError, match="'Chart Data'"):
+        add_charts(wb)
+
+
+def test_charts_on_a_sheet_do_not_overlap(saved):
+    with zipfile.ZipFile(saved) as package:
+        drawings = [n for n in package.namelist() if re.match(r"xl/drawings/drawing\d+\.xml$", n)]
+        for name in drawings:
+            tree = ET.fromstring(package.read(name))
+            X = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+            boxes = []
+            for anchor in tree.iter(f"{X}absoluteAnchor"):
+                pos, ext = anchor.find(f"{X}pos"), anchor.find(f"{X}ext")
+                x, y = int(pos.get("x")), int(pos.get("y"))
+                boxes.append((x, y, x + int(ext.get("cx")), y + int(ext.get("cy"))))
+            assert boxes
+            for i, p in enumerate(boxes):
+                for q in boxes[i + 1 :]:
+                    assert p[2] <= q[0] or q[2] <= p[0] or p[3] <= q[1] or q[3] <= p[1]
+
+
+def test_grid_starts_after_the_other_engineers_columns_and_rows():
+    from icp_xl.charts import CHARTS, _positions
+    from icp_xl.layout import SHEETS_BY_NAME
+
+    wb = openpyxl.Workbook()
+    dashboard = wb.active
+    dashboard.title = "Dashboard"
+    for letter, width in SHEETS_BY_NAME["Dashboard"].widths.items():
+        dashboard.column_dimensions[letter].width = width
+    columns_a_to_e = sum(int(w * 7 + 5) for w in SHEETS_BY_NAME["Dashboard"].widths.values())
+    columns_a_to_e += 64 * (5 - len(SHEETS_BY_NAME["Dashboard"].widths))
+    placed = _positions(dashboard, [s for s in CHARTS if s.sheet == "Dashboard"])
+    assert min(x for _, x, _ in placed) == columns_a_to_e
+    segments = wb.create_sheet("Segments")
+    placed = _positions(segments, [s for s in CHARTS if s.sheet == "Segments"])
+    assert min(y for _, _, y in placed) == 31 * 20  # below row 31: rows 1-30 are the tables
