@@ -20,6 +20,7 @@ score, the normal-curve score and the grades. See docs/formulas.md.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -59,6 +60,7 @@ _DEFAULT = Settings()
 _CACHE_SIZE = 8
 # Fields of a prospect that are min-max scaled against the reference population.
 _SCALED_FIELDS = ("printer_count", "consumable_revenue", "software_revenue")
+_MISSING = object()
 
 
 # --------------------------------------------------------------------------- caches
@@ -75,10 +77,11 @@ class ContentCache:
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """The value stored under ``key``, made with ``make()`` on a miss."""
-        if key in self._items:
+        value = self._items.get(key, _MISSING)
+        if value is not _MISSING:
             self._items.move_to_end(key)
             self.hits += 1
-            return self._items[key]
+            return value
         value = make()
         self.misses += 1
         self._items[key] = value
@@ -110,16 +113,37 @@ def clear_caches() -> None:
         cache.clear()
 
 
-def content_key(rows: Sequence[Sequence[Any]]) -> Hashable:
-    """An exact, hashable key of a range's values (TRUE is kept apart from 1)."""
-    values = tuple(map(tuple, rows))
-    flags = tuple(
-        (i, j)
-        for i, row in enumerate(rows)
-        for j, cell in enumerate(row)
-        if cell is True or cell is False
-    )
-    return values, flags
+class ContentKey:
+    """An exact, hashable key of a range's values, hashed once.
+
+    Equal keys mean equal cells: TRUE/FALSE cells are recorded apart, so that a
+    TRUE is not taken for a 1 (Python's ``True == 1``).
+    """
+
+    __slots__ = ("_hash", "_values")
+
+    def __init__(self, rows: Sequence[Sequence[Any]]) -> None:
+        values: tuple[Any, ...] = tuple(map(tuple, rows))
+        if bool in set(map(type, itertools.chain.from_iterable(values))):
+            flags = tuple(
+                (i, j)
+                for i, row in enumerate(values)
+                for j, cell in enumerate(row)
+                if isinstance(cell, bool)
+            )
+            values = (*values, ("booleans at", flags))
+        self._values = values
+        self._hash = hash(values)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ContentKey)
+            and self._hash == other._hash
+            and self._values == other._values
+        )
 
 
 # ------------------------------------------------------------------- argument reading
@@ -209,7 +233,7 @@ def _grid(value: Any) -> list[list[Any]]:
         return [[value]]
     if value and not isinstance(value[0], list | tuple):
         return [list(value)]
-    return [list(row) for row in value]
+    return list(value)
 
 
 def weights_from_cells(vertical: Cell, size: Cell, adoption: Cell, relationship: Cell) -> Weights:
@@ -305,7 +329,7 @@ def table_frame(values: Cells, what: str) -> pd.DataFrame:
 def _prepared(rows: Cells, what: str) -> tuple[Hashable, Accounts]:
     """``(content key, prepared accounts)`` of an accounts range, cached on its content."""
     grid = _grid(rows)
-    key = content_key(grid)
+    key = ContentKey(grid)
 
     def build() -> Accounts:
         raw = table_frame(grid, what)
@@ -460,7 +484,10 @@ def components_against(
 
 
 def score_against_reference(
-    reference: Reference, account: Accounts, settings: Settings
+    reference: Reference,
+    account: Accounts,
+    settings: Settings,
+    columns: Sequence[str] = SCORE_COLUMNS,
 ) -> dict[str, Any]:
     """Score one prepared account against a reference population (SPEC §4, one row).
 
@@ -469,33 +496,39 @@ def score_against_reference(
     Customer ID (its row, its rank position); a new ID joins as the last row
     (n + 1 accounts). The core's normal-curve score (rank "first", ties by row order,
     p = (rank - 0.5) / n) and grade rule then run on that population of raw scores,
-    the other accounts keeping their reference raw scores. Returns every
-    :data:`~icp_xl.scoring.SCORE_COLUMNS` value.
+    the other accounts keeping their reference raw scores. Returns the requested
+    :data:`~icp_xl.scoring.SCORE_COLUMNS` values.
     """
     frame = account.frame
     components = components_against(reference, frame, settings)
     raw = float(raw_scores(components, settings.weights)[0])
-    population = reference.raw(settings.weights)
-    position = reference.positions.get(frame["customer_id"].iloc[0])
-    if position is None:
-        position = len(population)
-        population = np.append(population, raw)
-    else:
-        population = population.copy()
-        population[position] = raw
-    icp = normal_scores(population)
-    result = {name: float(components[name].iloc[0]) for name in components.columns}
+    result: dict[str, Any] = {name: float(components[name].iloc[0]) for name in components}
     result["relationship_feature"] = float(frame["software_revenue"].iloc[0])
     result["ICP_score_raw"] = raw
-    result["ICP_score"] = float(icp[position])
-    result["ICP_grade"] = str(grades(icp, settings)[position])
     result["customer_segment"] = str(segments(frame["annual_revenue"], settings)[0])
-    return result
+    if "ICP_score" in columns or "ICP_grade" in columns:
+        population = reference.raw(settings.weights)
+        position = reference.positions.get(frame["customer_id"].iloc[0])
+        if position is None:
+            position = len(population)
+            population = np.append(population, raw)
+        else:
+            population = population.copy()
+            population[position] = raw
+        icp = normal_scores(population)
+        result["ICP_score"] = float(icp[position])
+        if "ICP_grade" in columns:
+            result["ICP_grade"] = str(grades(icp, settings)[position])
+    return {name: result[name] for name in columns}
 
 
-def _picked(result: dict[str, Any], result_column: Any) -> Result:
+def _scored_account(
+    reference: Reference, account: Accounts, settings: Settings, result_column: Any
+) -> Result:
+    """The requested score columns of an account: one value, or one row of values."""
     columns = _score_columns(result_column if result_column is not None else "ICP_score")
-    values = [result[c] for c in columns]
+    scores = score_against_reference(reference, account, settings, columns)
+    values = [scores[c] for c in columns]
     return values[0] if len(values) == 1 else [values]
 
 
@@ -546,7 +579,7 @@ def ICP_SCORE_ACCOUNT(
         )
     reference_accounts = reference_population(reference, settings)
     prospect = prepare_accounts(table_frame([header, rows[0]], "The account"), "The account")
-    return _picked(score_against_reference(reference_accounts, prospect, settings), result_column)
+    return _scored_account(reference_accounts, prospect, settings, result_column)
 
 
 @xw.func(category="ICP")
@@ -603,7 +636,7 @@ def ICP_SCORE_PROSPECT(
         while fields["Customer ID"] in reference_accounts.positions:
             fields["Customer ID"] += "'"
     prospect = prepare_accounts(pd.DataFrame([fields], dtype=object), "The prospect")
-    return _picked(score_against_reference(reference_accounts, prospect, settings), result_column)
+    return _scored_account(reference_accounts, prospect, settings, result_column)
 
 
 # ------------------------------------------------------------------------- helpers
@@ -690,7 +723,7 @@ def _score_population(scores: Cells) -> tuple[np.ndarray, np.ndarray]:
         values = np.array([_number(c, "A cell in the range of scores") for c in cells])
         return values, grades(values, _DEFAULT)
 
-    return CACHES["grades"].get(content_key([cells]), build)
+    return CACHES["grades"].get(ContentKey([cells]), build)
 
 
 @xw.func(category="ICP")
