@@ -179,7 +179,7 @@ def top_customers(result: Scored, view: str, count: int = layout.TOP_CUSTOMERS_C
     :data:`icp_xl.layout.TOP_CUSTOMERS_COLUMNS` cells."""
     mask, rows = view_scores(result.scored, view)
     frame = result.accounts.frame[mask]
-    rows = rows.join(frame, rsuffix="_input")
+    rows = rows.join(frame)
     order = np.argsort(-rows["view_score"].to_numpy(), kind="stable")[:count]
     picked = rows.iloc[order].assign(rank=np.arange(1, len(order) + 1))
     return [

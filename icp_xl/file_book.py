@@ -12,12 +12,13 @@ layout does not chart) is refused before anything is written
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import posixpath
 import sys
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import _writer as cell_writer
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
@@ -151,7 +153,8 @@ class FileBook:
         self._apply_output_structure()
         self._add_charts()
         self.workbook.active = self.workbook.sheetnames.index(layout.DASHBOARD)
-        atomic_write(target, self.workbook.save)
+        with exact_float_writes():
+            atomic_write(target, self.workbook.save)
         self.path = target
         return target
 
@@ -408,6 +411,25 @@ class FileBook:
             if name in self.workbook.sheetnames:
                 self.workbook[name]._charts = []
         charts.add_charts(self.workbook)
+
+
+@contextlib.contextmanager
+def exact_float_writes() -> Iterator[None]:
+    """Write floats with ``repr`` (shortest exact round trip, up to 17 digits) instead of
+    openpyxl's ``%.16g``, which changes the last bit of a few percent of doubles; cells
+    then read back equal to what was computed."""
+    original = cell_writer.safe_string
+
+    def exact(value: Any) -> str:
+        if type(value) is float and math.isfinite(value):
+            return repr(value)
+        return original(value)
+
+    cell_writer.safe_string = exact
+    try:
+        yield
+    finally:
+        cell_writer.safe_string = original
 
 
 def frame_rows(frame: pd.DataFrame) -> list[list[Any]]:

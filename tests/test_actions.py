@@ -1,0 +1,269 @@
+"""Workbook actions, run through every Book backend: the file host (FileBook, openpyxl)
+and the live host (XlwingsBook over xlwings' real API with the openpyxl-backed test
+engine). Results are read back from the saved file with openpyxl."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from icp_xl import actions, layout
+from icp_xl.accounts import prepare_accounts
+from icp_xl.book import Book
+from icp_xl.errors import IcpError
+from icp_xl.file_book import FileBook, exact_float_writes
+from icp_xl.sample import make_sample_accounts
+from icp_xl.scoring import score_accounts
+from icp_xl.segments import view_metrics, within_segment_scores
+from icp_xl.settings import Settings, Weights
+
+Opener = Callable[[Path], AbstractContextManager[Book]]
+N_ACCOUNTS = 300
+
+
+@pytest.fixture(scope="module")
+def raw_accounts() -> pd.DataFrame:
+    return make_sample_accounts(N_ACCOUNTS, seed=11)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, raw_accounts: pd.DataFrame) -> Path:
+    path = tmp_path_factory.mktemp("actions") / "template.xlsx"
+    FileBook.new(raw_accounts).save(path)
+    return path
+
+
+@pytest.fixture
+def workbook(template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "ICP.xlsx"
+    path.write_bytes(template.read_bytes())
+    return path
+
+
+@contextmanager
+def _file_host(path: Path) -> Iterator[Book]:
+    book = FileBook.open(path, status=lambda message: None)
+    yield book
+    book.save()
+
+
+@contextmanager
+def _live_host(path: Path) -> Iterator[Book]:
+    import xlwings as xw
+    from support.openpyxl_engine import active_engine
+
+    from icp_xl.xlwings_book import XlwingsBook
+
+    with active_engine():
+        live = xw.Book(path)
+        yield XlwingsBook(live)
+        with exact_float_writes():  # Excel stores doubles exactly; so must its stand-in
+            live.save()
+
+
+@pytest.fixture(params=["file", "live"])
+def host(request: pytest.FixtureRequest) -> Opener:
+    """Open a workbook path as a Book; leaving the block saves it."""
+    return _file_host if request.param == "file" else _live_host
+
+
+def scores_frame(path: Path) -> pd.DataFrame:
+    sheet = openpyxl.load_workbook(path)[layout.SCORES]
+    rows = list(sheet[sheet.tables[layout.SCORES_TABLE.name].ref])
+    values = [[c.value for c in row] for row in rows]
+    return pd.DataFrame(values[1:], columns=values[0])
+
+
+def expected_scores(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    accounts = prepare_accounts(raw)
+    scored = score_accounts(accounts, settings)
+    return scored.join(within_segment_scores(scored, settings)), accounts
+
+
+def assert_scores_equal(path: Path, raw: pd.DataFrame, settings: Settings) -> None:
+    expected, accounts = expected_scores(raw, settings)
+    sheet = scores_frame(path)
+    assert list(sheet.columns) == list(layout.SCORES_TABLE.header)
+    assert len(sheet) == len(expected)
+    for column, field in layout.SCORES_FIELDS:
+        source = expected if field in expected.columns else accounts.frame
+        want = source[field].to_numpy()
+        got = sheet[column.header].to_numpy()
+        if pd.api.types.is_float_dtype(source[field]):
+            got = np.array([np.nan if v is None else v for v in got], dtype=float)
+            np.testing.assert_array_equal(got, want.astype(float), err_msg=column.header)
+        else:
+            assert [("" if pd.isna(v) else v) for v in got] == list(want), column.header
+
+
+def test_rescore_writes_scores_equal_to_the_core(host: Opener, workbook: Path, raw_accounts):
+    with host(workbook) as book:
+        result = actions.rescore(book)
+    assert result.accounts == N_ACCOUNTS
+    assert_scores_equal(workbook, raw_accounts, Settings())
+
+
+def test_edited_weight_threshold_and_vertical_row_take_effect(
+    host: Opener, workbook: Path, raw_accounts: pd.DataFrame
+) -> None:
+    wb = openpyxl.load_workbook(workbook)
+    weights = wb[layout.WEIGHTS]
+    weights["B5"], weights["B6"], weights["B7"], weights["B8"] = 0.1, 0.2, 0.3, 0.4
+    settings_sheet = wb[layout.SETTINGS]
+    settings_sheet["B5"] = 50e6  # Small Business max
+    table = settings_sheet.tables[layout.VERTICAL_TABLE.name]
+    top = int(table.ref.split(":")[0][1:])
+    assert settings_sheet[f"H{top + 1}"].value == "Aerospace & Defense"
+    settings_sheet[f"I{top + 1}"] = 0.05
+    wb.save(workbook)
+    with host(workbook) as book:
+        actions.rescore(book)
+    vertical = dict(Settings().vertical_table) | {"aerospace & defense": 0.05}
+    edited = Settings(
+        weights=Weights(0.1, 0.2, 0.3, 0.4), small_business_max=50e6, vertical_table=vertical
+    )
+    assert_scores_equal(workbook, raw_accounts, edited)
+    sheet = scores_frame(workbook)
+    assert (sheet["Vertical score"] == 0.05).any()
+
+
+def test_segment_view_fills_top_customers_and_kpis_from_within_segment_scores(
+    host: Opener, workbook: Path, raw_accounts: pd.DataFrame
+) -> None:
+    with host(workbook) as book:
+        actions.rescore(book, "mid_market")
+    expected, accounts = expected_scores(raw_accounts, Settings())
+    wb = openpyxl.load_workbook(workbook)
+    assert wb.defined_names["SegmentView"].attr_text.endswith("$B$3")
+    assert wb[layout.DASHBOARD]["B3"].value == "Mid-Market"
+    metrics = view_metrics(accounts.frame, expected, Settings(), "Mid-Market").as_dict()
+    dashboard = wb[layout.DASHBOARD]
+    for i, (field, *_) in enumerate(layout.KPI_FIELDS):
+        assert dashboard[f"B{layout.KPI_FIRST_ROW + i}"].value == pytest.approx(
+            metrics[field], rel=1e-12, nan_ok=True
+        )
+    top = wb[layout.TOP_CUSTOMERS]
+    mid = expected[expected["customer_segment"] == "Mid-Market"]
+    order = mid.iloc[np.argsort(-mid["segment_ICP_score"].to_numpy(), kind="stable")]
+    count = min(layout.TOP_CUSTOMERS_COUNT, len(mid))
+    ids = [top.cell(row=5 + i, column=2).value for i in range(count)]
+    assert ids == list(accounts.frame.loc[order.index[:count], "customer_id"])
+    assert top["F5"].value == order["segment_ICP_score"].iloc[0]
+    assert top.cell(row=5 + count, column=2).value is None
+    assert "Mid-Market" in top["A1"].value
+
+
+def test_refresh_segment_view_rewrites_only_the_view(host: Opener, workbook: Path) -> None:
+    with host(workbook) as book:
+        actions.rescore(book)
+    before = scores_frame(workbook)
+    with host(workbook) as book:
+        result = actions.refresh_segment_view(book, "Large Enterprise")
+    assert result.view == "Large Enterprise"
+    assert scores_frame(workbook).equals(before)
+    wb = openpyxl.load_workbook(workbook, data_only=True)
+    assert wb[layout.DASHBOARD]["B3"].value == "Large Enterprise"
+    assert wb[layout.DASHBOARD][f"B{layout.KPI_FIRST_ROW}"].value == result.metrics.customers
+
+
+def test_segments_sheet_has_summary_and_recommendations(host: Opener, workbook: Path) -> None:
+    with host(workbook) as book:
+        actions.rescore(book)
+    sheet = openpyxl.load_workbook(workbook)[layout.SEGMENTS_SHEET]
+    assert [sheet.cell(row=r, column=1).value for r in range(4, 8)] == [
+        "All Segments",
+        "Small Business",
+        "Mid-Market",
+        "Large Enterprise",
+    ]
+    assert sheet["B4"].value == N_ACCOUNTS
+    assert sheet["A10"].value == "Segment"
+    texts = [sheet.cell(row=r, column=2).value for r in range(11, 31)]
+    assert any(t and "GP24" in t for t in texts)
+
+
+def test_reset_and_use_optimized_weights(host: Opener, workbook: Path) -> None:
+    with host(workbook) as book:
+        with pytest.raises(IcpError, match=r"no optimized weights yet \(Weights!C5"):
+            actions.use_optimized_weights(book)
+        actions.store_optimized_weights(
+            book, Weights(0.25, 0.15, 0.35, 0.25), {"n_trials": 40, "lambda_param": 0.25}
+        )
+        actions.use_optimized_weights(book)
+    wb = openpyxl.load_workbook(workbook)
+    weights = wb[layout.WEIGHTS]
+    assert [weights[f"B{r}"].value for r in range(5, 9)] == [0.25, 0.15, 0.35, 0.25]
+    assert weights["B" + layout.NAMES_BY_NAME["Opt_Trials"].ref[1:]].value == 40
+    with host(workbook) as book:
+        assert actions.reset_weights(book) == Weights()
+    weights = openpyxl.load_workbook(workbook)[layout.WEIGHTS]
+    assert [weights[f"B{r}"].value for r in range(5, 9)] == [0.3, 0.3, 0.2, 0.2]
+
+
+def test_import_accounts_replaces_the_table_and_rescores(
+    host: Opener, workbook: Path, tmp_path: Path
+) -> None:
+    other = make_sample_accounts(120, seed=99)
+    source = tmp_path / "new_accounts.csv"
+    other.to_csv(source, index=False)
+    with host(workbook) as book:
+        result = actions.import_accounts(book, source)
+    assert result.accounts == 120
+    read_back = pd.read_csv(source, dtype=str, keep_default_na=False)
+    assert_scores_equal(workbook, read_back, Settings())
+
+
+def test_validate_lists_every_problem_and_writes_nothing(host: Opener, workbook: Path) -> None:
+    wb = openpyxl.load_workbook(workbook)
+    wb[layout.WEIGHTS]["B5"] = "abc"
+    wb[layout.SETTINGS]["B5"] = 2e9  # Small Business max above Mid-Market max
+    wb[layout.SETTINGS]["B17"] = 1.5  # unknown-industry score out of range
+    accounts = wb[layout.ACCOUNTS]
+    accounts["D3"] = "lots"  # Annual Revenue of the second account
+    accounts["L4"] = "n/a?"  # GP24
+    wb.save(workbook)
+    with host(workbook) as book:
+        result = actions.validate(book)
+    text = "\n".join(result.problems)
+    assert not result.ok
+    assert "Weights!B5 (W_Vertical): expected a number, found text 'abc'" in text
+    assert "Settings!B5 (SmallBusinessMax) and Settings!B6 (MidMarketMax)" in text
+    assert "Settings!B17 (UnknownIndustryScore)" in text
+    assert "column 'Annual Revenue', row 3" in text
+    assert "column 'GP24', row 4" in text
+
+
+def test_validate_passes_a_good_workbook(host: Opener, workbook: Path) -> None:
+    with host(workbook) as book:
+        result = actions.validate(book)
+    assert result.ok, result.problems
+
+
+def test_export_names_the_segment_and_neutralizes_formulas(workbook: Path, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(workbook)
+    cell = wb[layout.ACCOUNTS]["B2"]
+    cell.value, cell.data_type = '=HYPERLINK("http://x")', "s"
+    wb.save(workbook)
+    book = FileBook.open(workbook, for_writing=False, status=lambda m: None)
+    path = actions.export_csv(book, tmp_path, "small business")
+    assert path.parent == tmp_path
+    assert path.name.startswith("icp_scores_small_business_") and path.suffix == ".csv"
+    exported = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert set(exported["customer_segment"]) == {"Small Business"}
+    assert {"ICP_score", "ICP_grade", "segment_ICP_score"} <= set(exported.columns)
+    first = exported[exported["Customer ID"] == "C000001"]
+    if len(first):
+        assert first["Company Name"].iloc[0].startswith("'=")
+
+
+def test_export_file_name_format() -> None:
+    from datetime import datetime
+
+    name = actions.export_file_name("Mid-Market", datetime(2025, 1, 2, 3, 4, 5))
+    assert name == "icp_scores_mid_market_20250102_030405.csv"
