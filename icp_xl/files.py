@@ -121,12 +121,23 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     os.close(handle)
     try:
         write(Path(temporary))
+        os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """The existing file's permissions, else the usual ones for a new file (0666 & ~umask)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:

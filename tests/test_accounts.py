@@ -181,3 +181,34 @@ def test_unsupported_and_missing_files(tmp_path):
     (tmp_path / "bad.xlsx").write_text("not a zip")
     with pytest.raises(IcpError, match="not a readable Excel workbook"):
         read_accounts(tmp_path / "bad.xlsx")
+
+
+def test_atomic_write_keeps_file_on_error_and_sets_normal_permissions(tmp_path):
+    import os
+
+    from icp_xl.files import atomic_write
+
+    target = tmp_path / "out.txt"
+    atomic_write(target, lambda tmp: tmp.write_text("one"))
+    assert target.read_text() == "one"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+    def fail(tmp):
+        tmp.write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, fail)
+    assert target.read_text() == "one"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+    os.chmod(target, 0o600)
+    atomic_write(target, lambda tmp: tmp.write_text("two"))
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
