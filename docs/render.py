@@ -27,7 +27,7 @@ from pathlib import Path
 import openpyxl
 
 from icp_xl.accounts import prepare_accounts
-from icp_xl.chart_data import chart_blocks
+from icp_xl.chart_data import CHART_DATA_SHEET, chart_blocks
 from icp_xl.charts import add_charts
 from icp_xl.layout import DASHBOARD, SEGMENT_VIEW, SHEETS
 from icp_xl.sample import make_sample_accounts
@@ -69,17 +69,33 @@ def build_chart_workbook(path: Path, n: int = 2000, view: str = "All Segments") 
 
 
 def demo_workbook(folder: Path) -> Path:
-    """The real demo workbook from ``icp-xl demo`` if the command exists, else
-    :func:`build_chart_workbook`."""
-    from icp_xl.cli import COMMAND_MODULES
+    """The real demo workbook (``icp-xl demo -o FOLDER``, its ``ICP.xlsx``) when the command
+    exists, else :func:`build_chart_workbook`."""
+    from icp_xl.cli import build_parser
 
-    if any(m.endswith(".demo") for m in COMMAND_MODULES):
+    commands = build_parser()._subparsers._group_actions[0].choices
+    if "demo" in commands:
         icp_xl = shutil.which("icp-xl") or str(Path(sys.executable).with_name("icp-xl"))
-        subprocess.run([icp_xl, "demo", "-o", str(folder)], check=True)
-        found = sorted(folder.glob("*.xlsx"))
-        if found:
-            return found[0]
+        subprocess.run([icp_xl, "demo", "-o", str(folder), "--force"], check=True)
+        return folder / "ICP.xlsx"
     return build_chart_workbook(folder / "ICP_charts.xlsx")
+
+
+def renderable_copy(workbook: Path, target: Path, keep_rows: int = 60) -> Path:
+    """A copy of ``workbook`` that LibreOffice renders at 100%: sheets longer than
+    ``keep_rows`` rows (Accounts, Scores), except 'Chart Data', are cut to ``keep_rows``.
+
+    LibreOffice scales EVERY page of a ``SinglePageSheets`` export down when one sheet is
+    taller than its page limit, which made the charts unreadable. openpyxl drops charts on
+    load, so the copy gets them back from :func:`icp_xl.charts.add_charts`, exactly as the
+    file host does on every write."""
+    wb = openpyxl.load_workbook(workbook)
+    for ws in wb.worksheets:
+        if ws.title != CHART_DATA_SHEET and ws.max_row > keep_rows:
+            ws.delete_rows(keep_rows + 1, ws.max_row - keep_rows)
+    add_charts(wb)
+    wb.save(target)
+    return target
 
 
 def render(workbook: Path, out: Path, sheets: tuple[str, ...], dpi: int = 70) -> list[Path]:
@@ -91,12 +107,13 @@ def render(workbook: Path, out: Path, sheets: tuple[str, ...], dpi: int = 70) ->
     out.mkdir(parents=True, exist_ok=True)
     made = []
     with tempfile.TemporaryDirectory() as tmp:
+        copy = renderable_copy(workbook, Path(tmp) / "render.xlsx")
         subprocess.run(
-            ["soffice", "--headless", "--convert-to", PDF_FILTER, "--outdir", tmp, str(workbook)],
+            ["soffice", "--headless", "--convert-to", PDF_FILTER, "--outdir", tmp, str(copy)],
             check=True,
             capture_output=True,
         )
-        pdf = Path(tmp) / (workbook.stem + ".pdf")
+        pdf = copy.with_suffix(".pdf")
         for sheet in sheets:
             page = str(names.index(sheet) + 1)
             target = out / sheet.lower().replace(" ", "_")

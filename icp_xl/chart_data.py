@@ -135,7 +135,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "convergence",
         "Optimizer convergence",
-        ("trial", "objective", "best_so_far"),
+        ("trial", "objective", "best_so_far", "gap", "best_gap"),
         CONVERGENCE_POINTS,
     ),
 )
@@ -452,14 +452,25 @@ def convergence_block(trials: pd.DataFrame | None) -> Block:
     """Trial number, objective and best-so-far of the optimizer's completed trials, evenly
     sampled down to :data:`CONVERGENCE_POINTS` (first and last kept); blank without trials.
     ``trials``: :func:`icp_xl.optimize.trial_history` output or columns ``number``,
-    ``objective``, ``best_so_far``; trials without a finite objective are left out."""
+    ``objective``, ``best_so_far``; trials without a finite objective are left out. The gap
+    columns are the objective and best-so-far minus the best objective of all trials
+    (0 = the best found), which the chart plots so that its axis starts at 0."""
     rows: list[list[Any]] = []
     if trials is not None and len(trials):
         table = _trial_table(trials)
+        best_found = float(table["objective"].min()) if len(table) else math.nan
         for i in even_sample(len(table), CONVERGENCE_POINTS):
             trial, objective, best = table.iloc[i]
-            rows.append([int(trial), _number(objective), _number(best)])
-    return _block("convergence", ["Trial", "Objective", "Best so far"], rows)
+            gaps = (_number(objective - best_found), _number(best - best_found))
+            rows.append([int(trial), _number(objective), _number(best), *gaps])
+    headers = [
+        "Trial",
+        "Objective",
+        "Best so far",
+        "Trial - best found",
+        "Best so far - best found",
+    ]
+    return _block("convergence", headers, rows)
 
 
 def chart_blocks(

@@ -247,7 +247,9 @@ def grade_shares_chart() -> ChartBase:
     return chart
 
 
-def _segment_bar_chart(column: str, axis_title: str, number_format: str) -> ChartBase:
+def _segment_bar_chart(
+    column: str, axis_title: str, number_format: str, log: bool = False
+) -> ChartBase:
     place = section("segments")
     chart = BarChart()
     chart.type = "col"
@@ -256,7 +258,9 @@ def _segment_bar_chart(column: str, axis_title: str, number_format: str) -> Char
     _color_points(series, [SEGMENT_COLORS[s] for s in SEGMENTS])
     chart.series.append(series)
     _axis(chart.x_axis, None, gridlines=False)
-    _axis(chart.y_axis, axis_title, number_format, low=0)
+    _axis(chart.y_axis, axis_title, number_format, low=None if log else 0)
+    if log:
+        chart.y_axis.scaling.logBase = 10
     chart.legend = None
     return chart
 
@@ -418,23 +422,23 @@ def gains_chart() -> ChartBase:
 
 
 def convergence_chart() -> ChartBase:
-    """Objective of each optimizer trial (dots) and the best so far (line)."""
+    """Objective of each optimizer trial (dots) and the best so far (line), as the distance
+    above the best objective found, so the axis starts at 0 whatever the objective's sign."""
     place = section("convergence")
     chart = ScatterChart()
     chart.scatterStyle = "lineMarker"
-    objective = _series(place, "objective", x="trial")
+    objective = _series(place, "gap", x="trial")
     objective.graphicalProperties = GraphicalProperties()
     objective.graphicalProperties.line.noFill = True
     objective.marker = Marker(symbol="circle", size=3)
     objective.marker.graphicalProperties = GraphicalProperties(solidFill=SECONDARY)
     objective.marker.graphicalProperties.line.noFill = True
-    best = _series(place, "best_so_far", x="trial")
+    best = _series(place, "best_gap", x="trial")
     best.graphicalProperties = _line_props("C00000", 2.25)
     best.marker = Marker(symbol="none")
     chart.series.extend([objective, best])
     _axis(chart.x_axis, "Trial", "#,##0", low=0)
-    _axis(chart.y_axis, "Objective (lower is better)", "0.000")
-    chart.x_axis.crosses = "min"  # the objective is often negative: keep trials at the bottom
+    _axis(chart.y_axis, "Objective above the best found", "0.000", low=0)
     chart.legend = _legend()
     return chart
 
@@ -469,22 +473,22 @@ GAP_PX = 12
 
 def _segment_charts() -> list[ChartSpec]:
     figures = (
-        ("average_score", "Average ICP score", "ICP score", "0"),
-        ("customer_share", "Share of customers", "% of customers", "0%"),
-        ("average_revenue_m", "Average annual revenue", "USD millions", "$#,##0"),
-        ("gp24_share", "Share of GP24", "% of GP24", "0%"),
+        ("average_score", "Average ICP score", "ICP score", "0", False),
+        ("customer_share", "Share of customers", "% of customers", "0%", False),
+        ("average_revenue_m", "Average annual revenue", "USD millions (log scale)", "$#,##0", True),
+        ("gp24_share", "Share of GP24", "% of GP24", "0%", False),
     )
     return [
         ChartSpec(
             SEGMENTS_SHEET,
-            lambda c=column, a=axis, f=fmt: _segment_bar_chart(c, a, f),
+            lambda c=column, a=axis, f=fmt, g=log: _segment_bar_chart(c, a, f, g),
             title,
             0,
             i,
             width_cm=9.0,
             height_cm=7.0,
         )
-        for i, (column, title, axis, fmt) in enumerate(figures)
+        for i, (column, title, axis, fmt, log) in enumerate(figures)
     ]
 
 
