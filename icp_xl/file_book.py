@@ -407,7 +407,7 @@ class FileBook:
         charts = _charts_module()
         if charts is None:
             return
-        for name in _chart_sheets():
+        for name in layout_chart_counts():
             if name in self.workbook.sheetnames:
                 self.workbook[name]._charts = []
         charts.add_charts(self.workbook)
@@ -494,7 +494,7 @@ def _charts_module() -> Any:
 
 
 @cache
-def _chart_sheets() -> dict[str, int]:
+def layout_chart_counts() -> dict[str, int]:
     """Sheet name -> number of charts the charts module puts on it (none without it)."""
     charts = _charts_module()
     if charts is None:
@@ -521,7 +521,7 @@ def foreign_content(path: str | Path) -> list[str]:
                 for prefix, label in _UNKEPT_PARTS.items()
                 if any(n.startswith(prefix) for n in names)
             ]
-            expected = _chart_sheets()
+            expected = layout_chart_counts()
             for sheet, counts in _drawing_counts(package, set(names)).items():
                 charts, others = counts
                 if others:

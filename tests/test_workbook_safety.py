@@ -1,0 +1,174 @@
+"""Never lose the user's data (SPEC §10): a headless rewrite keeps what the user added,
+or refuses before writing anything. One test per promise."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from icp_xl import layout
+from icp_xl.actions import rescore
+from icp_xl.cli import main
+from icp_xl.errors import IcpError
+from icp_xl.file_book import FileBook, foreign_content
+from icp_xl.sample import make_sample_accounts
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("safety") / "ICP.xlsx"
+    FileBook.new(make_sample_accounts(150, seed=8), status=lambda m: None).save(path)
+    return path
+
+
+@pytest.fixture
+def workbook(built: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "ICP.xlsx"
+    path.write_bytes(built.read_bytes())
+    return path
+
+
+def _add_user_chart(path: Path, sheet: str) -> None:
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet] if sheet in wb.sheetnames else wb.create_sheet(sheet)
+    for row in ([1], [2], [3]):
+        ws.append(row)
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=1, min_row=1, max_row=3))
+    ws.add_chart(chart, "H20")
+    wb.save(path)
+
+
+def _assert_refused(path: Path, fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    before = path.read_bytes()
+    assert main(["rescore", str(path)]) == 1
+    error = capsys.readouterr().err
+    assert fragment in error and "nothing was written" in error, error
+    assert path.read_bytes() == before
+
+
+def test_user_sheet_values_formulas_comments_and_formats_survive(workbook: Path) -> None:
+    wb = openpyxl.load_workbook(workbook)
+    notes = wb.create_sheet("My notes")
+    notes["A1"], notes["A2"], notes["A3"] = 10, 32, "=SUM(A1:A2)*Weights!B5"
+    notes["B1"] = "keep me"
+    notes["B1"].comment = Comment("my comment", "analyst")
+    notes["B1"].font = Font(bold=True, color="FF0000")
+    notes["B2"].fill = PatternFill("solid", start_color="FFFF00", end_color="FFFF00")
+    notes["C1"].number_format = "0.000%"
+    notes.merge_cells("D1:E2")
+    notes.column_dimensions["B"].width = 33
+    wb[layout.WEIGHTS]["E5"] = "why 0.3: board decision"
+    wb[layout.WEIGHTS]["E5"].comment = Comment("ask Sam", "analyst")
+    wb.save(workbook)
+
+    assert main(["rescore", str(workbook)]) == 0
+
+    wb = openpyxl.load_workbook(workbook)
+    notes = wb["My notes"]
+    assert wb.sheetnames == [*layout.SHEET_NAMES, "My notes"]
+    assert (notes["A1"].value, notes["A2"].value) == (10, 32)
+    assert notes["A3"].value == "=SUM(A1:A2)*Weights!B5"
+    assert notes["B1"].value == "keep me"
+    assert notes["B1"].comment.text == "my comment"
+    assert notes["B1"].font.bold and notes["B1"].font.color.rgb.endswith("FF0000")
+    assert notes["B2"].fill.start_color.rgb.endswith("FFFF00")
+    assert notes["C1"].number_format == "0.000%"
+    assert "D1:E2" in {str(r) for r in notes.merged_cells.ranges}
+    assert notes.column_dimensions["B"].width == 33
+    assert wb[layout.WEIGHTS]["E5"].value == "why 0.3: board decision"
+    assert wb[layout.WEIGHTS]["E5"].comment.text == "ask Sam"
+
+
+def test_accounts_are_never_rewritten(workbook: Path) -> None:
+    def accounts(path: Path) -> list[tuple]:
+        return list(openpyxl.load_workbook(path)[layout.ACCOUNTS].iter_rows(values_only=True))
+
+    before = accounts(workbook)
+    assert main(["rescore", str(workbook), "--segment", "mid_market"]) == 0
+    assert accounts(workbook) == before
+
+
+def test_a_chart_on_a_user_sheet_is_refused(workbook: Path, capsys) -> None:
+    _add_user_chart(workbook, "My chart")
+    assert foreign_content(workbook) == ["1 chart(s) of your own on sheet 'My chart'"]
+    _assert_refused(workbook, "chart(s) of your own on sheet 'My chart'", capsys)
+
+
+def test_an_extra_chart_on_the_dashboard_is_refused(workbook: Path, capsys) -> None:
+    _add_user_chart(workbook, layout.DASHBOARD)
+    _assert_refused(workbook, "1 chart(s) of your own on sheet 'Dashboard'", capsys)
+
+
+def test_a_picture_is_refused(workbook: Path, tmp_path: Path, capsys) -> None:
+    _add_user_chart(workbook, "Logo")  # the last sheet; its chart becomes a picture below
+    with_picture = tmp_path / "picture.xlsx"
+    with zipfile.ZipFile(workbook) as source, zipfile.ZipFile(with_picture, "w") as target:
+        last_sheet = f"xl/worksheets/_rels/sheet{len(layout.SHEETS) + 1}.xml.rels"
+        drawing = re.search(r'Target="/?(?:\.\./)?(?:xl/)?drawings/(drawing\d+\.xml)"',
+                            source.read(last_sheet).decode()).group(1)  # fmt: skip
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == f"xl/drawings/{drawing}":
+                data = _as_picture(data.decode()).encode()
+            target.writestr(item, data)
+    found = foreign_content(with_picture)
+    assert found == ["1 picture(s) or shape(s) on sheet 'Logo'"]
+    _assert_refused(with_picture, "picture(s) or shape(s) on sheet 'Logo'", capsys)
+
+
+def _as_picture(drawing: str) -> str:
+    """Replace the chart frame of a one-chart drawing by a picture element."""
+    frame = re.search(r"<(\w+:)?graphicFrame.*</(\w+:)?graphicFrame>", drawing, re.S)
+    prefix = frame.group(1) or ""
+    picture = (
+        f'<{prefix}pic><{prefix}nvPicPr><{prefix}cNvPr id="2" name="Logo"/><{prefix}cNvPicPr/>'
+        f"</{prefix}nvPicPr><{prefix}blipFill/><{prefix}spPr/></{prefix}pic>"
+    )
+    return drawing[: frame.start()] + picture + drawing[frame.end() :]
+
+
+def test_a_pivot_table_is_refused(workbook: Path, capsys) -> None:
+    with zipfile.ZipFile(workbook, "a") as package:
+        package.writestr("xl/pivotTables/pivotTable1.xml", "<pivotTableDefinition/>")
+    _assert_refused(workbook, "pivot tables", capsys)
+
+
+def test_our_own_charts_are_recreated_not_refused(workbook: Path) -> None:
+    for _ in range(2):
+        book = FileBook.open(workbook, status=lambda m: None)
+        rescore(book)
+        book.save()
+    assert foreign_content(workbook) == []
+
+
+def test_a_failed_save_leaves_the_file_and_folder_as_they_were(workbook: Path) -> None:
+    before = workbook.read_bytes()
+    book = FileBook.open(workbook, status=lambda m: None)
+    rescore(book)
+
+    def broken_save(path: Path) -> None:
+        Path(path).write_bytes(b"half a workbook")
+        raise OSError("disk full")
+
+    book.workbook.save = broken_save
+    with pytest.raises(OSError, match="disk full"):
+        book.save()
+    assert workbook.read_bytes() == before
+    assert [p.name for p in workbook.parent.iterdir()] == [workbook.name]
+
+
+def test_missing_workbook_and_non_workbook_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(IcpError, match="Workbook not found"):
+        FileBook.open(tmp_path / "nope.xlsx")
+    bad = tmp_path / "bad.xlsx"
+    bad.write_text("not a zip")
+    with pytest.raises(IcpError, match="not an Excel workbook"):
+        FileBook.open(bad)
