@@ -1,0 +1,317 @@
+"""The ribbon path end to end: ``icp_xl.live.run_action`` through xlwings' real API.
+
+A real ICP workbook (made by ``actions.new_workbook``, as ``icp-xl new`` does) is
+opened with ``xw.Book(path)`` in the openpyxl-backed engine; a second book plays
+the add-in (``xw.Book.caller()`` is the add-in when RunPython is called from
+ICP.xlam, the action works on the active workbook). File dialogs are answered by a
+``choose_file`` function; message boxes and the status bar are recorded by the
+engine's App.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import xlwings as xw
+from support.openpyxl_engine import active_engine
+
+from icp_xl import actions, layout, live
+from icp_xl.addin import RIBBON_ACTIONS
+from icp_xl.file_book import FileBook
+from icp_xl.sample import make_sample_accounts
+
+# Cells that hold the time of the run, different on every run by design.
+TIME_CELLS = {
+    (layout.DASHBOARD, layout.LAST_RESCORED.ref),
+    (layout.WEIGHTS, layout.NAMES_BY_NAME["Opt_RunAt"].ref),
+}
+# Actions that change the workbook, run on both backends and compared.
+WRITING_ACTIONS = (
+    "rescore",
+    "refresh_segment_view",
+    "optimize",
+    "use_optimized_weights",
+    "reset_weights",
+    "import_accounts",
+)
+
+
+@pytest.fixture(scope="module")
+def accounts_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("accounts") / "accounts.csv"
+    make_sample_accounts(260, seed=11).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scored ICP workbook whose optimizer runs few trials (fast tests)."""
+    path = tmp_path_factory.mktemp("template") / "ICP.xlsx"
+    actions.new_workbook(path, make_sample_accounts(300, seed=7))
+    book = FileBook.open(path)
+    book.set_name("Optimizer_Trials", 8)
+    book.save()
+    return path
+
+
+@pytest.fixture
+def workbook(template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "Portfolio.xlsx"
+    path.write_bytes(template.read_bytes())
+    return path
+
+
+@pytest.fixture(autouse=True)
+def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "logs"
+    monkeypatch.setenv(live.LOG_FOLDER_ENV, str(folder))
+    return folder
+
+
+@contextmanager
+def excel(path: Path) -> Iterator[Any]:
+    """Excel with the ICP add-in (the caller) and ``path`` open and active."""
+    with active_engine():
+        addin = xw.Book()
+        addin.set_mock_caller()
+        book = xw.Book(path)
+        book.impl.activate()
+        yield book
+
+
+def answers(*paths: Path) -> live.ChooseFile:
+    """A ``choose_file`` that answers each dialog with the next path, recording requests."""
+    queue = list(paths)
+    asked: list[live.FileRequest] = []
+
+    def choose(app: Any, request: live.FileRequest) -> Path | None:
+        asked.append(request)
+        return queue.pop(0) if queue else None
+
+    choose.asked = asked  # type: ignore[attr-defined]
+    return choose
+
+
+def sheet_values(path: Path) -> dict[str, list[list[Any]]]:
+    """Every cell value of every sheet as saved (numbers to 12 significant digits, time
+    cells masked)."""
+    workbook = openpyxl.load_workbook(path)
+    values = {}
+    for ws in workbook.worksheets:
+        rows = []
+        for row in ws.iter_rows():
+            cells = []
+            for cell in row:
+                value = cell.value
+                if (ws.title, cell.coordinate) in TIME_CELLS and value is not None:
+                    value = "<time>"
+                elif isinstance(value, int | float) and not isinstance(value, bool):
+                    value = float(f"{value:.12g}")  # xlsx text round trip
+                cells.append(value)
+            while cells and cells[-1] is None:
+                cells.pop()
+            rows.append(cells)
+        while rows and not rows[-1]:
+            rows.pop()
+        values[ws.title] = rows
+    return values
+
+
+def edit_inputs(path: Path) -> None:
+    """What a user does before pressing a button: pick a segment view, edit two weights,
+    and have optimized weights on the sheet (so every writing action changes something)."""
+    book = FileBook.open(path)
+    book.set_name("SegmentView", "Mid-Market")
+    for component, opt_name in layout.OPTIMIZED_WEIGHT_NAMES.items():
+        book.set_name(opt_name, {"vertical": 0.4, "relationship": 0.2}.get(component, 0.2))
+    book.set_name(layout.WEIGHT_NAMES["adoption"], 0.25)
+    book.set_name(layout.WEIGHT_NAMES["relationship"], 0.15)
+    book.save()
+
+
+def alerts(book: Any) -> list[dict[str, Any]]:
+    return book.app.impl.alerts
+
+
+def test_every_ribbon_action_has_a_handler() -> None:
+    assert set(live.HANDLERS) == set(RIBBON_ACTIONS)
+
+
+@pytest.mark.parametrize("name", RIBBON_ACTIONS)
+def test_run_action_drives_each_action_through_xlwings(
+    name: str, workbook: Path, accounts_csv: Path, tmp_path: Path
+) -> None:
+    edit_inputs(workbook)
+    before = sheet_values(workbook)
+    new_path, csv_path = tmp_path / "New ICP.xlsx", tmp_path / "scores.csv"
+    dialog_answers = {
+        "new_workbook": (accounts_csv, new_path),
+        "import_accounts": (accounts_csv,),
+        "export_csv": (csv_path,),
+    }
+    choose = answers(*dialog_answers.get(name, ()))
+    with excel(workbook) as book:
+        assert live.run_action(name, choose_file=choose) is True
+        shown = [a for a in alerts(book) if a["mode"] == "critical"]
+        assert shown == []
+        assert book.app.status_bar is False  # given back to Excel
+        assert book.app.impl.status_history[0].startswith("ICP: ")
+        if name == "new_workbook":
+            assert book.app.books.active.fullname == str(new_path.resolve())
+        book.save()
+    after = sheet_values(workbook)
+    if name in ("help", "validate", "export_csv", "new_workbook"):
+        assert after == before
+        if name == "export_csv":
+            assert csv_path.read_text().startswith("Customer ID")
+        if name == "new_workbook":
+            assert FileBook.open(new_path).read_table("ScoresTable").shape[0] == 260
+    else:
+        assert after != before
+
+
+@contextmanager
+def file_session(path: Path, accounts_csv: Path) -> Iterator[live.Session]:
+    book = FileBook.open(path, status=lambda message: None)
+    yield live.Session(app=None, book=book, choose_file=answers(accounts_csv))
+    book.save()
+
+
+@pytest.mark.parametrize("name", WRITING_ACTIONS)
+def test_both_backends_write_the_same_sheets(
+    name: str, template: Path, tmp_path: Path, accounts_csv: Path
+) -> None:
+    file_path, live_path = tmp_path / "file.xlsx", tmp_path / "live.xlsx"
+    for path in (file_path, live_path):
+        path.write_bytes(template.read_bytes())
+        edit_inputs(path)
+    handler = live.HANDLERS[name][1]
+    with file_session(file_path, accounts_csv) as session:
+        handler(session)
+    with excel(live_path) as book:
+        assert live.run_action(name, choose_file=answers(accounts_csv)) is True
+        book.save()
+    # FileBook.save re-applies the layout's structure; give the live file the same
+    # treatment so only the values the action wrote are compared.
+    FileBook.open(live_path).save()
+    file_values, live_values = sheet_values(file_path), sheet_values(live_path)
+    assert list(file_values) == list(live_values)
+    for sheet in file_values:
+        assert live_values[sheet] == file_values[sheet], sheet
+
+
+def test_user_error_shows_one_sentence_and_writes_nothing(workbook: Path, logs: Path) -> None:
+    file = FileBook.open(workbook)
+    file.set_name(layout.WEIGHT_NAMES["vertical"], 0.9)
+    file.save()
+    before = sheet_values(workbook)
+    with excel(workbook) as book:
+        assert live.run_action("rescore") is False
+        (alert,) = alerts(book)
+        book.save()
+    assert alert["mode"] == "critical" and alert["title"] == live.TITLE
+    assert "sum" in alert["prompt"] and "1.6" in alert["prompt"]
+    assert "Traceback" not in alert["prompt"] and "\n" not in alert["prompt"]
+    assert sheet_values(workbook) == before
+    assert not logs.exists()
+
+
+def test_unexpected_error_logs_the_traceback_and_names_the_log(
+    workbook: Path, logs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(book: Any, view: str | None = None) -> None:
+        book.read_name(layout.SEGMENT_VIEW.name)
+        raise ZeroDivisionError("division by zero in a broken action")
+
+    monkeypatch.setattr(actions, "rescore", broken)
+    with excel(workbook) as book:
+        assert live.run_action("rescore") is False
+        (alert,) = alerts(book)
+        assert book.app.status_bar is False
+    (log,) = logs.iterdir()
+    assert str(log) in alert["prompt"] and "ZeroDivisionError" in alert["prompt"]
+    assert "Traceback" not in alert["prompt"]
+    text = log.read_text()
+    assert "Traceback (most recent call last)" in text
+    assert "division by zero in a broken action" in text
+    assert "action: rescore" in text and "Portfolio.xlsx" in text
+
+
+def test_status_bar_shows_progress_and_is_reset(workbook: Path) -> None:
+    with excel(workbook) as book:
+        book.app.status_bar = "Ready for ICP"
+        history = book.app.impl.status_history
+        history.clear()
+        assert live.run_action("optimize") is True
+        assert history[0] == "ICP: Optimize..."
+        assert any(m.startswith("Scoring 300 accounts") for m in history)
+        assert any(m.startswith("ICP optimize: search") for m in history)
+        assert "Writing Scores" in history
+        assert history[-1] == "Ready for ICP" == book.app.status_bar
+
+
+def test_status_progress_throttles_but_always_shows_the_end() -> None:
+    shown: list[str] = []
+
+    class Sink:
+        def status(self, message: str) -> None:
+            shown.append(message)
+
+    times = iter([0.0, 0.1, 0.2, 0.7, 0.8])
+    progress = live.StatusProgress(Sink(), interval=0.5, clock=lambda: next(times))
+    for done in range(1, 6):
+        progress("search", done, 5, 0.5 - done / 100)
+    assert shown == [
+        "ICP optimize: search 1/5 trials, best 0.4900",
+        "ICP optimize: search 4/5 trials, best 0.4600",
+        "ICP optimize: search 5/5 trials, best 0.4500",
+    ]
+
+
+def test_validate_lists_problems_in_a_message_box(workbook: Path) -> None:
+    file = FileBook.open(workbook)
+    file.set_name(layout.WEIGHT_NAMES["size"], "lots")
+    file.save()
+    with excel(workbook) as book:
+        assert live.run_action("validate") is True
+        (alert,) = alerts(book)
+    assert alert["mode"] == "critical"
+    assert alert["prompt"].startswith("1 problem(s) to fix:")
+    assert "Weights" in alert["prompt"] and "lots" in alert["prompt"]
+
+
+def test_cancelled_dialog_changes_nothing(workbook: Path) -> None:
+    before = sheet_values(workbook)
+    choose = answers()
+    with excel(workbook) as book:
+        assert live.run_action("import_accounts", choose_file=choose) is True
+        assert alerts(book) == []
+        book.save()
+    assert [r.mode for r in choose.asked] == ["open"]
+    assert sheet_values(workbook) == before
+
+
+def test_no_open_workbook_is_a_user_error() -> None:
+    with active_engine():
+        app = xw.App(add_book=False)
+        addin = app.books.add()
+        addin.set_mock_caller()
+        addin.impl.close()
+        assert live.run_action("rescore") is False
+        (alert,) = app.impl.alerts
+    assert "Open an ICP workbook first" in alert["prompt"]
+
+
+def test_error_log_names_action_and_time(logs: Path) -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError as error:
+        path = live.write_error_log("optimize", "Book1", error)
+    assert path.parent == logs and path.name.startswith("icp_xl_optimize_")
+    assert dt.date.today().strftime("%Y%m%d") in path.name
