@@ -96,12 +96,16 @@ def make_sample_accounts(n: int = 2000, seed: int = 42) -> pd.DataFrame:
     maintenance = np.where(has_software, 0.18 * license_revenue * rng.lognormal(0, 0.3, n), 0)
     # Hardware buying reflects industry fit, company size and the software relationship:
     # signals the ICP components measure, each only in part.
-    hardware = np.where(
-        printers > 0,
-        (np.sqrt(big_box * 20 + small_box) * rng.lognormal(np.log(5_000), 1.6, n))
-        * np.exp(4.0 * vertical_fit + 3.5 * size_fit + 0.3 * np.log1p(license_revenue)),
-        0.0,
-    ).round(2)
+    hardware = (
+        np.where(
+            printers > 0,
+            (np.sqrt(big_box * 20 + small_box) * rng.lognormal(np.log(15), 1.6, n))
+            * np.exp(4.0 * vertical_fit + 3.5 * size_fit + 0.3 * np.log1p(license_revenue)),
+            0.0,
+        )
+        .clip(0, 4e6)
+        .round(2)
+    )
     extra = (rng.random(n) < 0.08) & (printers == 0)
     hardware = np.where(extra, rng.lognormal(np.log(15_000), 1.0, n).round(2), hardware)
     target = (hardware + consumables).round(2)
