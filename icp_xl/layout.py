@@ -248,16 +248,15 @@ WEIGHTS_FIRST_ROW = 5  # row of the vertical weight; the others follow
 _weight_cells: list[NamedCell] = []
 for _i, _c in enumerate(COMPONENTS):
     _row = WEIGHTS_FIRST_ROW + _i
+    _default = getattr(DEFAULT_WEIGHTS, _c)
     _weight_cells += [
-        NamedCell(WEIGHT_NAMES[_c], WEIGHTS, f"B{_row}", _TITLES[_c], getattr(DEFAULT_WEIGHTS, _c)),
-        NamedCell(OPTIMIZED_WEIGHT_NAMES[_c], WEIGHTS, f"C{_row}", None, None),
-        NamedCell(
-            DEFAULT_WEIGHT_NAMES[_c], WEIGHTS, f"D{_row}", None, getattr(DEFAULT_WEIGHTS, _c)
-        ),
+        NamedCell(WEIGHT_NAMES[_c], WEIGHTS, f"B{_row}", _TITLES[_c], _default, WEIGHT),
+        NamedCell(OPTIMIZED_WEIGHT_NAMES[_c], WEIGHTS, f"C{_row}", None, None, WEIGHT),
+        NamedCell(DEFAULT_WEIGHT_NAMES[_c], WEIGHTS, f"D{_row}", None, _default, WEIGHT),
     ]
 _sum_row = WEIGHTS_FIRST_ROW + len(COMPONENTS)
 _weights_range = f"B{WEIGHTS_FIRST_ROW}:B{_sum_row - 1}"
-W_SUM = NamedCell("W_Sum", WEIGHTS, f"B{_sum_row}", "Sum", f"=SUM({_weights_range})")
+W_SUM = NamedCell("W_Sum", WEIGHTS, f"B{_sum_row}", "Sum", f"=SUM({_weights_range})", WEIGHT)
 W_STATUS = NamedCell(
     "W_Status",
     WEIGHTS,
