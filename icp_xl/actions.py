@@ -381,6 +381,34 @@ def store_optimization(book: Book, result: Any, apply: bool = False) -> RescoreR
     return rescore(book)
 
 
+def optimizer_options(book: Book) -> dict[str, Any]:
+    """Keyword arguments for :func:`icp_xl.optimize.optimize_weights` from the Settings
+    sheet: ``n_trials``, ``lam``, ``include_size``, ``seed`` and ``bounds``."""
+    from icp_xl.optimize import WeightBounds
+    from icp_xl.workbook_settings import read_optimizer_settings
+
+    sheet = read_optimizer_settings(book)
+    return {
+        "n_trials": sheet.trials,
+        "lam": sheet.lambda_param,
+        "include_size": sheet.include_size,
+        "seed": sheet.seed,
+        "bounds": WeightBounds(**{k: tuple(v) for k, v in sheet.bounds.items()}),
+    }
+
+
+def optimize_book(book: Book, **overrides: Any) -> Any:
+    """Optimize the weights on the workbook's accounts with its Settings-sheet options;
+    ``overrides`` (any :func:`icp_xl.optimize.optimize_weights` keyword, e.g. ``n_trials``,
+    ``folds``, ``progress``) win. Returns the ``OptimizationResult``; writes nothing
+    (store it with :func:`store_optimization`)."""
+    from icp_xl.optimize import optimize_weights
+
+    options = optimizer_options(book)
+    result = score_book(book)
+    return optimize_weights(result.accounts, result.settings, **{**options, **overrides})
+
+
 def import_accounts(book: Book, path: str | Path) -> RescoreResult:
     """Replace the Accounts table with an accounts file (CSV/XLSX) and rescore.
     The file is validated first; on any problem nothing is written."""

@@ -13,7 +13,7 @@ import pytest
 
 from icp_xl import layout
 from icp_xl.cli import main
-from icp_xl.file_book import FileBook, layout_chart_counts, foreign_content
+from icp_xl.file_book import FileBook, foreign_content, layout_chart_counts
 from icp_xl.sample import make_sample_accounts
 
 

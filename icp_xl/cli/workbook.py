@@ -126,13 +126,11 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from icp_xl.actions import new_workbook, store_optimization
+    from icp_xl.actions import new_workbook, optimize_book, store_optimization
     from icp_xl.errors import IcpError
     from icp_xl.file_book import FileBook
     from icp_xl.files import atomic_write
-    from icp_xl.optimize import optimize_weights
     from icp_xl.sample import make_sample_accounts
-    from icp_xl.workbook_settings import read_accounts, read_optimizer_settings, read_settings
 
     if args.accounts < 50:
         raise IcpError(f"-n must be at least 50 (the optimizer needs them), got {args.accounts}")
@@ -146,19 +144,8 @@ def run_demo(args: argparse.Namespace) -> int:
     new_workbook(workbook, csv, overwrite=True)
 
     book = FileBook.open(workbook)
-    settings = read_settings(book)
-    options = read_optimizer_settings(book)
-    _, prepared = read_accounts(book)
     book.status(f"Optimizing the weights ({args.trials} trials, quick)")
-    result = optimize_weights(
-        prepared,
-        settings,
-        n_trials=args.trials,
-        lam=options.lambda_param,
-        include_size=options.include_size,
-        seed=options.seed,
-        folds=3,
-    )
+    result = optimize_book(book, n_trials=args.trials, folds=3)
     rescored = store_optimization(book, result, apply=False)
     book.save()
     _print_summary(rescored)
