@@ -439,7 +439,7 @@ def new_workbook(
     path = Path(path)
     if path.exists() and not overwrite:
         raise IcpError(f"{path} already exists; choose another name or allow overwriting")
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+    if path.suffix.lower() != ".xlsx":
         raise IcpError(f"The workbook must be an .xlsx file, got '{path.name}'")
     if accounts is None:
         raw = make_sample_accounts(sample_size)
