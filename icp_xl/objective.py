@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata, spearmanr
 
 from icp_xl.accounts import Accounts
 from icp_xl.errors import IcpError
@@ -134,6 +133,8 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman rank correlation (average ranks for ties); 0.0 when either side is constant."""
     if np.ptp(np.asarray(x, dtype=float)) == 0 or np.ptp(np.asarray(y, dtype=float)) == 0:
         return 0.0
+    from scipy.stats import spearmanr  # imported here: keeps `icp-xl --help` fast
+
     return float(spearmanr(x, y).statistic)
 
 
@@ -199,6 +200,8 @@ class BatchObjective:
         self.data = data
         self.chunk = max(1, int(chunk))
         self._x = np.ascontiguousarray(data.components.T)  # (4, n): one row per component
+        from scipy.stats import rankdata
+
         n = len(data)
         target_ranks = rankdata(data.target, method="average")
         self._target_centered = target_ranks - (n + 1) / 2.0

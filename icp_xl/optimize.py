@@ -23,12 +23,15 @@ Ctrl-C (KeyboardInterrupt) stops the run and returns the best trial so far.
 from __future__ import annotations
 
 import math
+import os
+import socket
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import permutations
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -61,6 +64,9 @@ REFINE_STARTS = 3
 PARAM_PREFIX = "u"
 _FEASIBILITY_TOLERANCE = 1e-9
 HISTORY_COLUMNS: tuple[str, ...] = ("Trial", "Objective", "Best so far", *COMPONENTS, "Phase")
+
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+"""Identifies this process in a shared study (the ``worker`` user attribute of its trials)."""
 
 Progress = Callable[[str, int, int, float], None]
 """``progress(phase, done, total, best objective so far)``; phase is "search", "refine"
@@ -195,7 +201,9 @@ class OptimizationResult:
     those weights on the training set; ``out_of_sample_spearman``: mean Spearman
     on held-out folds (None when validation was skipped or interrupted) and
     ``fold_spearman`` per fold; ``history``: one row per completed trial of the
-    study (:data:`HISTORY_COLUMNS`); ``n_trials``: completed trials in the study;
+    study (:data:`HISTORY_COLUMNS`); ``n_trials``: completed trials in the study
+    (Optuna trials and accepted refinement steps, from every worker of a shared study);
+    ``evaluations``: objective evaluations this run made on the full training set;
     ``interrupted``: the run was stopped by Ctrl-C (best so far returned).
     """
 
@@ -214,6 +222,7 @@ class OptimizationResult:
     seed: int | None
     sampler: str
     training_accounts: int
+    evaluations: int = 0
     bounds: WeightBounds = field(default_factory=WeightBounds)
     study_name: str | None = None
     target_shares: dict[str, float] = field(default_factory=dict)
@@ -234,6 +243,7 @@ class OptimizationResult:
             "holdout_spearman": self.out_of_sample_spearman,
             "fold_spearman": list(self.fold_spearman),
             "training_accounts": self.training_accounts,
+            "evaluations": self.evaluations,
             "seed": self.seed,
             "sampler": self.sampler,
             "bounds": self.bounds.as_dict(),
@@ -248,9 +258,19 @@ def make_storage(url: str | None) -> Any:
     (optionally written ``journal:PATH``), which several processes can share."""
     if url is None:
         return None
-    if "://" in url:
-        return url
     import optuna
+
+    if "://" in url:
+        # SQLite: wait for the file lock (workers write concurrently) instead of failing.
+        connect = {"timeout": 60} if url.startswith("sqlite") else {}
+        try:
+            return _retry_races(
+                lambda: optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect})
+            )
+        except ImportError as error:
+            raise IcpError(f"The Optuna storage needs a database driver: {error}") from None
+        except Exception as error:
+            raise IcpError(f"Cannot open the Optuna storage {url}: {error}") from None
 
     path = Path(url.removeprefix("journal:")).expanduser()
     if not path.parent.is_dir():
@@ -343,30 +363,27 @@ class _Run:
             if not candidates:
                 break
             batch = self.objective(np.array(candidates))
-            self._record(candidates, batch)
             k = int(np.argmin(batch.objective))
             if batch.objective[k] < f - 1e-12:
                 w, f = candidates[k], float(batch.objective[k])
+                self._record(w, batch.at(k))
             else:
                 step /= 2.0
         return f
 
-    def _record(self, candidates: list[np.ndarray], batch: Any) -> None:
-        trials = []
-        for i, w in enumerate(candidates):
-            evaluation = batch.at(i)
-            attrs: dict[str, Any] = {}
-            _set_attrs(attrs.__setitem__, w, evaluation, "refine")
-            params = dict(zip(self.distributions, self.space.to_unit(w), strict=True))
-            trials.append(
-                self.optuna.trial.create_trial(
-                    params={k: float(v) for k, v in params.items()},
-                    distributions=self.distributions,
-                    value=evaluation.objective,
-                    user_attrs=attrs,
-                )
+    def _record(self, w: np.ndarray, evaluation: Evaluation) -> None:
+        """Add an accepted refinement step to the study as a completed trial."""
+        attrs: dict[str, Any] = {}
+        _set_attrs(attrs.__setitem__, w, evaluation, "refine")
+        params = dict(zip(self.distributions, self.space.to_unit(w), strict=True))
+        self.study.add_trial(
+            self.optuna.trial.create_trial(
+                params={k: float(v) for k, v in params.items()},
+                distributions=self.distributions,
+                value=evaluation.objective,
+                user_attrs=attrs,
             )
-        self.study.add_trials(trials)
+        )
 
 
 def _set_attrs(setter: Callable[[str, Any], None], w: np.ndarray, e: Evaluation, phase: str):
@@ -375,6 +392,7 @@ def _set_attrs(setter: Callable[[str, Any], None], w: np.ndarray, e: Evaluation,
     setter("spearman", e.spearman)
     setter("kl", e.kl)
     setter("phase", phase)
+    setter("worker", WORKER)
 
 
 def _completed(study: Any) -> list[Any]:
@@ -415,24 +433,42 @@ def trial_history(study: Any) -> pd.DataFrame:
     return frame[list(HISTORY_COLUMNS)]
 
 
+def _retry_races(create: Callable[[], Any], attempts: int = 4) -> Any:
+    """Call ``create``; retry a database error (workers starting together race to create
+    the same tables or study), after a short pause."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return create()
+        except Exception as error:
+            if attempt == attempts or not type(error).__module__.startswith("sqlalchemy"):
+                raise
+            time.sleep(0.3 * attempt)
+    raise AssertionError("unreachable")
+
+
 def _new_study(storage: Any, study_name: str | None, sampler: Any) -> Any:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        return optuna.create_study(
-            storage=storage,
-            study_name=study_name,
-            sampler=sampler,
-            direction="minimize",
-            load_if_exists=study_name is not None,
+        return _retry_races(
+            lambda: optuna.create_study(
+                storage=storage,
+                study_name=study_name,
+                sampler=sampler,
+                direction="minimize",
+                load_if_exists=study_name is not None,
+            )
         )
-    except (ImportError, ModuleNotFoundError) as error:
-        raise IcpError(
-            f"The Optuna storage needs a database driver that is missing: {error}"
-        ) from None
     except ValueError as error:
-        raise IcpError(f"Cannot open the Optuna storage: {error}") from None
+        raise IcpError(f"Cannot open the Optuna study: {error}") from None
+
+
+class SearchRun(NamedTuple):
+    """The study of a search and how many objective evaluations it made."""
+
+    study: Any
+    evaluations: int
 
 
 def search_weights(
@@ -448,22 +484,25 @@ def search_weights(
     study: Any = None,
     progress: Progress | None = None,
     phase_prefix: str = "",
-) -> Any:
-    """Run the Optuna phase (``n_trials`` feasible trials) and the refinement on ``data``;
-    return the Optuna study holding every evaluation (``study`` if given, else a new
-    in-memory one). Stops early, keeping the study, on KeyboardInterrupt — which it
-    re-raises so the caller can tell."""
+    objective: BatchObjective | None = None,
+) -> SearchRun:
+    """Run the Optuna phase (``n_trials`` feasible trials) and the refinement on ``data``
+    in ``study`` (a new in-memory one if None). Every trial and every accepted refinement
+    step is a completed trial of the study. Stops early, keeping the study, on
+    KeyboardInterrupt — which it re-raises so the caller can tell. ``objective``: an
+    existing :class:`BatchObjective` on ``data`` and ``lam`` (its evaluation counter
+    keeps counting)."""
     if n_trials < 1:
         raise IcpError(f"The number of trials must be at least 1, got {n_trials}")
     space = space or FeasibleWeights()
-    objective = BatchObjective(data, lam, settings)
+    objective = objective or BatchObjective(data, lam, settings)
     if study is None:
         study = _new_study(None, None, make_sampler(sampler, seed))
     run = _Run(objective, space, study, progress, phase_prefix)
     run.search(n_trials)
     if refine:
         run.refine()
-    return study
+    return SearchRun(study, objective.evaluations)
 
 
 def fold_indices(n: int, folds: int, seed: int | None) -> list[np.ndarray]:
@@ -487,7 +526,7 @@ def cross_validate(
     seed = search.pop("seed", DEFAULT_SEED)
     for k, held_out in enumerate(fold_indices(len(data), folds, seed), start=1):
         keep = np.setdiff1d(np.arange(len(data)), held_out)
-        study = search_weights(
+        study, _ = search_weights(
             data.subset(keep),
             settings,
             seed=None if seed is None else seed + k,
@@ -538,11 +577,19 @@ def optimize_weights(
     data = training_data(accounts, settings)
     study = _new_study(make_storage(storage), study_name, make_sampler(sampler, seed))
     search = {"lam": lam, "n_trials": n_trials, "space": space, "sampler": sampler}
+    objective = BatchObjective(data, lam, settings)
     interrupted = False
     fold_rho: tuple[float, ...] = ()
     try:
         search_weights(
-            data, settings, seed=seed, refine=refine, study=study, progress=progress, **search
+            data,
+            settings,
+            seed=seed,
+            refine=refine,
+            study=study,
+            progress=progress,
+            objective=objective,
+            **search,
         )
         if folds:
             fold_rho = cross_validate(
@@ -565,6 +612,7 @@ def optimize_weights(
         fold_spearman=fold_rho,
         history=history,
         n_trials=len(history),
+        evaluations=objective.evaluations,
         interrupted=interrupted,
         lam=lam,
         include_size=include_size,

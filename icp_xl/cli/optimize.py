@@ -24,23 +24,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "stops and keeps the best so far."
         ),
     )
-    parser.add_argument("source", type=Path, help="ICP workbook or accounts .csv/.xlsx")
+    parser.add_argument(
+        "source",
+        type=Path,
+        help="ICP workbook (results go to its Optimization and Weights sheets) or an "
+        "accounts .csv/.xlsx",
+    )
     parser.add_argument(
         "--trials",
         type=int,
-        default=DEFAULT_TRIALS,
-        help=f"Optuna trials before the local refinement (default {DEFAULT_TRIALS})",
+        help="Optuna trials before the local refinement (default: the workbook's Settings "
+        f"sheet, else {DEFAULT_TRIALS})",
     )
     parser.add_argument(
         "--lambda",
         dest="lam",
         type=float,
-        default=DEFAULT_LAMBDA,
-        help=f"weight of the grade-shape term, 0-1 (default {DEFAULT_LAMBDA})",
+        help="weight of the grade-shape term, 0-1 (default: the workbook's Settings sheet, "
+        f"else {DEFAULT_LAMBDA})",
     )
     parser.add_argument("--no-size", action="store_true", help="lock the size weight at 0")
     parser.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        "--seed",
+        type=int,
+        help=f"random seed (default: the workbook's Settings sheet, else {DEFAULT_SEED})",
     )
     parser.add_argument(
         "--folds",
@@ -66,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--apply",
         action="store_true",
-        help="also make the optimized weights the current weights (ICP workbook only)",
+        help="also make the optimized weights the current weights and rescore (ICP workbook only)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -90,46 +97,97 @@ class _Bar:
         self.bar.close()
 
 
+def is_icp_workbook(path: Path) -> bool:
+    """True for an Excel file with the ICP workbook's Accounts, Weights and Settings sheets."""
+    from icp_xl import layout
+    from icp_xl.files import EXCEL_SUFFIXES
+
+    if path.suffix.lower() not in EXCEL_SUFFIXES or not path.is_file():
+        return False
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True)
+    except Exception:  # not readable as a workbook: read_accounts gives the clear error
+        return False
+    try:
+        return {layout.ACCOUNTS, layout.WEIGHTS, layout.SETTINGS} <= set(book.sheetnames)
+    finally:
+        book.close()
+
+
 def run(args: argparse.Namespace) -> int:
     from icp_xl.errors import IcpError
-    from icp_xl.files import EXCEL_SUFFIXES, read_accounts
-    from icp_xl.optimize import optimize_weights
+    from icp_xl.files import read_accounts
+    from icp_xl.objective import DEFAULT_LAMBDA
+    from icp_xl.optimize import DEFAULT_SEED, DEFAULT_TRIALS, WeightBounds, optimize_weights
     from icp_xl.settings import Settings
     from icp_xl.weights_file import write_weights_json
 
-    if args.apply and args.source.suffix.lower() not in EXCEL_SUFFIXES:
-        raise IcpError("--apply needs an ICP workbook (.xlsx) as SOURCE; use --json-out instead")
     if args.study_name and not args.storage:
         raise IcpError("--study needs --storage (the shared Optuna storage)")
     if args.storage and not args.study_name:
         raise IcpError("--storage needs --study (the name of the shared study)")
-    if args.apply:
-        raise IcpError(
-            "--apply is not available yet: writing results into the ICP workbook needs "
-            "the workbook actions; use --json-out"
+    book = None
+    options: dict[str, Any] = {}
+    if is_icp_workbook(args.source):
+        from icp_xl.file_book import FileBook
+        from icp_xl.workbook_settings import (
+            read_accounts as read_book_accounts,
         )
-    _, accounts = read_accounts(args.source)
+        from icp_xl.workbook_settings import (
+            read_optimizer_settings,
+            read_settings,
+        )
+
+        book = FileBook.open(args.source)  # refuses content a rewrite would lose, up front
+        settings = read_settings(book)
+        sheet = read_optimizer_settings(book)
+        _, accounts = read_book_accounts(book)
+        options = {
+            "n_trials": sheet.trials,
+            "lam": sheet.lambda_param,
+            "include_size": sheet.include_size,
+            "seed": sheet.seed,
+            "bounds": WeightBounds(**sheet.bounds),
+        }
+    elif args.apply:
+        raise IcpError("--apply needs an ICP workbook as SOURCE; use --json-out instead")
+    else:
+        _, accounts = read_accounts(args.source)
+        settings = Settings()
+    # Options given on the command line win over the workbook's Settings sheet.
+    if args.trials is not None:
+        options["n_trials"] = args.trials
+    options.setdefault("n_trials", DEFAULT_TRIALS)
+    options["lam"] = args.lam if args.lam is not None else options.get("lam", DEFAULT_LAMBDA)
+    options["include_size"] = not args.no_size and options.get("include_size", True)
+    if args.seed is not None or "seed" not in options:
+        options["seed"] = DEFAULT_SEED if args.seed is None else args.seed
     for warning in accounts.warnings:
         print(f"icp-xl: warning: {warning}", file=sys.stderr)
-    settings = Settings()
-    bar = _Bar(args.trials * (1 + args.folds), enabled=not args.quiet)
+    bar = _Bar(options["n_trials"] * (1 + args.folds), enabled=not args.quiet)
     try:
         result = optimize_weights(
             accounts,
             settings,
-            n_trials=args.trials,
-            lam=args.lam,
-            include_size=not args.no_size,
-            seed=args.seed,
             sampler=args.sampler,
             folds=args.folds,
             storage=args.storage,
             study_name=args.study_name,
             progress=bar,
+            **options,
         )
     finally:
         bar.close()
     print(summary(result))
+    if book is not None:
+        from icp_xl.actions import store_optimization
+
+        store_optimization(book, result, apply=args.apply)
+        book.save()
+        applied = "; they are now the current weights" if args.apply else ""
+        print(f"Optimization and optimized weights -> {args.source}{applied}", file=sys.stderr)
     if args.json_out:
         write_weights_json(args.json_out, result.weights, result.metadata())
         print(f"Optimized weights -> {args.json_out}", file=sys.stderr)
