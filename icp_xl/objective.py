@@ -32,7 +32,7 @@ import pandas as pd
 from icp_xl.accounts import Accounts
 from icp_xl.errors import IcpError
 from icp_xl.scoring import COMPONENT_COLUMNS, component_scores, grades
-from icp_xl.settings import GRADES, Settings
+from icp_xl.settings import GRADES, Settings, _check_unit_interval
 
 KL_EPSILON = 1e-10
 DEFAULT_LAMBDA = 0.25
@@ -42,11 +42,7 @@ TARGET_HEADER = "Total Hardware + Consumable Revenue"
 
 def check_lambda(lam: float) -> float:
     """Return ``lam`` as a float if it is a number in [0, 1]; else raise IcpError."""
-    if isinstance(lam, bool) or not isinstance(lam, int | float) or not math.isfinite(lam):
-        raise IcpError(f"Lambda must be a number between 0 and 1, got {lam!r}")
-    if not 0.0 <= lam <= 1.0:
-        raise IcpError(f"Lambda must be between 0 and 1, got {lam:g}")
-    return float(lam)
+    return _check_unit_interval(lam, "Lambda")
 
 
 @dataclass(frozen=True)

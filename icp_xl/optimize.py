@@ -268,7 +268,10 @@ def make_storage(url: str | None) -> Any:
                 lambda: optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect})
             )
         except ImportError as error:
-            raise IcpError(f"The Optuna storage needs a database driver: {error}") from None
+            raise IcpError(
+                f"The Optuna storage needs a database driver ({error}); for PostgreSQL: "
+                "pip install psycopg2-binary"
+            ) from None
         except Exception as error:
             raise IcpError(f"Cannot open the Optuna storage {url}: {error}") from None
 
@@ -690,7 +693,8 @@ def optimization_blocks(result: OptimizationResult) -> list[Block]:
         ["KL divergence of grade shares", result.kl],
         ["Out-of-sample Spearman (mean)", oos],
         ["Validation folds", len(result.fold_spearman)],
-        ["Evaluations (trials)", result.n_trials],
+        ["Trials in the study", result.n_trials],
+        ["Objective evaluations", result.evaluations],
         ["Training accounts", result.training_accounts],
         ["Lambda", result.lam],
         ["Size included", result.include_size],

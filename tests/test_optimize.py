@@ -292,7 +292,7 @@ def test_cli_json_out_round_trips(raw, tmp_path, capsys):
     )
     assert weights == result.weights
     assert document["best_objective_value"] == pytest.approx(result.objective, abs=1e-15)
-    assert "Out-of-sample Spearman (2-fold)" in capsys.readouterr().out
+    assert "(mean of 2 folds)" in capsys.readouterr().out
 
 
 def test_cli_errors(raw, tmp_path, capsys):

@@ -205,13 +205,16 @@ def summary(result: Any) -> str:
         for g in reversed(list(result.grade_shares))
     )
     oos = result.out_of_sample_spearman
+    validation = (
+        "not measured" if oos is None else f"{oos:.4f} (mean of {len(result.fold_spearman)} folds)"
+    )
     lines = [
         f"Weights: {weights}",
         f"Objective {result.objective:.6f} (lambda {result.lam:g}, lower is better); "
         f"Spearman {result.spearman:.4f}; KL {result.kl:.6f}",
-        f"Out-of-sample Spearman ({len(result.fold_spearman)}-fold): "
-        + ("not measured" if oos is None else f"{oos:.4f}"),
+        f"Out-of-sample Spearman: {validation}",
         f"Grade shares: {shares}",
-        f"{result.n_trials} evaluations on {result.training_accounts:,} training accounts",
+        f"{result.n_trials} trials in the study, {result.evaluations:,} objective evaluations "
+        f"on {result.training_accounts:,} training accounts",
     ]
     return "\n".join(lines)
