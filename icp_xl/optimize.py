@@ -10,7 +10,7 @@ is wasted, unlike the seed, which discarded almost all of its 5,000 trials.
 
 1. Optuna (:data:`DEFAULT_SAMPLER`, seeded) proposes ``n_trials`` points;
 2. a deterministic pattern search refines the best few (pairwise weight
-   transfers, step halving), each evaluation recorded as a trial too;
+   transfers, step halving), each accepted step recorded as a trial too;
 3. k-fold cross-validation re-runs 1-2 on k-1 folds and measures the Spearman
    correlation on the held-out fold (the out-of-sample figure).
 
@@ -65,12 +65,10 @@ PARAM_PREFIX = "u"
 _FEASIBILITY_TOLERANCE = 1e-9
 HISTORY_COLUMNS: tuple[str, ...] = ("Trial", "Objective", "Best so far", *COMPONENTS, "Phase")
 
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
-"""Identifies this process in a shared study (the ``worker`` user attribute of its trials)."""
-
 Progress = Callable[[str, int, int, float], None]
-"""``progress(phase, done, total, best objective so far)``; phase is "search", "refine"
-or "validate (fold i/k)"."""
+"""``progress(phase, done, total, best objective so far)``, called after each trial
+("search", done of total trials) and each refinement start ("refine"); during
+validation the phase is prefixed with "fold i/k ". It may raise KeyboardInterrupt."""
 
 
 @dataclass(frozen=True)
@@ -395,7 +393,7 @@ def _set_attrs(setter: Callable[[str, Any], None], w: np.ndarray, e: Evaluation,
     setter("spearman", e.spearman)
     setter("kl", e.kl)
     setter("phase", phase)
-    setter("worker", WORKER)
+    setter("worker", f"{socket.gethostname()}:{os.getpid()}")  # who ran it, in a shared study
 
 
 def _completed(study: Any) -> list[Any]:
@@ -652,21 +650,6 @@ def grid_search(
         if progress is not None:
             progress("grid", min(start + block, len(points)), len(points), best_value)
     return points[best_index], objective.one(points[best_index]), len(points)
-
-
-__all__ = [
-    "DEFAULT_TRIALS",
-    "FeasibleWeights",
-    "OptimizationResult",
-    "WeightBounds",
-    "cross_validate",
-    "grid_search",
-    "make_storage",
-    "optimization_blocks",
-    "optimize_weights",
-    "search_weights",
-    "trial_history",
-]
 
 
 OPTIMIZATION_SHEET = "Optimization"

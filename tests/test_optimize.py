@@ -346,3 +346,14 @@ def test_cli_on_an_icp_workbook(raw, tmp_path):
     assert history is not None and len(history) >= 10
     assert list(history.columns) == list(HISTORY_COLUMNS)
     assert book.read_name("Opt_Trials") == len(history)
+
+
+def test_cli_on_an_accounts_xlsx(raw, tmp_path):
+    source = tmp_path / "accounts.xlsx"
+    raw.to_excel(source, index=False, sheet_name="Accounts")
+    out = tmp_path / "w.json"
+    assert main(["optimize", str(source), "--trials", "5", "--folds", "0", "--quiet",
+                 "--json-out", str(out)]) == 0  # fmt: skip
+    weights, document = read_weights_json(out)
+    assert document["n_trials"] >= 5 and abs(weights.total - 1) < 1e-9
+    assert main(["optimize", str(source), "--apply", "--quiet"]) == 1  # not an ICP workbook
