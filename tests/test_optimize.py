@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from icp_xl.accounts import Accounts, prepare_accounts
+from icp_xl.accounts import prepare_accounts
 from icp_xl.cli import main
 from icp_xl.errors import IcpError
 from icp_xl.objective import evaluate_weights, training_data
@@ -30,22 +30,11 @@ from icp_xl.optimize import (
     optimize_weights,
     search_weights,
 )
-from icp_xl.sample import make_sample_accounts
 from icp_xl.settings import COMPONENTS, Settings
 from icp_xl.weights_file import read_weights_json
 
 SETTINGS = Settings()
 QUICK = {"n_trials": 12, "folds": 0}
-
-
-@pytest.fixture(scope="module")
-def raw() -> pd.DataFrame:
-    return make_sample_accounts(300, seed=21)
-
-
-@pytest.fixture(scope="module")
-def accounts(raw: pd.DataFrame) -> Accounts:
-    return prepare_accounts(raw)
 
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
@@ -104,8 +93,8 @@ def test_grid_points_are_feasible_and_on_the_lattice():
     assert {tuple(int(x) for x in np.round(w * 20)) for w in small} == expected
 
 
-def test_every_trial_of_a_run_is_feasible(accounts):
-    data = training_data(accounts, SETTINGS)
+def test_every_trial_of_a_run_is_feasible(sample_accounts):
+    data = training_data(sample_accounts, SETTINGS)
     for include_size in (True, False):
         space = FeasibleWeights(None, include_size)
         study, evaluations = search_weights(data, SETTINGS, n_trials=15, space=space, seed=3)
@@ -120,19 +109,19 @@ def test_every_trial_of_a_run_is_feasible(accounts):
             )
 
 
-def test_same_seed_same_result_other_seed_other_trials(accounts):
-    first = optimize_weights(accounts, SETTINGS, seed=7, **QUICK)
-    again = optimize_weights(accounts, SETTINGS, seed=7, **QUICK)
-    other = optimize_weights(accounts, SETTINGS, seed=8, **QUICK)
+def test_same_seed_same_result_other_seed_other_trials(sample_accounts):
+    first = optimize_weights(sample_accounts, SETTINGS, seed=7, **QUICK)
+    again = optimize_weights(sample_accounts, SETTINGS, seed=7, **QUICK)
+    other = optimize_weights(sample_accounts, SETTINGS, seed=8, **QUICK)
     pd.testing.assert_frame_equal(first.history, again.history)
     assert first.weights == again.weights
     assert first.objective == again.objective
     assert not first.history.head(12).equals(other.history.head(12))
 
 
-def test_result_matches_the_reference_objective_and_history(accounts):
-    result = optimize_weights(accounts, SETTINGS, n_trials=12, folds=3, include_size=False)
-    data = training_data(accounts, SETTINGS)
+def test_result_matches_the_reference_objective_and_history(sample_accounts):
+    result = optimize_weights(sample_accounts, SETTINGS, n_trials=12, folds=3, include_size=False)
+    data = training_data(sample_accounts, SETTINGS)
     w = [getattr(result.weights, c) for c in COMPONENTS]
     reference = evaluate_weights(data, w, 0.25, SETTINGS)
     assert result.objective == pytest.approx(reference.objective, abs=1e-12)
@@ -153,12 +142,12 @@ def test_result_matches_the_reference_objective_and_history(accounts):
     assert meta["include_size"] is False
 
 
-def test_default_search_reaches_the_grid_optimum(accounts):
+def test_default_search_reaches_the_grid_optimum(sample_accounts):
     """Within 5e-4 of the best 0.005-grid point (no size: a small grid)."""
-    data = training_data(accounts, SETTINGS)
+    data = training_data(sample_accounts, SETTINGS)
     space = FeasibleWeights(None, include_size=False)
     _, best, _ = grid_search(data, SETTINGS, space=space, step=0.005)
-    result = optimize_weights(accounts, SETTINGS, include_size=False, folds=0)
+    result = optimize_weights(sample_accounts, SETTINGS, include_size=False, folds=0)
     assert result.objective <= best.objective + 5e-4
 
 
@@ -184,23 +173,25 @@ def test_default_search_reaches_the_grid_optimum(accounts):
         ({"sampler": "cmaes"}, "Unknown sampler"),
     ],
 )
-def test_clear_errors(accounts, kwargs, message):
+def test_clear_errors(sample_accounts, kwargs, message):
     with pytest.raises(IcpError, match=message):
-        optimize_weights(accounts, SETTINGS, **{**QUICK, **kwargs})
+        optimize_weights(sample_accounts, SETTINGS, **{**QUICK, **kwargs})
 
 
-def test_training_set_errors(raw):
-    few = raw.copy()
-    few["Total Hardware + Consumable Revenue"] = np.where(np.arange(len(raw)) < 30, 100.0, 0.0)
+def test_training_set_errors(sample_raw):
+    few = sample_raw.copy()
+    few["Total Hardware + Consumable Revenue"] = np.where(
+        np.arange(len(sample_raw)) < 30, 100.0, 0.0
+    )
     with pytest.raises(IcpError, match="at least 50"):
         optimize_weights(prepare_accounts(few), SETTINGS, **QUICK)
-    zero = raw.copy()
+    zero = sample_raw.copy()
     zero["Total Hardware + Consumable Revenue"] = 0
     with pytest.raises(IcpError, match="zero for every account"):
         optimize_weights(prepare_accounts(zero), SETTINGS, **QUICK)
 
 
-def test_keyboard_interrupt_keeps_the_best_so_far(accounts):
+def test_keyboard_interrupt_keeps_the_best_so_far(sample_accounts):
     calls = []
 
     def stop_after_five(phase, done, total, best):
@@ -208,7 +199,7 @@ def test_keyboard_interrupt_keeps_the_best_so_far(accounts):
         if len(calls) == 5:
             raise KeyboardInterrupt
 
-    result = optimize_weights(accounts, SETTINGS, n_trials=50, progress=stop_after_five)
+    result = optimize_weights(sample_accounts, SETTINGS, n_trials=50, progress=stop_after_five)
     assert result.interrupted
     assert result.n_trials == 5
     assert result.objective == pytest.approx(min(result.history["Objective"]), abs=1e-12)
@@ -216,22 +207,22 @@ def test_keyboard_interrupt_keeps_the_best_so_far(accounts):
     assert result.out_of_sample_spearman is None
 
 
-def test_keyboard_interrupt_before_any_trial_propagates(accounts):
+def test_keyboard_interrupt_before_any_trial_propagates(sample_accounts):
     def stop(*_):
         raise KeyboardInterrupt
 
-    data = training_data(accounts, SETTINGS)
+    data = training_data(sample_accounts, SETTINGS)
     with pytest.raises(KeyboardInterrupt):
         search_weights(data, SETTINGS, n_trials=5, progress=stop)
 
 
-def test_shared_journal_study_gathers_trials(accounts, tmp_path):
+def test_shared_journal_study_gathers_trials(sample_accounts, tmp_path):
     journal = tmp_path / "study.log"
     first = optimize_weights(
-        accounts, SETTINGS, storage=str(journal), study_name="s", seed=1, **QUICK
+        sample_accounts, SETTINGS, storage=str(journal), study_name="s", seed=1, **QUICK
     )
     second = optimize_weights(
-        accounts, SETTINGS, storage=f"journal:{journal}", study_name="s", seed=2, **QUICK
+        sample_accounts, SETTINGS, storage=f"journal:{journal}", study_name="s", seed=2, **QUICK
     )
     assert second.n_trials > first.n_trials
     assert second.objective <= first.objective
@@ -243,9 +234,9 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "icp_xl", *args]
 
 
-def test_two_processes_share_one_study(raw, tmp_path):
+def test_two_processes_share_one_study(sample_raw, tmp_path):
     source = tmp_path / "accounts.csv"
-    raw.to_csv(source, index=False)
+    sample_raw.to_csv(source, index=False)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     for storage in (str(tmp_path / "journal.log"), f"sqlite:///{tmp_path / 'study.db'}"):
         workers = [
@@ -272,9 +263,9 @@ def test_two_processes_share_one_study(raw, tmp_path):
         assert len(searched) == 30
 
 
-def test_cli_json_out_round_trips(raw, tmp_path, capsys):
+def test_cli_json_out_round_trips(sample_raw, tmp_path, capsys):
     source = tmp_path / "accounts.csv"
-    raw.to_csv(source, index=False)
+    sample_raw.to_csv(source, index=False)
     out = tmp_path / "optimized_weights.json"
     code = main(
         ["optimize", str(source), "--trials", "10", "--folds", "2", "--no-size",
@@ -288,16 +279,22 @@ def test_cli_json_out_round_trips(raw, tmp_path, capsys):
     assert document["seed"] == 5
     assert document["n_trials"] >= 10
     result = optimize_weights(
-        prepare_accounts(raw), SETTINGS, n_trials=10, folds=2, include_size=False, lam=0.4, seed=5
+        prepare_accounts(sample_raw),
+        SETTINGS,
+        n_trials=10,
+        folds=2,
+        include_size=False,
+        lam=0.4,
+        seed=5,
     )
     assert weights == result.weights
     assert document["best_objective_value"] == pytest.approx(result.objective, abs=1e-15)
     assert "(mean of 2 folds)" in capsys.readouterr().out
 
 
-def test_cli_errors(raw, tmp_path, capsys):
+def test_cli_errors(sample_raw, tmp_path, capsys):
     source = tmp_path / "accounts.csv"
-    raw.to_csv(source, index=False)
+    sample_raw.to_csv(source, index=False)
     assert main(["optimize", str(source), "--lambda", "2", "--quiet"]) == 1
     assert "Lambda must be between 0 and 1" in capsys.readouterr().err
     assert main(["optimize", str(source), "--apply", "--quiet"]) == 1
@@ -306,8 +303,8 @@ def test_cli_errors(raw, tmp_path, capsys):
     assert "--study needs --storage" in capsys.readouterr().err
 
 
-def test_optimization_blocks_layout(accounts):
-    result = optimize_weights(accounts, SETTINGS, n_trials=10, folds=2)
+def test_optimization_blocks_layout(sample_accounts):
+    result = optimize_weights(sample_accounts, SETTINGS, n_trials=10, folds=2)
     blocks = optimization_blocks(result)
     assert {b.sheet for b in blocks} == {OPTIMIZATION_SHEET}
     history = next(b for b in blocks if b.top_left == HISTORY_TOP)
@@ -326,13 +323,13 @@ def test_optimization_blocks_layout(accounts):
     assert summary["Out-of-sample Spearman (mean)"] == result.out_of_sample_spearman
 
 
-def test_cli_on_an_icp_workbook(raw, tmp_path):
+def test_cli_on_an_icp_workbook(sample_raw, tmp_path):
     from icp_xl import layout
     from icp_xl.actions import new_workbook, stored_trial_history
     from icp_xl.file_book import FileBook
 
     source = tmp_path / "accounts.csv"
-    raw.to_csv(source, index=False)
+    sample_raw.to_csv(source, index=False)
     workbook = tmp_path / "ICP.xlsx"
     new_workbook(workbook, source, overwrite=True)
     code = main(["optimize", str(workbook), "--trials", "10", "--folds", "2", "--apply", "--quiet"])
@@ -348,9 +345,9 @@ def test_cli_on_an_icp_workbook(raw, tmp_path):
     assert book.read_name("Opt_Trials") == len(history)
 
 
-def test_cli_on_an_accounts_xlsx(raw, tmp_path):
+def test_cli_on_an_accounts_xlsx(sample_raw, tmp_path):
     source = tmp_path / "accounts.xlsx"
-    raw.to_excel(source, index=False, sheet_name="Accounts")
+    sample_raw.to_excel(source, index=False, sheet_name="Accounts")
     out = tmp_path / "w.json"
     assert main(["optimize", str(source), "--trials", "5", "--folds", "0", "--quiet",
                  "--json-out", str(out)]) == 0  # fmt: skip
