@@ -56,7 +56,13 @@ def naive_score(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     out["adoption_score"] = [0.5 * a + 0.5 * b for a, b in zip(p, c, strict=True)]
     out["relationship_score"] = s
     out["ICP_score_raw"] = [
-        100 * (weights.vertical * v + weights.size * z + weights.adoption * a + weights.relationship * r)
+        100
+        * (
+            weights.vertical * v
+            + weights.size * z
+            + weights.adoption * a
+            + weights.relationship * r
+        )
         for v, z, a, r in zip(f["vertical"], f["size"], out["adoption_score"], s, strict=True)
     ]
     n = len(out)

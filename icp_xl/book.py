@@ -142,3 +142,20 @@ def cell_ref(row: int, column: int) -> str:
 def range_ref(top: int, left: int, bottom: int, right: int) -> str:
     """(1, 1, 4, 3) -> ``"A1:C4"``."""
     return f"{cell_ref(top, left)}:{cell_ref(bottom, right)}"
+
+
+def table_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """An Excel table's cells (header row first) as the raw DataFrame ``Book.read_table``
+    returns: header cells as text (a numeric header ``2024.0`` as ``2024``, blank as ``''``),
+    body cells as stored, trailing blank rows dropped."""
+    header = ["" if c is None else _header_text(c) for c in rows[0]]
+    body = [list(r) for r in rows[1:]]
+    while body and all(c is None or c == "" for c in body[-1]):
+        body.pop()
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -39,7 +39,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from icp_xl import layout
 from icp_xl.blocks import Block
-from icp_xl.book import Location, cell_ref, column_letter, parse_cell, parse_range, range_ref
+from icp_xl.book import (
+    Location,
+    cell_ref,
+    column_letter,
+    parse_cell,
+    parse_range,
+    range_ref,
+    table_frame,
+)
 from icp_xl.errors import IcpError
 from icp_xl.files import atomic_write
 
@@ -193,12 +201,7 @@ class FileBook:
 
     def read_table(self, table: str) -> pd.DataFrame:
         location = self._table_location(table)
-        rows = self.read_range(location.sheet, location.ref)
-        header = ["" if c is None else str(c) for c in rows[0]]
-        body = rows[1:]
-        while body and all(c is None or c == "" for c in body[-1]):
-            body.pop()
-        return pd.DataFrame(body, columns=header, dtype=object)
+        return table_frame(self.read_range(location.sheet, location.ref))
 
     def write_block(self, block: Block) -> None:
         ws = self._sheet(block.sheet)

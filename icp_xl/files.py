@@ -44,9 +44,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def _read_excel_table(path: Path) -> pd.DataFrame:
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook  # imported here: openpyxl is slow to import
     from openpyxl.utils.exceptions import InvalidFileException
-    from zipfile import BadZipFile
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)

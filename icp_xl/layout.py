@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from icp_xl.accounts import ACCOUNT_COLUMNS
 from icp_xl.book import column_letter
+from icp_xl.optimize import DEFAULT_TRIALS
 from icp_xl.segments import ALL_SEGMENTS, SEGMENT_VIEWS
 from icp_xl.settings import (
     COMPONENTS,
@@ -313,7 +314,7 @@ _settings_cells = [
               _DEFAULT_SETTINGS.unknown_industry_score, WEIGHT),
     NamedCell("NeutralSizeScore", SETTINGS, "B18", "Unknown annual revenue (size) score",
               _DEFAULT_SETTINGS.neutral_size_score, WEIGHT),
-    NamedCell("Optimizer_Trials", SETTINGS, "B21", "Trials", 300, COUNT),
+    NamedCell("Optimizer_Trials", SETTINGS, "B21", "Trials", DEFAULT_TRIALS, COUNT),
     NamedCell("Optimizer_Lambda", SETTINGS, "B22", "Lambda (grade-shape vs rank weight)", 0.25,
               WEIGHT),
     NamedCell("Optimizer_IncludeSize", SETTINGS, "B23", "Include size (TRUE/FALSE)", True),

@@ -198,22 +198,8 @@ def _reset_weights(session: Session) -> None:
 
 
 def _optimize(session: Session) -> None:
-    from icp_xl.optimize import WeightBounds, optimize_weights
-    from icp_xl.workbook_settings import read_optimizer_settings
-
     book = session.workbook
-    options = read_optimizer_settings(book)
-    scored = actions.score_book(book)
-    result = optimize_weights(
-        scored.accounts,
-        scored.settings,
-        n_trials=options.trials,
-        lam=options.lambda_param,
-        include_size=options.include_size,
-        seed=options.seed,
-        bounds=WeightBounds(**{k: tuple(v) for k, v in options.bounds.items()}),
-        progress=StatusProgress(book),
-    )
+    result = actions.optimize_book(book, progress=StatusProgress(book))
     book.status("ICP optimize: writing results")
     actions.store_optimization(book, result)
 

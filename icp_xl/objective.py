@@ -32,7 +32,7 @@ import pandas as pd
 from icp_xl.accounts import Accounts
 from icp_xl.errors import IcpError
 from icp_xl.scoring import COMPONENT_COLUMNS, component_scores, grades
-from icp_xl.settings import GRADES, Settings, _check_unit_interval
+from icp_xl.settings import GRADES, Settings, check_unit_interval
 
 KL_EPSILON = 1e-10
 DEFAULT_LAMBDA = 0.25
@@ -42,7 +42,7 @@ TARGET_HEADER = "Total Hardware + Consumable Revenue"
 
 def check_lambda(lam: float) -> float:
     """Return ``lam`` as a float if it is a number in [0, 1]; else raise IcpError."""
-    return _check_unit_interval(lam, "Lambda")
+    return check_unit_interval(lam, "Lambda")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ SEGMENTS: tuple[str, ...] = ("Small Business", "Mid-Market", "Large Enterprise")
 WEIGHT_SUM_TOLERANCE = 0.01
 
 
-def _check_unit_interval(value: float, name: str) -> float:
+def check_unit_interval(value: float, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise IcpError(f"{name} must be a number between 0 and 1, got {value!r}")
     if not 0.0 <= value <= 1.0:
@@ -41,7 +41,7 @@ class Weights:
     def __post_init__(self) -> None:
         for name in COMPONENTS:
             object.__setattr__(
-                self, name, _check_unit_interval(getattr(self, name), f"The {name} weight")
+                self, name, check_unit_interval(getattr(self, name), f"The {name} weight")
             )
         total = self.total
         if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
@@ -93,7 +93,7 @@ class SizeTier:
                 f"A size tier's upper bound ({self.upper:,.0f}) must be above its "
                 f"lower bound ({self.lower:,.0f})"
             )
-        _check_unit_interval(self.score, "A size tier's score")
+        check_unit_interval(self.score, "A size tier's score")
 
 
 # Tiers are tried in this order, first match wins (SPEC §4). A tier with lower 0
@@ -177,10 +177,10 @@ class Settings:
             key = industry_key(name)
             if key in table:
                 raise IcpError(f"The vertical table lists industry '{name}' twice")
-            table[key] = _check_unit_interval(score, f"The vertical score of '{name}'")
+            table[key] = check_unit_interval(score, f"The vertical score of '{name}'")
         object.__setattr__(self, "vertical_table", MappingProxyType(table))
-        _check_unit_interval(self.unknown_industry_score, "The unknown-industry score")
-        _check_unit_interval(self.neutral_size_score, "The neutral size score")
+        check_unit_interval(self.unknown_industry_score, "The unknown-industry score")
+        check_unit_interval(self.neutral_size_score, "The neutral size score")
         if not self.size_tiers:
             raise IcpError("At least one size tier is needed")
         object.__setattr__(self, "size_tiers", tuple(self.size_tiers))
@@ -227,7 +227,7 @@ def _checked_shares(shares: Mapping[str, float]) -> dict[str, float]:
     missing = [g for g in GRADES if g not in shares]
     if missing:
         raise IcpError(f"Grade target shares are missing for: {', '.join(missing)}")
-    checked = {g: _check_unit_interval(shares[g], f"The target share of grade {g}") for g in GRADES}
+    checked = {g: check_unit_interval(shares[g], f"The target share of grade {g}") for g in GRADES}
     total = sum(checked.values())
     if abs(total - 1.0) > 1e-6:
         raise IcpError(f"The grade target shares must sum to 1 (100%); they sum to {total:.4f}")

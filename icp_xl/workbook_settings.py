@@ -25,6 +25,7 @@ from icp_xl.accounts import (
 )
 from icp_xl.book import Book, cell_ref, parse_range
 from icp_xl.errors import IcpError, describe_value
+from icp_xl.optimize import DEFAULT_TRIALS
 from icp_xl.settings import COMPONENTS, GRADES, Settings, SizeTier, Weights
 
 
@@ -37,7 +38,7 @@ class OptimizerSettings:
     ``bounds`` component -> (min, max) weight after normalizing to sum 1.
     """
 
-    trials: int = 300
+    trials: int = DEFAULT_TRIALS
     lambda_param: float = 0.25
     include_size: bool = True
     seed: int | None = 42

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from icp_xl.blocks import Block
-from icp_xl.book import Location, parse_range
+from icp_xl.book import Location, parse_range, table_frame
 from icp_xl.errors import IcpError
 from icp_xl.file_book import cell_value
 
@@ -74,12 +74,7 @@ class XlwingsBook:
         raise IcpError(f"The workbook has no name or table called {name}")
 
     def read_table(self, table: str) -> pd.DataFrame:
-        rows = self._table(table).range.options(ndim=2).value
-        header = ["" if c is None else _header_text(c) for c in rows[0]]
-        body = [list(r) for r in rows[1:]]
-        while body and all(c is None or c == "" for c in body[-1]):
-            body.pop()
-        return pd.DataFrame(body, columns=header, dtype=object)
+        return table_frame(self._table(table).range.options(ndim=2).value)
 
     def write_block(self, block: Block) -> None:
         if not block.rows or not block.width:
@@ -144,10 +139,3 @@ class XlwingsBook:
         if table is None:
             raise IcpError(f"The workbook has no table called {name}")
         return table
-
-
-def _header_text(value: Any) -> str:
-    """Excel hands numeric headers back as floats: show ``2024.0`` as ``2024``."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

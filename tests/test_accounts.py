@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from icp_xl.accounts import ACCOUNT_COLUMNS, header_key, match_columns, parse_numbers, prepare_accounts
+from icp_xl.accounts import (
+    ACCOUNT_COLUMNS,
+    header_key,
+    match_columns,
+    parse_numbers,
+    prepare_accounts,
+)
 from icp_xl.errors import IcpError
 from icp_xl.files import read_accounts
 
@@ -21,8 +27,13 @@ def _table(**columns) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("header", "field"),
     [(alias, c.field) for c in ACCOUNT_COLUMNS for alias in (c.header, *c.aliases)]
-    + [("CUSTOMER  id", "customer_id"), ("annual_revenue", "annual_revenue"), ("GP 24", "gp24"),
-       ("Industry_Sub_List", "industry"), ("total_hardware_+_consumable_revenue", "target_revenue")],
+    + [
+        ("CUSTOMER  id", "customer_id"),
+        ("annual_revenue", "annual_revenue"),
+        ("GP 24", "gp24"),
+        ("Industry_Sub_List", "industry"),
+        ("total_hardware_+_consumable_revenue", "target_revenue"),
+    ],
 )
 def test_every_alias_matches(header, field):
     mapping, _ = match_columns([header])
@@ -42,10 +53,24 @@ def test_canonical_header_wins_over_alias_with_warning():
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("$1,200.50", 1200.5), ("1 200", 1200.0), ("(300)", -300.0), ("-300", -300.0),
-     (" 42 ", 42.0), ("$-5", -5.0), ("-$5", -5.0), ("1,234,567", 1234567.0), ("1e3", 1000.0),
-     ("", np.nan), ("N/A", np.nan), ("-", np.nan), (".5", 0.5), ("1\u00a0000", 1000.0),
-     ("€7", 7.0), ("($1,000.25)", -1000.25)],
+    [
+        ("$1,200.50", 1200.5),
+        ("1 200", 1200.0),
+        ("(300)", -300.0),
+        ("-300", -300.0),
+        (" 42 ", 42.0),
+        ("$-5", -5.0),
+        ("-$5", -5.0),
+        ("1,234,567", 1234567.0),
+        ("1e3", 1000.0),
+        ("", np.nan),
+        ("N/A", np.nan),
+        ("-", np.nan),
+        (".5", 0.5),
+        ("1\u00a0000", 1000.0),
+        ("€7", 7.0),
+        ("($1,000.25)", -1000.25),
+    ],
 )
 def test_number_text(text, value):
     parsed = parse_numbers(pd.Series(["1", text]), "GP24", "f.csv")
@@ -113,7 +138,9 @@ def test_missing_optional_columns_warn_once_each():
 
 
 def test_printer_count_falls_back_to_box_sum_per_cell():
-    raw = _table(**{"Big Box Count": [1, 2], "Small Box Count": [3, 4], "Printer Count": [10, None]})
+    raw = _table(
+        **{"Big Box Count": [1, 2], "Small Box Count": [3, 4], "Printer Count": [10, None]}
+    )
     assert prepare_accounts(raw).frame["printer_count"].tolist() == [10.0, 6.0]
     raw = _table(**{"Big Box Count": [1, 2], "Small Box Count": [3, None]})
     assert prepare_accounts(raw).frame["printer_count"].tolist() == [4.0, 2.0]
@@ -131,7 +158,10 @@ def test_csv_file_round_trip(tmp_path):
     assert raw["customer_id"].tolist() == ["007"]  # text kept exactly
     row = accounts.frame.iloc[0]
     assert (row["customer_id"], row["industry"], row["annual_revenue"], row["gp24"]) == (
-        "007", "High Tech", 1000.0, -5.0
+        "007",
+        "High Tech",
+        1000.0,
+        -5.0,
     )
 
 

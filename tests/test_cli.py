@@ -61,8 +61,12 @@ def test_sample_is_deterministic(tmp_path):
 def test_score_with_seed_weights_json(tmp_path):
     accounts = tmp_path / "a.csv"
     main(["sample", "-n", "100", "-o", str(accounts)])
-    weights = {"vertical_score": 0.4, "size_score": 0.0, "adoption_score": 0.4,
-               "relationship_score": 0.2}
+    weights = {
+        "vertical_score": 0.4,
+        "size_score": 0.0,
+        "adoption_score": 0.4,
+        "relationship_score": 0.2,
+    }
     (tmp_path / "w.json").write_text(json.dumps({"weights": weights, "lambda_param": 0.25}))
     assert main(["score", str(accounts), "--weights", str(tmp_path / "w.json")]) == 0
     written = pd.read_csv(tmp_path / "a_scored.csv")
@@ -74,8 +78,9 @@ def test_score_with_seed_weights_json(tmp_path):
 def test_bad_weights_json_is_user_error(tmp_path, capsys):
     accounts = tmp_path / "a.csv"
     main(["sample", "-n", "20", "-o", str(accounts)])
-    (tmp_path / "w.json").write_text('{"weights": {"vertical": 0.9, "size": 0.9, "adoption": 0, '
-                                     '"relationship": 0}}')
+    (tmp_path / "w.json").write_text(
+        '{"weights": {"vertical": 0.9, "size": 0.9, "adoption": 0, "relationship": 0}}'
+    )
     assert main(["score", str(accounts), "--weights", str(tmp_path / "w.json")]) == 1
     err = capsys.readouterr().err
     assert "sum to 1.8000" in err and "Traceback" not in err

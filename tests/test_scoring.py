@@ -45,7 +45,9 @@ def test_four_accounts_by_hand():
     assert scored["size_score"].tolist() == [1.0, 0.9, 0.5, 0.4]
     consumable_c = math.log(11) / math.log(1001)
     adoption_c = 0.5 * (math.log(2) / math.log(4)) + 0.5 * consumable_c
-    assert scored["adoption_score"].tolist() == pytest.approx([1.0, 0.0, adoption_c, 0.0], abs=1e-12)
+    assert scored["adoption_score"].tolist() == pytest.approx(
+        [1.0, 0.0, adoption_c, 0.0], abs=1e-12
+    )
     relationship_c = math.log(101) / math.log(5001)
     assert scored["relationship_score"].tolist() == pytest.approx(
         [1.0, 0.0, relationship_c, 0.0], abs=1e-12
@@ -74,10 +76,35 @@ def test_weights_change_raw_but_scores_follow_rank():
 
 
 def test_size_tiers_first_match_wins():
-    revenue = [np.nan, 0, -5, 1, 9_999_999, 10e6, 49_999_999, 50e6, 249_999_999, 250e6, 999_999_999,
-               1e9, 5e10]
+    revenue = [
+        np.nan,
+        0,
+        -5,
+        1,
+        9_999_999,
+        10e6,
+        49_999_999,
+        50e6,
+        249_999_999,
+        250e6,
+        999_999_999,
+        1e9,
+        5e10,
+    ]
     assert size_scores(revenue, Settings()).tolist() == [
-        0.5, 0.5, 0.5, 0.4, 0.4, 0.4, 0.4, 0.6, 0.6, 1.0, 1.0, 0.9, 0.9
+        0.5,
+        0.5,
+        0.5,
+        0.4,
+        0.4,
+        0.4,
+        0.4,
+        0.6,
+        0.6,
+        1.0,
+        1.0,
+        0.9,
+        0.9,
     ]
 
 
@@ -164,9 +191,13 @@ def test_shuffling_rows_changes_only_tie_order(data):
         {
             "Customer ID": [f"id{i}" for i in range(n)],
             "Industry": data.draw(
-                st.lists(st.sampled_from(["High Tech", "Dental", "", "Other"]), min_size=n, max_size=n)
+                st.lists(
+                    st.sampled_from(["High Tech", "Dental", "", "Other"]), min_size=n, max_size=n
+                )
             ),
-            "Annual Revenue": data.draw(st.lists(st.one_of(st.none(), values), min_size=n, max_size=n)),
+            "Annual Revenue": data.draw(
+                st.lists(st.one_of(st.none(), values), min_size=n, max_size=n)
+            ),
             "Printer Count": data.draw(st.lists(st.integers(0, 30), min_size=n, max_size=n)),
             "Total Consumable Revenue": data.draw(st.lists(values, min_size=n, max_size=n)),
             "Total Software License Revenue": data.draw(st.lists(values, min_size=n, max_size=n)),
@@ -177,8 +208,14 @@ def test_shuffling_rows_changes_only_tie_order(data):
     shuffled_frame = frame.iloc[list(permutation)].reset_index(drop=True)
     shuffled = score_accounts(prepare_accounts(shuffled_frame), Settings())
     shuffled = shuffled.set_index(shuffled_frame["Customer ID"]).loc[base.index]
-    for column in ("vertical_score", "size_score", "adoption_score", "relationship_score",
-                   "ICP_score_raw", "customer_segment"):
+    for column in (
+        "vertical_score",
+        "size_score",
+        "adoption_score",
+        "relationship_score",
+        "ICP_score_raw",
+        "customer_segment",
+    ):
         pd.testing.assert_series_equal(base[column], shuffled[column])
     # within each group of equal raw scores the set of ICP scores is the same
     for _, group in base.groupby("ICP_score_raw"):

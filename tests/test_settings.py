@@ -9,7 +9,12 @@ from icp_xl.settings import Settings, SizeTier, Weights
 
 
 def test_defaults():
-    assert Weights().as_dict() == {"vertical": 0.3, "size": 0.3, "adoption": 0.2, "relationship": 0.2}
+    assert Weights().as_dict() == {
+        "vertical": 0.3,
+        "size": 0.3,
+        "adoption": 0.2,
+        "relationship": 0.2,
+    }
     assert Settings().grade_cutoffs == (0.1, 0.3, 0.7, 0.9)
 
 
@@ -34,7 +39,12 @@ def test_bad_weights(weights, message):
 
 def test_weights_from_seed_mapping():
     w = Weights.from_mapping(
-        {"vertical_score": 0.25, "size_score": 0.0, "adoption_score": 0.4, "relationship_score": 0.35}
+        {
+            "vertical_score": 0.25,
+            "size_score": 0.0,
+            "adoption_score": 0.4,
+            "relationship_score": 0.35,
+        }
     )
     assert w.adoption == 0.4
     with pytest.raises(IcpError, match="missing for: relationship"):

@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     from icp_xl.errors import IcpError
     from icp_xl.files import read_accounts
     from icp_xl.objective import DEFAULT_LAMBDA
-    from icp_xl.optimize import DEFAULT_SEED, DEFAULT_TRIALS, WeightBounds, optimize_weights
+    from icp_xl.optimize import DEFAULT_SEED, DEFAULT_TRIALS, optimize_weights
     from icp_xl.settings import Settings
     from icp_xl.weights_file import write_weights_json
 
@@ -131,26 +131,13 @@ def run(args: argparse.Namespace) -> int:
     book = None
     options: dict[str, Any] = {}
     if is_icp_workbook(args.source):
+        from icp_xl.actions import optimizer_options, score_book
         from icp_xl.file_book import FileBook
-        from icp_xl.workbook_settings import (
-            read_accounts as read_book_accounts,
-        )
-        from icp_xl.workbook_settings import (
-            read_optimizer_settings,
-            read_settings,
-        )
 
         book = FileBook.open(args.source)  # refuses content a rewrite would lose, up front
-        settings = read_settings(book)
-        sheet = read_optimizer_settings(book)
-        _, accounts = read_book_accounts(book)
-        options = {
-            "n_trials": sheet.trials,
-            "lam": sheet.lambda_param,
-            "include_size": sheet.include_size,
-            "seed": sheet.seed,
-            "bounds": WeightBounds(**sheet.bounds),
-        }
+        options = optimizer_options(book)
+        scored = score_book(book)
+        accounts, settings = scored.accounts, scored.settings
     elif args.apply:
         raise IcpError("--apply needs an ICP workbook as SOURCE; use --json-out instead")
     else:
