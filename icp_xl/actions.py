@@ -232,7 +232,7 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
 
 
 def _weights_text(weights: Weights) -> str:
-    return ", ".join(f"{c} {getattr(weights, c):.2f}" for c in COMPONENTS)
+    return " / ".join(f"{getattr(weights, c):.2f}" for c in COMPONENTS)
 
 
 def _chart_blocks(book: Book, result: Scored, view: str) -> list[Block]:

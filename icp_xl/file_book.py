@@ -30,7 +30,7 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import _writer as cell_writer
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -54,6 +54,7 @@ from icp_xl.files import atomic_write
 MACRO_SUFFIXES = (".xlsm", ".xltm")
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
+_WRAPPED = Alignment(wrap_text=True, vertical="bottom")
 _NS = {
     "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
@@ -465,6 +466,10 @@ def _apply_sheet_look(ws: Worksheet, spec: layout.SheetSpec) -> None:
         ws.column_dimensions[letter].width = width
     if spec.freeze:
         ws.freeze_panes = spec.freeze
+    for row in spec.wrapped_rows:
+        ws.row_dimensions[row].height = 30
+        for cell in ws[row]:
+            cell.alignment = _WRAPPED
     if spec.title and ws["A1"].value in (None, spec.title):
         ws["A1"].value, ws["A1"].font = spec.title, _TITLE
     if spec.note:

@@ -19,8 +19,8 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from icp_xl.accounts import ACCOUNT_COLUMNS
-from icp_xl.book import column_letter
-from icp_xl.optimize import DEFAULT_TRIALS
+from icp_xl.book import column_letter, parse_cell, range_ref
+from icp_xl.optimize import DEFAULT_TRIALS, GRADES_TOP, HISTORY_TOP, SUMMARY_TOP, WEIGHTS_TOP
 from icp_xl.segments import ALL_SEGMENTS, SEGMENT_VIEWS
 from icp_xl.settings import (
     COMPONENTS,
@@ -58,7 +58,8 @@ Role = Literal["input", "output", "external"]
 @dataclass(frozen=True)
 class SheetSpec:
     """One sheet: its name, role, title in A1 (None = leave A1 to the content),
-    column widths by letter, and the top-left cell of the unfrozen area."""
+    column widths by letter, the top-left cell of the unfrozen area, a note, and the
+    header rows whose text wraps (two lines high)."""
 
     name: str
     role: Role
@@ -66,6 +67,7 @@ class SheetSpec:
     widths: Mapping[str, float] = field(default_factory=dict)
     freeze: str | None = None
     note: str | None = None
+    wrapped_rows: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ SHEETS: tuple[SheetSpec, ...] = (
         "output",
         "Segment comparison",
         {"A": 20, **{chr(ord("B") + i): 15 for i in range(11)}},
+        wrapped_rows=(3,),
     ),
     SheetSpec(
         TOP_CUSTOMERS,
@@ -162,6 +165,7 @@ SHEETS: tuple[SheetSpec, ...] = (
         OPTIMIZATION,
         "external",
         None,
+        {"A": 30, "B": 13, "C": 13, "D": 13, "E": 13, "F": 13, "G": 13, "H": 13, "I": 6, "J": 10},
         note="Run Optimize (ribbon) or `icp-xl optimize ICP.xlsx` to fill this sheet.",
     ),
     SheetSpec(CHART_DATA, "external", None),
@@ -334,7 +338,7 @@ _settings_cells = [
 # Dashboard: segment selector, last run, and one KPI cell per SegmentMetrics field.
 SEGMENT_VIEW = NamedCell("SegmentView", DASHBOARD, "B3", "Segment view", ALL_SEGMENTS)
 LAST_RESCORED = NamedCell("LastRescored", DASHBOARD, "B4", "Last rescored", None, TIMESTAMP)
-WEIGHTS_USED = NamedCell("WeightsUsed", DASHBOARD, "B5", "Weights used", None)
+WEIGHTS_USED = NamedCell("WeightsUsed", DASHBOARD, "B5", "Weights used (V / S / A / R)", None)
 KPI_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("customers", "Customers", COUNT),
     ("customer_share", "Share of portfolio", PERCENT),
@@ -425,7 +429,24 @@ def _column_formats(
     ]
 
 
+def _under(top_left: str, first: int, last: int, column: int, width: int, fmt: str) -> FormatRange:
+    """Rows ``first..last`` below the header at ``top_left``, columns ``column`` to
+    ``column + width - 1`` (0 = the header's own column), of an Optimization block."""
+    row, col = parse_cell(top_left)
+    ref = range_ref(row + first, col + column, row + last, col + column + width - 1)
+    return FormatRange(OPTIMIZATION, ref, fmt)
+
+
+HISTORY_FORMAT_ROWS = 2000  # trial history rows that get number formats
+
 FORMAT_RANGES: tuple[FormatRange, ...] = (
+    _under(SUMMARY_TOP, 1, 2, 1, 1, "0.0000"),  # objective, Spearman
+    _under(SUMMARY_TOP, 3, 3, 1, 1, "0.00E+00"),  # KL divergence, often tiny
+    _under(SUMMARY_TOP, 4, 4, 1, 1, "0.0000"),  # out-of-sample Spearman
+    _under(WEIGHTS_TOP, 1, 4, 1, 3, WEIGHT + "0"),
+    _under(GRADES_TOP, 1, 5, 1, 2, PERCENT),
+    _under(HISTORY_TOP, 1, HISTORY_FORMAT_ROWS, 1, 2, "0.0000"),
+    _under(HISTORY_TOP, 1, HISTORY_FORMAT_ROWS, 3, 4, WEIGHT + "0"),
     *_column_formats(
         SEGMENTS_SHEET, 4, 4 + len(SEGMENT_VIEWS) - 1, tuple(f for *_, f in SEGMENT_SUMMARY_COLUMNS)
     ),

@@ -187,9 +187,7 @@ def test_changing_a_weight_with_openpyxl_changes_the_scores(workbook: Path) -> N
     raw = before[8].to_numpy(float)
     assert not np.array_equal(raw, after[8].to_numpy(float))
     book = FileBook.open(workbook, for_writing=False)
-    assert book.read_name("WeightsUsed") == (
-        "vertical 0.10, size 0.10, adoption 0.40, relationship 0.40"
-    )
+    assert book.read_name("WeightsUsed") == ("0.10 / 0.10 / 0.40 / 0.40")
     components = after[[4, 5, 6, 7]].to_numpy(float)
     expected = 100 * components @ np.array([0.1, 0.1, 0.4, 0.4])
     np.testing.assert_allclose(after[8].to_numpy(float), expected, rtol=1e-12)
