@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -17,3 +20,19 @@ def sample_raw() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def sample_accounts(sample_raw: pd.DataFrame) -> Accounts:
     return prepare_accounts(sample_raw)
+
+
+@pytest.fixture(scope="session")
+def accounts_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """260 sample accounts as a CSV file."""
+    path = tmp_path_factory.mktemp("accounts") / "accounts.csv"
+    make_sample_accounts(260, seed=11).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def workbook(template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the test module's ``template`` ICP workbook, as ``ICP.xlsx``."""
+    path = tmp_path / "ICP.xlsx"
+    shutil.copyfile(template, path)
+    return path

@@ -39,13 +39,6 @@ def template(tmp_path_factory: pytest.TempPathFactory, raw_accounts: pd.DataFram
     return path
 
 
-@pytest.fixture
-def workbook(template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "ICP.xlsx"
-    path.write_bytes(template.read_bytes())
-    return path
-
-
 @contextmanager
 def _file_host(path: Path) -> Iterator[Book]:
     book = FileBook.open(path, status=lambda message: None)

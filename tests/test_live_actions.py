@@ -43,13 +43,6 @@ WRITING_ACTIONS = (
 
 
 @pytest.fixture(scope="module")
-def accounts_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("accounts") / "accounts.csv"
-    make_sample_accounts(260, seed=11).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scored ICP workbook whose optimizer runs few trials (fast tests)."""
     path = tmp_path_factory.mktemp("template") / "ICP.xlsx"
@@ -57,13 +50,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     book = FileBook.open(path)
     book.set_name("Optimizer_Trials", 8)
     book.save()
-    return path
-
-
-@pytest.fixture
-def workbook(template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "Portfolio.xlsx"
-    path.write_bytes(template.read_bytes())
     return path
 
 
@@ -240,7 +226,7 @@ def test_unexpected_error_logs_the_traceback_and_names_the_log(
     text = log.read_text()
     assert "Traceback (most recent call last)" in text
     assert "division by zero in a broken action" in text
-    assert "action: rescore" in text and "Portfolio.xlsx" in text
+    assert "action: rescore" in text and "ICP.xlsx" in text
 
 
 def test_status_bar_shows_progress_and_is_reset(workbook: Path) -> None:

@@ -32,13 +32,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def workbook(template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "ICP.xlsx"
-    path.write_bytes(template.read_bytes())
-    return path
-
-
-@pytest.fixture
 def live(workbook: Path) -> Iterator[XlwingsBook]:
     with active_engine():
         yield XlwingsBook(xw.Book(workbook))

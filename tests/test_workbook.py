@@ -14,37 +14,22 @@ import pytest
 from icp_xl import layout
 from icp_xl.cli import main
 from icp_xl.file_book import FileBook, foreign_content, layout_chart_counts
-from icp_xl.sample import make_sample_accounts
 
 
 @pytest.fixture(scope="module")
-def accounts_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("wb") / "accounts.csv"
-    make_sample_accounts(250, seed=21).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, accounts_csv: Path) -> Path:
+def template(tmp_path_factory: pytest.TempPathFactory, accounts_csv: Path) -> Path:
     path = tmp_path_factory.mktemp("wb") / "ICP.xlsx"
     assert main(["new", str(accounts_csv), "-o", str(path)]) == 0
     return path
 
 
-@pytest.fixture
-def workbook(built: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "ICP.xlsx"
-    path.write_bytes(built.read_bytes())
-    return path
-
-
-def test_new_workbook_has_every_sheet_table_and_name_of_the_layout(built: Path) -> None:
-    wb = openpyxl.load_workbook(built)
+def test_new_workbook_has_every_sheet_table_and_name_of_the_layout(template: Path) -> None:
+    wb = openpyxl.load_workbook(template)
     assert wb.sheetnames == list(layout.SHEET_NAMES)
     for table in layout.TABLES:
         assert table.name in wb[table.sheet].tables, table.name
     scores = wb[layout.SCORES].tables[layout.SCORES_TABLE.name]
-    assert scores.ref == f"A1:S{250 + 1}"
+    assert scores.ref == f"A1:S{260 + 1}"
     for named in layout.NAMES:
         sheet, ref = next(iter(wb.defined_names[named.name].destinations))
         assert (sheet, ref.replace("$", "")) == (named.sheet, named.ref), named.name
@@ -53,8 +38,8 @@ def test_new_workbook_has_every_sheet_table_and_name_of_the_layout(built: Path) 
     assert wb.active.title == layout.DASHBOARD
 
 
-def test_formats_validation_and_conditional_formatting(built: Path) -> None:
-    wb = openpyxl.load_workbook(built)
+def test_formats_validation_and_conditional_formatting(template: Path) -> None:
+    wb = openpyxl.load_workbook(template)
     dashboard = wb[layout.DASHBOARD]
     (validation,) = dashboard.data_validations.dataValidation
     assert str(validation.sqref) == "B3"
@@ -85,12 +70,12 @@ def test_rescore_twice_keeps_one_set_of_structure(workbook: Path) -> None:
 
 
 def test_scores_match_icp_xl_score_on_the_same_accounts(
-    built: Path, accounts_csv: Path, tmp_path: Path
+    template: Path, accounts_csv: Path, tmp_path: Path
 ) -> None:
     scored_csv = tmp_path / "scored.csv"
     assert main(["score", str(accounts_csv), "-o", str(scored_csv)]) == 0
     cli = pd.read_csv(scored_csv)
-    sheet = openpyxl.load_workbook(built)[layout.SCORES]
+    sheet = openpyxl.load_workbook(template)[layout.SCORES]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     header = [c.value for c in sheet[1]]
     table = pd.DataFrame(rows, columns=header)

@@ -22,16 +22,9 @@ from icp_xl.sample import make_sample_accounts
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("safety") / "ICP.xlsx"
     FileBook.new(make_sample_accounts(150, seed=8), status=lambda m: None).save(path)
-    return path
-
-
-@pytest.fixture
-def workbook(built: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "ICP.xlsx"
-    path.write_bytes(built.read_bytes())
     return path
 
 
