@@ -180,17 +180,18 @@ def _raise_bad(
 
 def _text_column(values: pd.Series) -> pd.Series:
     """Cells as stripped text; whole-number floats (1001.0) lose the '.0'; blanks become ''."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+        return text.astype(object)
+    return values.map(_cell_text).astype(object)
 
-    def as_text(cell: object) -> str:
-        if cell is None or (isinstance(cell, float) and np.isnan(cell)):
-            return ""
-        if isinstance(cell, float) and cell.is_integer():
-            return str(int(cell))
-        return str(cell).strip()
 
-    if pd.api.types.is_string_dtype(values) or values.dtype == object:
-        return values.map(as_text, na_action=None).astype(object)
-    return values.map(as_text).astype(object)
+def _cell_text(cell: object) -> str:
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
 
 
 def prepare_accounts(raw: pd.DataFrame, where: str = "Accounts", first_row: int = 2) -> Accounts:
