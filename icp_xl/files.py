@@ -116,17 +116,25 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     path = Path(path)
     if not path.parent.is_dir():
         raise IcpError(f"Folder not found: {path.parent}")
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent
-    )
+    if path.is_dir():
+        raise IcpError(f"{path} is a folder; give a file name to write")
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent
+        )
+    except OSError as error:
+        raise IcpError(f"Cannot write in {path.parent}: {error.strerror}") from None
     os.close(handle)
     try:
         write(Path(temporary))
         os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(error, OSError):
+            # e.g. the file is open in Excel on Windows: the original is untouched
+            raise IcpError(f"Cannot write {path}: {error.strerror or error}") from None
         raise
     return path
 

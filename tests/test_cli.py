@@ -111,3 +111,17 @@ def test_console_script_reports_user_error_without_traceback(tmp_path):
     )
     assert done.returncode == 1
     assert done.stderr.strip() == f"icp-xl: error: File not found: {tmp_path / 'missing.csv'}"
+
+
+def test_operating_system_errors_are_one_line(tmp_path, capsys):
+    accounts = tmp_path / "a.csv"
+    main(["sample", "-n", "20", "-o", str(accounts)])
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    capsys.readouterr()
+    assert main(["score", str(accounts), "-o", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"icp-xl: error: {folder} is a folder; give a file name to write\n"
+    assert (folder / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "taken"]

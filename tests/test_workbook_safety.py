@@ -152,7 +152,7 @@ def test_a_failed_save_leaves_the_file_and_folder_as_they_were(workbook: Path) -
         raise OSError("disk full")
 
     book.workbook.save = broken_save
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(IcpError, match=r"Cannot write .*ICP.xlsx: disk full"):
         book.save()
     assert workbook.read_bytes() == before
     assert [p.name for p in workbook.parent.iterdir()] == [workbook.name]

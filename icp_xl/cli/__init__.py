@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IcpError as error:
         print(f"icp-xl: error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # locked by Excel, no permission, disk full: nothing was replaced
+        where = f": {error.filename}" if error.filename else ""
+        print(f"icp-xl: error: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("icp-xl: interrupted", file=sys.stderr)
         return 130
