@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from icp_xl.book import column_letter
 from icp_xl.errors import IcpError, cell_error
 
 
@@ -204,6 +205,7 @@ def prepare_accounts(raw: pd.DataFrame, where: str = "Accounts", first_row: int 
     Customer ID or Industry column, blank or duplicate Customer IDs, and
     unreadable numbers.
     """
+    _check_unique_headers(raw.columns, where)
     mapping, notes = match_columns(raw.columns)
     missing_required = [c.header for c in ACCOUNT_COLUMNS if c.required and c.field not in mapping]
     if missing_required:
@@ -229,6 +231,21 @@ def prepare_accounts(raw: pd.DataFrame, where: str = "Accounts", first_row: int 
             frame[column.field] = _text_column(raw[header])
     _check_ids(frame["customer_id"], mapping["customer_id"], where, first_row)
     return Accounts(_fill_derived(frame), mapping, tuple(notes))
+
+
+def _check_unique_headers(headers: Iterable[object], where: str) -> None:
+    positions: dict[str, list[int]] = {}
+    for index, header in enumerate(headers):
+        if header is not None and str(header).strip():
+            positions.setdefault(str(header).strip(), []).append(index)
+    repeated = {h: p for h, p in positions.items() if len(p) > 1}
+    if repeated:
+        header, places = next(iter(repeated.items()))
+        columns = " and ".join(column_letter(p + 1) for p in places)
+        raise IcpError(
+            f"{where}: the header '{header}' appears in more than one column ({columns}); "
+            "rename or remove all but one"
+        )
 
 
 def _check_ids(ids: pd.Series, header: str, where: str, first_row: int) -> None:

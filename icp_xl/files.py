@@ -8,15 +8,16 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from icp_xl.accounts import Accounts, prepare_accounts
+from icp_xl.book import table_frame
 from icp_xl.errors import IcpError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 ACCOUNTS_SHEET = "Accounts"
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -33,14 +34,36 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if suffix in EXCEL_SUFFIXES:
             return _read_excel_table(path)
         if suffix in (".csv", ".txt", ""):
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            return _read_csv(path)
     except pd.errors.EmptyDataError:
         raise IcpError(f"{path.name} is empty: expected a header row and accounts") from None
-    except UnicodeDecodeError:
-        raise IcpError(f"{path.name} is not UTF-8 text; save it as CSV UTF-8") from None
     except pd.errors.ParserError as error:
         raise IcpError(f"{path.name} is not a readable CSV file: {error}") from None
     raise IcpError(f"{path.name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """CSV as Excel writes it: UTF-8 (with or without BOM), else Windows-1252 ("CSV (Comma
+    delimited)" on Windows); comma, semicolon (European locales) or tab separated, judged
+    from the header line."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:
+        text, encoding = raw.decode("cp1252", errors="replace"), "cp1252"
+    header = text.split("\n", 1)[0]
+    separator = max((",", ";", "\t"), key=header.count)
+    if not header.count(separator):
+        separator = ","
+    return pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        encoding=encoding,
+        encoding_errors="replace",
+        sep=separator,
+    )
 
 
 def _read_excel_table(path: Path) -> pd.DataFrame:
@@ -60,17 +83,14 @@ def _read_excel_table(path: Path) -> pd.DataFrame:
         if header is None or all(c is None for c in header):
             raise IcpError(f"{path.name}, sheet '{sheet.title}' is empty: expected a header row")
         width = max(i for i, c in enumerate(header) if c is not None) + 1
-        names = [
-            str(c) if c is not None else f"Column {i + 1}" for i, c in enumerate(header[:width])
-        ]
-        data = [
+        rows = [list(header[:width])] + [
             list(row[:width]) + [None] * (width - len(row))
             for row in rows
             if any(c is not None and c != "" for c in row[:width])
         ]
     finally:
         book.close()
-    return pd.DataFrame(data, columns=names, dtype=object)
+    return table_frame(rows)
 
 
 def read_accounts(path: str | Path) -> tuple[pd.DataFrame, Accounts]:
@@ -102,8 +122,7 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             text = column.where(is_text, "").astype(str)
         risky = is_text & text.str.startswith(_FORMULA_TRIGGERS).to_numpy()
         if risky.any():
-            numeric = pd.to_numeric(text.str.strip(), errors="coerce").notna().to_numpy()
-            risky &= ~numeric
+            risky &= ~text.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
             out[name] = column.where(~risky, "'" + text)
     return out
 
@@ -153,8 +172,3 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as UTF-8 CSV atomically, with formula-like text neutralized."""
     safe = neutralize_formulas(frame)
     return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format=None))
-
-
-def finite_or_none(values: np.ndarray) -> list[float | None]:
-    """Floats with NaN/inf turned into None (blank cells)."""
-    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]

@@ -22,6 +22,7 @@ WEIGHT_SUM_TOLERANCE = 0.01
 
 
 def check_unit_interval(value: float, name: str) -> float:
+    """``value`` as a float if it is a finite number in [0, 1]; else IcpError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise IcpError(f"{name} must be a number between 0 and 1, got {value!r}")
     if not 0.0 <= value <= 1.0:

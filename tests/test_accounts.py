@@ -15,7 +15,7 @@ from icp_xl.accounts import (
     prepare_accounts,
 )
 from icp_xl.errors import IcpError
-from icp_xl.files import read_accounts
+from icp_xl.files import neutralize_formulas, read_accounts
 
 
 def _table(**columns) -> pd.DataFrame:
@@ -242,3 +242,49 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_repeated_header_names_its_columns(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Customer ID", "Industry", "GP24", "Industry"])
+    sheet.append(["a", "Dental", 1, "Energy"])
+    path = tmp_path / "dup.xlsx"
+    book.save(path)
+    with pytest.raises(
+        IcpError, match=r"header 'Industry' appears in more than one column \(B and D\)"
+    ):
+        read_accounts(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [
+        ("Customer ID;Industry;GP24\na;Défense;1\n", "utf-8"),
+        ("Customer ID\tIndustry\tGP24\na\tDéfense\t1\n", "utf-8"),
+        ("Customer ID,Industry,GP24\na,Défense,1\n", "cp1252"),
+        ("\ufeffCustomer ID,Industry,GP24\na,Défense,1\n", "utf-8"),
+    ],
+)
+def test_csv_as_excel_saves_it(tmp_path, content, encoding):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(content.encode(encoding))
+    _, accounts = read_accounts(path)
+    row = accounts.frame.iloc[0]
+    assert (row["customer_id"], row["industry"], row["gp24"]) == ("a", "Défense", 1.0)
+
+
+def test_formula_neutralizing_catches_tab_and_cr_but_keeps_numbers():
+    frame = pd.DataFrame(
+        {"text": ["\t-1", "\r=1", "-300", "+1.5e3", "-", "@SUM(A1)", "- 5", "plain"]}
+    )
+    assert neutralize_formulas(frame)["text"].tolist() == [
+        "'\t-1",
+        "'\r=1",
+        "-300",
+        "+1.5e3",
+        "'-",
+        "'@SUM(A1)",
+        "'- 5",
+        "plain",
+    ]
