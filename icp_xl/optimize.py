@@ -58,6 +58,9 @@ DEFAULT_TRIALS = 80
 DEFAULT_FOLDS = 5
 MAX_FOLDS = 10
 DEFAULT_SEED = 42
+MAX_SEED = 2**32 - 1 - MAX_FOLDS
+"""Largest seed: fold k of the validation is seeded ``seed + k`` (k <= :data:`MAX_FOLDS`)
+and NumPy's generators behind Optuna's samplers take seeds from 0 to 2**32 - 1."""
 REFINE_START_STEP = 0.02
 REFINE_MIN_STEP = 0.0005
 REFINE_STARTS = 3
@@ -248,6 +251,22 @@ class OptimizationResult:
             "study_name": self.study_name,
             "interrupted": self.interrupted,
         }
+
+
+def check_seed(seed: Any) -> int | None:
+    """``seed`` as an int, or None (a random seed); raises IcpError unless it is a whole
+    number from 0 to :data:`MAX_SEED`."""
+    if seed is None:
+        return None
+    if isinstance(seed, float) and seed.is_integer():
+        seed = int(seed)
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, int | np.integer)
+        or not (0 <= seed <= MAX_SEED)
+    ):
+        raise IcpError(f"The seed must be a whole number from 0 to {MAX_SEED:,}, got {seed!r}")
+    return int(seed)
 
 
 def make_storage(url: str | None) -> Any:
@@ -567,9 +586,11 @@ def optimize_weights(
     the same result when the study is not shared. On KeyboardInterrupt returns
     the best trial so far with ``interrupted=True`` (re-raises if none finished).
     Raises IcpError for fewer than 50 training accounts, an all-zero target,
-    infeasible ``bounds``, λ outside [0, 1], or a bad storage.
+    infeasible ``bounds``, λ outside [0, 1], a seed outside 0 to :data:`MAX_SEED`,
+    or a bad storage.
     """
     lam = check_lambda(lam)
+    seed = check_seed(seed)
     space = FeasibleWeights(bounds, include_size)
     if folds == 1 or not 0 <= folds <= MAX_FOLDS:
         raise IcpError(f"Validation needs 2 to {MAX_FOLDS} folds (or 0 to skip), got {folds}")

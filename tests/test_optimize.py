@@ -21,6 +21,8 @@ from icp_xl.objective import evaluate_weights, training_data
 from icp_xl.optimize import (
     HISTORY_COLUMNS,
     HISTORY_TOP,
+    MAX_FOLDS,
+    MAX_SEED,
     OPTIMIZATION_SHEET,
     FeasibleWeights,
     WeightBounds,
@@ -173,11 +175,22 @@ def test_default_search_reaches_the_grid_optimum(sample_accounts):
         ({"folds": 1}, "folds"),
         ({"storage": "x.log"}, "study name"),
         ({"sampler": "cmaes"}, "Unknown sampler"),
+        ({"seed": -1}, "seed must be a whole number from 0 to 4,294,967,285, got -1"),
+        ({"seed": MAX_SEED + 1}, "from 0 to 4,294,967,285, got 4294967286"),
+        ({"seed": 2.5}, "seed must be a whole number"),
     ],
 )
 def test_clear_errors(sample_accounts, kwargs, message):
     with pytest.raises(IcpError, match=message):
         optimize_weights(sample_accounts, SETTINGS, **{**QUICK, **kwargs})
+
+
+def test_largest_seed_runs_every_fold(sample_accounts):
+    # fold k is seeded seed + k: the largest seed must still be a valid NumPy seed
+    result = optimize_weights(
+        sample_accounts, SETTINGS, n_trials=2, refine=False, folds=MAX_FOLDS, seed=MAX_SEED
+    )
+    assert result.seed == MAX_SEED and len(result.fold_spearman) == MAX_FOLDS
 
 
 def test_training_set_errors(sample_raw):
@@ -303,6 +316,10 @@ def test_cli_errors(sample_raw, tmp_path, capsys):
     assert "--apply needs an ICP workbook" in capsys.readouterr().err
     assert main(["optimize", str(source), "--study", "x", "--quiet"]) == 1
     assert "--study needs --storage" in capsys.readouterr().err
+    assert main(["optimize", str(source), "--seed", "-1", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "The seed must be a whole number from 0 to 4,294,967,285, got -1" in err
+    assert "Traceback" not in err and err.count("\n") == 1
 
 
 def test_optimization_blocks_layout(sample_accounts):
@@ -325,7 +342,7 @@ def test_optimization_blocks_layout(sample_accounts):
     assert summary["Out-of-sample Spearman (mean)"] == result.out_of_sample_spearman
 
 
-def test_cli_on_an_icp_workbook(sample_raw, tmp_path):
+def test_cli_on_an_icp_workbook(sample_raw, tmp_path, capsys):
     from icp_xl import layout
     from icp_xl.actions import new_workbook, stored_trial_history
     from icp_xl.file_book import FileBook
@@ -334,7 +351,15 @@ def test_cli_on_an_icp_workbook(sample_raw, tmp_path):
     sample_raw.to_csv(source, index=False)
     workbook = tmp_path / "ICP.xlsx"
     new_workbook(workbook, source, overwrite=True)
-    code = main(["optimize", str(workbook), "--trials", "10", "--folds", "2", "--apply", "--quiet"])
+    book = FileBook.open(workbook)
+    book.set_name("Optimizer_Seed", 2**32)  # the Settings sheet's seed cell, too large
+    book.save()
+    before = workbook.read_bytes()
+    assert main(["optimize", str(workbook), "--trials", "10", "--quiet"]) == 1
+    assert "seed must be a whole number from 0 to 4,294,967,285" in capsys.readouterr().err
+    assert workbook.read_bytes() == before
+    code = main(["optimize", str(workbook), "--trials", "10", "--folds", "2", "--apply", "--quiet",
+                 "--seed", "42"])  # fmt: skip
     assert code == 0
     book = FileBook.open(workbook, for_writing=False)
     optimized = {c: book.read_name(layout.OPTIMIZED_WEIGHT_NAMES[c]) for c in COMPONENTS}

@@ -10,7 +10,13 @@ from typing import Any
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from icp_xl.objective import DEFAULT_LAMBDA
-    from icp_xl.optimize import DEFAULT_FOLDS, DEFAULT_SAMPLER, DEFAULT_SEED, DEFAULT_TRIALS
+    from icp_xl.optimize import (
+        DEFAULT_FOLDS,
+        DEFAULT_SAMPLER,
+        DEFAULT_SEED,
+        DEFAULT_TRIALS,
+        MAX_SEED,
+    )
 
     parser = subparsers.add_parser(
         "optimize",
@@ -47,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--seed",
         type=int,
-        help=f"random seed (default: the workbook's Settings sheet, else {DEFAULT_SEED})",
+        help=f"random seed, 0 to {MAX_SEED:,} (default: the workbook's Settings sheet, "
+        f"else {DEFAULT_SEED})",
     )
     parser.add_argument(
         "--folds",
