@@ -322,6 +322,40 @@ def test_cli_errors(sample_raw, tmp_path, capsys):
     assert "Traceback" not in err and err.count("\n") == 1
 
 
+def test_cli_checks_every_output_before_optimizing(sample_raw, tmp_path, capsys):
+    from icp_xl.actions import new_workbook
+
+    workbook = tmp_path / "ICP.xlsx"
+    new_workbook(workbook, sample_raw, overwrite=True)
+    before = workbook.read_bytes()
+    bad = {
+        str(tmp_path / "missing" / "w.json"): f"Folder not found: {tmp_path / 'missing'}",
+        str(tmp_path): f"{tmp_path} is a folder; give a file name to write",
+    }
+    for json_out, message in bad.items():
+        args = ["optimize", str(workbook), "--trials", "5", "--folds", "0", "--apply"]
+        assert main([*args, "--json-out", json_out]) == 1
+        err = capsys.readouterr().err
+        assert message in err, err
+        assert "trial" not in err  # the error came before the progress bar started
+        assert workbook.read_bytes() == before  # and before the workbook was rewritten
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes anywhere")
+def test_cli_refuses_a_workbook_in_a_read_only_folder(sample_raw, tmp_path, capsys):
+    from icp_xl.actions import new_workbook
+
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    workbook = new_workbook(folder / "ICP.xlsx", sample_raw)
+    folder.chmod(0o500)
+    try:
+        assert main(["optimize", str(workbook), "--trials", "100000", "--quiet"]) == 1
+    finally:
+        folder.chmod(0o700)
+    assert f"Cannot write in {folder}" in capsys.readouterr().err
+
+
 def test_optimization_blocks_layout(sample_accounts):
     result = optimize_weights(sample_accounts, SETTINGS, n_trials=10, folds=2)
     blocks = optimization_blocks(result)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
+
+from icp_xl.errors import IcpError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -123,8 +126,29 @@ def is_icp_workbook(path: Path) -> bool:
         book.close()
 
 
+def check_writable(path: Path) -> None:
+    """Raise IcpError unless ``path`` can be written the way ``files.atomic_write`` writes
+    it: its folder exists and takes a new file, ``path`` is not a folder, and an existing
+    file there can be opened for writing (not read-only, not locked by Excel).
+    Nothing is changed."""
+    if path.is_dir():
+        raise IcpError(f"{path} is a folder; give a file name to write")
+    if not path.parent.is_dir():
+        raise IcpError(f"Folder not found: {path.parent} (for {path.name})")
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as error:
+        raise IcpError(f"Cannot write in {path.parent}: {error.strerror or error}") from None
+    if path.exists():
+        try:
+            with open(path, "r+b"):  # opens without changing a byte
+                pass
+        except OSError as error:
+            raise IcpError(f"Cannot write {path}: {error.strerror or error}") from None
+
+
 def run(args: argparse.Namespace) -> int:
-    from icp_xl.errors import IcpError
     from icp_xl.files import read_accounts
     from icp_xl.objective import DEFAULT_LAMBDA
     from icp_xl.optimize import DEFAULT_SEED, DEFAULT_TRIALS, optimize_weights
@@ -150,6 +174,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         _, accounts = read_accounts(args.source)
         settings = Settings()
+    # Every output is checked before the (long) search, so a bad path costs no work.
+    if book is not None:
+        check_writable(args.source)
+    if args.json_out:
+        check_writable(args.json_out)
     # Options given on the command line win over the workbook's Settings sheet.
     if args.trials is not None:
         options["n_trials"] = args.trials
