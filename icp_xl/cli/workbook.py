@@ -6,6 +6,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from icp_xl.actions import RescoreResult
 
 SEGMENT_HELP = "segment view: all, small_business, mid_market or large_enterprise"
 
@@ -157,7 +161,8 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(result: object) -> None:
+def _print_summary(result: RescoreResult) -> None:
+    """One line: accounts scored and the view's headline figures."""
     metrics = result.metrics
     print(
         f"{result.accounts:,} accounts scored; view {result.view}: {metrics.customers:,} "
