@@ -11,6 +11,9 @@ traceback as the cell's text). Every function returns instead one text cell
 ``"#ICP! <sentence>"``, e.g. ``#ICP! The weights must sum to 1 ...``; detect it with
 ``=LEFT(cell, 5) = "#ICP!"``.
 
+Settings: a setting left out is the SPEC §4 default, not the workbook's Settings sheet;
+pass the sheet's ranges (vertical_table, size_tiers, grade_shares, ...) to follow it.
+
 Recalculation: the table and single-account formulas cache on the *content* of
 the accounts range (not its address): the prepared accounts and their components
 are computed once per distinct table; a change of weights redoes only the raw
@@ -44,7 +47,7 @@ from icp_xl.scoring import (
     size_scores,
     vertical_scores,
 )
-from icp_xl.settings import DEFAULT_WEIGHTS, Settings, Weights
+from icp_xl.settings import DEFAULT_WEIGHTS, GRADES, Settings, SizeTier, Weights
 
 #: The start of every error text a formula returns.
 ERROR_PREFIX = "#ICP!"
@@ -279,13 +282,79 @@ def _looks_like_header(cell: str) -> bool:
     return False
 
 
+def size_tiers_from_cells(table: Cells) -> tuple[SizeTier, ...]:
+    """A three-column range (lower, upper, score; blank upper = no limit), optionally
+    under a header row, as size tiers in row order (first match wins, as in SPEC §4).
+
+    Blank rows are skipped; a first row whose score cell is text that is not a number
+    is taken as the header (so ``Settings!D4:F9`` and ``SizeTiers[#All]`` both work).
+    """
+    rows = _grid(table)
+    if not rows or len(rows[0]) != 3:
+        raise IcpError(
+            "The size tiers must have three columns: lower (USD), upper (USD; blank = no "
+            "limit) and score"
+        )
+    tiers = []
+    for number, (lower, upper, score) in enumerate(rows, start=1):
+        if all(_is_blank(c) for c in (lower, upper, score)):
+            continue
+        if number == 1 and isinstance(score, str) and _looks_like_header(score):
+            continue
+        what = f"The size tiers, row {number}"
+        bound = None if _is_blank(upper) else _number(upper, f"{what}, upper bound")
+        try:
+            tiers.append(
+                SizeTier(
+                    _number(lower, f"{what}, lower bound"), bound, _number(score, f"{what}, score")
+                )
+            )
+        except IcpError as error:
+            message = str(error)
+            raise IcpError(message if message.startswith(what) else f"{what}: {message}") from None
+    if not tiers:
+        raise IcpError("The size tiers range is empty")
+    return tuple(tiers)
+
+
+def grade_shares_from_cells(shares: Cells) -> dict[str, float]:
+    """Grade target shares (fractions summing to 1) from a range: either two columns
+    grade | share (grade 'A' or 'Grade A', any order, header row optional), or five
+    cells in the Settings sheet's order A, B, C, D, F (e.g. ``Settings!B10:B14``)."""
+    rows = [row for row in _grid(shares) if not all(_is_blank(c) for c in row)]
+    if rows and len(rows[0]) == 2 and all(isinstance(row[0], str) for row in rows):
+        found: dict[str, float] = {}
+        for number, (label, share) in enumerate(rows, start=1):
+            if number == 1 and isinstance(share, str) and _looks_like_header(share):
+                continue
+            grade = _text(label, "A grade").upper().removeprefix("GRADE").strip()
+            if grade in found:
+                raise IcpError(f"The grade shares, row {number}: grade {grade} is listed twice")
+            found[grade] = _number(share, f"The grade shares, row {number} (grade {grade}), share")
+        return found
+    cells = [c for row in rows for c in row]
+    order = sorted(GRADES)  # A, B, C, D, F: top to bottom on the Settings sheet
+    if len(cells) != len(order):
+        raise IcpError(
+            f"The grade shares must be five cells (grades {', '.join(order)}, as on the "
+            f"Settings sheet) or two columns grade | share; got {len(cells)} cells"
+        )
+    pairs = zip(order, cells, strict=True)
+    return {g: _number(c, f"The target share of grade {g}") for g, c in pairs}
+
+
 def settings_from_cells(
     vertical_table: Cells | None = None,
     unknown_industry_score: Cell | None = None,
     small_business_max: Cell | None = None,
     mid_market_max: Cell | None = None,
+    *,
+    size_tiers: Cells | None = None,
+    neutral_size_score: Cell | None = None,
+    grade_shares: Cells | None = None,
 ) -> Settings:
-    """Default :class:`Settings` with the given parts replaced (None keeps the default)."""
+    """Default :class:`Settings` with the given parts replaced (None keeps the default).
+    Raises IcpError naming the argument when a part is not valid."""
     changes: dict[str, Any] = {}
     if vertical_table is not None:
         changes["vertical_table"] = vertical_table_from_cells(vertical_table)
@@ -297,6 +366,12 @@ def settings_from_cells(
         changes["small_business_max"] = _number(small_business_max, "The Small Business max")
     if mid_market_max is not None:
         changes["mid_market_max"] = _number(mid_market_max, "The Mid-Market max")
+    if size_tiers is not None:
+        changes["size_tiers"] = size_tiers_from_cells(size_tiers)
+    if neutral_size_score is not None:
+        changes["neutral_size_score"] = _number(neutral_size_score, "The neutral size score")
+    if grade_shares is not None:
+        changes["grade_shares"] = grade_shares_from_cells(grade_shares)
     return Settings(**changes) if changes else _DEFAULT
 
 
@@ -362,15 +437,45 @@ def _score_columns(value: Any) -> list[str]:
     return columns
 
 
+def components_key(settings: Settings) -> Hashable:
+    """A hashable key of the settings the component scores depend on."""
+    return (
+        tuple(sorted(settings.vertical_table.items())),
+        settings.unknown_industry_score,
+        settings.size_tiers,
+        settings.neutral_size_score,
+    )
+
+
 def settings_key(settings: Settings) -> Hashable:
     """A hashable key of the settings the formulas take from cells."""
     return (
         settings.weights,
-        tuple(sorted(settings.vertical_table.items())),
-        settings.unknown_industry_score,
+        components_key(settings),
+        tuple(settings.grade_shares.items()),
         settings.small_business_max,
         settings.mid_market_max,
     )
+
+
+def _settings_args(func: Callable[..., Any]) -> Callable[..., Any]:
+    """xlwings metadata of the optional settings arguments the scoring formulas share."""
+    for decorate in reversed(
+        (
+            xw.arg("unknown_industry_score", doc="Optional: score of an unknown industry (0.3)"),
+            xw.arg("size_tiers", ndim=2, doc="Optional: size tiers range (lower, upper, score)"),
+            xw.arg("neutral_size_score", doc="Optional: size score of unknown revenue (0.5)"),
+            xw.arg("grade_shares", ndim=2, doc="Optional: grade target shares (A..F, or pairs)"),
+        )
+    ):
+        func = decorate(func)
+    return func
+
+
+def _segment_args(func: Callable[..., Any]) -> Callable[..., Any]:
+    """xlwings metadata of the optional segment thresholds of the single-account formulas."""
+    func = xw.arg("mid_market_max", doc="Optional: Mid-Market max revenue (1,000,000,000)")(func)
+    return xw.arg("small_business_max", doc="Optional: Small Business max revenue")(func)
 
 
 # ------------------------------------------------------------------ the scored table
@@ -386,6 +491,7 @@ def settings_key(settings: Settings) -> Hashable:
 @xw.arg("small_business_max", doc="Optional: Small Business max revenue (default 100,000,000)")
 @xw.arg("mid_market_max", doc="Optional: Mid-Market max revenue (default 1,000,000,000)")
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
+@_settings_args
 @_formula
 def ICP_SCORE_TABLE(
     accounts: Cells,
@@ -397,15 +503,26 @@ def ICP_SCORE_TABLE(
     small_business_max: Cell = None,
     mid_market_max: Cell = None,
     vertical_table: Cells = None,
+    unknown_industry_score: Cell = None,
+    size_tiers: Cells = None,
+    neutral_size_score: Cell = None,
+    grade_shares: Cells = None,
 ) -> Result:
     """Score every account of a range (SPEC §4): header row, then one row per account
     with the Customer ID and the score columns (default: vertical_score, size_score,
     adoption_score, relationship_score, relationship_feature, ICP_score_raw, ICP_score,
-    ICP_grade, customer_segment). Spills as a dynamic array.
+    ICP_grade, customer_segment). Spills as a dynamic array. Settings left out are
+    the defaults (SPEC §4); give the Settings sheet's ranges to follow the workbook.
     """
     weights = weights_from_cells(vertical_weight, size_weight, adoption_weight, relationship_weight)
     settings = settings_from_cells(
-        vertical_table, None, small_business_max, mid_market_max
+        vertical_table,
+        unknown_industry_score,
+        small_business_max,
+        mid_market_max,
+        size_tiers=size_tiers,
+        neutral_size_score=neutral_size_score,
+        grade_shares=grade_shares,
     ).with_weights(weights)
     columns = _score_columns(score_columns)
     key, prepared = _prepared(accounts, "The accounts range")
@@ -443,11 +560,7 @@ class Reference:
 def reference_population(rows: Cells, settings: Settings) -> Reference:
     """The reference population of an accounts range, computed once per content."""
     key, prepared = _prepared(rows, "The reference range")
-    full_key = (
-        key,
-        tuple(sorted(settings.vertical_table.items())),
-        settings.unknown_industry_score,
-    )
+    full_key = (key, components_key(settings))
 
     def build() -> Reference:
         components = component_scores(prepared, settings)
@@ -542,6 +655,8 @@ def _scored_account(
 @xw.arg("result_column", doc="Optional: ICP_score (default), ICP_grade, ICP_score_raw, ...")
 @xw.arg("account_header", ndim=2, doc="Optional: header row of the account's columns")
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
+@_settings_args
+@_segment_args
 @_formula
 def ICP_SCORE_ACCOUNT(
     reference: Cells,
@@ -553,6 +668,12 @@ def ICP_SCORE_ACCOUNT(
     result_column: Cell = None,
     account_header: Cells = None,
     vertical_table: Cells = None,
+    unknown_industry_score: Cell = None,
+    size_tiers: Cells = None,
+    neutral_size_score: Cell = None,
+    grade_shares: Cells = None,
+    small_business_max: Cell = None,
+    mid_market_max: Cell = None,
 ) -> Result:
     """ICP score of one account row against a reference portfolio: equal to the
     account's row of ICP_SCORE_TABLE when the account (same Customer ID, same data)
@@ -560,7 +681,15 @@ def ICP_SCORE_ACCOUNT(
     account_header, else the reference's header row.
     """
     weights = weights_from_cells(vertical_weight, size_weight, adoption_weight, relationship_weight)
-    settings = settings_from_cells(vertical_table).with_weights(weights)
+    settings = settings_from_cells(
+        vertical_table,
+        unknown_industry_score,
+        small_business_max,
+        mid_market_max,
+        size_tiers=size_tiers,
+        neutral_size_score=neutral_size_score,
+        grade_shares=grade_shares,
+    ).with_weights(weights)
     rows = [row for row in _grid(account) if not all(_is_blank(c) for c in row)]
     if account_header is not None:
         header = [c for row in _grid(account_header) for c in row]
@@ -596,6 +725,8 @@ def ICP_SCORE_ACCOUNT(
 @xw.arg("result_column", doc="Optional: ICP_score (default), ICP_grade, ICP_score_raw, ...")
 @xw.arg("customer_id", doc="Optional: Customer ID; a portfolio ID scores in that account's place")
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
+@_settings_args
+@_segment_args
 @_formula
 def ICP_SCORE_PROSPECT(
     reference: Cells,
@@ -611,13 +742,27 @@ def ICP_SCORE_PROSPECT(
     result_column: Cell = None,
     customer_id: Cell = None,
     vertical_table: Cells = None,
+    unknown_industry_score: Cell = None,
+    size_tiers: Cells = None,
+    neutral_size_score: Cell = None,
+    grade_shares: Cells = None,
+    small_business_max: Cell = None,
+    mid_market_max: Cell = None,
 ) -> Result:
     """ICP score of a prospect given by its fields, against a reference portfolio
     (min-max scaling and normal-curve ranking on the portfolio). With the Customer ID
     of a portfolio account and its data, equals that account's ICP score.
     """
     weights = weights_from_cells(vertical_weight, size_weight, adoption_weight, relationship_weight)
-    settings = settings_from_cells(vertical_table).with_weights(weights)
+    settings = settings_from_cells(
+        vertical_table,
+        unknown_industry_score,
+        small_business_max,
+        mid_market_max,
+        size_tiers=size_tiers,
+        neutral_size_score=neutral_size_score,
+        grade_shares=grade_shares,
+    ).with_weights(weights)
     nan = math.nan
     fields = {
         "Customer ID": _text(customer_id, "The Customer ID") or "(prospect)",
@@ -680,15 +825,20 @@ def ICP_VERTICAL(
 
 @xw.func(category="ICP")
 @xw.arg("annual_revenue", ndim=2, doc="Annual revenue in USD, or a range (blank = unknown)")
+@xw.arg("size_tiers", ndim=2, doc="Optional: size tiers range (lower, upper, score)")
+@xw.arg("neutral_size_score", doc="Optional: size score of unknown revenue (default 0.5)")
 @_formula
-def ICP_SIZE(annual_revenue: Cells) -> Result:
-    """Size score (0-1) of an annual revenue in USD by the SPEC §4 tiers; unknown
-    (blank, 0 or negative) scores 0.5.
+def ICP_SIZE(
+    annual_revenue: Cells, size_tiers: Cells = None, neutral_size_score: Cell = None
+) -> Result:
+    """Size score (0-1) of an annual revenue in USD by the size tiers (default: SPEC §4;
+    first match wins); unknown (blank, 0 or negative) scores the neutral size score (0.5).
     """
+    settings = settings_from_cells(size_tiers=size_tiers, neutral_size_score=neutral_size_score)
 
     def compute(cells: list[Any]) -> list[float]:
         revenue = [_number(c, "The annual revenue", blank=math.nan) for c in cells]
-        return size_scores(np.array(revenue), _DEFAULT).tolist()
+        return size_scores(np.array(revenue), settings).tolist()
 
     return _cellwise(annual_revenue, "The annual revenue", compute)
 
@@ -713,30 +863,35 @@ def ICP_SEGMENT(
     return _cellwise(annual_revenue, "The annual revenue", compute)
 
 
-def _score_population(scores: Cells) -> tuple[np.ndarray, np.ndarray]:
-    """``(scores, their grades)`` of the non-blank cells of a range, cached on content."""
+def _score_population(scores: Cells, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, their grades)`` of the non-blank cells of a range, cached on content
+    and grade target shares."""
     cells = [c for row in _grid(scores) for c in row if not _is_blank(c)]
     if not cells:
         raise IcpError("The range of scores is empty")
 
     def build() -> tuple[np.ndarray, np.ndarray]:
         values = np.array([_number(c, "A cell in the range of scores") for c in cells])
-        return values, grades(values, _DEFAULT)
+        return values, grades(values, settings)
 
-    return CACHES["grades"].get(ContentKey([cells]), build)
+    key = (ContentKey([cells]), tuple(settings.grade_shares.items()))
+    return CACHES["grades"].get(key, build)
 
 
 @xw.func(category="ICP")
 @xw.arg("score", ndim=2, doc="An ICP score, or a range of them")
 @xw.arg("scores", ndim=2, doc="The range of scores the grade is relative to")
+@xw.arg("grade_shares", ndim=2, doc="Optional: grade target shares (A..F, or grade | share)")
 @_formula
-def ICP_GRADE(score: Cells, scores: Cells) -> Result:
+def ICP_GRADE(score: Cells, scores: Cells, grade_shares: Cells = None) -> Result:
     """Grade (A-F) of a score within a range of scores by the percentile rule
-    (average rank / n: <= 10% F, <= 30% D, <= 70% C, <= 90% B, else A). A score found
-    in the range gets the grade of that entry; another score is graded as one more
-    member of the range. Blank cells in the range are ignored.
+    (average rank / n: with the default target shares <= 10% F, <= 30% D, <= 70% C,
+    <= 90% B, else A). A score found in the range gets the grade of that entry;
+    another score is graded as one more member of the range. Blank cells in the range
+    are ignored.
     """
-    population, population_grades = _score_population(scores)
+    settings = settings_from_cells(grade_shares=grade_shares)
+    population, population_grades = _score_population(scores, settings)
 
     def compute(cells: list[Any]) -> list[str]:
         out = []
@@ -746,7 +901,7 @@ def ICP_GRADE(score: Cells, scores: Cells) -> Result:
             if len(found):
                 out.append(str(population_grades[found[0]]))
             else:
-                out.append(str(grades(np.append(population, value), _DEFAULT)[-1]))
+                out.append(str(grades(np.append(population, value), settings)[-1]))
         return out
 
     return _cellwise(score, "The score", compute)

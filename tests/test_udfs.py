@@ -27,7 +27,7 @@ from icp_xl.accounts import prepare_accounts
 from icp_xl.addin.udf_wrappers import generate_udf_wrapper_module, import_udf_module, udf_names
 from icp_xl.sample import make_sample_accounts
 from icp_xl.scoring import SCORE_COLUMNS, grades, score_accounts
-from icp_xl.settings import Settings, Weights
+from icp_xl.settings import Settings, SizeTier, Weights
 
 UDFS = {
     "ICP_SCORE_TABLE",
@@ -429,3 +429,91 @@ def test_grade_of_scores_equals_core_grades(udfs, scored):
     assert call_like_excel(udfs, "ICP_GRADE", 55.0, [[40.0, 50.0, 60.0, 70.0]]) == str(
         grades(np.array([40.0, 50.0, 60.0, 70.0, 55.0]), Settings())[-1]
     )
+
+
+# ------------------------------------------------- settings given as ranges (Settings sheet)
+
+TIERS = [["Lower (USD)", "Upper (USD)", "Size score"], [0.0, 5e7, 0.2], [5e7, None, 0.8]]
+SHARES_A_TO_F = [[0.05], [0.15], [0.3], [0.3], [0.2]]  # like Settings!B10:B14
+CUSTOM = Settings(
+    size_tiers=(SizeTier(0.0, 5e7, 0.2), SizeTier(5e7, None, 0.8)),
+    neutral_size_score=0.1,
+    grade_shares={"A": 0.05, "B": 0.15, "C": 0.3, "D": 0.3, "F": 0.2},
+    unknown_industry_score=0.7,
+)
+
+
+def test_size_and_grade_follow_size_tiers_and_grade_share_ranges(udfs, scored):
+    revenues = [[3e8, 2e7, None, "$60,000,000"]]
+    assert call_like_excel(udfs, "ICP_SIZE", revenues, TIERS, 0.1) == [0.8, 0.2, 0.1, 0.8]
+    assert call_like_excel(udfs, "ICP_SIZE", revenues) == [1.0, 0.4, 0.5, 0.6]  # defaults
+    column = [[s] for s in scored["ICP_score"].tolist()]
+    expected = grades(scored["ICP_score"].to_numpy(), CUSTOM).tolist()
+    assert expected != scored["ICP_grade"].tolist()
+    pairs = [["Grade", "Share"], ["Grade F", 0.2], ["d", 0.3], ["C", 0.3], ["B", 0.15], ["A", 0.05]]
+    for shares in (SHARES_A_TO_F, [[0.05, 0.15, 0.3, 0.3, 0.2]], pairs):
+        spilled = call_like_excel(udfs, "ICP_GRADE", column, column, shares)
+        assert [r[0] for r in spilled] == expected
+    assert [r[0] for r in call_like_excel(udfs, "ICP_GRADE", column, column)] == (
+        scored["ICP_grade"].tolist()  # the cache keeps grades per target shares
+    )
+
+
+def test_table_account_and_prospect_follow_the_settings_ranges(udfs, portfolio, rows):
+    expected = score_accounts(prepare_accounts(portfolio), CUSTOM)
+    table = call_like_excel(
+        udfs, "ICP_SCORE_TABLE", rows, *W, *[MISSING] * 4, 0.7, TIERS, 0.1, SHARES_A_TO_F
+    )
+    assert table[0][1:] == list(SCORE_COLUMNS)
+    for j, column in enumerate(SCORE_COLUMNS, start=1):
+        assert [r[j] for r in table[1:]] == expected[column].tolist(), column
+    assert [r[8] for r in table[1:]] != [
+        r[8] for r in call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W)
+    ]
+    settings_args = (MISSING, 0.7, TIERS, 0.1, SHARES_A_TO_F, 5e7, 2e8)
+    thresholds = Settings(**{**CUSTOM.__dict__, "small_business_max": 5e7, "mid_market_max": 2e8})
+    with_thresholds = score_accounts(prepare_accounts(portfolio), thresholds)
+    frame = prepare_accounts(portfolio).frame
+    wanted = "ICP_score,ICP_grade,size_score,customer_segment"
+    for i in (0, 13, 400, 1200):
+        row = with_thresholds.iloc[i]
+        expect = [row["ICP_score"], row["ICP_grade"], row["size_score"], row["customer_segment"]]
+        account = call_like_excel(
+            udfs, "ICP_SCORE_ACCOUNT", rows, rows[i + 1], *W, wanted, MISSING, *settings_args
+        )
+        assert account == expect, i
+        fields = frame.iloc[i]
+        revenue = fields["annual_revenue"]
+        prospect = call_like_excel(
+            udfs, "ICP_SCORE_PROSPECT", rows, fields["industry"] or None,
+            None if math.isnan(revenue) else revenue, fields["printer_count"],
+            fields["consumable_revenue"], fields["software_revenue"], *W, wanted,
+            fields["customer_id"], *settings_args,
+        )  # fmt: skip
+        assert prospect == expect, i
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "message"),
+    [
+        ("ICP_SIZE", (1e6, [[0.0, None]]), "The size tiers must have three columns"),
+        (
+            "ICP_SIZE",
+            (1e6, [[0.0, 1e6, 0.5], [1e6, None, "high"]]),
+            "The size tiers, row 2, score is not a number ('high')",
+        ),
+        ("ICP_SIZE", (1e6, [[5e6, 1e6, 0.5]]), "The size tiers, row 1: A size tier's upper"),
+        ("ICP_SIZE", (1e6, TIERS, 2.0), "The neutral size score must be between 0 and 1"),
+        ("ICP_GRADE", (50.0, [[40.0, 60.0]], [[0.1, 0.2]]), "must be five cells"),
+        ("ICP_GRADE", (50.0, [[40.0, 60.0]], [[0.2]] * 5), ""),
+        ("ICP_GRADE", (50.0, [[40.0, 60.0]], [[0.3]] * 5), "must sum to 1 (100%); they sum to 1.5"),
+        ("ICP_GRADE", (50.0, [[40.0]], [["A", 0.5], ["a", 0.5]]), "grade A is listed twice"),
+        ("ICP_GRADE", (50.0, [[40.0]], [["A", 0.5], ["E", 0.5]]), "Unknown grade(s)"),
+    ],
+)
+def test_settings_range_errors(udfs, name, args, message):
+    result = call_like_excel(udfs, name, *args)
+    if message:
+        assert result.startswith("#ICP! ") and message in result, result
+    else:
+        assert result in ("A", "B", "C", "D", "F")
