@@ -90,12 +90,16 @@ def score_book(book: Book) -> Scored:
 
 
 def selected_view(book: Book, view: str | None = None) -> str:
-    """``view`` if given, else the Dashboard's segment selector, as a segment view label."""
-    if view is None:
+    """``view`` if given, else the Dashboard's segment selector, as a segment view label.
+    A bad value names the selector's cell only when it came from that cell."""
+    from_cell = view is None
+    if from_cell:
         view = book.read_name(layout.SEGMENT_VIEW.name)
     try:
         return parse_segment_view(None if view is None else str(view))
     except IcpError as error:
+        if not from_cell:
+            raise
         where = book.locate(layout.SEGMENT_VIEW.name)
         raise IcpError(f"{where} ({layout.SEGMENT_VIEW.name}): {error}") from None
 

@@ -147,7 +147,17 @@ def test_export_cli_writes_the_named_csv(workbook: Path, tmp_path: Path, capsys)
     assert path.name.startswith("icp_scores_large_enterprise_")
     assert set(pd.read_csv(path)["customer_segment"]) == {"Large Enterprise"}
     assert main(["export", str(workbook), "--segment", "nope"]) == 1
-    assert "Unknown segment 'nope'" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "Unknown segment 'nope'" in error
+    assert "Dashboard!B3" not in error  # the value came from --segment, not the cell
+
+
+def test_a_bad_segment_selector_names_its_cell(workbook: Path, capsys) -> None:
+    wb = openpyxl.load_workbook(workbook)
+    wb[layout.DASHBOARD][layout.SEGMENT_VIEW.ref] = "Everyone"
+    wb.save(workbook)
+    assert main(["export", str(workbook)]) == 1
+    assert "Dashboard!B3 (SegmentView): Unknown segment 'Everyone'" in capsys.readouterr().err
 
 
 def test_new_refuses_to_replace_a_workbook(workbook: Path, capsys) -> None:
