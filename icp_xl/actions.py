@@ -308,14 +308,26 @@ def export_file_name(view: str, now: datetime | None = None) -> str:
     return f"icp_scores_{segment_slug(view)}_{stamp}.csv"
 
 
+def free_path(path: Path) -> Path:
+    """``path`` if no file is there, else the first free ``<stem>_2<suffix>``,
+    ``<stem>_3<suffix>``, ... beside it (two exports in the same second keep both)."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}_{number}{path.suffix}")
+    return candidate
+
+
 def export_csv(
     book: Book, folder: str | Path, view: str | None = None, output: str | Path | None = None
 ) -> Path:
     """Score the inputs and write the view's accounts to CSV, formula-injection safe.
-    ``output`` names the file; default ``folder/icp_scores_<segment>_<timestamp>.csv``."""
+    ``output`` names the file (replaced if it exists); default
+    ``folder/icp_scores_<segment>_<timestamp>.csv``, with ``_2``, ``_3``, ... added when
+    that name is taken."""
     view = selected_view(book, view)
     result = score_book(book)
-    path = Path(output) if output is not None else Path(folder) / export_file_name(view)
+    path = Path(output) if output is not None else free_path(Path(folder) / export_file_name(view))
     write_csv(export_frame(result, view), path)
     book.status(f"Exported {int(view_rows(result.scored, view).sum()):,} accounts to {path}")
     return path

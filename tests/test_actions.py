@@ -260,3 +260,21 @@ def test_export_file_name_format() -> None:
 
     name = actions.export_file_name("Mid-Market", datetime(2025, 1, 2, 3, 4, 5))
     assert name == "icp_scores_mid_market_20250102_030405.csv"
+
+
+def test_exports_in_the_same_second_do_not_overwrite_each_other(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime
+
+    class SameSecond(datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN206 - mirrors datetime.now
+            return cls(2025, 1, 2, 3, 4, 5)
+
+    monkeypatch.setattr(actions, "datetime", SameSecond)
+    book = FileBook.open(workbook, for_writing=False, status=lambda m: None)
+    paths = [actions.export_csv(book, tmp_path, "all") for _ in range(3)]
+    stem = "icp_scores_all_segments_20250102_030405"
+    assert [p.name for p in paths] == [f"{stem}.csv", f"{stem}_2.csv", f"{stem}_3.csv"]
+    assert sorted(p.name for p in tmp_path.glob("icp_scores_*.csv")) == [p.name for p in paths]
