@@ -134,15 +134,29 @@ def _mac_file_dialog(app: Any, request: FileRequest) -> Path | None:
 # ---------------------------------------------------------------- progress and logs
 
 
+def stop_file() -> Path:
+    """The file whose existence asks a running Optimize to stop: ``~/.icp_xl/STOP``.
+
+    While ``RunPython`` runs, Excel's window is blocked, so no button can be pressed;
+    creating this file (from Explorer/Finder or a terminal) is the way to stop."""
+    return Path.home() / ".icp_xl" / "STOP"
+
+
 class StatusProgress:
     """An optimizer progress callback that writes to the status bar at most every
-    ``interval`` seconds (each write is a round trip to Excel), and always at the end."""
+    ``interval`` seconds (each write is a round trip to Excel), and always at the end.
+
+    Each time it writes, it also looks for ``stop`` (default :func:`stop_file`) and
+    raises KeyboardInterrupt when it exists, so the optimizer returns the best
+    trial so far (``interrupted=True``)."""
 
     def __init__(self, book: Book, interval: float = 0.5,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 clock: Callable[[], float] = time.monotonic,
+                 stop: Path | None = None) -> None:  # fmt: skip
         self.book = book
         self.interval = interval
         self.clock = clock
+        self.stop = stop or stop_file()
         self._last = -float("inf")
 
     def __call__(self, phase: str, done: int, total: int, best: float) -> None:
@@ -150,7 +164,12 @@ class StatusProgress:
         if done < total and now - self._last < self.interval:
             return
         self._last = now
-        self.book.status(f"ICP optimize: {phase} {done:,}/{total:,} trials, best {best:.4f}")
+        if self.stop.exists():
+            raise KeyboardInterrupt(f"stop requested with {self.stop}")
+        self.book.status(
+            f"ICP optimize: {phase} {done:,}/{total:,} trials, best {best:.4f} "
+            f"(create {self.stop} to stop, keeping the best so far)"
+        )
 
 
 def log_folder() -> Path:
@@ -199,9 +218,24 @@ def _reset_weights(session: Session) -> None:
 
 def _optimize(session: Session) -> None:
     book = session.workbook
-    result = actions.optimize_book(book, progress=StatusProgress(book))
+    stop = stop_file()
+    stop.unlink(missing_ok=True)  # a stop file left from an earlier run must not stop this one
+    try:
+        result = actions.optimize_book(book, progress=StatusProgress(book, stop=stop))
+    except KeyboardInterrupt:  # stopped before any trial finished
+        raise IcpError(
+            "Optimize was stopped before any trial finished; nothing was written"
+        ) from None
+    finally:
+        stop.unlink(missing_ok=True)
     book.status("ICP optimize: writing results")
     actions.store_optimization(book, result)
+    if result.interrupted:
+        session.tell(
+            f"Optimize stopped on request after {result.n_trials:,} trials. The best weights "
+            "so far are stored on the Optimization and Weights sheets (out-of-sample "
+            "Spearman not measured)."
+        )
 
 
 def _import_accounts(session: Session) -> None:
@@ -262,6 +296,8 @@ Validate: list every problem in Accounts, Weights and Settings.
 Rescore: score again after editing weights or settings.
 Refresh segment view: update the Dashboard for the segment chosen in Dashboard!B3.
 Optimize: search the best weights against historical revenue (Settings: Optimizer).
+  To stop it (Excel is busy meanwhile), create an empty file {stop}:
+  the best weights so far are kept and stored.
 Use optimized weights / Reset weights: copy them into the current weights.
 Export CSV: save the current segment's scores as CSV.
 
@@ -270,7 +306,7 @@ Documentation: the icp_xl README and docs/ (live.md, install.md)."""
 
 
 def _help(session: Session) -> None:
-    session.tell(HELP_TEXT.format(logs=log_folder()))
+    session.tell(HELP_TEXT.format(logs=log_folder(), stop=stop_file()))
 
 
 HANDLERS: Mapping[str, tuple[str, Callable[[Session], None]]] = {

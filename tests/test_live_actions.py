@@ -60,6 +60,16 @@ def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home folder of the test's own: the stop file is ``~/.icp_xl/STOP``."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("HOME", str(folder))
+    monkeypatch.setenv("USERPROFILE", str(folder))
+    return folder
+
+
 @contextmanager
 def excel(path: Path) -> Iterator[Any]:
     """Excel with the ICP add-in (the caller) and ``path`` open and active."""
@@ -253,11 +263,66 @@ def test_status_progress_throttles_but_always_shows_the_end() -> None:
     progress = live.StatusProgress(Sink(), interval=0.5, clock=lambda: next(times))
     for done in range(1, 6):
         progress("search", done, 5, 0.5 - done / 100)
+    hint = f" (create {live.stop_file()} to stop, keeping the best so far)"
     assert shown == [
-        "ICP optimize: search 1/5 trials, best 0.4900",
-        "ICP optimize: search 4/5 trials, best 0.4600",
-        "ICP optimize: search 5/5 trials, best 0.4500",
+        "ICP optimize: search 1/5 trials, best 0.4900" + hint,
+        "ICP optimize: search 4/5 trials, best 0.4600" + hint,
+        "ICP optimize: search 5/5 trials, best 0.4500" + hint,
     ]
+
+
+def test_status_progress_stops_when_the_stop_file_appears(home: Path) -> None:
+    shown: list[str] = []
+
+    class Sink:
+        def status(self, message: str) -> None:
+            shown.append(message)
+
+    times = iter([0.0, 0.2, 0.6, 0.7])
+    progress = live.StatusProgress(Sink(), interval=0.5, clock=lambda: next(times))
+    progress("search", 1, 9, 0.5)
+    live.stop_file().parent.mkdir()
+    live.stop_file().touch()
+    assert live.stop_file() == home / ".icp_xl" / "STOP"
+    progress("search", 2, 9, 0.5)  # within 0.5 s of the last look: no look
+    with pytest.raises(KeyboardInterrupt):
+        progress("search", 3, 9, 0.5)
+    assert len(shown) == 1
+
+
+def test_optimize_stops_from_the_stop_file_and_keeps_the_best_so_far(
+    workbook: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stop = home / ".icp_xl" / "STOP"
+    stop.parent.mkdir()
+    stop.touch()  # left over from an earlier run: must not stop this one
+    with excel(workbook) as book:
+        engine_app = type(book.app.impl)
+        shown = engine_app.status_bar
+
+        def show_and_ask_to_stop(self: Any, value: Any) -> None:
+            """The user creates the stop file while the first progress is on show."""
+            shown.fset(self, value)
+            if isinstance(value, str) and value.startswith("ICP optimize: search 1/"):
+                assert str(stop) in value
+                stop.touch()
+
+        monkeypatch.setattr(engine_app, "status_bar", property(shown.fget, show_and_ask_to_stop))
+        assert live.run_action("optimize") is True
+        (alert,) = alerts(book)
+        history = book.app.impl.status_history
+        book.save()
+    assert alert["mode"] == "info" and "Optimize stopped on request" in alert["prompt"]
+    assert not stop.exists()  # removed, so the next Optimize runs
+    assert "ICP optimize: writing results" in history
+    assert not any(str(m).startswith("ICP optimize: fold") for m in history)  # no validation
+    saved = FileBook.open(workbook, for_writing=False)
+    trials = saved.read_name("Opt_Trials")
+    assert 1 <= trials <= 8  # Settings: 8 trials; a full run adds refinement steps and folds
+    summary = dict(saved.read_range("Optimization", "A3:B17"))
+    assert summary["Interrupted"] is True
+    assert summary["Trials in the study"] == trials
+    assert summary["Out-of-sample Spearman (mean)"] is None
 
 
 def test_validate_lists_problems_in_a_message_box(workbook: Path) -> None:
