@@ -25,7 +25,7 @@ import pandas as pd
 
 from icp_xl import layout
 from icp_xl.accounts import Accounts, prepare_accounts
-from icp_xl.blocks import Block
+from icp_xl.blocks import Block, cell_value
 from icp_xl.book import Book, parse_cell, range_ref
 from icp_xl.errors import IcpError
 from icp_xl.files import read_table, write_csv
@@ -129,23 +129,15 @@ def scores_rows(result: Scored) -> list[list[Any]]:
     columns = []
     for _, name in layout.SCORES_FIELDS:
         source = next(s for s in sources if name in s.columns)
-        columns.append(_cells(source[name]))
+        columns.append([cell_value(v) for v in source[name].tolist()])
     return [list(row) for row in zip(*columns, strict=True)]
-
-
-def _cells(series: pd.Series) -> list[Any]:
-    """Column values for cells: floats stay exact, NaN becomes None (blank)."""
-    if pd.api.types.is_float_dtype(series):
-        values = series.to_numpy(dtype=float)
-        return [None if v != v else v for v in values.tolist()]
-    return [None if v is None or v is pd.NA else v for v in series.astype(object).tolist()]
 
 
 def _write_segments(book: Book, result: Scored) -> None:
     summary = segment_summary(result.accounts.frame, result.scored, result.settings)
     header = [label for _, label, _ in layout.SEGMENT_SUMMARY_COLUMNS]
     rows = [
-        [view, *(_number(summary.at[view, f]) for f, *_ in layout.SEGMENT_SUMMARY_COLUMNS[1:])]
+        [view, *(cell_value(summary.at[view, f]) for f, *_ in layout.SEGMENT_SUMMARY_COLUMNS[1:])]
         for view in summary.index
     ]
     sheet = layout.SEGMENTS_SHEET
@@ -157,12 +149,6 @@ def _write_segments(book: Book, result: Scored) -> None:
         lines += [[segment if i == 0 else None, note] for i, note in enumerate(notes)]
     room = layout.RECOMMENDATIONS_LAST_ROW - top + 1
     book.write_block(Block(sheet, layout.RECOMMENDATIONS_TOP_LEFT, lines[:room]))
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    return None if isinstance(value, float) and value != value else value
 
 
 def view_scores(scored: pd.DataFrame, view: str) -> tuple[np.ndarray, pd.DataFrame]:
@@ -187,7 +173,7 @@ def top_customers(result: Scored, view: str, count: int = layout.TOP_CUSTOMERS_C
     order = np.argsort(-rows["view_score"].to_numpy(), kind="stable")[:count]
     picked = rows.iloc[order].assign(rank=np.arange(1, len(order) + 1))
     return [
-        [_number(v) for v in row]
+        [cell_value(v) for v in row]
         for row in picked[[f for f, *_ in layout.TOP_CUSTOMERS_COLUMNS]].itertuples(index=False)
     ]
 
@@ -204,7 +190,7 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
         Block(
             layout.DASHBOARD,
             f"B{layout.KPI_FIRST_ROW}",
-            [[_number(values[f])] for f, *_ in layout.KPI_FIELDS],
+            [[cell_value(values[f])] for f, *_ in layout.KPI_FIELDS],
         )
     )
     sheet = layout.TOP_CUSTOMERS
@@ -375,7 +361,7 @@ def store_optimized_weights(
     for component in COMPONENTS:
         book.set_name(layout.OPTIMIZED_WEIGHT_NAMES[component], getattr(weights, component))
     for key, name, _, _ in layout.OPTIMIZED_METADATA:
-        book.set_name(name, _number(metadata.get(key)))
+        book.set_name(name, cell_value(metadata.get(key)))
     if apply:
         _copy_weights(book, layout.OPTIMIZED_WEIGHT_NAMES)
 
@@ -432,7 +418,7 @@ def import_accounts(book: Book, path: str | Path) -> RescoreResult:
     raw = read_table(path)
     prepare_accounts(raw, where=path.name)
     header = [str(c) for c in raw.columns]
-    rows = [[_number(v) for v in row] for row in raw.astype(object).itertuples(index=False)]
+    rows = [[cell_value(v) for v in row] for row in raw.astype(object).itertuples(index=False)]
     read_settings(book)  # a settings problem stops the import before anything is written
     book.write_table(layout.ACCOUNTS_TABLE.name, header, rows)
     book.status(f"Imported {len(rows):,} accounts from {path.name}")

@@ -1,10 +1,29 @@
-"""A rectangle of values bound for one place in the workbook: the unit actions write."""
+"""A rectangle of values bound for one place in the workbook: the unit actions write,
+and :func:`cell_value`, the one conversion of a computed value to a cell value."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def cell_value(value: Any) -> Any:
+    """A value as stored in a cell: NaN/inf/NA/NaT -> None (blank), numpy scalars ->
+    Python, pandas Timestamp -> datetime; anything else unchanged."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
 
 
 @dataclass(frozen=True)

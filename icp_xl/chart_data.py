@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from icp_xl.blocks import Block
+from icp_xl.blocks import Block, cell_value
 from icp_xl.book import column_letter
 from icp_xl.layout import CHART_DATA
 from icp_xl.segments import ALL_SEGMENTS, parse_segment_view, segment_summary, view_rows
@@ -189,12 +189,6 @@ def section(key: str) -> PlacedSection:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _number(value: float) -> float | None:
-    """A finite float, or None (blank cell) for NaN / infinity."""
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def _block(key: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Block:
     """The section's block: title row, header row, then ``rows`` padded with blank rows."""
     placed = section(key)
@@ -303,11 +297,11 @@ def segment_comparison_block(
             [
                 name,
                 int(m["customers"]),
-                _number(m["customer_share"]),
-                _number(m["average_score"]),
-                _number(m["average_annual_revenue"] / 1e6),
-                _number(m["gp24_share"]),
-                _number(m["high_value_rate"]),
+                cell_value(m["customer_share"]),
+                cell_value(m["average_score"]),
+                cell_value(m["average_annual_revenue"] / 1e6),
+                cell_value(m["gp24_share"]),
+                cell_value(m["high_value_rate"]),
             ]
         )
     headers = [
@@ -399,7 +393,7 @@ def scatter_block(key: str, x_header: str, x: pd.Series, y: pd.Series, segment: 
     ys = np.asarray(y, dtype=float)[pick]
     segs = np.asarray(segment, dtype=object)[pick]
     rows = [
-        [_number(xv), *(_number(yv) if s == name else None for name in SEGMENTS)]
+        [cell_value(xv), *(cell_value(yv) if s == name else None for name in SEGMENTS)]
         for xv, yv, s in zip(xs, ys, segs, strict=True)
     ]
     return _block(key, [x_header, *SEGMENTS], rows)
@@ -461,8 +455,8 @@ def convergence_block(trials: pd.DataFrame | None) -> Block:
         best_found = float(table["objective"].min()) if len(table) else math.nan
         for i in even_sample(len(table), CONVERGENCE_POINTS):
             trial, objective, best = table.iloc[i]
-            gaps = (_number(objective - best_found), _number(best - best_found))
-            rows.append([int(trial), _number(objective), _number(best), *gaps])
+            gaps = (cell_value(objective - best_found), cell_value(best - best_found))
+            rows.append([int(trial), cell_value(objective), cell_value(best), *gaps])
     headers = [
         "Trial",
         "Objective",

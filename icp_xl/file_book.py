@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import _writer as cell_writer
@@ -38,7 +37,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from icp_xl import layout
-from icp_xl.blocks import Block
+from icp_xl.blocks import Block, cell_value
 from icp_xl.book import (
     Location,
     cell_ref,
@@ -77,19 +76,6 @@ _UNKEPT_PARTS = {
 
 def _stderr_status(message: str) -> None:
     print(f"icp-xl: {message}", file=sys.stderr)
-
-
-def cell_value(value: Any) -> Any:
-    """A value as stored in a cell: NaN/inf/NA -> None, numpy scalars -> Python."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    return value
 
 
 class FileBook:

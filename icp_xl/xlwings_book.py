@@ -21,10 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from icp_xl.blocks import Block
+from icp_xl.blocks import Block, cell_value
 from icp_xl.book import Location, parse_range, table_frame
 from icp_xl.errors import IcpError
-from icp_xl.file_book import cell_value
 
 
 def excel_input(value: Any) -> Any:

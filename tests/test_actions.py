@@ -278,3 +278,20 @@ def test_exports_in_the_same_second_do_not_overwrite_each_other(
     stem = "icp_scores_all_segments_20250102_030405"
     assert [p.name for p in paths] == [f"{stem}.csv", f"{stem}_2.csv", f"{stem}_3.csv"]
     assert sorted(p.name for p in tmp_path.glob("icp_scores_*.csv")) == [p.name for p in paths]
+
+
+def test_one_conversion_of_computed_values_to_cells() -> None:
+    import datetime as dt
+
+    from icp_xl import blocks, chart_data, file_book, xlwings_book
+    from icp_xl.blocks import cell_value
+
+    assert [cell_value(v) for v in (np.nan, np.inf, None, pd.NA, pd.NaT)] == [None] * 5
+    converted = cell_value(np.float64(0.1)), cell_value(np.int64(3)), cell_value(np.bool_(True))
+    assert converted == (0.1, 3, True)
+    assert [type(v) for v in converted] == [float, int, bool]
+    assert cell_value(pd.Timestamp("2025-01-02 03:04:05")) == dt.datetime(2025, 1, 2, 3, 4, 5)
+    assert cell_value("007") == "007"
+    for module in (actions, file_book, xlwings_book, chart_data):
+        assert module.cell_value is blocks.cell_value, module.__name__
+        assert not hasattr(module, "_number") and not hasattr(module, "_cells"), module.__name__
