@@ -133,10 +133,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     On any error the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    if not path.parent.is_dir():
-        raise IcpError(f"Folder not found: {path.parent}")
-    if path.is_dir():
-        raise IcpError(f"{path} is a folder; give a file name to write")
+    _check_destination(path)
     try:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent
@@ -156,6 +153,32 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
             raise IcpError(f"Cannot write {path}: {error.strerror or error}") from None
         raise
     return path
+
+
+def check_writable(path: str | Path) -> None:
+    """Raise IcpError unless :func:`atomic_write` could write ``path``: its folder exists
+    and takes a new file, ``path`` is not a folder, and an existing file there opens for
+    writing (not read-only, not locked by Excel). Changes nothing; use it before long work."""
+    path = Path(path)
+    _check_destination(path)
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as error:
+        raise IcpError(f"Cannot write in {path.parent}: {error.strerror or error}") from None
+    if path.exists():
+        try:
+            with open(path, "r+b"):  # opens without changing a byte
+                pass
+        except OSError as error:
+            raise IcpError(f"Cannot write {path}: {error.strerror or error}") from None
+
+
+def _check_destination(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise IcpError(f"Folder not found: {path.parent}")
+    if path.is_dir():
+        raise IcpError(f"{path} is a folder; give a file name to write")
 
 
 def _mode_for(path: Path) -> int:

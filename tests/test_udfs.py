@@ -12,7 +12,6 @@ the Windows engine (pywin32 is missing here): blanks -> None, NaN/None -> "".
 from __future__ import annotations
 
 import math
-import time
 import types
 from typing import Any
 
@@ -255,17 +254,13 @@ def test_helper_and_account_errors(udfs, rows):
 
 
 def test_cache_prepares_a_table_once_and_reuses_it_across_weights(udfs, rows):
+    # hit/miss counters, not timings: timed assertions are flaky on a loaded CI machine
     udfs.clear_caches()
-    start = time.perf_counter()
     first = call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W)
-    first_time = time.perf_counter() - start
-    start = time.perf_counter()
     again = call_like_excel(udfs, "ICP_SCORE_TABLE", [list(r) for r in rows], *W)
-    again_time = time.perf_counter() - start
     assert again == first
     assert udfs.cache_info()["accounts"] == (1, 1)
     assert udfs.cache_info()["tables"] == (1, 1)
-    assert again_time < first_time
     other = call_like_excel(udfs, "ICP_SCORE_TABLE", rows, 0.25, 0.25, 0.25, 0.25)
     assert other != first
     assert udfs.cache_info()["accounts"] == (2, 1)  # the weights changed, not the table

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -126,30 +125,8 @@ def is_icp_workbook(path: Path) -> bool:
         book.close()
 
 
-def check_writable(path: Path) -> None:
-    """Raise IcpError unless ``path`` can be written the way ``files.atomic_write`` writes
-    it: its folder exists and takes a new file, ``path`` is not a folder, and an existing
-    file there can be opened for writing (not read-only, not locked by Excel).
-    Nothing is changed."""
-    if path.is_dir():
-        raise IcpError(f"{path} is a folder; give a file name to write")
-    if not path.parent.is_dir():
-        raise IcpError(f"Folder not found: {path.parent} (for {path.name})")
-    try:
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as error:
-        raise IcpError(f"Cannot write in {path.parent}: {error.strerror or error}") from None
-    if path.exists():
-        try:
-            with open(path, "r+b"):  # opens without changing a byte
-                pass
-        except OSError as error:
-            raise IcpError(f"Cannot write {path}: {error.strerror or error}") from None
-
-
 def run(args: argparse.Namespace) -> int:
-    from icp_xl.files import read_accounts
+    from icp_xl.files import check_writable, read_accounts
     from icp_xl.objective import DEFAULT_LAMBDA
     from icp_xl.optimize import DEFAULT_SEED, DEFAULT_TRIALS, optimize_weights
     from icp_xl.settings import Settings
