@@ -24,7 +24,13 @@ import numpy as np
 import pandas as pd
 
 from icp_xl import layout
-from icp_xl.accounts import Accounts, prepare_accounts
+from icp_xl.accounts import (
+    ACCOUNT_COLUMNS,
+    Accounts,
+    match_columns,
+    parse_numbers,
+    prepare_accounts,
+)
 from icp_xl.blocks import Block, cell_value
 from icp_xl.book import Book, parse_cell, range_ref
 from icp_xl.errors import IcpError
@@ -411,14 +417,30 @@ def optimize_book(book: Book, **overrides: Any) -> Any:
     return optimize_weights(result.accounts, result.settings, **{**options, **overrides})
 
 
+def account_cells(raw: pd.DataFrame, where: str) -> pd.DataFrame:
+    """A raw accounts table (as read; ``where`` names it in messages) as the cells to
+    write into ``AccountsTable``: each numeric account column (SPEC §3, found by header or
+    alias) as the floats :func:`~icp_xl.accounts.parse_numbers` reads from it (blank ->
+    NaN, an empty cell), so Excel's SUM, filters and pivots see numbers; every other
+    column unchanged (a Customer ID ``007`` stays text)."""
+    mapping, _ = match_columns(raw.columns)
+    cells = raw.copy()
+    for column in ACCOUNT_COLUMNS:
+        header = mapping.get(column.field)
+        if column.numeric and header is not None:
+            cells[header] = parse_numbers(raw[header], header, where)
+    return cells
+
+
 def import_accounts(book: Book, path: str | Path) -> RescoreResult:
     """Replace the Accounts table with an accounts file (CSV/XLSX) and rescore.
     The file is validated first; on any problem nothing is written."""
     path = Path(path)
     raw = read_table(path)
     prepare_accounts(raw, where=path.name)
-    header = [str(c) for c in raw.columns]
-    rows = [[cell_value(v) for v in row] for row in raw.astype(object).itertuples(index=False)]
+    cells = account_cells(raw, path.name)
+    header = [str(c) for c in cells.columns]
+    rows = [[cell_value(v) for v in row] for row in cells.astype(object).itertuples(index=False)]
     read_settings(book)  # a settings problem stops the import before anything is written
     book.write_table(layout.ACCOUNTS_TABLE.name, header, rows)
     book.status(f"Imported {len(rows):,} accounts from {path.name}")
@@ -444,12 +466,12 @@ def new_workbook(
     if path.suffix.lower() != ".xlsx":
         raise IcpError(f"The workbook must be an .xlsx file, got '{path.name}'")
     if accounts is None:
-        raw = make_sample_accounts(sample_size)
+        raw, where = make_sample_accounts(sample_size), "Sample accounts"
     elif isinstance(accounts, pd.DataFrame):
-        raw = accounts
+        raw, where = accounts, "Accounts"
     else:
-        raw = read_table(accounts)
-        prepare_accounts(raw, where=Path(accounts).name)
-    book = FileBook.new(raw)
+        raw, where = read_table(accounts), Path(accounts).name
+    prepare_accounts(raw, where=where)
+    book = FileBook.new(account_cells(raw, where))
     rescore(book)
     return book.save(path)

@@ -295,3 +295,50 @@ def test_one_conversion_of_computed_values_to_cells() -> None:
     for module in (actions, file_book, xlwings_book, chart_data):
         assert module.cell_value is blocks.cell_value, module.__name__
         assert not hasattr(module, "_number") and not hasattr(module, "_cells"), module.__name__
+
+
+def _accounts_cells(path: Path) -> tuple[list[str], list[tuple]]:
+    sheet = openpyxl.load_workbook(path)[layout.ACCOUNTS]
+    rows = list(sheet[sheet.tables[layout.ACCOUNTS_TABLE.name].ref])
+    return [c.value for c in rows[0]], [tuple(c.value for c in row) for row in rows[1:]]
+
+
+def assert_accounts_typed(path: Path, source: Path) -> None:
+    """Numeric account columns hold numbers equal to the CSV's text (blank = empty cell);
+    text columns hold the CSV's text as is."""
+    from icp_xl.accounts import ACCOUNT_COLUMNS
+
+    text = pd.read_csv(source, dtype=str, keep_default_na=False)
+    header, rows = _accounts_cells(path)
+    assert header == list(text.columns)
+    numeric = {c.header for c in ACCOUNT_COLUMNS if c.numeric}
+    for j, name in enumerate(header):
+        cells = [row[j] for row in rows]
+        if name in numeric:
+            want = [None if t == "" else float(t) for t in text[name]]
+            assert all(v is None or type(v) in (int, float) for v in cells), name
+            assert cells == want, name
+        else:
+            assert [("" if v is None else v) for v in cells] == list(text[name]), name
+
+
+def test_imported_numbers_land_as_numbers_and_ids_stay_text(
+    host: Opener, workbook: Path, tmp_path: Path
+) -> None:
+    other = make_sample_accounts(40, seed=5)
+    other.loc[0, "Customer ID"] = "007"
+    other["Annual Revenue"] = other["Annual Revenue"].astype(object)
+    other.loc[1, "Annual Revenue"] = None  # a blank cell in the CSV
+    source = tmp_path / "typed.csv"
+    other.to_csv(source, index=False)
+    with host(workbook) as book:
+        actions.import_accounts(book, source)
+    assert_accounts_typed(workbook, source)
+    header, rows = _accounts_cells(workbook)
+    assert rows[0][header.index("Customer ID")] == "007"
+    assert rows[1][header.index("Annual Revenue")] is None
+
+
+def test_new_workbook_from_csv_writes_numbers(accounts_csv: Path, tmp_path: Path) -> None:
+    path = actions.new_workbook(tmp_path / "ICP.xlsx", accounts_csv)
+    assert_accounts_typed(path, accounts_csv)
