@@ -108,7 +108,8 @@ class FileBook:
         status: Callable[[str], None] | None = None,
     ) -> FileBook:
         """Load an ICP workbook. With ``for_writing`` (default) first refuse a file whose
-        content a rewrite would lose (see :func:`foreign_content`)."""
+        content a rewrite would lose (see :func:`foreign_content`), then re-create any
+        output sheet, table or name that is missing, so actions can write there."""
         path = Path(path)
         if not path.is_file():
             raise IcpError(f"Workbook not found: {path}")
@@ -124,7 +125,10 @@ class FileBook:
             workbook = load_workbook(path, keep_vba=path.suffix.lower() in MACRO_SUFFIXES)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
             raise IcpError(f"{path.name} is not a readable Excel workbook ({error})") from None
-        return cls(workbook, path, status)
+        book = cls(workbook, path, status)
+        if for_writing:
+            book._apply_output_structure()  # a deleted output sheet or table comes back
+        return book
 
     @classmethod
     def new(cls, accounts: pd.DataFrame, status: Callable[[str], None] | None = None) -> FileBook:
@@ -344,11 +348,13 @@ class FileBook:
         missing_inputs = [s for s in layout.INPUT_SHEETS if s not in wb.sheetnames]
         if missing_inputs:
             raise IcpError(f"The workbook has no sheet {', '.join(sorted(missing_inputs))}")
+        created = set()
         for index, spec in enumerate(layout.SHEETS):
             if spec.role == "input":
                 continue
             if spec.name not in wb.sheetnames:
                 wb.create_sheet(spec.name, index=_insert_index(wb, index))
+                created.add(spec.name)
             _apply_sheet_look(wb[spec.name], spec)
         for caption in layout.CAPTIONS:
             if caption.sheet not in layout.INPUT_SHEETS:
@@ -356,7 +362,7 @@ class FileBook:
                 cell.value, cell.font = caption.text, _BOLD
         for named in layout.NAMES:
             if named.sheet not in layout.INPUT_SHEETS:
-                fresh = named.name not in wb.defined_names
+                fresh = named.name not in wb.defined_names or named.sheet in created
                 self._add_name(named, with_default=fresh)
         scores = wb[layout.SCORES]
         if layout.SCORES_TABLE.name not in scores.tables:

@@ -165,3 +165,18 @@ def test_missing_workbook_and_non_workbook_are_clear_errors(tmp_path: Path) -> N
     bad.write_text("not a zip")
     with pytest.raises(IcpError, match="not an Excel workbook"):
         FileBook.open(bad)
+
+
+@pytest.mark.parametrize("sheet", [layout.SCORES, layout.DASHBOARD])
+def test_a_deleted_output_sheet_is_rebuilt(workbook: Path, sheet: str) -> None:
+    wb = openpyxl.load_workbook(workbook)
+    wb.remove(wb[sheet])
+    wb.save(workbook)
+    assert main(["rescore", str(workbook)]) == 0
+    wb = openpyxl.load_workbook(workbook)
+    assert wb.sheetnames == list(layout.SHEET_NAMES)
+    scores = wb[layout.SCORES]
+    assert scores.tables[layout.SCORES_TABLE.name].ref == f"A1:S{150 + 1}"
+    dashboard = wb[layout.DASHBOARD]
+    assert dashboard[layout.SEGMENT_VIEW.ref].value == "All Segments"
+    assert dashboard[f"B{layout.KPI_FIRST_ROW}"].value == 150
