@@ -5,9 +5,10 @@ Structure (sheets, tables, names, formats, validation, conditional formatting,
 charts) is rebuilt from :mod:`icp_xl.layout` on every :meth:`FileBook.save`,
 because openpyxl keeps what it can read but loses chart formatting. Saving is
 atomic. A file holding anything openpyxl would drop and that is not ours
-(pictures, shapes, pivot tables, chart sheets, controls, or charts on sheets the
-layout does not chart) is refused before anything is written
-(:func:`foreign_content`).
+(pictures, shapes, pivot tables, chart sheets, controls, threaded comments, data
+connections and Power Query, sparklines, Excel 2010 validation or conditional
+formatting, or charts on sheets the layout does not chart) is refused before anything
+is written (:func:`foreign_content`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import importlib
 import math
 import posixpath
+import re
 import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -71,7 +73,21 @@ _UNKEPT_PARTS = {
     "xl/ctrlProps/": "form controls",
     "xl/slicers/": "slicers",
     "xl/timelines/": "timelines",
+    "xl/threadedComments/": "threaded comments",
+    "xl/persons/": "threaded comments",
+    "xl/connections.xml": "data connections",
+    "xl/queryTables/": "query tables",
 }
+# Worksheet extensions (extLst) that carry user content; openpyxl drops every worksheet
+# extLst on load (it warns "... extension is not supported and will be removed").
+_UNKEPT_EXTENSIONS = {
+    "{05C60535-1F16-4FD2-B633-F4F36F0B64E0}": "sparklines",
+    "{CCE6A557-97BC-4B89-ADB6-D9C93CAAB3DF}": "Excel 2010 data validation",
+    "{78C0D931-6437-407D-A8EE-F0AAD7539E65}": "Excel 2010 conditional formatting",
+}
+_EXTENSION_URI = re.compile(rb'<(?:\w+:)?ext\b[^>]*?\buri="(\{[0-9A-Fa-f-]+\})"')
+# Power Query keeps its queries in a custom XML part holding a DataMashup element.
+_MASHUP_MARKERS = (b"DataMashup", "DataMashup".encode("utf-16-le"))
 
 
 def _stderr_status(message: str) -> None:
@@ -510,17 +526,26 @@ def layout_chart_counts() -> dict[str, int]:
 
 def foreign_content(path: str | Path) -> list[str]:
     """What a headless rewrite of the file would lose, one phrase per kind and place
-    (empty when nothing): pivot tables, chart sheets, embedded objects and controls
-    anywhere; pictures and shapes on any sheet; charts on a sheet the layout does not
-    chart, or more charts than the layout's own on a sheet it does."""
+    (empty when nothing): pivot tables, chart sheets, embedded objects, controls, slicers,
+    timelines, threaded comments, data connections, query tables and Power Query queries
+    anywhere; sparklines and Excel 2010 data validation or conditional formatting
+    (worksheet extensions) on any sheet; pictures and shapes on any sheet; charts on a
+    sheet the layout does not chart, or more charts than the layout's own on a sheet it
+    does. Legacy notes (comments) are kept by openpyxl and not listed."""
     try:
         with zipfile.ZipFile(path) as package:
             names = package.namelist()
-            found = [
-                label
-                for prefix, label in _UNKEPT_PARTS.items()
-                if any(n.startswith(prefix) for n in names)
-            ]
+            found = list(
+                dict.fromkeys(
+                    label
+                    for prefix, label in _UNKEPT_PARTS.items()
+                    if any(n.startswith(prefix) for n in names)
+                )
+            )
+            if any(_is_mashup(package, n) for n in names):
+                found.append("Power Query queries")
+            for sheet, part in _sheet_parts(package, set(names)).items():
+                found += [f"{label} on sheet '{sheet}'" for label in _extensions(package, part)]
             expected = layout_chart_counts()
             for sheet, counts in _drawing_counts(package, set(names)).items():
                 charts, others = counts
@@ -534,15 +559,44 @@ def foreign_content(path: str | Path) -> list[str]:
     return found
 
 
-def _drawing_counts(package: zipfile.ZipFile, names: set[str]) -> dict[str, tuple[int, int]]:
-    """Sheet name -> (charts, other drawing objects) from each sheet's drawing part."""
+def _sheet_parts(package: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Sheet name -> its part in the package (e.g. ``xl/worksheets/sheet1.xml``)."""
     workbook = ElementTree.fromstring(package.read("xl/workbook.xml"))
     targets = _relationships(package, "xl/workbook.xml", names)
-    counts: dict[str, tuple[int, int]] = {}
+    parts = {}
     for sheet in workbook.iterfind("main:sheets/main:sheet", _NS):
         part = targets.get(sheet.get(_R_ID, ""))
-        if part is None:
-            continue
+        if part is not None and part in names:
+            parts[sheet.get("name", "")] = part
+    return parts
+
+
+def _extensions(package: zipfile.ZipFile, part: str) -> list[str]:
+    """Labels of the unkept extensions in a worksheet part, read in 1 MB chunks (a large
+    sheet is never held in memory whole; cell text cannot look like markup, it is escaped)."""
+    uris: set[str] = set()
+    tail = b""
+    with package.open(part) as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            text = tail + chunk
+            uris.update(m.group(1).decode().upper() for m in _EXTENSION_URI.finditer(text))
+            tail = text[-200:]
+    return [label for uri, label in _UNKEPT_EXTENSIONS.items() if uri in uris]
+
+
+def _is_mashup(package: zipfile.ZipFile, name: str) -> bool:
+    """Whether ``name`` is a custom XML part holding Power Query's DataMashup."""
+    if not (name.startswith("customXml/item") and name.endswith(".xml")):
+        return False
+    with package.open(name) as stream:
+        head = stream.read(4096)
+    return any(marker in head for marker in _MASHUP_MARKERS)
+
+
+def _drawing_counts(package: zipfile.ZipFile, names: set[str]) -> dict[str, tuple[int, int]]:
+    """Sheet name -> (charts, other drawing objects) from each sheet's drawing part."""
+    counts: dict[str, tuple[int, int]] = {}
+    for name, part in _sheet_parts(package, names).items():
         charts = others = 0
         for target in _relationships(package, part, names, kind="/drawing").values():
             if target not in names:
@@ -553,7 +607,7 @@ def _drawing_counts(package: zipfile.ZipFile, names: set[str]) -> dict[str, tupl
                 charts += int(chart)
                 others += int(not chart)
         if charts or others:
-            counts[sheet.get("name", "")] = (charts, others)
+            counts[name] = (charts, others)
     return counts
 
 

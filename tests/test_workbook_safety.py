@@ -180,3 +180,75 @@ def test_a_deleted_output_sheet_is_rebuilt(workbook: Path, sheet: str) -> None:
     dashboard = wb[layout.DASHBOARD]
     assert dashboard[layout.SEGMENT_VIEW.ref].value == "All Segments"
     assert dashboard[f"B{layout.KPI_FIRST_ROW}"].value == 150
+
+
+def _with_parts(path: Path, parts: dict[str, bytes], sheet_tail: bytes = b"") -> None:
+    """Rewrite the package at ``path`` with extra ``parts`` and, when given, ``sheet_tail``
+    inserted as the last element of the first worksheet (Accounts)."""
+    with zipfile.ZipFile(path) as source:
+        items = [(item, source.read(item.filename)) for item in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item, data in items:
+            if sheet_tail and item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", sheet_tail + b"</worksheet>")
+            target.writestr(item, data)
+        for name, data in parts.items():
+            target.writestr(name, data)
+
+
+_X14 = b'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"'
+_XM = b'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"'
+_SPARKLINES = (
+    b'<extLst><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" ' + _X14 + b" " + _XM + b">"
+    b"<x14:sparklineGroups><x14:sparklineGroup><x14:sparklines><x14:sparkline>"
+    b"<xm:f>Accounts!D2:M2</xm:f><xm:sqref>P2</xm:sqref></x14:sparkline></x14:sparklines>"
+    b"</x14:sparklineGroup></x14:sparklineGroups></ext></extLst>"
+)
+_X14_VALIDATION = (
+    b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" ' + _X14 + b" " + _XM + b">"
+    b'<x14:dataValidations count="1"><x14:dataValidation type="list">'
+    b"<x14:formula1><xm:f>'My lists'!$A$1:$A$5</xm:f></x14:formula1><xm:sqref>C2:C300</xm:sqref>"
+    b"</x14:dataValidation></x14:dataValidations></ext></extLst>"
+)
+_X14_FORMATS = (
+    b'<extLst><ext uri="{78C0D931-6437-407d-A8EE-F0AAD7539E65}" ' + _X14 + b" " + _XM + b">"
+    b'<x14:conditionalFormattings><x14:conditionalFormatting><x14:cfRule type="dataBar" '
+    b'id="{00000000-0000-0000-0000-000000000001}"><x14:dataBar/></x14:cfRule>'
+    b"<xm:sqref>D2:D300</xm:sqref></x14:conditionalFormatting></x14:conditionalFormattings>"
+    b"</ext></extLst>"
+)
+_MASHUP = '<?xml version="1.0" encoding="utf-16"?><DataMashup xmlns="http://schemas.microsoft.com/DataMashup">AAAA</DataMashup>'
+
+
+@pytest.mark.parametrize(
+    ("parts", "tail", "fragment"),
+    [
+        (
+            {"xl/threadedComments/threadedComment1.xml": b"<ThreadedComments/>",
+             "xl/persons/person.xml": b"<personList/>"},
+            b"", "threaded comments",
+        ),
+        ({"xl/connections.xml": b"<connections/>"}, b"", "data connections"),
+        ({"xl/queryTables/queryTable1.xml": b"<queryTable/>"}, b"", "query tables"),
+        ({"customXml/item1.xml": _MASHUP.encode("utf-16")}, b"", "Power Query queries"),
+        ({}, _SPARKLINES, "sparklines on sheet 'Accounts'"),
+        ({}, _X14_VALIDATION, "Excel 2010 data validation on sheet 'Accounts'"),
+        ({}, _X14_FORMATS, "Excel 2010 conditional formatting on sheet 'Accounts'"),
+    ],
+    ids=["threaded-comments", "connections", "query-tables", "power-query", "sparklines",
+         "x14-validation", "x14-formatting"],
+)  # fmt: skip
+def test_content_openpyxl_drops_is_refused(
+    workbook: Path, capsys, parts: dict[str, bytes], tail: bytes, fragment: str
+) -> None:
+    _with_parts(workbook, parts, tail)
+    if tail:  # the premise: openpyxl drops a worksheet's extLst on a round trip
+        with pytest.warns(UserWarning, match="extension is not supported and will be removed"):
+            openpyxl.load_workbook(workbook)
+    assert foreign_content(workbook) == [fragment]
+    _assert_refused(workbook, fragment, capsys)
+
+
+def test_custom_xml_without_power_query_is_not_refused(workbook: Path) -> None:
+    _with_parts(workbook, {"customXml/item1.xml": b"<metadata>DataMash</metadata>"})
+    assert foreign_content(workbook) == []
