@@ -86,8 +86,29 @@ _UNKEPT_EXTENSIONS = {
     "{78C0D931-6437-407D-A8EE-F0AAD7539E65}": "Excel 2010 conditional formatting",
 }
 _EXTENSION_URI = re.compile(rb'<(?:\w+:)?ext\b[^>]*?\buri="(\{[0-9A-Fa-f-]+\})"')
+# Formulas that are a constant: they are replaced by their value when a file is opened for
+# writing (openpyxl cannot keep a formula's result, and these need none).
+_LITERAL_FLAG = re.compile(r"^=\s*(TRUE|FALSE)\s*(?:\(\s*\))?\s*$", re.IGNORECASE)
+_LITERAL_NUMBER = re.compile(r"^=\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*$")
+_WHOLE = re.compile(r"^[+-]?\d+$")
 # Power Query keeps its queries in a custom XML part holding a DataMashup element.
 _MASHUP_MARKERS = (b"DataMashup", "DataMashup".encode("utf-16-le"))
+
+
+def formula_constant(formula: Any) -> tuple[bool, Any]:
+    """``(True, value)`` when ``formula`` is a constant written as a formula (``=TRUE()``,
+    ``=FALSE``, ``=0.3``, ``=42``, as LibreOffice saves a boolean it was given), else
+    ``(False, None)``. ``=42`` gives the int 42, ``=0.3`` the float 0.3."""
+    if not isinstance(formula, str):
+        return False, None
+    flag = _LITERAL_FLAG.match(formula)
+    if flag:
+        return True, flag.group(1).upper() == "TRUE"
+    number = _LITERAL_NUMBER.match(formula)
+    if number:
+        text = number.group(1)
+        return True, int(text) if _WHOLE.match(text) else float(text)
+    return False, None
 
 
 def _stderr_status(message: str) -> None:
@@ -124,7 +145,9 @@ class FileBook:
         status: Callable[[str], None] | None = None,
     ) -> FileBook:
         """Load an ICP workbook. With ``for_writing`` (default) first refuse a file whose
-        content a rewrite would lose (see :func:`foreign_content`), then re-create any
+        content a rewrite would lose (see :func:`foreign_content`); replace constant
+        formulas (``=TRUE()``, ``=0.3``) in the cells actions read by their values, and
+        refuse any other formula there (:meth:`_settle_input_formulas`); then re-create any
         output sheet, table or name that is missing, so actions can write there."""
         path = Path(path)
         if not path.is_file():
@@ -143,6 +166,7 @@ class FileBook:
             raise IcpError(f"{path.name} is not a readable Excel workbook ({error})") from None
         book = cls(workbook, path, status)
         if for_writing:
+            book._settle_input_formulas()
             book._apply_output_structure()  # a deleted output sheet or table comes back
         return book
 
@@ -167,6 +191,8 @@ class FileBook:
             raise ValueError("FileBook.save needs a path for a new workbook")
         self._apply_output_structure()
         self._add_charts()
+        # openpyxl keeps formulas but not their results: Excel/LibreOffice recompute on open.
+        self.workbook.calculation.fullCalcOnLoad = True
         self.workbook.active = self.workbook.sheetnames.index(layout.DASHBOARD)
         with exact_float_writes():
             atomic_write(target, self.workbook.save)
@@ -182,10 +208,7 @@ class FileBook:
         ws = self._sheet(sheet)
         top, left, bottom, right = parse_range(ref)
         return [
-            [
-                self._cached_value(sheet, c.row, c.column) if c.data_type == "f" else c.value
-                for c in row
-            ]
+            [self._formula_value(sheet, c) if c.data_type == "f" else c.value for c in row]
             for row in ws.iter_rows(min_row=top, max_row=bottom, min_col=left, max_col=right)
         ]
 
@@ -273,6 +296,61 @@ class FileBook:
         spec = layout.TABLES_BY_NAME.get(table)
         where = f" on sheet '{spec.sheet}'" if spec else ""
         raise IcpError(f"The workbook has no table called {table}{where}")
+
+    def _formula_value(self, sheet: str, cell: Any) -> Any:
+        """A formula cell's value: the constant it spells, else the value last saved."""
+        constant, value = formula_constant(cell.value)
+        return value if constant else self._cached_value(sheet, cell.row, cell.column)
+
+    def _input_cells(self) -> Iterator[tuple[str, Any]]:
+        """(sheet, cell) of every cell actions read: the input named cells (not the
+        layout's own formulas such as ``W_Sum``) and the bodies of the input tables."""
+        for named in layout.NAMES:
+            own_formula = isinstance(named.default, str) and named.default.startswith("=")
+            if named.sheet not in layout.INPUT_SHEETS or own_formula:
+                continue
+            try:
+                location = self.locate(named.name)
+                ws = self._sheet(location.sheet)
+            except IcpError:
+                continue  # missing: the action that reads it says so
+            yield location.sheet, ws[location.ref]
+        for table in (layout.ACCOUNTS_TABLE, layout.SIZE_TIERS_TABLE, layout.VERTICAL_TABLE):
+            try:
+                location = self._table_location(table.name)
+            except IcpError:
+                continue
+            top, left, bottom, right = parse_range(location.ref)
+            rows = self.workbook[location.sheet].iter_rows(
+                min_row=top + 1, max_row=bottom, min_col=left, max_col=right
+            )
+            for row in rows:
+                for cell in row:
+                    yield location.sheet, cell
+
+    def _settle_input_formulas(self) -> None:
+        """Replace constant formulas in the cells actions read by their values (the same
+        value; LibreOffice saves a typed TRUE as ``=TRUE()``); refuse any other formula
+        there, because a headless rewrite drops formula results and the next run could
+        not read them. Raises IcpError listing the first cells and a count."""
+        kept = []
+        for sheet, cell in self._input_cells():
+            if cell.data_type != "f":
+                continue
+            constant, value = formula_constant(cell.value)
+            if constant:
+                cell.value = value
+            else:
+                kept.append(f"{sheet}!{cell.coordinate}")
+        if kept:
+            shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+            verb = "holds a formula" if len(kept) == 1 else "hold formulas"
+            name = self.path.name if self.path else "The workbook"
+            raise IcpError(
+                f"{name}: {shown} {verb} that the actions read, and a headless rewrite cannot "
+                "keep formula results, so the next run could not read them; nothing was "
+                "written: type values there, or use the ribbon in Excel"
+            )
 
     def _cached_value(self, sheet: str, row: int, column: int) -> Any:
         if self._cached is None and self.path is not None:

@@ -188,13 +188,20 @@ def test_changing_a_weight_with_openpyxl_changes_the_scores(workbook: Path) -> N
     np.testing.assert_allclose(after[8].to_numpy(float), expected, rtol=1e-12)
 
 
-def test_a_weight_formula_uses_its_saved_value_or_names_the_cell(workbook: Path, capsys) -> None:
+def test_a_weight_formula_is_refused_for_writing_and_named_when_read(
+    workbook: Path, capsys
+) -> None:
     wb = openpyxl.load_workbook(workbook)
     wb[layout.WEIGHTS]["B5"] = "=0.1+0.2"  # never calculated: openpyxl does not evaluate
     wb.save(workbook)
+    before = workbook.read_bytes()
     assert main(["rescore", str(workbook)]) == 1
+    error = capsys.readouterr().err
+    assert "Weights!B5 holds a formula" in error and "nothing was written" in error, error
+    assert workbook.read_bytes() == before
+    assert main(["validate", str(workbook)]) == 1  # reads only: the saved value, if any
     assert "Weights!B5 holds a formula whose value was never calculated" in (
-        capsys.readouterr().err
+        capsys.readouterr().out
     )
 
 

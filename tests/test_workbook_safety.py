@@ -4,6 +4,8 @@ or refuses before writing anything. One test per promise."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -252,3 +254,72 @@ def test_content_openpyxl_drops_is_refused(
 def test_custom_xml_without_power_query_is_not_refused(workbook: Path) -> None:
     _with_parts(workbook, {"customXml/item1.xml": b"<metadata>DataMash</metadata>"})
     assert foreign_content(workbook) == []
+
+
+def test_constant_formulas_in_inputs_become_their_values(workbook: Path) -> None:
+    wb = openpyxl.load_workbook(workbook)
+    wb[layout.SETTINGS]["B23"] = "=TRUE()"  # how LibreOffice saves a TRUE it was given
+    wb[layout.WEIGHTS]["B5"] = "=0.3"
+    wb[layout.SETTINGS]["B24"] = "=7"
+    wb[layout.SETTINGS]["F5"] = "=0.25"  # a size score in the SizeTiers table
+    wb.save(workbook)
+    for _ in range(2):  # the second run reads what the first one saved
+        assert main(["rescore", str(workbook)]) == 0
+    wb = openpyxl.load_workbook(workbook)
+    settings = wb[layout.SETTINGS]
+    assert settings["B23"].value is True and wb[layout.WEIGHTS]["B5"].value == 0.3
+    assert settings["B24"].value == 7 and settings["F5"].value == 0.25
+    assert wb[layout.WEIGHTS]["B9"].value == "=SUM(B5:B8)"  # the layout's own formula stays
+
+
+def test_other_formulas_in_cells_the_actions_read_are_refused(workbook: Path, capsys) -> None:
+    wb = openpyxl.load_workbook(workbook)
+    accounts = wb[layout.ACCOUNTS]
+    for row in range(2, 10):
+        accounts[f"L{row}"] = f"=1000*{row}"
+    wb[layout.WEIGHTS]["B6"] = "=1-B5-B7-B8"
+    wb.save(workbook)
+    before = workbook.read_bytes()
+    assert main(["rescore", str(workbook)]) == 1
+    error = capsys.readouterr().err
+    assert "Weights!B6, Accounts!L2, Accounts!L3, Accounts!L4, Accounts!L5 and 4 more" in error
+    assert "a headless rewrite cannot keep formula results" in error
+    assert "nothing was written" in error
+    assert workbook.read_bytes() == before
+
+
+def test_saved_workbooks_ask_for_a_full_recalculation_on_open(workbook: Path) -> None:
+    wb = openpyxl.load_workbook(workbook)
+    wb.calculation.fullCalcOnLoad = False  # as LibreOffice and Excel save it
+    wb.save(workbook)
+    assert main(["rescore", str(workbook)]) == 0
+    with zipfile.ZipFile(workbook) as package:
+        calc = re.search(rb"<calcPr[^>]*>", package.read("xl/workbook.xml")).group(0)
+    assert b'fullCalcOnLoad="1"' in calc
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_a_libreoffice_saved_workbook_rescores_twice_or_names_its_formulas(
+    workbook: Path, tmp_path: Path, capsys
+) -> None:
+    with_formula = tmp_path / "formula" / "ICP.xlsx"
+    with_formula.parent.mkdir()
+    wb = openpyxl.load_workbook(workbook)
+    wb[layout.ACCOUNTS]["L2"] = "=1000+1"
+    wb.save(with_formula)
+    out, target = tmp_path / "lo", "xlsx:Calc MS Excel 2007 XML"
+    for source in (workbook, with_formula):
+        subprocess.run(
+            [SOFFICE, "--headless", "--norestore", f"-env:UserInstallation={(out / 'p').as_uri()}",
+             "--convert-to", target, "--outdir", str(out / source.parent.name), str(source)],
+            check=True, capture_output=True, timeout=240,
+        )  # fmt: skip
+    clean, formula = out / workbook.parent.name / "ICP.xlsx", out / "formula" / "ICP.xlsx"
+    for _ in range(2):
+        assert main(["rescore", str(clean)]) == 0
+    assert openpyxl.load_workbook(clean)[layout.SETTINGS]["B23"].value is True
+    capsys.readouterr()
+    _assert_refused(formula, "Accounts!L2 holds a formula", capsys)
