@@ -35,6 +35,7 @@ from icp_xl.blocks import Block, cell_value
 from icp_xl.book import Book, parse_cell, range_ref
 from icp_xl.errors import IcpError
 from icp_xl.files import read_table, write_csv
+from icp_xl.optimize import HISTORY_COLUMNS, OptimizationResult
 from icp_xl.scoring import SCORE_COLUMNS, score_accounts
 from icp_xl.segments import (
     ALL_SEGMENTS,
@@ -257,20 +258,21 @@ def stored_optimized_weights(book: Book) -> Weights | None:
 
 def stored_trial_history(book: Book, chunk: int = 2000) -> pd.DataFrame | None:
     """The trial history the optimizer wrote on the Optimization sheet (header row at
-    :data:`icp_xl.optimize.HISTORY_TOP`), or None when there is none."""
-    from icp_xl.optimize import HISTORY_COLUMNS, HISTORY_TOP, OPTIMIZATION_SHEET
+    :data:`icp_xl.layout.HISTORY_TOP`), or None when there is none."""
 
-    if OPTIMIZATION_SHEET not in book.sheet_names():
+    if layout.OPTIMIZATION not in book.sheet_names():
         return None
-    top, left = parse_cell(HISTORY_TOP)
+    top, left = parse_cell(layout.HISTORY_TOP)
     right = left + len(HISTORY_COLUMNS) - 1
-    header = book.read_range(OPTIMIZATION_SHEET, range_ref(top, left, top, right))[0]
+    header = book.read_range(layout.OPTIMIZATION, range_ref(top, left, top, right))[0]
     if [str(h) for h in header] != list(HISTORY_COLUMNS):
         return None
     rows: list[list[Any]] = []
     start = top + 1
     while True:
-        part = book.read_range(OPTIMIZATION_SHEET, range_ref(start, left, start + chunk - 1, right))
+        part = book.read_range(
+            layout.OPTIMIZATION, range_ref(start, left, start + chunk - 1, right)
+        )
         filled = [r for r in part if r[0] is not None and r[0] != ""]
         rows += filled
         if len(filled) < chunk:
@@ -280,7 +282,7 @@ def stored_trial_history(book: Book, chunk: int = 2000) -> pd.DataFrame | None:
 
 
 def write_blocks(book: Book, blocks: Iterable[Block]) -> None:
-    """Write each block (e.g. :func:`icp_xl.optimize.optimization_blocks` output)."""
+    """Write each block (e.g. :func:`optimization_blocks` output)."""
     for block in blocks:
         book.write_block(block)
 
@@ -372,17 +374,74 @@ def store_optimized_weights(
         _copy_weights(book, layout.OPTIMIZED_WEIGHT_NAMES)
 
 
+def optimization_blocks(result: OptimizationResult) -> list[Block]:
+    """What the Optimization sheet shows for ``result``, as blocks in columns A-J at the
+    positions :mod:`icp_xl.layout` gives (the trial history is the last block)."""
+    oos = result.out_of_sample_spearman
+    summary = [
+        ["Figure", "Value"],
+        ["Objective (lower is better)", result.objective],
+        ["Spearman (training)", result.spearman],
+        ["KL divergence of grade shares", result.kl],
+        ["Out-of-sample Spearman (mean)", oos],
+        ["Validation folds", len(result.fold_spearman)],
+        ["Trials in the study", result.n_trials],
+        ["Objective evaluations", result.evaluations],
+        ["Training accounts", result.training_accounts],
+        ["Lambda", result.lam],
+        ["Size included", result.include_size],
+        ["Seed", result.seed],
+        ["Sampler", result.sampler],
+        ["Study", result.study_name],
+        ["Interrupted", result.interrupted],
+    ]
+    weights = [["Component", "Optimized", "Lower bound", "Upper bound"]] + [
+        [name.title(), getattr(result.weights, name), *getattr(result.bounds, name)]
+        if result.include_size or name != "size"
+        else [name.title(), getattr(result.weights, name), 0.0, 0.0]
+        for name in COMPONENTS
+    ]
+    grades = [["Grade", "Actual share", "Target share"]] + [
+        [g, result.grade_shares[g], result.target_shares.get(g)]
+        for g in reversed(list(result.grade_shares))
+    ]
+    folds = [["Fold", "Spearman"]] + [[k, v] for k, v in enumerate(result.fold_spearman, 1)]
+    history = result.history
+    history_rows = [list(HISTORY_COLUMNS)] + [
+        [int(r[0]), *(float(v) for v in r[1:-1]), str(r[-1])]
+        for r in history[list(HISTORY_COLUMNS)].itertuples(index=False)
+    ]
+    sheet = layout.OPTIMIZATION
+    return [
+        Block(sheet, "A1", [["ICP weight optimization"]]),
+        Block(
+            sheet,
+            "A2",
+            [
+                [
+                    "Objective = lambda*KL(grade shares || target) - (1-lambda)*Spearman(score, "
+                    "target revenue)"
+                ]
+            ],
+        ),
+        Block(sheet, layout.SUMMARY_TOP, summary),
+        Block(sheet, layout.WEIGHTS_TOP, weights),
+        Block(sheet, layout.GRADES_TOP, grades),
+        Block(sheet, layout.FOLDS_TOP, folds),
+        Block(sheet, layout.HISTORY_TOP, history_rows),
+    ]
+
+
 def store_optimization(book: Book, result: Any, apply: bool = False) -> RescoreResult:
     """Store an :class:`icp_xl.optimize.OptimizationResult` in the workbook: its blocks on
     the Optimization sheet (columns A-J cleared first), the optimized weights and metadata
     on the Weights sheet (``run_at`` = now); with ``apply`` they become the current weights.
     Then rescores (so the Scores, Dashboard and charts, including the weights radar and
     convergence chart, show the result)."""
-    from icp_xl.optimize import OPTIMIZATION_SHEET, optimization_blocks
 
     read_settings(book)  # a settings problem stops here, before anything is written
     blocks = optimization_blocks(result)
-    book.clear_range(OPTIMIZATION_SHEET, layout.OPTIMIZATION_AREA)
+    book.clear_range(layout.OPTIMIZATION, layout.OPTIMIZATION_AREA)
     write_blocks(book, blocks)
     metadata = {**result.metadata(), "run_at": datetime.now().replace(microsecond=0)}
     store_optimized_weights(book, result.weights, metadata, apply=apply)

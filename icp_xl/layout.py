@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from icp_xl.accounts import ACCOUNT_COLUMNS
 from icp_xl.book import column_letter, parse_cell, range_ref
-from icp_xl.optimize import DEFAULT_TRIALS, GRADES_TOP, HISTORY_TOP, SUMMARY_TOP, WEIGHTS_TOP
+from icp_xl.optimize import DEFAULT_TRIALS
 from icp_xl.segments import ALL_SEGMENTS, SEGMENT_VIEWS
 from icp_xl.settings import (
     COMPONENTS,
@@ -427,6 +427,19 @@ def _column_formats(
         for c, f in ((column_letter(i + 1), f) for i, f in enumerate(formats))
         if f
     ]
+
+
+# Optimization sheet, written by actions.optimization_blocks
+SUMMARY_TOP = "A3"
+WEIGHTS_TOP = "D3"
+GRADES_TOP = "D10"
+FOLDS_TOP = "I3"
+HISTORY_TOP = "A20"
+"""Optimization sheet layout (columns A-J; K onward is left for the convergence chart):
+title A1, note A2; summary (Figure, Value) at A3; weights (Component, Optimized,
+Lower bound, Upper bound) at D3; grade shares (Grade, Actual share, Target share)
+at D10; per-fold out-of-sample Spearman (Fold, Spearman) at I3; trial history
+(:data:`icp_xl.optimize.HISTORY_COLUMNS`) with its header row at A20 and one row per trial below."""
 
 
 def _under(top_left: str, first: int, last: int, column: int, width: int, fmt: str) -> FormatRange:

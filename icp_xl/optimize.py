@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 
 from icp_xl.accounts import Accounts
-from icp_xl.blocks import Block
 from icp_xl.errors import IcpError
 from icp_xl.objective import (
     DEFAULT_LAMBDA,
@@ -671,74 +670,3 @@ def grid_search(
         if progress is not None:
             progress("grid", min(start + block, len(points)), len(points), best_value)
     return points[best_index], objective.one(points[best_index]), len(points)
-
-
-OPTIMIZATION_SHEET = "Optimization"
-SUMMARY_TOP = "A3"
-WEIGHTS_TOP = "D3"
-GRADES_TOP = "D10"
-FOLDS_TOP = "I3"
-HISTORY_TOP = "A20"
-"""Optimization sheet layout (columns A-J; K onward is left for the convergence chart):
-title A1, note A2; summary (Figure, Value) at A3; weights (Component, Optimized,
-Lower bound, Upper bound) at D3; grade shares (Grade, Actual share, Target share)
-at D10; per-fold out-of-sample Spearman (Fold, Spearman) at I3; trial history
-(:data:`HISTORY_COLUMNS`) with its header row at A20 and one row per trial below."""
-
-
-def optimization_blocks(result: OptimizationResult) -> list[Block]:
-    """What the Optimization sheet shows for ``result``, as blocks from A1 (see the
-    layout constants above; the trial history is the last block, header at A20)."""
-    oos = result.out_of_sample_spearman
-    summary = [
-        ["Figure", "Value"],
-        ["Objective (lower is better)", result.objective],
-        ["Spearman (training)", result.spearman],
-        ["KL divergence of grade shares", result.kl],
-        ["Out-of-sample Spearman (mean)", oos],
-        ["Validation folds", len(result.fold_spearman)],
-        ["Trials in the study", result.n_trials],
-        ["Objective evaluations", result.evaluations],
-        ["Training accounts", result.training_accounts],
-        ["Lambda", result.lam],
-        ["Size included", result.include_size],
-        ["Seed", result.seed],
-        ["Sampler", result.sampler],
-        ["Study", result.study_name],
-        ["Interrupted", result.interrupted],
-    ]
-    weights = [["Component", "Optimized", "Lower bound", "Upper bound"]] + [
-        [name.title(), getattr(result.weights, name), *getattr(result.bounds, name)]
-        if result.include_size or name != "size"
-        else [name.title(), getattr(result.weights, name), 0.0, 0.0]
-        for name in COMPONENTS
-    ]
-    grades = [["Grade", "Actual share", "Target share"]] + [
-        [g, result.grade_shares[g], result.target_shares.get(g)]
-        for g in reversed(list(result.grade_shares))
-    ]
-    folds = [["Fold", "Spearman"]] + [[k, v] for k, v in enumerate(result.fold_spearman, 1)]
-    history = result.history
-    history_rows = [list(HISTORY_COLUMNS)] + [
-        [int(r[0]), *(float(v) for v in r[1:-1]), str(r[-1])]
-        for r in history[list(HISTORY_COLUMNS)].itertuples(index=False)
-    ]
-    sheet = OPTIMIZATION_SHEET
-    return [
-        Block(sheet, "A1", [["ICP weight optimization"]]),
-        Block(
-            sheet,
-            "A2",
-            [
-                [
-                    "Objective = lambda*KL(grade shares || target) - (1-lambda)*Spearman(score, "
-                    "target revenue)"
-                ]
-            ],
-        ),
-        Block(sheet, SUMMARY_TOP, summary),
-        Block(sheet, WEIGHTS_TOP, weights),
-        Block(sheet, GRADES_TOP, grades),
-        Block(sheet, FOLDS_TOP, folds),
-        Block(sheet, HISTORY_TOP, history_rows),
-    ]

@@ -15,20 +15,20 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from icp_xl.accounts import prepare_accounts
+from icp_xl.actions import optimization_blocks
 from icp_xl.cli import main
 from icp_xl.errors import IcpError
+from icp_xl.layout import HISTORY_TOP
+from icp_xl.layout import OPTIMIZATION as OPTIMIZATION_SHEET
 from icp_xl.objective import evaluate_weights, training_data
 from icp_xl.optimize import (
     HISTORY_COLUMNS,
-    HISTORY_TOP,
     MAX_FOLDS,
     MAX_SEED,
-    OPTIMIZATION_SHEET,
     FeasibleWeights,
     WeightBounds,
     grid_search,
     make_storage,
-    optimization_blocks,
     optimize_weights,
     search_weights,
 )
