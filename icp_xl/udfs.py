@@ -26,7 +26,7 @@ import functools
 import itertools
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,7 @@ from icp_xl.scoring import (
     size_scores,
     vertical_scores,
 )
-from icp_xl.settings import DEFAULT_WEIGHTS, GRADES, Settings, SizeTier, Weights
+from icp_xl.settings import COMPONENTS, DEFAULT_WEIGHTS, GRADES, Settings, SizeTier, Weights
 
 #: The start of every error text a formula returns.
 ERROR_PREFIX = "#ICP!"
@@ -343,6 +343,21 @@ def grade_shares_from_cells(shares: Cells) -> dict[str, float]:
     return {g: _number(c, f"The target share of grade {g}") for g, c in pairs}
 
 
+def _formula_settings(arguments: Mapping[str, Any]) -> Settings:
+    """Settings, weights included, from a scoring formula's own arguments (its ``locals()``),
+    read by the argument names the table, account and prospect formulas share."""
+    weights = weights_from_cells(*(arguments[f"{name}_weight"] for name in COMPONENTS))
+    return settings_from_cells(
+        arguments["vertical_table"],
+        arguments["unknown_industry_score"],
+        arguments["small_business_max"],
+        arguments["mid_market_max"],
+        size_tiers=arguments["size_tiers"],
+        neutral_size_score=arguments["neutral_size_score"],
+        grade_shares=arguments["grade_shares"],
+    ).with_weights(weights)
+
+
 def settings_from_cells(
     vertical_table: Cells | None = None,
     unknown_industry_score: Cell | None = None,
@@ -514,16 +529,7 @@ def ICP_SCORE_TABLE(
     ICP_grade, customer_segment). Spills as a dynamic array. Settings left out are
     the defaults (SPEC §4); give the Settings sheet's ranges to follow the workbook.
     """
-    weights = weights_from_cells(vertical_weight, size_weight, adoption_weight, relationship_weight)
-    settings = settings_from_cells(
-        vertical_table,
-        unknown_industry_score,
-        small_business_max,
-        mid_market_max,
-        size_tiers=size_tiers,
-        neutral_size_score=neutral_size_score,
-        grade_shares=grade_shares,
-    ).with_weights(weights)
+    settings = _formula_settings(locals())
     columns = _score_columns(score_columns)
     key, prepared = _prepared(accounts, "The accounts range")
 
@@ -680,16 +686,7 @@ def ICP_SCORE_ACCOUNT(
     is in the portfolio. The row's headers: the first of two rows, else
     account_header, else the reference's header row.
     """
-    weights = weights_from_cells(vertical_weight, size_weight, adoption_weight, relationship_weight)
-    settings = settings_from_cells(
-        vertical_table,
-        unknown_industry_score,
-        small_business_max,
-        mid_market_max,
-        size_tiers=size_tiers,
-        neutral_size_score=neutral_size_score,
-        grade_shares=grade_shares,
-    ).with_weights(weights)
+    settings = _formula_settings(locals())
     rows = [row for row in _grid(account) if not all(_is_blank(c) for c in row)]
     if account_header is not None:
         header = [c for row in _grid(account_header) for c in row]
@@ -753,16 +750,7 @@ def ICP_SCORE_PROSPECT(
     (min-max scaling and normal-curve ranking on the portfolio). With the Customer ID
     of a portfolio account and its data, equals that account's ICP score.
     """
-    weights = weights_from_cells(vertical_weight, size_weight, adoption_weight, relationship_weight)
-    settings = settings_from_cells(
-        vertical_table,
-        unknown_industry_score,
-        small_business_max,
-        mid_market_max,
-        size_tiers=size_tiers,
-        neutral_size_score=neutral_size_score,
-        grade_shares=grade_shares,
-    ).with_weights(weights)
+    settings = _formula_settings(locals())
     nan = math.nan
     fields = {
         "Customer ID": _text(customer_id, "The Customer ID") or "(prospect)",
