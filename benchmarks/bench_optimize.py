@@ -33,14 +33,14 @@ import numpy as np
 import pandas as pd
 
 from icp_xl.accounts import prepare_accounts
-from icp_xl.objective import DEFAULT_LAMBDA, TrainingData, evaluate_weights, training_data
+from icp_xl.objective import TrainingData, evaluate_weights, training_data
 from icp_xl.optimize import (
-    SAMPLERS,
     FeasibleWeights,
     grid_search,
     optimize_weights,
     search_weights,
 )
+from icp_xl.optimizer_defaults import DEFAULT_LAMBDA, SAMPLERS
 from icp_xl.sample import make_sample_accounts
 from icp_xl.settings import COMPONENTS, Settings
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from icp_xl.accounts import ACCOUNT_COLUMNS
 from icp_xl.book import column_letter, parse_cell, range_ref
-from icp_xl.optimize import DEFAULT_TRIALS
+from icp_xl.optimizer_defaults import DEFAULT_TRIALS
 from icp_xl.segments import ALL_SEGMENTS, SEGMENT_VIEWS
 from icp_xl.settings import (
     COMPONENTS,

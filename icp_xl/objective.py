@@ -35,7 +35,6 @@ from icp_xl.scoring import COMPONENT_COLUMNS, component_scores, grades
 from icp_xl.settings import GRADES, Settings, check_unit_interval
 
 KL_EPSILON = 1e-10
-DEFAULT_LAMBDA = 0.25
 MIN_TRAINING_ACCOUNTS = 50
 TARGET_HEADER = "Total Hardware + Consumable Revenue"
 

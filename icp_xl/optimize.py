@@ -39,7 +39,6 @@ import pandas as pd
 from icp_xl.accounts import Accounts
 from icp_xl.errors import IcpError
 from icp_xl.objective import (
-    DEFAULT_LAMBDA,
     BatchObjective,
     Evaluation,
     TrainingData,
@@ -49,17 +48,18 @@ from icp_xl.objective import (
     spearman,
     training_data,
 )
+from icp_xl.optimizer_defaults import (
+    DEFAULT_FOLDS,
+    DEFAULT_LAMBDA,
+    DEFAULT_SAMPLER,
+    DEFAULT_SEED,
+    DEFAULT_TRIALS,
+    MAX_FOLDS,
+    MAX_SEED,
+    SAMPLERS,
+)
 from icp_xl.settings import COMPONENTS, Settings, Weights
 
-SAMPLERS: tuple[str, ...] = ("tpe", "qmc", "random")
-DEFAULT_SAMPLER = "tpe"
-DEFAULT_TRIALS = 80
-DEFAULT_FOLDS = 5
-MAX_FOLDS = 10
-DEFAULT_SEED = 42
-MAX_SEED = 2**32 - 1 - MAX_FOLDS
-"""Largest seed: fold k of the validation is seeded ``seed + k`` (k <= :data:`MAX_FOLDS`)
-and NumPy's generators behind Optuna's samplers take seeds from 0 to 2**32 - 1."""
 REFINE_START_STEP = 0.02
 REFINE_MIN_STEP = 0.0005
 REFINE_STARTS = 3

@@ -25,7 +25,7 @@ from icp_xl.accounts import (
 )
 from icp_xl.book import Book, cell_ref, parse_range
 from icp_xl.errors import IcpError, describe_value
-from icp_xl.optimize import DEFAULT_TRIALS
+from icp_xl.optimizer_defaults import DEFAULT_TRIALS
 from icp_xl.settings import COMPONENTS, GRADES, Settings, SizeTier, Weights
 
 

@@ -11,13 +11,14 @@ from icp_xl.errors import IcpError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from icp_xl.objective import DEFAULT_LAMBDA
-    from icp_xl.optimize import (
+    from icp_xl.optimizer_defaults import (
         DEFAULT_FOLDS,
+        DEFAULT_LAMBDA,
         DEFAULT_SAMPLER,
         DEFAULT_SEED,
         DEFAULT_TRIALS,
         MAX_SEED,
+        SAMPLERS,
     )
 
     parser = subparsers.add_parser(
@@ -66,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--sampler",
-        choices=("tpe", "qmc", "random"),
+        choices=SAMPLERS,
         default=DEFAULT_SAMPLER,
         help=f"Optuna sampler (default {DEFAULT_SAMPLER})",
     )
@@ -127,8 +128,8 @@ def is_icp_workbook(path: Path) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from icp_xl.files import check_writable, read_accounts
-    from icp_xl.objective import DEFAULT_LAMBDA
-    from icp_xl.optimize import DEFAULT_SEED, DEFAULT_TRIALS, optimize_weights
+    from icp_xl.optimize import optimize_weights
+    from icp_xl.optimizer_defaults import DEFAULT_LAMBDA, DEFAULT_SEED, DEFAULT_TRIALS
     from icp_xl.settings import Settings
     from icp_xl.weights_file import write_weights_json
 
