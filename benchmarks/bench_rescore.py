@@ -30,8 +30,8 @@ def _peak_mb() -> float:
 
 
 def _rescore(path: str) -> None:
-    from icp_xl.actions import rescore
-    from icp_xl.file_book import FileBook
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook.actions import rescore
 
     book = FileBook.open(path, status=lambda message: None)
     rescore(book)
@@ -41,7 +41,7 @@ def _rescore(path: str) -> None:
 def _floor(path: str) -> None:
     from openpyxl import load_workbook
 
-    from icp_xl import layout
+    from icp_xl.workbook import layout
 
     wb = load_workbook(path)
     accounts = wb[layout.ACCOUNTS]
@@ -60,7 +60,7 @@ def _floor(path: str) -> None:
 def _streaming(path: str) -> None:
     from openpyxl import Workbook, load_workbook
 
-    from icp_xl import layout
+    from icp_xl.workbook import layout
 
     source = load_workbook(path, read_only=True)
     sheets = {
@@ -95,8 +95,8 @@ def run(job: str, path: Path) -> tuple[float, float]:
 
 
 def build(n: int, folder: Path) -> Path:
-    from icp_xl.actions import new_workbook
-    from icp_xl.sample import make_sample_accounts
+    from icp_xl.core.sample import make_sample_accounts
+    from icp_xl.hosts.file.new_workbook import new_workbook
 
     path = folder / f"icp_{n}.xlsx"
     new_workbook(path, make_sample_accounts(n, seed=7))

@@ -26,14 +26,14 @@ from pathlib import Path
 
 import openpyxl
 
-from icp_xl.accounts import prepare_accounts
-from icp_xl.chart_data import CHART_DATA_SHEET, chart_blocks
-from icp_xl.charts import add_charts
-from icp_xl.layout import DASHBOARD, SEGMENT_VIEW, SHEETS
-from icp_xl.sample import make_sample_accounts
-from icp_xl.scoring import score_accounts
-from icp_xl.segments import within_segment_scores
-from icp_xl.settings import Settings
+from icp_xl.core.accounts import prepare_accounts
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.scoring import score_accounts
+from icp_xl.core.segments import within_segment_scores
+from icp_xl.core.settings import Settings
+from icp_xl.hosts.file.charts import add_charts
+from icp_xl.workbook.chart_data import CHART_DATA_SHEET, chart_blocks
+from icp_xl.workbook.layout import DASHBOARD, SEGMENT_VIEW, SHEETS
 
 DEFAULT_SHEETS = ("Dashboard", "Segments", "Optimization")
 PDF_FILTER = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
@@ -42,7 +42,7 @@ PDF_FILTER = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":
 def build_chart_workbook(path: Path, n: int = 2000, view: str = "All Segments") -> Path:
     """A workbook with every layout sheet, the chart data of the sample accounts in ``view``
     and all charts; Accounts/Scores stay empty (the workbook engineer's actions fill them)."""
-    from icp_xl.optimize import optimize_weights
+    from icp_xl.core.optimize import optimize_weights
 
     accounts = prepare_accounts(make_sample_accounts(n))
     settings = Settings()
@@ -87,8 +87,8 @@ def renderable_copy(workbook: Path, target: Path, keep_rows: int = 60) -> Path:
 
     LibreOffice scales EVERY page of a ``SinglePageSheets`` export down when one sheet is
     taller than its page limit, which made the charts unreadable. openpyxl drops charts on
-    load, so the copy gets them back from :func:`icp_xl.charts.add_charts`, exactly as the
-    file host does on every write."""
+    load, so the copy gets them back from
+    :func:`icp_xl.hosts.file.charts.add_charts`, exactly as the file host does on every write."""
     wb = openpyxl.load_workbook(workbook)
     for ws in wb.worksheets:
         if ws.title != CHART_DATA_SHEET and ws.max_row > keep_rows:

@@ -7,15 +7,15 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from icp_xl.accounts import (
+from icp_xl.core.accounts import (
     ACCOUNT_COLUMNS,
     header_key,
     match_columns,
     parse_numbers,
     prepare_accounts,
 )
-from icp_xl.errors import IcpError
-from icp_xl.files import neutralize_formulas, read_accounts
+from icp_xl.core.errors import IcpError
+from icp_xl.files.tables import neutralize_formulas, read_accounts
 
 
 def _table(**columns) -> pd.DataFrame:
@@ -216,7 +216,7 @@ def test_unsupported_and_missing_files(tmp_path):
 def test_atomic_write_keeps_file_on_error_and_sets_normal_permissions(tmp_path):
     import os
 
-    from icp_xl.files import atomic_write
+    from icp_xl.files.atomic import atomic_write
 
     target = tmp_path / "out.txt"
     atomic_write(target, lambda tmp: tmp.write_text("one"))

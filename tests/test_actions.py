@@ -13,15 +13,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from icp_xl import actions, layout
-from icp_xl.accounts import prepare_accounts
-from icp_xl.book import Book
-from icp_xl.errors import IcpError
-from icp_xl.file_book import FileBook, exact_float_writes
-from icp_xl.sample import make_sample_accounts
-from icp_xl.scoring import score_accounts
-from icp_xl.segments import view_metrics, within_segment_scores
-from icp_xl.settings import Settings, Weights
+from icp_xl.core.accounts import prepare_accounts
+from icp_xl.core.errors import IcpError
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.scoring import score_accounts
+from icp_xl.core.segments import view_metrics, within_segment_scores
+from icp_xl.core.settings import Settings, Weights
+from icp_xl.hosts.file.book import FileBook, exact_float_writes
+from icp_xl.hosts.file.new_workbook import new_workbook
+from icp_xl.workbook import actions, layout
+from icp_xl.workbook.book import Book
 
 Opener = Callable[[Path], AbstractContextManager[Book]]
 N_ACCOUNTS = 300
@@ -51,7 +52,7 @@ def _live_host(path: Path) -> Iterator[Book]:
     import xlwings as xw
     from support.openpyxl_engine import active_engine
 
-    from icp_xl.xlwings_book import XlwingsBook
+    from icp_xl.hosts.xlwings_book import XlwingsBook
 
     with active_engine():
         live = xw.Book(path)
@@ -272,7 +273,9 @@ def test_exports_in_the_same_second_do_not_overwrite_each_other(
         def now(cls, tz=None):  # noqa: ANN206 - mirrors datetime.now
             return cls(2025, 1, 2, 3, 4, 5)
 
-    monkeypatch.setattr(actions, "datetime", SameSecond)
+    from icp_xl.workbook.actions import export
+
+    monkeypatch.setattr(export, "datetime", SameSecond)
     book = FileBook.open(workbook, for_writing=False, status=lambda m: None)
     paths = [actions.export_csv(book, tmp_path, "all") for _ in range(3)]
     stem = "icp_scores_all_segments_20250102_030405"
@@ -283,8 +286,10 @@ def test_exports_in_the_same_second_do_not_overwrite_each_other(
 def test_one_conversion_of_computed_values_to_cells() -> None:
     import datetime as dt
 
-    from icp_xl import blocks, chart_data, file_book, xlwings_book
-    from icp_xl.blocks import cell_value
+    from icp_xl.hosts import xlwings_book
+    from icp_xl.hosts.file import book as file_book
+    from icp_xl.workbook import blocks, chart_data
+    from icp_xl.workbook.blocks import cell_value
 
     assert [cell_value(v) for v in (np.nan, np.inf, None, pd.NA, pd.NaT)] == [None] * 5
     converted = cell_value(np.float64(0.1)), cell_value(np.int64(3)), cell_value(np.bool_(True))
@@ -292,7 +297,9 @@ def test_one_conversion_of_computed_values_to_cells() -> None:
     assert [type(v) for v in converted] == [float, int, bool]
     assert cell_value(pd.Timestamp("2025-01-02 03:04:05")) == dt.datetime(2025, 1, 2, 3, 4, 5)
     assert cell_value("007") == "007"
-    for module in (actions, file_book, xlwings_book, chart_data):
+    from icp_xl.workbook.actions import rescoring
+
+    for module in (rescoring, file_book, xlwings_book, chart_data):
         assert module.cell_value is blocks.cell_value, module.__name__
         assert not hasattr(module, "_number") and not hasattr(module, "_cells"), module.__name__
 
@@ -306,7 +313,7 @@ def _accounts_cells(path: Path) -> tuple[list[str], list[tuple]]:
 def assert_accounts_typed(path: Path, source: Path) -> None:
     """Numeric account columns hold numbers equal to the CSV's text (blank = empty cell);
     text columns hold the CSV's text as is."""
-    from icp_xl.accounts import ACCOUNT_COLUMNS
+    from icp_xl.core.accounts import ACCOUNT_COLUMNS
 
     text = pd.read_csv(source, dtype=str, keep_default_na=False)
     header, rows = _accounts_cells(path)
@@ -340,5 +347,5 @@ def test_imported_numbers_land_as_numbers_and_ids_stay_text(
 
 
 def test_new_workbook_from_csv_writes_numbers(accounts_csv: Path, tmp_path: Path) -> None:
-    path = actions.new_workbook(tmp_path / "ICP.xlsx", accounts_csv)
+    path = new_workbook(tmp_path / "ICP.xlsx", accounts_csv)
     assert_accounts_typed(path, accounts_csv)

@@ -18,11 +18,11 @@ import pytest
 import xlwings
 from oletools.olevba import VBA_Parser
 
-from icp_xl.addin import RIBBON_ACTIONS, build_addin
-from icp_xl.addin.build import CONFIG_SHEET, TEMPLATE_NAME
-from icp_xl.addin.package import content_type_of, read_package
-from icp_xl.addin.sources import CUSTOM_UI_NAMESPACE, CUSTOM_UI_PART, CUSTOM_UI_RELATIONSHIP
-from icp_xl.errors import IcpError
+from icp_xl.core.errors import IcpError
+from icp_xl.excel.addin import RIBBON_ACTIONS, build_addin
+from icp_xl.excel.addin.build import CONFIG_SHEET, TEMPLATE_NAME
+from icp_xl.excel.addin.package import content_type_of, read_package
+from icp_xl.excel.addin.sources import CUSTOM_UI_NAMESPACE, CUSTOM_UI_PART, CUSTOM_UI_RELATIONSHIP
 
 REPO = Path(__file__).resolve().parents[1]
 UDF_MODULE = "icp_addin_test_udfs"
@@ -115,7 +115,9 @@ def test_every_ribbon_on_action_is_a_callback_sub_running_a_known_action(built: 
         assert body, f"no callback Sub for {on_action}"
         calls = re.findall(r"RunPython \"(.*?)\"", body.group(1))
         assert len(calls) == 1, on_action
-        match = re.fullmatch(r"import icp_xl\.live; icp_xl\.live\.run_action\('(\w+)'\)", calls[0])
+        match = re.fullmatch(
+            r"import icp_xl\.excel\.ribbon; icp_xl\.excel\.ribbon\.run_action\('(\w+)'\)", calls[0]
+        )
         assert match and match.group(1) in RIBBON_ACTIONS, calls[0]
         seen.append(match.group(1))
     assert sorted(seen) == sorted(RIBBON_ACTIONS)
@@ -191,9 +193,9 @@ def test_config_sheet_names_the_udf_modules_and_given_settings(built: Path) -> N
 
 
 def test_icp_udfs_module_gets_a_wrapper_for_each_of_its_functions(tmp_path: Path) -> None:
-    spec = importlib.util.find_spec("icp_xl.udfs")
+    spec = importlib.util.find_spec("icp_xl.excel.formulas")
     if spec is None or spec.origin is None:
-        pytest.skip("icp_xl.udfs is not written yet")
+        pytest.skip("icp_xl.excel.formulas is not written yet")
     result = build_addin(tmp_path / "ICP.xlam")
     expected = decorated_functions(Path(spec.origin).read_text(encoding="utf-8"))
     wrappers = olevba_modules(result.path)["xlwings_udfs"]
@@ -272,7 +274,7 @@ def test_unknown_setting_is_a_user_error(tmp_path: Path) -> None:
 def test_wrapper_generation_leaves_xlwings_and_the_imported_module_alone(
     udf_module_dir: Path,
 ) -> None:
-    from icp_xl.addin.udf_wrappers import generate_udf_wrapper_module
+    from icp_xl.excel.addin.udf_wrappers import generate_udf_wrapper_module
 
     module = importlib.import_module(UDF_MODULE)
     decorator = xlwings.func

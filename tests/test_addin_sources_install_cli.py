@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import icp_xl.cli
-from icp_xl.addin import RIBBON_ACTIONS, excel_addin_folder, install_addin, load_addin_sources
-from icp_xl.addin.sources import ribbon_callbacks, ribbon_on_actions
-from icp_xl.errors import IcpError
+from icp_xl.core.errors import IcpError
+from icp_xl.excel.addin import RIBBON_ACTIONS, excel_addin_folder, install_addin, load_addin_sources
+from icp_xl.excel.addin.sources import ribbon_callbacks, ribbon_on_actions
 
 WORKBOOK = Path(__file__).resolve().parents[1] / "workbook"
 

@@ -1,4 +1,4 @@
-"""Native charts (icp_xl.charts) in a saved xlsx: read back from the package XML, because
+"""Native charts (icp_xl.hosts.file.charts) in a saved xlsx: read back from the package XML, because
 openpyxl does not load charts. Each chart must sit on its sheet with its type and title, and
 each series must point at a written, non-empty 'Chart Data' range of the section's length."""
 
@@ -14,16 +14,22 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from icp_xl.accounts import prepare_accounts
-from icp_xl.book import column_number
-from icp_xl.chart_data import CHART_DATA_SHEET, FIRST_DATA_ROW, SECTIONS, chart_blocks, section
-from icp_xl.charts import add_charts
-from icp_xl.errors import IcpError
-from icp_xl.layout import SHEET_NAMES
-from icp_xl.sample import make_sample_accounts
-from icp_xl.scoring import score_accounts
-from icp_xl.segments import within_segment_scores
-from icp_xl.settings import Settings, Weights
+from icp_xl.core.accounts import prepare_accounts
+from icp_xl.core.cells import column_number
+from icp_xl.core.errors import IcpError
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.scoring import score_accounts
+from icp_xl.core.segments import within_segment_scores
+from icp_xl.core.settings import Settings, Weights
+from icp_xl.hosts.file.charts import add_charts
+from icp_xl.workbook.chart_data import (
+    CHART_DATA_SHEET,
+    FIRST_DATA_ROW,
+    SECTIONS,
+    chart_blocks,
+    section,
+)
+from icp_xl.workbook.layout import SHEET_NAMES
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -265,8 +271,8 @@ def test_charts_on_a_sheet_do_not_overlap(saved):
 
 
 def test_grid_starts_after_the_other_engineers_columns_and_rows():
-    from icp_xl.charts import CHARTS, _positions
-    from icp_xl.layout import SHEETS_BY_NAME
+    from icp_xl.hosts.file.charts import CHARTS, _positions
+    from icp_xl.workbook.layout import SHEETS_BY_NAME
 
     wb = openpyxl.Workbook()
     dashboard = wb.active

@@ -1,4 +1,5 @@
-"""Chart data blocks (icp_xl.chart_data): fixed shapes, and figures checked against the data."""
+"""Chart data blocks (icp_xl.workbook.chart_data): fixed shapes, and figures checked against
+the data."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from icp_xl.accounts import prepare_accounts
-from icp_xl.chart_data import (
+from icp_xl.core.accounts import prepare_accounts
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.scoring import score_accounts
+from icp_xl.core.segments import SEGMENT_VIEWS, within_segment_scores
+from icp_xl.core.settings import SEGMENTS, Settings, Weights
+from icp_xl.workbook.chart_data import (
     CHART_DATA_SHEET,
     CONVERGENCE_POINTS,
     FIRST_DATA_ROW,
@@ -22,10 +27,6 @@ from icp_xl.chart_data import (
     score_histogram_block,
     section,
 )
-from icp_xl.sample import make_sample_accounts
-from icp_xl.scoring import score_accounts
-from icp_xl.segments import SEGMENT_VIEWS, within_segment_scores
-from icp_xl.settings import SEGMENTS, Settings, Weights
 
 
 def scored_of(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -219,7 +220,7 @@ def test_even_sample_is_deterministic_and_keeps_the_ends():
 def test_gains_curve_by_hand():
     frame = pd.DataFrame({"target_revenue": [0.0, 30.0, 10.0, 60.0]})
     scores = pd.Series([90.0, 80.0, 70.0, 60.0])  # ranked: 0, 30, 10, 60
-    from icp_xl.chart_data import gains_block
+    from icp_xl.workbook.chart_data import gains_block
 
     rows = body(gains_block(scores, frame["target_revenue"]))
     x = [r[0] for r in rows]

@@ -11,8 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from icp_xl import layout
 from icp_xl.cli import main
+from icp_xl.workbook import layout
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")

@@ -1,4 +1,4 @@
-"""The ribbon path end to end: ``icp_xl.live.run_action`` through xlwings' real API.
+"""The ribbon path end to end: ``icp_xl.excel.ribbon.run_action`` through xlwings' real API.
 
 A real ICP workbook (made by ``actions.new_workbook``, as ``icp-xl new`` does) is
 opened with ``xw.Book(path)`` in the openpyxl-backed engine; a second book plays
@@ -21,10 +21,12 @@ import pytest
 import xlwings as xw
 from support.openpyxl_engine import active_engine
 
-from icp_xl import actions, layout, live
-from icp_xl.addin import RIBBON_ACTIONS
-from icp_xl.file_book import FileBook
-from icp_xl.sample import make_sample_accounts
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.excel import ribbon as live
+from icp_xl.excel.addin import RIBBON_ACTIONS
+from icp_xl.hosts.file.book import FileBook
+from icp_xl.hosts.file.new_workbook import new_workbook
+from icp_xl.workbook import actions, layout
 
 # Cells that hold the time of the run, different on every run by design.
 TIME_CELLS = {
@@ -46,7 +48,7 @@ WRITING_ACTIONS = (
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scored ICP workbook whose optimizer runs few trials (fast tests)."""
     path = tmp_path_factory.mktemp("template") / "ICP.xlsx"
-    actions.new_workbook(path, make_sample_accounts(300, seed=7))
+    new_workbook(path, make_sample_accounts(300, seed=7))
     book = FileBook.open(path)
     book.set_name("Optimizer_Trials", 8)
     book.save()

@@ -15,13 +15,13 @@ import pytest
 import xlwings as xw
 from support.openpyxl_engine import active_engine, parse_typed
 
-from icp_xl import layout
-from icp_xl.blocks import Block
-from icp_xl.book import Book
-from icp_xl.errors import IcpError
-from icp_xl.file_book import FileBook
-from icp_xl.sample import make_sample_accounts
-from icp_xl.xlwings_book import XlwingsBook, excel_input
+from icp_xl.core.errors import IcpError
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.hosts.file.book import FileBook
+from icp_xl.hosts.xlwings_book import XlwingsBook, excel_input
+from icp_xl.workbook import layout
+from icp_xl.workbook.blocks import Block
+from icp_xl.workbook.book import Book
 
 
 @pytest.fixture(scope="module")

@@ -14,14 +14,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from icp_xl.accounts import prepare_accounts
-from icp_xl.actions import optimization_blocks
 from icp_xl.cli import main
-from icp_xl.errors import IcpError
-from icp_xl.layout import HISTORY_TOP
-from icp_xl.layout import OPTIMIZATION as OPTIMIZATION_SHEET
-from icp_xl.objective import evaluate_weights, training_data
-from icp_xl.optimize import (
+from icp_xl.core.accounts import prepare_accounts
+from icp_xl.core.errors import IcpError
+from icp_xl.core.objective import evaluate_weights, training_data
+from icp_xl.core.optimize import (
     HISTORY_COLUMNS,
     MAX_FOLDS,
     MAX_SEED,
@@ -32,8 +29,11 @@ from icp_xl.optimize import (
     optimize_weights,
     search_weights,
 )
-from icp_xl.settings import COMPONENTS, Settings
-from icp_xl.weights_file import read_weights_json
+from icp_xl.core.settings import COMPONENTS, Settings
+from icp_xl.files.weights_json import read_weights_json
+from icp_xl.workbook.actions import optimization_blocks
+from icp_xl.workbook.layout import HISTORY_TOP
+from icp_xl.workbook.layout import OPTIMIZATION as OPTIMIZATION_SHEET
 
 SETTINGS = Settings()
 QUICK = {"n_trials": 12, "folds": 0}
@@ -323,7 +323,7 @@ def test_cli_errors(sample_raw, tmp_path, capsys):
 
 
 def test_cli_checks_every_output_before_optimizing(sample_raw, tmp_path, capsys):
-    from icp_xl.actions import new_workbook
+    from icp_xl.hosts.file.new_workbook import new_workbook
 
     workbook = tmp_path / "ICP.xlsx"
     new_workbook(workbook, sample_raw, overwrite=True)
@@ -343,7 +343,7 @@ def test_cli_checks_every_output_before_optimizing(sample_raw, tmp_path, capsys)
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes anywhere")
 def test_cli_refuses_a_workbook_in_a_read_only_folder(sample_raw, tmp_path, capsys):
-    from icp_xl.actions import new_workbook
+    from icp_xl.hosts.file.new_workbook import new_workbook
 
     folder = tmp_path / "locked"
     folder.mkdir()
@@ -364,7 +364,7 @@ def test_optimization_blocks_layout(sample_accounts):
     assert list(history.rows[0]) == list(HISTORY_COLUMNS)
     assert history.height == len(result.history) + 1
     assert history.rows[1][0] == result.history["Trial"].iloc[0]
-    from icp_xl.book import parse_cell
+    from icp_xl.core.cells import parse_cell
 
     for block in blocks:
         row, column = parse_cell(block.top_left)
@@ -377,9 +377,10 @@ def test_optimization_blocks_layout(sample_accounts):
 
 
 def test_cli_on_an_icp_workbook(sample_raw, tmp_path, capsys):
-    from icp_xl import layout
-    from icp_xl.actions import new_workbook, stored_trial_history
-    from icp_xl.file_book import FileBook
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.hosts.file.new_workbook import new_workbook
+    from icp_xl.workbook import layout
+    from icp_xl.workbook.actions import stored_trial_history
 
     source = tmp_path / "accounts.csv"
     sample_raw.to_csv(source, index=False)

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from icp_xl.accounts import prepare_accounts
-from icp_xl.errors import IcpError
-from icp_xl.scoring import (
+from icp_xl.core.accounts import prepare_accounts
+from icp_xl.core.errors import IcpError
+from icp_xl.core.scoring import (
     SCORE_COLUMNS,
     grades,
     min_max,
@@ -22,7 +22,7 @@ from icp_xl.scoring import (
     size_scores,
     vertical_scores,
 )
-from icp_xl.settings import Settings, Weights
+from icp_xl.core.settings import Settings, Weights
 
 FOUR = pd.DataFrame(
     {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from icp_xl.errors import IcpError
-from icp_xl.settings import Settings, SizeTier, Weights
+from icp_xl.core.errors import IcpError
+from icp_xl.core.settings import Settings, SizeTier, Weights
 
 
 def test_defaults():

@@ -1,4 +1,4 @@
-"""ICP formulas (icp_xl.udfs), called as Excel calls them through xlwings.
+"""ICP formulas (icp_xl.excel.formulas), called as Excel calls them through xlwings.
 
 ``call_like_excel`` follows ``xlwings.udfs.call_udf`` and ``XLPython.CallUDF``: an
 omitted argument takes the Python default, every other argument goes through
@@ -22,11 +22,16 @@ import xlwings as xw
 from scipy.special import ndtri
 from xlwings import conversion
 
-from icp_xl.accounts import prepare_accounts
-from icp_xl.addin.udf_wrappers import generate_udf_wrapper_module, import_udf_module, udf_names
-from icp_xl.sample import make_sample_accounts
-from icp_xl.scoring import SCORE_COLUMNS, grades, score_accounts
-from icp_xl.settings import Settings, SizeTier, Weights
+from icp_xl.core.accounts import prepare_accounts
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.scoring import SCORE_COLUMNS, grades, score_accounts
+from icp_xl.core.settings import Settings, SizeTier, Weights
+from icp_xl.excel import formula_cache
+from icp_xl.excel.addin.udf_wrappers import (
+    generate_udf_wrapper_module,
+    import_udf_module,
+    udf_names,
+)
 
 UDFS = {
     "ICP_SCORE_TABLE",
@@ -60,7 +65,7 @@ class _WindowsCellValues:
 
 @pytest.fixture(scope="module")
 def udfs() -> types.ModuleType:
-    return import_udf_module("icp_xl.udfs")
+    return import_udf_module("icp_xl.excel.formulas")
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +138,7 @@ def test_every_udf_has_xlwings_metadata_and_a_generated_wrapper(udfs):
         assert "expand" not in info["ret"]["options"]  # Excel 365 spills 2D results natively
     table_args = {a["name"]: a for a in udfs.ICP_SCORE_TABLE.__xlfunc__["args"]}
     assert table_args["accounts"]["options"]["ndim"] == 2
-    wrappers = generate_udf_wrapper_module(["icp_xl.udfs"], "ICP.xlam")
+    wrappers = generate_udf_wrapper_module(["icp_xl.excel.formulas"], "ICP.xlam")
     for name in UDFS:
         assert f"Function {name}(" in wrappers.source
     assert "Optional vertical_weight" in wrappers.source
@@ -255,19 +260,19 @@ def test_helper_and_account_errors(udfs, rows):
 
 def test_cache_prepares_a_table_once_and_reuses_it_across_weights(udfs, rows):
     # hit/miss counters, not timings: timed assertions are flaky on a loaded CI machine
-    udfs.clear_caches()
+    formula_cache.clear_caches()
     first = call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W)
     again = call_like_excel(udfs, "ICP_SCORE_TABLE", [list(r) for r in rows], *W)
     assert again == first
-    assert udfs.cache_info()["accounts"] == (1, 1)
-    assert udfs.cache_info()["tables"] == (1, 1)
+    assert formula_cache.cache_info()["accounts"] == (1, 1)
+    assert formula_cache.cache_info()["tables"] == (1, 1)
     other = call_like_excel(udfs, "ICP_SCORE_TABLE", rows, 0.25, 0.25, 0.25, 0.25)
     assert other != first
-    assert udfs.cache_info()["accounts"] == (2, 1)  # the weights changed, not the table
+    assert formula_cache.cache_info()["accounts"] == (2, 1)  # the weights changed, not the table
     changed = [list(r) for r in rows]
     changed[1][2] = "High Tech" if changed[1][2] != "High Tech" else "Dental"
     call_like_excel(udfs, "ICP_SCORE_TABLE", changed, *W)
-    assert udfs.cache_info()["accounts"] == (2, 2)  # new content, prepared again
+    assert formula_cache.cache_info()["accounts"] == (2, 2)  # new content, prepared again
 
 
 def test_cache_tells_true_from_one(udfs):

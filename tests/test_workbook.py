@@ -11,9 +11,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from icp_xl import layout
 from icp_xl.cli import main
-from icp_xl.file_book import FileBook, foreign_content, layout_chart_counts
+from icp_xl.hosts.file.book import FileBook, foreign_content, layout_chart_counts
+from icp_xl.workbook import layout
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,12 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
-from icp_xl import layout
-from icp_xl.actions import rescore
 from icp_xl.cli import main
-from icp_xl.errors import IcpError
-from icp_xl.file_book import FileBook, foreign_content
-from icp_xl.sample import make_sample_accounts
+from icp_xl.core.errors import IcpError
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.hosts.file.book import FileBook, foreign_content
+from icp_xl.workbook import layout
+from icp_xl.workbook.actions import rescore
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from icp_xl import __version__
-from icp_xl.errors import IcpError
+from icp_xl.core.errors import IcpError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "icp_xl.cli.sample",

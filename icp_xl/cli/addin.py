@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-_DEFAULT_UDF_MODULES = ["icp_xl.udfs"]
+_DEFAULT_UDF_MODULES = ["icp_xl.excel.formulas"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="*",
         default=_DEFAULT_UDF_MODULES,
         metavar="MODULE",
-        help="Python modules with @xw.func functions (default: icp_xl.udfs; none: no UDFs)",
+        help=(
+            "Python modules with @xw.func functions (default: icp_xl.excel.formulas; none: no UDFs)"
+        ),
     )
     build.add_argument(
         "--set",
@@ -64,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def parse_settings(pairs: list[str]) -> dict[str, str]:
     """Turn ``KEY=VALUE`` strings into a dict; raise IcpError for a pair without ``=``."""
-    from icp_xl.errors import IcpError
+    from icp_xl.core.errors import IcpError
 
     settings: dict[str, str] = {}
     for pair in pairs:
@@ -77,7 +79,7 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
 
 def run_build(args: argparse.Namespace) -> int:
     """Build the add-in; print a one-line summary. Returns the exit code."""
-    from icp_xl.addin import build_addin
+    from icp_xl.excel.addin import build_addin
 
     result = build_addin(args.output, args.udf_modules, parse_settings(args.settings))
     modules = ", ".join(result.udf_modules) or "no module"
@@ -91,7 +93,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_install(args: argparse.Namespace) -> int:
     """Install the add-in for Excel; print where it went. Returns the exit code."""
-    from icp_xl.addin import install_addin
+    from icp_xl.excel.addin import install_addin
 
     target = install_addin(args.path)
     print(f"Installed {target}; restart Excel to load the ICP tab.", file=sys.stderr)

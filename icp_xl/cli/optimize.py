@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from icp_xl.errors import IcpError
+from icp_xl.core.errors import IcpError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from icp_xl.optimizer_defaults import (
+    from icp_xl.core.optimizer_defaults import (
         DEFAULT_FOLDS,
         DEFAULT_LAMBDA,
         DEFAULT_SAMPLER,
@@ -109,8 +109,8 @@ class _Bar:
 
 def is_icp_workbook(path: Path) -> bool:
     """True for an Excel file with the ICP workbook's Accounts, Weights and Settings sheets."""
-    from icp_xl import layout
-    from icp_xl.files import EXCEL_SUFFIXES
+    from icp_xl.files.tables import EXCEL_SUFFIXES
+    from icp_xl.workbook import layout
 
     if path.suffix.lower() not in EXCEL_SUFFIXES or not path.is_file():
         return False
@@ -127,11 +127,12 @@ def is_icp_workbook(path: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from icp_xl.files import check_writable, read_accounts
-    from icp_xl.optimize import optimize_weights
-    from icp_xl.optimizer_defaults import DEFAULT_LAMBDA, DEFAULT_SEED, DEFAULT_TRIALS
-    from icp_xl.settings import Settings
-    from icp_xl.weights_file import write_weights_json
+    from icp_xl.core.optimize import optimize_weights
+    from icp_xl.core.optimizer_defaults import DEFAULT_LAMBDA, DEFAULT_SEED, DEFAULT_TRIALS
+    from icp_xl.core.settings import Settings
+    from icp_xl.files.atomic import check_writable
+    from icp_xl.files.tables import read_accounts
+    from icp_xl.files.weights_json import write_weights_json
 
     if args.study_name and not args.storage:
         raise IcpError("--study needs --storage (the shared Optuna storage)")
@@ -140,8 +141,8 @@ def run(args: argparse.Namespace) -> int:
     book = None
     options: dict[str, Any] = {}
     if is_icp_workbook(args.source):
-        from icp_xl.actions import optimizer_options, score_book
-        from icp_xl.file_book import FileBook
+        from icp_xl.hosts.file.book import FileBook
+        from icp_xl.workbook.actions import optimizer_options, score_book
 
         book = FileBook.open(args.source)  # refuses content a rewrite would lose, up front
         options = optimizer_options(book)
@@ -183,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     print(summary(result))
     if book is not None:
-        from icp_xl.actions import store_optimization
+        from icp_xl.workbook.actions import store_optimization
 
         store_optimization(book, result, apply=args.apply)
         book.save()

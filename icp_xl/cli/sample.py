@@ -22,9 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from icp_xl.errors import IcpError
-    from icp_xl.files import atomic_write
-    from icp_xl.sample import make_sample_accounts
+    from icp_xl.core.errors import IcpError
+    from icp_xl.core.sample import make_sample_accounts
+    from icp_xl.files.atomic import atomic_write
 
     if args.accounts < 1:
         raise IcpError(f"-n must be at least 1, got {args.accounts}")

@@ -31,11 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from icp_xl.errors import IcpError
-    from icp_xl.files import read_accounts, write_csv
-    from icp_xl.scoring import SCORE_COLUMNS, score_accounts
-    from icp_xl.settings import Settings
-    from icp_xl.weights_file import read_weights_json
+    from icp_xl.core.errors import IcpError
+    from icp_xl.core.scoring import SCORE_COLUMNS, score_accounts
+    from icp_xl.core.settings import Settings
+    from icp_xl.files.tables import read_accounts, write_csv
+    from icp_xl.files.weights_json import read_weights_json
 
     output = args.output or args.accounts.with_name(f"{args.accounts.stem}_scored.csv")
     if output.resolve() == args.accounts.resolve():

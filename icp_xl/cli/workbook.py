@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from icp_xl.actions import RescoreResult
+    from icp_xl.workbook.actions import RescoreResult
 
 SEGMENT_HELP = "segment view: all, small_business, mid_market or large_enterprise"
 
@@ -70,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from icp_xl.actions import new_workbook
+    from icp_xl.hosts.file.new_workbook import new_workbook
 
     _refuse_existing(args.output, args.force)
     path = new_workbook(args.output, args.accounts, overwrite=True)
@@ -79,15 +79,15 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def _refuse_existing(path: Path, force: bool) -> None:
-    from icp_xl.errors import IcpError
+    from icp_xl.core.errors import IcpError
 
     if path.exists() and not force:
         raise IcpError(f"{path} already exists; choose another -o or pass --force to replace it")
 
 
 def run_rescore(args: argparse.Namespace) -> int:
-    from icp_xl.actions import rescore
-    from icp_xl.file_book import FileBook
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook.actions import rescore
 
     book = FileBook.open(args.workbook)
     result = rescore(book, args.segment)
@@ -98,8 +98,8 @@ def run_rescore(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from icp_xl.actions import export_csv
-    from icp_xl.file_book import FileBook
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook.actions import export_csv
 
     book = FileBook.open(args.workbook, for_writing=False)
     output = args.output
@@ -114,8 +114,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from icp_xl.actions import validate
-    from icp_xl.file_book import FileBook
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook.actions import validate
 
     result = validate(FileBook.open(args.workbook, for_writing=False))
     for warning in result.warnings:
@@ -130,11 +130,12 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from icp_xl.actions import new_workbook, optimize_book, store_optimization
-    from icp_xl.errors import IcpError
-    from icp_xl.file_book import FileBook
-    from icp_xl.files import atomic_write
-    from icp_xl.sample import make_sample_accounts
+    from icp_xl.core.errors import IcpError
+    from icp_xl.core.sample import make_sample_accounts
+    from icp_xl.files.atomic import atomic_write
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.hosts.file.new_workbook import new_workbook
+    from icp_xl.workbook.actions import optimize_book, store_optimization
 
     if args.accounts < 50:
         raise IcpError(f"-n must be at least 50 (the optimizer needs them), got {args.accounts}")

@@ -1,0 +1,161 @@
+"""ICP scoring, exactly as SPEC §4: components, raw score, normal-curve score, grade.
+
+All functions are pure: they take pandas objects and :class:`~icp_xl.core.settings.Settings`
+and return new ones. Components are computed over the scored population (min-max
+scaling), so scoring a subset gives other component values than scoring the whole.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from icp_xl.core.accounts import Accounts
+from icp_xl.core.errors import IcpError
+from icp_xl.core.settings import GRADES, Settings, Weights
+
+COMPONENT_COLUMNS: tuple[str, ...] = (
+    "vertical_score",
+    "size_score",
+    "adoption_score",
+    "relationship_score",
+)
+SCORE_COLUMNS: tuple[str, ...] = (
+    *COMPONENT_COLUMNS,
+    "relationship_feature",
+    "ICP_score_raw",
+    "ICP_score",
+    "ICP_grade",
+    "customer_segment",
+)
+
+
+def min_max(values: np.ndarray | pd.Series) -> np.ndarray:
+    """Scale to [0, 1] over the population: (x - min) / (max - min); constant -> all 0."""
+    x = np.asarray(values, dtype=float)
+    low, high = x.min(), x.max()
+    if not high > low:
+        return np.zeros_like(x)
+    return (x - low) / (high - low)
+
+
+def vertical_scores(industry: pd.Series, settings: Settings) -> np.ndarray:
+    """Industry -> vertical score; trimmed, lower-cased lookup, unknown or blank -> default."""
+    codes, names = pd.factorize(industry.astype(object).fillna(""), sort=False)
+    table = settings.vertical_table
+    by_name = np.array(
+        [table.get(str(n).strip().lower(), settings.unknown_industry_score) for n in names],
+        dtype=float,
+    )
+    return by_name[codes] if len(names) else np.full(len(industry), settings.unknown_industry_score)
+
+
+def size_scores(annual_revenue: pd.Series | np.ndarray, settings: Settings) -> np.ndarray:
+    """Annual revenue (USD) -> size score: first matching tier; unknown (NaN, <= 0) -> neutral."""
+    r = np.asarray(annual_revenue, dtype=float)
+    known = np.isfinite(r) & (r > 0)
+    scores = np.full(r.shape, settings.neutral_size_score)
+    unmatched = known.copy()
+    for tier in settings.size_tiers:
+        upper = np.inf if tier.upper is None else tier.upper
+        hit = unmatched & (r >= tier.lower) & (r < upper)
+        scores[hit] = tier.score
+        unmatched &= ~hit
+    return scores
+
+
+def adoption_scores(printer_count: pd.Series, consumable_revenue: pd.Series) -> np.ndarray:
+    """0.5 * mm(log1p(max(printers, 0))) + 0.5 * mm(log1p(max(consumables, 0)))."""
+    printers = min_max(np.log1p(np.maximum(np.asarray(printer_count, dtype=float), 0.0)))
+    consumables = min_max(np.log1p(np.maximum(np.asarray(consumable_revenue, dtype=float), 0.0)))
+    return 0.5 * printers + 0.5 * consumables
+
+
+def relationship_scores(software_revenue: pd.Series) -> np.ndarray:
+    """mm(log1p(max(license + SaaS + maintenance revenue, 0)))."""
+    return min_max(np.log1p(np.maximum(np.asarray(software_revenue, dtype=float), 0.0)))
+
+
+def component_scores(accounts: Accounts | pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The four components (each in [0, 1]) of every account, indexed like the accounts."""
+    frame = accounts.frame if isinstance(accounts, Accounts) else accounts
+    if len(frame) == 0:
+        raise IcpError("There are no accounts to score")
+    return pd.DataFrame(
+        {
+            "vertical_score": vertical_scores(frame["industry"], settings),
+            "size_score": size_scores(frame["annual_revenue"], settings),
+            "adoption_score": adoption_scores(frame["printer_count"], frame["consumable_revenue"]),
+            "relationship_score": relationship_scores(frame["software_revenue"]),
+        },
+        index=frame.index,
+    )
+
+
+def raw_scores(components: pd.DataFrame, weights: Weights) -> np.ndarray:
+    """100 * (Wv*vertical + Ws*size + Wa*adoption + Wr*relationship), summed in that order."""
+    return 100.0 * (
+        weights.vertical * components["vertical_score"].to_numpy()
+        + weights.size * components["size_score"].to_numpy()
+        + weights.adoption * components["adoption_score"].to_numpy()
+        + weights.relationship * components["relationship_score"].to_numpy()
+    )
+
+
+def normal_scores(raw: np.ndarray | pd.Series) -> np.ndarray:
+    """Map raw scores onto a normal curve: rank "first" ascending, p = (rank - 0.5) / n,
+    score = clip(50 + 15 * PhiInv(p), 0, 100). Ties keep row order; n = 1 gives 50.
+    """
+    x = np.asarray(raw, dtype=float)
+    n = len(x)
+    if n == 0:
+        raise IcpError("There are no accounts to score")
+    ranks = np.empty(n, dtype=float)
+    ranks[np.argsort(x, kind="stable")] = np.arange(1, n + 1, dtype=float)
+    p = (ranks - 0.5) / n
+    return np.clip(50.0 + 15.0 * ndtri(p), 0.0, 100.0)
+
+
+def grades(scores: np.ndarray | pd.Series, settings: Settings) -> np.ndarray:
+    """Letter grades from the percentile q = (average rank of the score) / n:
+    q <= cutoff(F) -> F, ..., above cutoff(B) -> A (cutoffs from the target shares).
+    """
+    x = np.asarray(scores, dtype=float)
+    if len(x) == 0:
+        return np.array([], dtype=object)
+    q = pd.Series(x).rank(method="average").to_numpy() / len(x)
+    index = np.searchsorted(np.asarray(settings.grade_cutoffs), q, side="left")
+    return np.asarray(GRADES, dtype=object)[index]
+
+
+def segments(annual_revenue: pd.Series | np.ndarray, settings: Settings) -> np.ndarray:
+    """Revenue segment: unknown or <= small max -> Small Business; <= mid max -> Mid-Market;
+    else Large Enterprise.
+    """
+    r = np.asarray(annual_revenue, dtype=float)
+    known = np.isfinite(r) & (r > 0)
+    labels = np.full(r.shape, "Small Business", dtype=object)
+    labels[known & (r > settings.small_business_max)] = "Mid-Market"
+    labels[known & (r > settings.mid_market_max)] = "Large Enterprise"
+    return labels
+
+
+def score_accounts(accounts: Accounts | pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Score every account (SPEC §4) and assign its revenue segment (SPEC §5).
+
+    Returns a DataFrame indexed like the accounts with :data:`SCORE_COLUMNS`:
+    the four components in [0, 1], ``relationship_feature`` (software revenue,
+    USD), ``ICP_score_raw`` (0-100), ``ICP_score`` (0-100), ``ICP_grade`` (A-F)
+    and ``customer_segment``.
+    """
+    frame = accounts.frame if isinstance(accounts, Accounts) else accounts
+    scored = component_scores(frame, settings)
+    scored["relationship_feature"] = frame["software_revenue"].to_numpy(dtype=float)
+    raw = raw_scores(scored, settings.weights)
+    scored["ICP_score_raw"] = raw
+    icp = normal_scores(raw)
+    scored["ICP_score"] = icp
+    scored["ICP_grade"] = grades(icp, settings)
+    scored["customer_segment"] = segments(frame["annual_revenue"], settings)
+    return scored

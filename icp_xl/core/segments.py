@@ -1,0 +1,202 @@
+"""Revenue segments, segment views and per-segment metrics (SPEC §5). Pure functions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from icp_xl.core.errors import IcpError
+from icp_xl.core.scoring import grades, normal_scores
+from icp_xl.core.settings import SEGMENTS, Settings
+
+ALL_SEGMENTS = "All Segments"
+SEGMENT_VIEWS: tuple[str, ...] = (ALL_SEGMENTS, *SEGMENTS)
+
+
+def segment_slug(view: str) -> str:
+    """File-name form of a segment view: 'Mid-Market' -> 'mid_market'."""
+    return view.lower().replace("-", "_").replace(" ", "_")
+
+
+def parse_segment_view(name: str | None) -> str:
+    """Accept a view by label or slug, any case ('mid-market', 'mid_market', 'All'); None = all."""
+    if name is None or not str(name).strip() or str(name).strip().lower() in ("all", "*"):
+        return ALL_SEGMENTS
+    wanted = segment_slug(str(name).strip())
+    for view in SEGMENT_VIEWS:
+        if segment_slug(view) == wanted:
+            return view
+    raise IcpError(f"Unknown segment {name!r}; choose one of: {', '.join(SEGMENT_VIEWS)}")
+
+
+def within_segment_scores(scored: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """ICP score and grade normalized within each account's own segment.
+
+    ``scored`` is the output of :func:`icp_xl.core.scoring.score_accounts`. Returns
+    ``segment_ICP_score`` (0-100) and ``segment_ICP_grade`` indexed like it: the
+    same normal-curve mapping as the portfolio score, applied to the raw scores
+    of the accounts in one segment at a time (row order breaks ties).
+    """
+    out = pd.DataFrame(index=scored.index, columns=["segment_ICP_score", "segment_ICP_grade"])
+    out["segment_ICP_score"] = np.nan
+    labels = scored["customer_segment"].to_numpy()
+    raw = scored["ICP_score_raw"].to_numpy()
+    for segment in SEGMENTS:
+        rows = np.flatnonzero(labels == segment)
+        if len(rows):
+            score = normal_scores(raw[rows])
+            out.iloc[rows, 0] = score
+            out.iloc[rows, 1] = grades(score, settings)
+    return out
+
+
+def view_rows(scored: pd.DataFrame, view: str) -> np.ndarray:
+    """Boolean mask of the accounts in a segment view."""
+    if view == ALL_SEGMENTS:
+        return np.ones(len(scored), dtype=bool)
+    return (scored["customer_segment"] == parse_segment_view(view)).to_numpy()
+
+
+@dataclass(frozen=True)
+class SegmentMetrics:
+    """Headline figures of a group of accounts. Money in USD, rates as fractions."""
+
+    customers: int
+    customer_share: float
+    average_score: float
+    high_value_customers: int
+    high_value_rate: float
+    average_annual_revenue: float
+    total_gp24: float
+    gp24_share: float
+    high_value_gp24: float
+    high_value_gp24_share: float
+    average_gp24: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def group_metrics(
+    frame: pd.DataFrame,
+    scores: np.ndarray | pd.Series,
+    settings: Settings,
+    population_customers: int,
+    population_gp24: float,
+) -> SegmentMetrics:
+    """Metrics of one group: ``frame`` its accounts (prepared fields), ``scores`` their ICP scores.
+
+    Shares are relative to the population totals given. The average annual
+    revenue counts known revenue only (NaN when none is known); the high-value
+    GP24 share is the part of the group's own GP24.
+    """
+    n = len(frame)
+    score = np.asarray(scores, dtype=float)
+    gp24 = frame["gp24"].to_numpy(dtype=float)
+    revenue = frame["annual_revenue"].to_numpy(dtype=float)
+    known = np.isfinite(revenue) & (revenue > 0)
+    high = score >= settings.high_value_cutoff
+    total_gp24 = float(gp24.sum())
+    high_gp24 = float(gp24[high].sum())
+    return SegmentMetrics(
+        customers=n,
+        customer_share=_ratio(n, population_customers),
+        average_score=float(score.mean()) if n else math.nan,
+        high_value_customers=int(high.sum()),
+        high_value_rate=_ratio(int(high.sum()), n),
+        average_annual_revenue=float(revenue[known].mean()) if known.any() else math.nan,
+        total_gp24=total_gp24,
+        gp24_share=_ratio(total_gp24, population_gp24),
+        high_value_gp24=high_gp24,
+        high_value_gp24_share=_ratio(high_gp24, total_gp24),
+        average_gp24=_ratio(total_gp24, n),
+    )
+
+
+def _ratio(part: float, whole: float) -> float:
+    return float(part) / float(whole) if whole else math.nan
+
+
+def segment_summary(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """One row of :class:`SegmentMetrics` per segment plus an 'All Segments' row.
+
+    Uses the portfolio-wide ICP score, so segments can be compared. Index: the
+    segment view names in :data:`SEGMENT_VIEWS` order (empty segments included).
+    """
+    population = len(frame)
+    population_gp24 = float(frame["gp24"].sum())
+    rows = {}
+    for view in SEGMENT_VIEWS:
+        mask = view_rows(scored, view)
+        rows[view] = group_metrics(
+            frame[mask], scored["ICP_score"].to_numpy()[mask], settings, population, population_gp24
+        ).as_dict()
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def view_metrics(
+    frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings, view: str
+) -> SegmentMetrics:
+    """Dashboard KPIs of a segment view: in a one-segment view the scores are the
+    within-segment ones (SPEC §5), shares are relative to the whole portfolio.
+    """
+    view = parse_segment_view(view)
+    mask = view_rows(scored, view)
+    if view == ALL_SEGMENTS:
+        scores = scored["ICP_score"].to_numpy()
+    else:
+        scores = normal_scores(scored["ICP_score_raw"].to_numpy()[mask]) if mask.any() else []
+    return group_metrics(frame[mask], scores, settings, len(frame), float(frame["gp24"].sum()))
+
+
+def recommendations(summary: pd.DataFrame, settings: Settings) -> dict[str, list[str]]:
+    """Short strategic recommendations per segment, each citing the figures behind it.
+
+    ``summary`` is :func:`segment_summary` output. Returns segment -> sentences.
+    """
+    overall = summary.loc[ALL_SEGMENTS]
+    advice: dict[str, list[str]] = {}
+    for segment in SEGMENTS:
+        row = summary.loc[segment]
+        notes: list[str] = []
+        if row["customers"] == 0:
+            advice[segment] = ["No accounts fall in this segment with the current thresholds."]
+            continue
+        gp_vs_count = row["gp24_share"] / row["customer_share"] if row["customer_share"] else 0
+        notes.append(
+            f"{row['customers']:,.0f} accounts ({row['customer_share']:.0%}) bring "
+            f"{row['gp24_share']:.0%} of GP24 (${row['average_gp24']:,.0f} per account)."
+        )
+        if gp_vs_count >= 1.2:
+            notes.append(
+                "GP24 is concentrated here: protect these accounts with named account "
+                "managers and quarterly business reviews."
+            )
+        elif gp_vs_count <= 0.8:
+            notes.append(
+                "GP24 per account is below the portfolio average: serve with inside sales and "
+                "digital campaigns, and bundle consumables and software to lift margin."
+            )
+        rate, overall_rate = row["high_value_rate"], overall["high_value_rate"]
+        cutoff = settings.high_value_cutoff
+        if rate > overall_rate:
+            notes.append(
+                f"{rate:.0%} score {cutoff:g}+ (portfolio {overall_rate:.0%}): prioritize the "
+                f"{row['high_value_customers']:,.0f} high-value accounts for expansion "
+                "(additional printers, software seats)."
+            )
+        else:
+            notes.append(
+                f"Only {rate:.0%} score {cutoff:g}+ (portfolio {overall_rate:.0%}): qualify "
+                "before investing; target the top of the Top Customers list first."
+            )
+        if row["high_value_gp24_share"] >= 0.5:
+            notes.append(
+                f"High-value accounts hold {row['high_value_gp24_share']:.0%} of this segment's "
+                "GP24: the score separates profitable accounts well here."
+            )
+        advice[segment] = notes
+    return advice

@@ -1,0 +1,68 @@
+"""The workbook actions, written once over :class:`~icp_xl.workbook.book.Book`.
+
+The ribbon (live Excel, xlwings) and the CLI (file, openpyxl) call these same
+functions; only the Book differs. Each action reads the user's inputs (Accounts,
+Weights, Settings), computes with the core, and writes values into the output
+sheets of :mod:`icp_xl.workbook.layout`. Input errors raise
+:class:`~icp_xl.core.errors.IcpError` before anything is written.
+
+One module per action (rescoring, export, validation, weights, optimization,
+accounts_import); the shared scoring pass is in :mod:`.scoring`. The names below are
+the actions' public surface. A new workbook *file* is made by the file host:
+:func:`icp_xl.hosts.file.new_workbook.new_workbook`.
+"""
+
+from icp_xl.workbook.actions.accounts_import import account_cells, import_accounts
+from icp_xl.workbook.actions.export import export_csv, export_file_name, export_frame, free_path
+from icp_xl.workbook.actions.optimization import (
+    optimization_blocks,
+    optimize_book,
+    optimizer_options,
+    store_optimization,
+)
+from icp_xl.workbook.actions.rescoring import (
+    RescoreResult,
+    refresh_segment_view,
+    rescore,
+    scores_rows,
+    top_customers,
+    write_blocks,
+)
+from icp_xl.workbook.actions.scoring import Scored, score_book, selected_view, view_scores
+from icp_xl.workbook.actions.stored_results import stored_optimized_weights, stored_trial_history
+from icp_xl.workbook.actions.validation import Validation, validate
+from icp_xl.workbook.actions.weights import (
+    reset_weights,
+    store_optimized_weights,
+    use_optimized_weights,
+)
+
+__all__ = [
+    "RescoreResult",
+    "Scored",
+    "Validation",
+    "account_cells",
+    "export_csv",
+    "export_file_name",
+    "export_frame",
+    "free_path",
+    "import_accounts",
+    "optimization_blocks",
+    "optimize_book",
+    "optimizer_options",
+    "refresh_segment_view",
+    "rescore",
+    "reset_weights",
+    "score_book",
+    "scores_rows",
+    "selected_view",
+    "store_optimization",
+    "store_optimized_weights",
+    "stored_optimized_weights",
+    "stored_trial_history",
+    "top_customers",
+    "use_optimized_weights",
+    "validate",
+    "view_scores",
+    "write_blocks",
+]

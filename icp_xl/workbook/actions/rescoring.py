@@ -1,0 +1,165 @@
+"""Rescore and segment-view refresh: Scores, Segments, Top Customers, Dashboard and
+chart data written from one scoring pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from icp_xl.core.cells import parse_cell, range_ref
+from icp_xl.core.segments import (
+    ALL_SEGMENTS,
+    SegmentMetrics,
+    recommendations,
+    segment_summary,
+    view_metrics,
+)
+from icp_xl.core.settings import COMPONENTS, Weights
+from icp_xl.workbook import layout
+from icp_xl.workbook.actions.scoring import Scored, score_book, selected_view, view_scores
+from icp_xl.workbook.actions.stored_results import stored_optimized_weights, stored_trial_history
+from icp_xl.workbook.blocks import Block, cell_value
+from icp_xl.workbook.book import Book
+
+
+@dataclass(frozen=True)
+class RescoreResult:
+    """What a rescore or view refresh wrote: the segment view shown and its KPIs."""
+
+    view: str
+    accounts: int
+    metrics: SegmentMetrics
+    scored: Scored
+
+
+def rescore(book: Book, view: str | None = None) -> RescoreResult:
+    """Score every account and write Scores, Segments, Top Customers, Dashboard and
+    chart data. ``view`` (a segment label or slug) also sets the Dashboard selector;
+    default: the selector's value."""
+    view = selected_view(book, view)
+    result = score_book(book)
+    book.status("Writing Scores")
+    book.write_table(layout.SCORES_TABLE.name, layout.SCORES_TABLE.header, scores_rows(result))
+    _write_segments(book, result)
+    return _write_view(book, result, view)
+
+
+def refresh_segment_view(book: Book, view: str | None = None) -> RescoreResult:
+    """Re-write the view-dependent parts (Dashboard KPIs, Top Customers, chart data)
+    for ``view`` (default: the Dashboard selector), from the current inputs."""
+    view = selected_view(book, view)
+    return _write_view(book, score_book(book), view)
+
+
+def scores_rows(result: Scored) -> list[list[Any]]:
+    """Rows of the Scores table, in :data:`icp_xl.workbook.layout.SCORES_FIELDS` order."""
+    sources = (result.scored, result.accounts.frame)
+    columns = []
+    for _, name in layout.SCORES_FIELDS:
+        source = next(s for s in sources if name in s.columns)
+        columns.append([cell_value(v) for v in source[name].tolist()])
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def _write_segments(book: Book, result: Scored) -> None:
+    summary = segment_summary(result.accounts.frame, result.scored, result.settings)
+    header = [label for _, label, _ in layout.SEGMENT_SUMMARY_COLUMNS]
+    rows = [
+        [view, *(cell_value(summary.at[view, f]) for f, *_ in layout.SEGMENT_SUMMARY_COLUMNS[1:])]
+        for view in summary.index
+    ]
+    sheet = layout.SEGMENTS_SHEET
+    book.write_block(Block(sheet, layout.SEGMENT_SUMMARY_TOP_LEFT, [header, *rows]))
+    top, left = parse_cell(layout.RECOMMENDATIONS_TOP_LEFT)
+    book.clear_range(sheet, range_ref(top, left, layout.RECOMMENDATIONS_LAST_ROW, left + 1))
+    lines = [["Segment", "Insights and recommendations"]]
+    for segment, notes in recommendations(summary, result.settings).items():
+        lines += [[segment if i == 0 else None, note] for i, note in enumerate(notes)]
+    room = layout.RECOMMENDATIONS_LAST_ROW - top + 1
+    book.write_block(Block(sheet, layout.RECOMMENDATIONS_TOP_LEFT, lines[:room]))
+
+
+def top_customers(result: Scored, view: str, count: int = layout.TOP_CUSTOMERS_COUNT) -> list:
+    """Top ``count`` rows of the view by view score (ties keep row order), as
+    :data:`icp_xl.workbook.layout.TOP_CUSTOMERS_COLUMNS` cells."""
+    mask, rows = view_scores(result.scored, view)
+    frame = result.accounts.frame[mask]
+    rows = rows.join(frame)
+    order = np.argsort(-rows["view_score"].to_numpy(), kind="stable")[:count]
+    picked = rows.iloc[order].assign(rank=np.arange(1, len(order) + 1))
+    return [
+        [cell_value(v) for v in row]
+        for row in picked[[f for f, *_ in layout.TOP_CUSTOMERS_COLUMNS]].itertuples(index=False)
+    ]
+
+
+def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
+    book.status(f"Writing the {view} view")
+    frame, scored, settings = result.accounts.frame, result.scored, result.settings
+    metrics = view_metrics(frame, scored, settings, view)
+    book.set_name(layout.SEGMENT_VIEW.name, view)
+    book.set_name(layout.LAST_RESCORED.name, datetime.now().replace(microsecond=0))
+    book.set_name(layout.WEIGHTS_USED.name, weights_text(settings.weights))
+    values = metrics.as_dict()
+    book.write_block(
+        Block(
+            layout.DASHBOARD,
+            f"B{layout.KPI_FIRST_ROW}",
+            [[cell_value(values[f])] for f, *_ in layout.KPI_FIELDS],
+        )
+    )
+    sheet = layout.TOP_CUSTOMERS
+    header_row = layout.TOP_CUSTOMERS_HEADER_ROW
+    width = len(layout.TOP_CUSTOMERS_COLUMNS)
+    ranked_by = "ICP score" if view == ALL_SEGMENTS else "within-segment ICP score"
+    rows = top_customers(result, view)
+    book.write_block(
+        Block(
+            sheet,
+            "A1",
+            [
+                [f"Top {layout.TOP_CUSTOMERS_COUNT} customers: {view}"],
+                [f"Ranked by {ranked_by}; {metrics.customers:,} accounts in this view."],
+            ],
+        )
+    )
+    book.write_block(
+        Block(sheet, f"A{header_row}", [[label for _, label, _ in layout.TOP_CUSTOMERS_COLUMNS]])
+    )
+    book.clear_range(
+        sheet, range_ref(header_row + 1, 1, header_row + layout.TOP_CUSTOMERS_COUNT, width)
+    )
+    if rows:
+        book.write_block(Block(sheet, f"A{header_row + 1}", rows))
+    write_blocks(book, _chart_blocks(book, result, view))
+    book.status(f"Done: {len(scored):,} accounts scored; view {view}")
+    return RescoreResult(view, len(scored), metrics, result)
+
+
+def weights_text(weights: Weights) -> str:
+    return " / ".join(f"{getattr(weights, c):.2f}" for c in COMPONENTS)
+
+
+def _chart_blocks(book: Book, result: Scored, view: str) -> list[Block]:
+    """The 'Chart Data' blocks (:func:`icp_xl.workbook.chart_data.chart_blocks`), with the stored
+    optimized weights and trial history when the workbook has them."""
+    from icp_xl.workbook.chart_data import chart_blocks
+
+    return chart_blocks(
+        result.accounts.frame,
+        result.scored,
+        result.settings,
+        view,
+        optimized_weights=stored_optimized_weights(book),
+        trials=stored_trial_history(book),
+    )
+
+
+def write_blocks(book: Book, blocks: Iterable[Block]) -> None:
+    """Write each block (e.g. :func:`optimization_blocks` output)."""
+    for block in blocks:
+        book.write_block(block)

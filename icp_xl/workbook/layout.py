@@ -1,0 +1,502 @@
+"""The ICP workbook, described once (SPEC §7): sheets, tables, named cells, formats.
+
+Everything a host needs to build or find a part of the workbook is here as
+data; :mod:`icp_xl.hosts.file.book` builds the structure from it, actions find cells
+through the names and tables it declares, and ``workbook/README.md`` documents
+the same contract for users. Nothing here touches a host library.
+
+Roles: ``input`` sheets belong to the user (actions read them, and only the
+explicit weight buttons and *Import accounts* write them); ``output`` sheets are
+rewritten by actions; ``external`` regions are filled by other modules (charts,
+optimizer) through blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from icp_xl.core.accounts import ACCOUNT_COLUMNS
+from icp_xl.core.cells import column_letter, parse_cell, range_ref
+from icp_xl.core.optimizer_defaults import DEFAULT_TRIALS
+from icp_xl.core.segments import ALL_SEGMENTS, SEGMENT_VIEWS
+from icp_xl.core.settings import (
+    COMPONENTS,
+    DEFAULT_GRADE_SHARES,
+    DEFAULT_SIZE_TIERS,
+    DEFAULT_VERTICAL_TABLE,
+    DEFAULT_WEIGHTS,
+    GRADES,
+    Settings,
+)
+
+# Number formats (Excel format codes).
+MONEY = '"$"#,##0'
+SCORE = "0.0"
+COMPONENT = "0.000"
+WEIGHT = "0.00"
+PERCENT = "0.0%"
+COUNT = "#,##0"
+INTEGER = "0"
+TIMESTAMP = "yyyy-mm-dd hh:mm:ss"
+
+ACCOUNTS = "Accounts"
+WEIGHTS = "Weights"
+SETTINGS = "Settings"
+SCORES = "Scores"
+DASHBOARD = "Dashboard"
+SEGMENTS_SHEET = "Segments"
+TOP_CUSTOMERS = "Top Customers"
+OPTIMIZATION = "Optimization"
+CHART_DATA = "Chart Data"
+
+Role = Literal["input", "output", "external"]
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """One sheet: its name, role, title in A1 (None = leave A1 to the content),
+    column widths by letter, the top-left cell of the unfrozen area, a note, and the
+    header rows whose text wraps (two lines high)."""
+
+    name: str
+    role: Role
+    title: str | None = None
+    widths: Mapping[str, float] = field(default_factory=dict)
+    freeze: str | None = None
+    note: str | None = None
+    wrapped_rows: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table or block column: header text, number format and width (None = default)."""
+
+    header: str
+    number_format: str | None = None
+    width: float | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """An Excel table (ListObject) with its header row starting at ``top_left``."""
+
+    name: str
+    sheet: str
+    top_left: str
+    columns: tuple[Column, ...]
+    style: str = "TableStyleMedium2"
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        return tuple(c.header for c in self.columns)
+
+
+@dataclass(frozen=True)
+class NamedCell:
+    """A workbook-scope defined name for one cell, with the label written to its left
+    (``label`` None = no label), default value (a formula when text starts with '=')
+    and number format."""
+
+    name: str
+    sheet: str
+    ref: str
+    label: str | None
+    default: Any = None
+    number_format: str | None = None
+
+
+@dataclass(frozen=True)
+class FormatRange:
+    """A static range of an output sheet that always carries ``number_format``."""
+
+    sheet: str
+    ref: str
+    number_format: str
+
+
+@dataclass(frozen=True)
+class TextCell:
+    """A fixed caption (section header or column header) written when the sheet is built."""
+
+    sheet: str
+    ref: str
+    text: str
+    bold: bool = True
+
+
+# ---------------------------------------------------------------- sheets
+
+SHEETS: tuple[SheetSpec, ...] = (
+    SheetSpec(ACCOUNTS, "input", freeze="B2"),
+    SheetSpec(
+        WEIGHTS,
+        "input",
+        "ICP weights",
+        {"A": 26, "B": 14, "C": 14, "D": 14, "E": 60},
+        note="Edit the current weights in column B (they must sum to 1), then Rescore.",
+    ),
+    SheetSpec(
+        SETTINGS,
+        "input",
+        "ICP settings",
+        {"A": 34, "B": 16, "C": 10, "D": 18, "E": 18, "F": 10, "G": 3, "H": 36, "I": 14},
+        note="Edit any value in columns B-C or a table row, then Rescore.",
+    ),
+    SheetSpec(SCORES, "output", freeze="C2"),
+    SheetSpec(DASHBOARD, "output", "ICP dashboard", {"A": 30, "B": 20, "C": 3, "D": 3}),
+    SheetSpec(
+        SEGMENTS_SHEET,
+        "output",
+        "Segment comparison",
+        {"A": 20, **{chr(ord("B") + i): 15 for i in range(11)}},
+        wrapped_rows=(3,),
+    ),
+    SheetSpec(
+        TOP_CUSTOMERS,
+        "output",
+        None,
+        {"A": 7, "B": 13, "C": 28, "D": 30, "E": 17, **{c: 13 for c in "FGHIJKL"}},
+        freeze="A5",
+    ),
+    SheetSpec(
+        OPTIMIZATION,
+        "external",
+        None,
+        {"A": 30, "B": 13, "C": 13, "D": 13, "E": 13, "F": 13, "G": 13, "H": 13, "I": 6, "J": 10},
+        note="Run Optimize (ribbon) or `icp-xl optimize ICP.xlsx` to fill this sheet.",
+    ),
+    SheetSpec(CHART_DATA, "external", None),
+)
+SHEET_NAMES: tuple[str, ...] = tuple(s.name for s in SHEETS)
+SHEETS_BY_NAME: Mapping[str, SheetSpec] = MappingProxyType({s.name: s for s in SHEETS})
+INPUT_SHEETS: frozenset[str] = frozenset(s.name for s in SHEETS if s.role == "input")
+
+# ---------------------------------------------------------------- tables
+
+ACCOUNTS_TABLE = TableSpec(
+    "AccountsTable",
+    ACCOUNTS,
+    "A1",
+    tuple(
+        Column(c.header, MONEY if "Revenue" in c.header or c.header == "GP24" else None, 16)
+        for c in ACCOUNT_COLUMNS
+    ),
+)
+
+# Scores columns: header on the sheet -> the field it shows.
+SCORES_FIELDS: tuple[tuple[Column, str], ...] = (
+    (Column("Customer ID", None, 13), "customer_id"),
+    (Column("Company Name", None, 28), "company_name"),
+    (Column("Industry", None, 30), "industry"),
+    (Column("Segment", None, 17), "customer_segment"),
+    (Column("Vertical score", COMPONENT, 10), "vertical_score"),
+    (Column("Size score", COMPONENT, 10), "size_score"),
+    (Column("Adoption score", COMPONENT, 10), "adoption_score"),
+    (Column("Relationship score", COMPONENT, 12), "relationship_score"),
+    (Column("Raw score", SCORE, 10), "ICP_score_raw"),
+    (Column("ICP score", SCORE, 10), "ICP_score"),
+    (Column("Grade", None, 8), "ICP_grade"),
+    (Column("Segment ICP score", SCORE, 12), "segment_ICP_score"),
+    (Column("Segment grade", None, 10), "segment_ICP_grade"),
+    (Column("Annual Revenue", MONEY, 17), "annual_revenue"),
+    (Column("Printer Count", COUNT, 10), "printer_count"),
+    (Column("Consumable Revenue", MONEY, 14), "consumable_revenue"),
+    (Column("Software Revenue", MONEY, 14), "software_revenue"),
+    (Column("GP24", MONEY, 14), "gp24"),
+    (Column("Target Revenue", MONEY, 15), "target_revenue"),
+)
+SCORES_TABLE = TableSpec("ScoresTable", SCORES, "A1", tuple(c for c, _ in SCORES_FIELDS))
+
+SIZE_TIERS_TABLE = TableSpec(
+    "SizeTiers",
+    SETTINGS,
+    "D4",
+    (Column("Lower (USD)", MONEY), Column("Upper (USD)", MONEY), Column("Size score", WEIGHT)),
+    style="TableStyleLight9",
+)
+VERTICAL_TABLE = TableSpec(
+    "VerticalTable",
+    SETTINGS,
+    "H4",
+    (Column("Industry"), Column("Vertical score", WEIGHT)),
+    style="TableStyleLight9",
+)
+TABLES: tuple[TableSpec, ...] = (ACCOUNTS_TABLE, SCORES_TABLE, SIZE_TIERS_TABLE, VERTICAL_TABLE)
+TABLES_BY_NAME: Mapping[str, TableSpec] = MappingProxyType({t.name: t for t in TABLES})
+
+
+def default_size_tier_rows() -> list[list[Any]]:
+    """Rows of the default size tiers table (blank upper = no limit)."""
+    return [[t.lower, t.upper, t.score] for t in DEFAULT_SIZE_TIERS]
+
+
+def default_vertical_rows() -> list[list[Any]]:
+    """Rows of the default vertical table: display name and score."""
+    return [[name.title(), score] for name, score in DEFAULT_VERTICAL_TABLE.items()]
+
+
+# ---------------------------------------------------------------- named cells
+
+_TITLES = {c: c.title() for c in COMPONENTS}
+WEIGHT_NAMES: Mapping[str, str] = MappingProxyType({c: f"W_{_TITLES[c]}" for c in COMPONENTS})
+OPTIMIZED_WEIGHT_NAMES: Mapping[str, str] = MappingProxyType(
+    {c: f"Opt_{_TITLES[c]}" for c in COMPONENTS}
+)
+DEFAULT_WEIGHT_NAMES: Mapping[str, str] = MappingProxyType(
+    {c: f"Default_{_TITLES[c]}" for c in COMPONENTS}
+)
+WEIGHTS_FIRST_ROW = 5  # row of the vertical weight; the others follow
+
+_weight_cells: list[NamedCell] = []
+for _i, _c in enumerate(COMPONENTS):
+    _row = WEIGHTS_FIRST_ROW + _i
+    _default = getattr(DEFAULT_WEIGHTS, _c)
+    _weight_cells += [
+        NamedCell(WEIGHT_NAMES[_c], WEIGHTS, f"B{_row}", _TITLES[_c], _default, WEIGHT),
+        NamedCell(OPTIMIZED_WEIGHT_NAMES[_c], WEIGHTS, f"C{_row}", None, None, WEIGHT),
+        NamedCell(DEFAULT_WEIGHT_NAMES[_c], WEIGHTS, f"D{_row}", None, _default, WEIGHT),
+    ]
+_sum_row = WEIGHTS_FIRST_ROW + len(COMPONENTS)
+_weights_range = f"B{WEIGHTS_FIRST_ROW}:B{_sum_row - 1}"
+W_SUM = NamedCell("W_Sum", WEIGHTS, f"B{_sum_row}", "Sum", f"=SUM({_weights_range})", WEIGHT)
+W_STATUS = NamedCell(
+    "W_Status",
+    WEIGHTS,
+    f"B{_sum_row + 1}",
+    "Status",
+    f'=IF(COUNT({_weights_range})<4,"Enter four numbers",'
+    f'IF(ABS(SUM({_weights_range})-1)<=0.01,"OK","Must sum to 1"))',
+)
+
+# Optimized-weights metadata: key in the metadata mapping -> (name, label, number format).
+OPTIMIZED_METADATA: tuple[tuple[str, str, str, str | None], ...] = (
+    ("best_objective_value", "Opt_Objective", "Best objective (lower is better)", "0.0000"),
+    ("spearman", "Opt_Spearman", "Spearman (training)", "0.000"),
+    ("out_of_sample_spearman", "Opt_OutOfSampleSpearman", "Spearman (held-out)", "0.000"),
+    ("kl_divergence", "Opt_KL", "KL divergence of grade shares", "0.0000"),
+    ("lambda_param", "Opt_Lambda", "Lambda", WEIGHT),
+    ("n_trials", "Opt_Trials", "Trials", COUNT),
+    ("include_size", "Opt_IncludeSize", "Size included", None),
+    ("seed", "Opt_Seed", "Seed", INTEGER),
+    ("run_at", "Opt_RunAt", "Run at", TIMESTAMP),
+)
+_META_FIRST_ROW = _sum_row + 4
+_meta_cells = [
+    NamedCell(name, WEIGHTS, f"B{_META_FIRST_ROW + i}", label, None, fmt)
+    for i, (_key, name, label, fmt) in enumerate(OPTIMIZED_METADATA)
+]
+
+_DEFAULT_SETTINGS = Settings()
+GRADE_SHARE_NAMES: Mapping[str, str] = MappingProxyType({g: f"GradeShare_{g}" for g in GRADES})
+MIN_WEIGHT_NAMES: Mapping[str, str] = MappingProxyType(
+    {c: f"Optimizer_Min_{_TITLES[c]}" for c in COMPONENTS}
+)
+MAX_WEIGHT_NAMES: Mapping[str, str] = MappingProxyType(
+    {c: f"Optimizer_Max_{_TITLES[c]}" for c in COMPONENTS}
+)
+DEFAULT_WEIGHT_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {"vertical": (0.10, 0.40), "size": (0.10, 0.40), "adoption": (0.10, 0.40),
+     "relationship": (0.15, 0.40)}
+)  # fmt: skip
+
+_settings_cells = [
+    NamedCell("SmallBusinessMax", SETTINGS, "B5", "Small Business max annual revenue (USD)",
+              _DEFAULT_SETTINGS.small_business_max, MONEY),
+    NamedCell("MidMarketMax", SETTINGS, "B6", "Mid-Market max annual revenue (USD)",
+              _DEFAULT_SETTINGS.mid_market_max, MONEY),
+    NamedCell("HighValueCutoff", SETTINGS, "B7", "High-value cutoff (ICP score)",
+              _DEFAULT_SETTINGS.high_value_cutoff, SCORE),
+    *(
+        NamedCell(GRADE_SHARE_NAMES[g], SETTINGS, f"B{10 + i}", f"Grade {g}",
+                  DEFAULT_GRADE_SHARES[g], PERCENT)
+        for i, g in enumerate(reversed(GRADES))
+    ),
+    NamedCell("UnknownIndustryScore", SETTINGS, "B17", "Unknown or blank industry score",
+              _DEFAULT_SETTINGS.unknown_industry_score, WEIGHT),
+    NamedCell("NeutralSizeScore", SETTINGS, "B18", "Unknown annual revenue (size) score",
+              _DEFAULT_SETTINGS.neutral_size_score, WEIGHT),
+    NamedCell("Optimizer_Trials", SETTINGS, "B21", "Trials", DEFAULT_TRIALS, COUNT),
+    NamedCell("Optimizer_Lambda", SETTINGS, "B22", "Lambda (grade-shape vs rank weight)", 0.25,
+              WEIGHT),
+    NamedCell("Optimizer_IncludeSize", SETTINGS, "B23", "Include size (TRUE/FALSE)", True),
+    NamedCell("Optimizer_Seed", SETTINGS, "B24", "Seed (blank = random)", 42, INTEGER),
+    *(
+        cell
+        for i, c in enumerate(COMPONENTS)
+        for cell in (
+            NamedCell(MIN_WEIGHT_NAMES[c], SETTINGS, f"B{27 + i}", _TITLES[c],
+                      DEFAULT_WEIGHT_BOUNDS[c][0], WEIGHT),
+            NamedCell(MAX_WEIGHT_NAMES[c], SETTINGS, f"C{27 + i}", None,
+                      DEFAULT_WEIGHT_BOUNDS[c][1], WEIGHT),
+        )
+    ),
+]  # fmt: skip
+
+# Dashboard: segment selector, last run, and one KPI cell per SegmentMetrics field.
+SEGMENT_VIEW = NamedCell("SegmentView", DASHBOARD, "B3", "Segment view", ALL_SEGMENTS)
+LAST_RESCORED = NamedCell("LastRescored", DASHBOARD, "B4", "Last rescored", None, TIMESTAMP)
+WEIGHTS_USED = NamedCell("WeightsUsed", DASHBOARD, "B5", "Weights used (V / S / A / R)", None)
+KPI_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("customers", "Customers", COUNT),
+    ("customer_share", "Share of portfolio", PERCENT),
+    ("average_score", "Average ICP score", SCORE),
+    ("high_value_customers", "High-value customers", COUNT),
+    ("high_value_rate", "High-value rate", PERCENT),
+    ("average_annual_revenue", "Average annual revenue (known)", MONEY),
+    ("total_gp24", "Total GP24", MONEY),
+    ("gp24_share", "Share of portfolio GP24", PERCENT),
+    ("high_value_gp24", "High-value GP24", MONEY),
+    ("high_value_gp24_share", "High-value share of GP24", PERCENT),
+    ("average_gp24", "Average GP24 per customer", MONEY),
+)
+KPI_FIRST_ROW = 8
+KPI_NAMES: Mapping[str, str] = MappingProxyType({f: f"KPI_{f}" for f, _, _ in KPI_FIELDS})
+_kpi_cells = [
+    NamedCell(KPI_NAMES[f], DASHBOARD, f"B{KPI_FIRST_ROW + i}", label, None, fmt)
+    for i, (f, label, fmt) in enumerate(KPI_FIELDS)
+]
+
+NAMES: tuple[NamedCell, ...] = (
+    *_weight_cells,
+    W_SUM,
+    W_STATUS,
+    *_meta_cells,
+    *_settings_cells,
+    SEGMENT_VIEW,
+    LAST_RESCORED,
+    WEIGHTS_USED,
+    *_kpi_cells,
+)
+NAMES_BY_NAME: Mapping[str, NamedCell] = MappingProxyType({n.name: n for n in NAMES})
+
+# ---------------------------------------------------------------- captions
+
+CAPTIONS: tuple[TextCell, ...] = (
+    TextCell(WEIGHTS, f"A{WEIGHTS_FIRST_ROW - 1}", "Component"),
+    TextCell(WEIGHTS, f"B{WEIGHTS_FIRST_ROW - 1}", "Current"),
+    TextCell(WEIGHTS, f"C{WEIGHTS_FIRST_ROW - 1}", "Optimized"),
+    TextCell(WEIGHTS, f"D{WEIGHTS_FIRST_ROW - 1}", "Default"),
+    TextCell(WEIGHTS, f"A{_META_FIRST_ROW - 1}", "Optimized weights: last run"),
+    TextCell(SETTINGS, "A4", "Segments"),
+    TextCell(SETTINGS, "A9", "Grade target shares"),
+    TextCell(SETTINGS, "A16", "Scoring"),
+    TextCell(SETTINGS, "A20", "Optimizer"),
+    TextCell(SETTINGS, "A26", "Weight bounds (optimizer)"),
+    TextCell(SETTINGS, "B26", "Min"),
+    TextCell(SETTINGS, "C26", "Max"),
+    TextCell(SETTINGS, "D3", "Size tiers (first match wins; blank upper = no limit)"),
+    TextCell(SETTINGS, "H3", "Vertical table (industry match ignores case and spaces)"),
+    TextCell(DASHBOARD, f"A{KPI_FIRST_ROW - 1}", "Key figures of the segment view"),
+)
+
+# ---------------------------------------------------------------- output regions
+
+SEGMENT_SUMMARY_TOP_LEFT = "A3"
+SEGMENT_SUMMARY_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("segment", "Segment", None),
+    *((f, label, fmt) for f, label, fmt in KPI_FIELDS),
+)
+RECOMMENDATIONS_TOP_LEFT = "A10"
+RECOMMENDATIONS_LAST_ROW = 30  # Segments rows 1-30 belong to actions; charts start at row 32
+TOP_CUSTOMERS_COUNT = 100
+TOP_CUSTOMERS_HEADER_ROW = 4
+TOP_CUSTOMERS_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("rank", "Rank", INTEGER),
+    ("customer_id", "Customer ID", None),
+    ("company_name", "Company Name", None),
+    ("industry", "Industry", None),
+    ("customer_segment", "Segment", None),
+    ("view_score", "ICP score (view)", SCORE),
+    ("view_grade", "Grade (view)", None),
+    ("ICP_score", "ICP score (portfolio)", SCORE),
+    ("ICP_grade", "Grade (portfolio)", None),
+    ("annual_revenue", "Annual revenue", MONEY),
+    ("gp24", "GP24", MONEY),
+    ("printer_count", "Printers", COUNT),
+)
+
+
+def _column_formats(
+    sheet: str, first_row: int, last_row: int, formats: tuple[str | None, ...]
+) -> list[FormatRange]:
+    return [
+        FormatRange(sheet, f"{c}{first_row}:{c}{last_row}", f)
+        for c, f in ((column_letter(i + 1), f) for i, f in enumerate(formats))
+        if f
+    ]
+
+
+# Optimization sheet, written by actions.optimization_blocks
+SUMMARY_TOP = "A3"
+WEIGHTS_TOP = "D3"
+GRADES_TOP = "D10"
+FOLDS_TOP = "I3"
+HISTORY_TOP = "A20"
+"""Optimization sheet layout (columns A-J; K onward is left for the convergence chart):
+title A1, note A2; summary (Figure, Value) at A3; weights (Component, Optimized,
+Lower bound, Upper bound) at D3; grade shares (Grade, Actual share, Target share)
+at D10; per-fold out-of-sample Spearman (Fold, Spearman) at I3; trial history
+(:data:`icp_xl.core.optimize.HISTORY_COLUMNS`) with its header row at A20 and one row per
+trial below."""
+
+
+def _under(top_left: str, first: int, last: int, column: int, width: int, fmt: str) -> FormatRange:
+    """Rows ``first..last`` below the header at ``top_left``, columns ``column`` to
+    ``column + width - 1`` (0 = the header's own column), of an Optimization block."""
+    row, col = parse_cell(top_left)
+    ref = range_ref(row + first, col + column, row + last, col + column + width - 1)
+    return FormatRange(OPTIMIZATION, ref, fmt)
+
+
+HISTORY_FORMAT_ROWS = 2000  # trial history rows that get number formats
+
+FORMAT_RANGES: tuple[FormatRange, ...] = (
+    _under(SUMMARY_TOP, 1, 2, 1, 1, "0.0000"),  # objective, Spearman
+    _under(SUMMARY_TOP, 3, 3, 1, 1, "0.00E+00"),  # KL divergence, often tiny
+    _under(SUMMARY_TOP, 4, 4, 1, 1, "0.0000"),  # out-of-sample Spearman
+    _under(WEIGHTS_TOP, 1, 4, 1, 3, WEIGHT + "0"),
+    _under(GRADES_TOP, 1, 5, 1, 2, PERCENT),
+    _under(HISTORY_TOP, 1, HISTORY_FORMAT_ROWS, 1, 2, "0.0000"),
+    _under(HISTORY_TOP, 1, HISTORY_FORMAT_ROWS, 3, 4, WEIGHT + "0"),
+    *_column_formats(
+        SEGMENTS_SHEET, 4, 4 + len(SEGMENT_VIEWS) - 1, tuple(f for *_, f in SEGMENT_SUMMARY_COLUMNS)
+    ),
+    *_column_formats(
+        TOP_CUSTOMERS,
+        TOP_CUSTOMERS_HEADER_ROW + 1,
+        TOP_CUSTOMERS_HEADER_ROW + TOP_CUSTOMERS_COUNT,
+        tuple(f for *_, f in TOP_CUSTOMERS_COLUMNS),
+    ),
+)
+
+# ---------------------------------------------------------------- validation, highlighting
+
+SEGMENT_VIEW_CHOICES: tuple[str, ...] = SEGMENT_VIEWS
+GRADE_FILLS: Mapping[str, str] = MappingProxyType(
+    {"A": "C6EFCE", "B": "E2F0D9", "C": "FFF2CC", "D": "FCE4D6", "F": "FFC7CE"}
+)
+STATUS_OK_FILL = "C6EFCE"
+STATUS_BAD_FILL = "FFC7CE"
+
+
+def grade_ranges() -> tuple[tuple[str, str], ...]:
+    """(sheet, range) of every grade column that gets grade colours (whole columns below
+    the header, so they follow the data as it grows or shrinks)."""
+    scores = [column_letter(i + 1) for i, (_, f) in enumerate(SCORES_FIELDS) if f.endswith("grade")]
+    top = [column_letter(i + 1) for i, (f, *_) in enumerate(TOP_CUSTOMERS_COLUMNS) if "grade" in f]
+    first = TOP_CUSTOMERS_HEADER_ROW + 1
+    last = TOP_CUSTOMERS_HEADER_ROW + TOP_CUSTOMERS_COUNT
+    return (
+        *((SCORES, f"{c}2:{c}1048576") for c in scores),
+        *((TOP_CUSTOMERS, f"{c}{first}:{c}{last}") for c in top),
+    )
+
+
+# Areas the other modules own (charts, optimizer); actions never write there.
+CHART_AREAS: Mapping[str, str] = MappingProxyType(
+    {DASHBOARD: "from column F", SEGMENTS_SHEET: "from row 32", OPTIMIZATION: "from column K"}
+)
+OPTIMIZATION_AREA = "A1:J1048576"  # the optimizer's blocks; cleared before each run's are written
