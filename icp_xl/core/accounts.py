@@ -9,14 +9,14 @@ canonical names and their aliases; numeric cells may be numbers or text such as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from icp_xl.core.cells import column_letter
-from icp_xl.core.errors import IcpError, cell_error
+from icp_xl.core.errors import IcpError, cell_error, describe_value
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,21 @@ _NUMBER_TEXT = re.compile(
     r"(?P<digits>\d{1,3}(?:[,\s\u00a0\u202f]\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)"
     r"\s*(?P<close>\))?$"
 )
+
+
+# --- Input limits (file safety): numbers beyond this are typing or export errors, and
+# sums of several of them would overflow to inf/NaN scores.
+MAX_ABS_VALUE = 1e15
+# Row numbers: an int (the row of the first data row, the next rows follow) or one
+# row number per data row (files with blank rows in between).
+RowNumbers = int | Sequence[int] | np.ndarray
+
+
+def row_number(first_row: RowNumbers, position: int) -> int:
+    """The row the user sees for the data row at 0-based ``position``."""
+    if isinstance(first_row, int | np.integer):
+        return int(first_row) + position
+    return int(first_row[position])
 
 
 def header_key(header: object) -> str:
@@ -115,10 +130,13 @@ def match_columns(headers: Iterable[object]) -> tuple[dict[str, str], list[str]]
     return mapping, notes
 
 
-def parse_numbers(values: pd.Series, column: str, where: str, first_row: int = 2) -> pd.Series:
+def parse_numbers(
+    values: pd.Series, column: str, where: str, first_row: RowNumbers = 2
+) -> pd.Series:
     """Read a column of numbers or number-like text into floats (blank = NaN).
 
-    ``first_row`` is the row number the user sees for ``values.iloc[0]``.
+    ``first_row`` is the row number the user sees for ``values.iloc[0]`` (or one row
+    number per value). Numbers beyond :data:`MAX_ABS_VALUE` are refused.
     Raises IcpError naming ``where``, ``column``, the row and the value of the
     first unreadable cell, with a count of any others.
     """
@@ -138,11 +156,15 @@ def parse_numbers(values: pd.Series, column: str, where: str, first_row: int = 2
     bad = ~np.isfinite(result.to_numpy()) & result.notna().to_numpy()
     if bad.any():
         _raise_bad(values, np.flatnonzero(bad), column, where, first_row)
+    huge = np.abs(result.to_numpy()) > MAX_ABS_VALUE
+    if huge.any():
+        problem = f"a number beyond {MAX_ABS_VALUE:,.0f} in size, surely a typing error"
+        _raise_bad(values, np.flatnonzero(huge), column, where, first_row, problem)
     return result
 
 
 def _parse_text(
-    cells: pd.Series, column: str, where: str, first_row: int, full_index: pd.Index
+    cells: pd.Series, column: str, where: str, first_row: RowNumbers, full_index: pd.Index
 ) -> pd.Series:
     is_text = cells.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
     text = cells.where(is_text, "").astype(str).str.strip()
@@ -167,13 +189,18 @@ def _parse_text(
 
 
 def _raise_bad(
-    values: pd.Series, positions: np.ndarray, column: str, where: str, first_row: int
+    values: pd.Series,
+    positions: np.ndarray,
+    column: str,
+    where: str,
+    first_row: RowNumbers,
+    problem: str = "not a number",
 ) -> None:
     first = int(positions[0])
-    error = cell_error(where, column, first_row + first, values.iloc[first], "not a number")
+    error = cell_error(where, column, row_number(first_row, first), values.iloc[first], problem)
     others = len(positions) - 1
     if others:
-        rows = ", ".join(str(first_row + int(p)) for p in positions[1:6])
+        rows = ", ".join(str(row_number(first_row, int(p))) for p in positions[1:6])
         more = "..." if others > 5 else ""
         error = IcpError(f"{error}; {others} more unreadable cell(s) in rows {rows}{more}")
     raise error
@@ -195,21 +222,26 @@ def _cell_text(cell: object) -> str:
     return str(cell).strip()
 
 
-def prepare_accounts(raw: pd.DataFrame, where: str = "Accounts", first_row: int = 2) -> Accounts:
+def prepare_accounts(
+    raw: pd.DataFrame, where: str = "Accounts", first_row: RowNumbers | None = None
+) -> Accounts:
     """Validate and type a raw accounts table (SPEC §3).
 
     ``raw`` is the table as read (any headers, cells as numbers or text);
     ``where`` names it in messages (a file or sheet name); ``first_row`` is the
-    row number the user sees for the first data row (2 under a header in row 1).
+    row number the user sees for the first data row, or one row number per row
+    (default: ``raw.attrs["row_numbers"]`` as set by the file readers, else 2).
     Returns :class:`Accounts`. Raises IcpError for an empty table, a missing
     Customer ID or Industry column, blank or duplicate Customer IDs, and
     unreadable numbers.
     """
+    if first_row is None:
+        first_row = raw.attrs.get("row_numbers", 2)
     _check_unique_headers(raw.columns, where)
     mapping, notes = match_columns(raw.columns)
     missing_required = [c.header for c in ACCOUNT_COLUMNS if c.required and c.field not in mapping]
     if missing_required:
-        found = ", ".join(f"'{c}'" for c in raw.columns) or "no columns"
+        found = _listed_headers(raw.columns)
         raise IcpError(
             f"{where} has no {' or '.join(repr(h) for h in missing_required)} column "
             f"(found {found})"
@@ -233,6 +265,13 @@ def prepare_accounts(raw: pd.DataFrame, where: str = "Accounts", first_row: int 
     return Accounts(_fill_derived(frame), mapping, tuple(notes))
 
 
+def _listed_headers(headers: Sequence[object], most: int = 20) -> str:
+    """Headers quoted for a message: at most ``most``, each cut to 40 characters."""
+    shown = [describe_value(str(h)) for h in list(headers)[:most]]
+    more = f" and {len(headers) - most:,} more" if len(headers) > most else ""
+    return (", ".join(shown) + more) or "no columns"
+
+
 def _check_unique_headers(headers: Iterable[object], where: str) -> None:
     positions: dict[str, list[int]] = {}
     for index, header in enumerate(headers):
@@ -243,20 +282,22 @@ def _check_unique_headers(headers: Iterable[object], where: str) -> None:
         header, places = next(iter(repeated.items()))
         columns = " and ".join(column_letter(p + 1) for p in places)
         raise IcpError(
-            f"{where}: the header '{header}' appears in more than one column ({columns}); "
-            "rename or remove all but one"
+            f"{where}: the header {describe_value(header)} appears in more than one column "
+            f"({columns}); rename or remove all but one"
         )
 
 
-def _check_ids(ids: pd.Series, header: str, where: str, first_row: int) -> None:
+def _check_ids(ids: pd.Series, header: str, where: str, first_row: RowNumbers) -> None:
     blank = np.flatnonzero((ids == "").to_numpy())
     if len(blank):
-        raise cell_error(where, header, first_row + int(blank[0]), "", "a Customer ID is required")
+        row = row_number(first_row, int(blank[0]))
+        raise cell_error(where, header, row, "", "a Customer ID is required")
     duplicated = ids[ids.duplicated(keep=False)]
     if len(duplicated):
         listed = []
         for value, rows in duplicated.groupby(duplicated, sort=False).groups.items():
-            listed.append(f"'{value}' (rows {', '.join(str(first_row + r) for r in rows[:4])})")
+            numbers = ", ".join(str(row_number(first_row, r)) for r in rows[:4])
+            listed.append(f"{describe_value(value)} (rows {numbers})")
         shown = "; ".join(listed[:5]) + ("; ..." if len(listed) > 5 else "")
         raise IcpError(f"{where}: Customer IDs must be unique; duplicated: {shown}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Any
 
 
@@ -10,9 +11,21 @@ class IcpError(Exception):
 
 
 def describe_value(value: Any) -> str:
-    """Quote a cell value for an error message, shortening long text."""
-    text = repr(value) if not isinstance(value, str) else repr(value.strip() or value)
-    return text if len(text) <= 40 else text[:37] + "...'"
+    """Quote a cell value for an error message as the user sees it in the cell (text in
+    quotes, shortened; dates as ``2024-01-01``; TRUE/FALSE), never a Python repr."""
+    if isinstance(value, str):
+        text = repr(value.strip() or value)
+        return text if len(text) <= 40 else text[:37] + "...'"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d" if value.time() == time() else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if value is None:
+        return "blank"
+    text = repr(value) if isinstance(value, float) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def cell_error(where: str, column: str, row: int, value: Any, problem: str) -> IcpError:

@@ -3,14 +3,24 @@ with formula-like text neutralized."""
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from icp_xl.core.accounts import Accounts, prepare_accounts
-from icp_xl.core.cells import table_frame
 from icp_xl.core.errors import IcpError
 from icp_xl.files.atomic import atomic_write
+from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS, MAX_CSV_BYTES, size_text
+from icp_xl.files.xlsx_package import (
+    READ_ERRORS,
+    check_workbook_file,
+    totals_rows,
+    unreadable_workbook,
+)
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 ACCOUNTS_SHEET = "Accounts"
@@ -18,77 +28,179 @@ _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 
+ROW_NUMBERS = "row_numbers"
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),  # Excel "Unicode Text" (UTF-16 LE, tab separated)
+    (b"\xfe\xff", "utf-16"),
+)
+_FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV, or the Accounts (else the first) sheet of an Excel file, as raw cells.
 
-    CSV cells come back as text exactly as written (blank = ''); Excel cells as
-    the stored values. Raises IcpError for a missing, unreadable or empty file.
+    CSV cells come back as text exactly as written (blank = ''); Excel cells as the
+    stored values, read to the sheet's real extent. The header is the first non-blank
+    row; blank rows (also ``,,,,``) and the Total Rows of Excel tables are skipped, and
+    ``frame.attrs["row_numbers"]`` holds the row each account has in Excel or an editor.
+    Raises IcpError for a missing, unreadable, empty or oversized file (see
+    :mod:`icp_xl.files.limits`).
     """
     path = Path(path)
+    if path.is_dir():
+        raise IcpError(f"{path} is a folder; give the accounts file (.csv or .xlsx)")
     if not path.is_file():
         raise IcpError(f"File not found: {path}")
     suffix = path.suffix.lower()
-    try:
-        if suffix in EXCEL_SUFFIXES:
-            return _read_excel_table(path)
-        if suffix in (".csv", ".txt", ""):
-            return _read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise IcpError(f"{path.name} is empty: expected a header row and accounts") from None
-    except pd.errors.ParserError as error:
-        raise IcpError(f"{path.name} is not a readable CSV file: {error}") from None
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel_table(path)
+    if suffix in (".csv", ".txt", ""):
+        return _read_csv(path)
     raise IcpError(f"{path.name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """CSV as Excel writes it: UTF-8 (with or without BOM), else Windows-1252 ("CSV (Comma
-    delimited)" on Windows); comma, semicolon (European locales) or tab separated, judged
-    from the header line."""
-    raw = path.read_bytes()
+def _decode(raw: bytes) -> str:
+    """Text of a CSV file as Excel writes it: UTF-8 or UTF-16 with a byte-order mark,
+    else UTF-8, else Windows-1252 ("CSV (Comma delimited)" on Windows)."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            return raw.decode(encoding, errors="replace")
     try:
-        text = raw.decode("utf-8-sig")
-        encoding = "utf-8-sig"
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        text, encoding = raw.decode("cp1252", errors="replace"), "cp1252"
-    header = text.split("\n", 1)[0]
+        return raw.decode("cp1252", errors="replace")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """CSV as Excel writes it (see :func:`_decode`); comma, semicolon (European locales)
+    or tab separated, judged from the header line."""
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise IcpError(
+            f"{path.name} is {size_text(size)}, above the limit of {size_text(MAX_CSV_BYTES)}; "
+            "split the accounts into smaller files"
+        )
+    text = _decode(path.read_bytes())
+    if text.count("\n") > MAX_ACCOUNTS + 1:
+        raise IcpError(
+            f"{path.name} has more than {MAX_ACCOUNTS:,} rows of accounts (the most an "
+            "Excel sheet holds); split it into smaller files"
+        )
+    header = text.lstrip("\r\n").split("\n", 1)[0]
     separator = max((",", ";", "\t"), key=header.count)
     if not header.count(separator):
         separator = ","
-    return pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        encoding=encoding,
-        encoding_errors="replace",
-        sep=separator,
-    )
+    _check_width(header.count(separator) + 1, path.name)
+    if not text.strip():
+        raise IcpError(f"{path.name} is empty: expected a header row and accounts")
+    try:
+        cells = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            sep=separator,
+            skip_blank_lines=False,
+        )
+    except pd.errors.EmptyDataError:
+        raise IcpError(f"{path.name} is empty: expected a header row and accounts") from None
+    except pd.errors.ParserError as error:
+        raise _csv_error(path.name, error) from None
+    cells = cells.fillna("")
+    filled = np.zeros(len(cells), dtype=bool)
+    for column in cells.columns:
+        filled |= (cells[column].str.strip() != "").to_numpy()
+    return _table(cells, np.flatnonzero(filled) + 1, path.name)
+
+
+def _csv_error(name: str, error: Exception) -> IcpError:
+    """pandas' tokenizer error as a sentence about the file."""
+    found = _FIELD_COUNT.search(str(error))
+    if found:
+        expected, line, seen = found.groups()
+        return IcpError(
+            f"{name}, line {line}: {seen} cells where the header has {expected}; a "
+            "separator or a quote is probably missing or extra on that line"
+        )
+    if "EOF inside string" in str(error):
+        return IcpError(
+            f"{name}: a quoted cell is never closed (an odd number of double quotes); "
+            "check the quotes in the file"
+        )
+    return IcpError(f"{name} is not a readable CSV file: check its separators and quotes")
+
+
+def _check_width(columns: int, name: str) -> None:
+    if columns > MAX_COLUMNS:
+        raise IcpError(
+            f"{name} has {columns:,} columns, above the limit of {MAX_COLUMNS:,}; an "
+            "accounts file has about 14 (is the separator right?)"
+        )
+
+
+def _table(cells: pd.DataFrame, filled_rows: np.ndarray, name: str) -> pd.DataFrame:
+    """A raw table from a sheet's cells (row ``r`` at position ``r - 1``) and the 1-based
+    numbers of its non-blank rows: the first is the header, the others the accounts."""
+    if not len(filled_rows):
+        raise IcpError(f"{name} is empty: expected a header row and accounts")
+    header_row, body_rows = int(filled_rows[0]), filled_rows[1:]
+    header = [_header_cell(c) for c in cells.iloc[header_row - 1]]
+    while header and header[-1].strip() == "":
+        header.pop()
+    frame = cells.iloc[body_rows - 1, : len(header)].reset_index(drop=True)
+    frame.columns = header
+    frame.attrs[ROW_NUMBERS] = np.asarray(body_rows, dtype=np.int64)
+    return frame
+
+
+def _header_cell(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
 
 
 def _read_excel_table(path: Path) -> pd.DataFrame:
-    from zipfile import BadZipFile
-
     from openpyxl import load_workbook  # imported here: openpyxl is slow to import
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    check_workbook_file(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
-        raise IcpError(f"{path.name} is not a readable Excel workbook ({error})") from None
+    except READ_ERRORS as error:
+        raise unreadable_workbook(path, error) from None
     try:
         sheet = book[ACCOUNTS_SHEET] if ACCOUNTS_SHEET in book.sheetnames else book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None or all(c is None for c in header):
-            raise IcpError(f"{path.name}, sheet '{sheet.title}' is empty: expected a header row")
-        width = max(i for i, c in enumerate(header) if c is not None) + 1
-        rows = [list(header[:width])] + [
-            list(row[:width]) + [None] * (width - len(row))
-            for row in rows
-            if any(c is not None and c != "" for c in row[:width])
-        ]
+        name = f"{path.name}, sheet {sheet.title}"
+        skipped = totals_rows(path, sheet.title)
+        sheet.reset_dimensions()  # the <dimension> entry may be stale: read what is there
+        grid: list[list[Any]] = []
+        filled: list[int] = []
+        width = None
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if len(filled) > MAX_ACCOUNTS:
+                raise IcpError(
+                    f"{name} has more than {MAX_ACCOUNTS:,} rows of accounts; split it into "
+                    "smaller files"
+                )
+            if width is None and row:
+                _check_width(len(row), name)
+            cells = list(row[:width] if width else row)
+            grid.append(cells)
+            if number not in skipped and any(c is not None and c != "" for c in cells):
+                filled.append(number)
+                if width is None:
+                    width = len(cells)
+    except IcpError:
+        raise
+    except READ_ERRORS as error:
+        raise unreadable_workbook(path, error) from None
     finally:
         book.close()
-    return table_frame(rows)
+    width = width or 0
+    frame = pd.DataFrame([cells + [None] * (width - len(cells)) for cells in grid], dtype=object)
+    return _table(frame, np.asarray(filled, dtype=int), name)
 
 
 def read_accounts(path: str | Path) -> tuple[pd.DataFrame, Accounts]:
@@ -98,7 +210,7 @@ def read_accounts(path: str | Path) -> tuple[pd.DataFrame, Accounts]:
     where = (
         path.name if path.suffix.lower() not in EXCEL_SUFFIXES else f"{path.name}, sheet Accounts"
     )
-    return raw, prepare_accounts(raw, where=where)
+    return raw, prepare_accounts(raw, where=where, first_row=raw.attrs[ROW_NUMBERS])
 
 
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:

@@ -99,7 +99,8 @@ class _Reader:
             return value
         if isinstance(value, str) and value.strip().upper() in ("TRUE", "FALSE"):
             return value.strip().upper() == "TRUE"
-        self.problems.append(f"{self.where(name)}: expected TRUE or FALSE, found {value!r}")
+        found = describe_value(value)
+        self.problems.append(f"{self.where(name)}: expected TRUE or FALSE, found {found}")
         return None
 
     def attempt(self, where: str, build: Any) -> Any:
@@ -119,8 +120,8 @@ class _Reader:
 
 def _number_problem(value: Any, low: float | None, high: float | None, whole: bool) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        kind = "text" if isinstance(value, str) else type(value).__name__
-        return f"expected a number, found {kind} {describe_value(value)}"
+        kind = "text " if isinstance(value, str) else "a date " if hasattr(value, "year") else ""
+        return f"expected a number, found {kind}{describe_value(value)}"
     if value != value or value in (float("inf"), float("-inf")):
         return f"expected a number, found {value!r}"
     if whole and float(value) != int(value):

@@ -18,7 +18,6 @@ import importlib
 import math
 import re
 import sys
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cache
@@ -45,7 +44,9 @@ from icp_xl.core.cells import (
     table_frame,
 )
 from icp_xl.core.errors import IcpError
-from icp_xl.files.atomic import atomic_write
+from icp_xl.files.atomic import FileStamp, atomic_write, file_stamp
+from icp_xl.files.outputs import same_file
+from icp_xl.files.xlsx_package import READ_ERRORS, check_workbook_file, unreadable_workbook
 from icp_xl.hosts.file import package
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block, cell_value
@@ -100,6 +101,7 @@ class FileBook:
         self.path = path
         self._status = status or _stderr_status
         self._cached: Workbook | None = None
+        self._stamp: FileStamp | None = None  # the file as it was read (file safety)
 
     # ------------------------------------------------------------ opening and saving
 
@@ -117,21 +119,23 @@ class FileBook:
         refuse any other formula there (:meth:`_settle_input_formulas`); then re-create any
         output sheet, table or name that is missing, so actions can write there."""
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise IcpError(f"Workbook not found: {path}")
-        if for_writing:
-            lost = foreign_content(path)
+        check_workbook_file(path)  # a folder, an encrypted or oversized file: one sentence
+        stamp = file_stamp(path)  # save() refuses if the file changes meanwhile
+        try:
+            lost = foreign_content(path) if for_writing else []
             if lost:
                 raise IcpError(
                     f"{path.name} holds {'; '.join(lost)}, which a headless rewrite would "
                     "lose; nothing was written. Run this action from Excel (ICP ribbon), or "
                     "move that content to another workbook"
                 )
-        try:
             workbook = load_workbook(path, keep_vba=path.suffix.lower() in MACRO_SUFFIXES)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
-            raise IcpError(f"{path.name} is not a readable Excel workbook ({error})") from None
+        except (InvalidFileException, *READ_ERRORS) as error:
+            raise unreadable_workbook(path, error) from None
         book = cls(workbook, path, status)
+        book._stamp = stamp
         if for_writing:
             book._settle_input_formulas()
             book._apply_output_structure()  # a deleted output sheet or table comes back
@@ -161,9 +165,11 @@ class FileBook:
         # openpyxl keeps formulas but not their results: Excel/LibreOffice recompute on open.
         self.workbook.calculation.fullCalcOnLoad = True
         self.workbook.active = self.workbook.sheetnames.index(layout.DASHBOARD)
+        same = self.path is not None and same_file(target, self.path)
         with exact_float_writes():
-            atomic_write(target, self.workbook.save)
+            atomic_write(target, self.workbook.save, expected=self._stamp if same else None)
         self.path = target
+        self._stamp = file_stamp(target)
         return target
 
     # ------------------------------------------------------------ Book interface
@@ -198,7 +204,8 @@ class FileBook:
 
     def read_table(self, table: str) -> pd.DataFrame:
         location = self._table_location(table)
-        return table_frame(self.read_range(location.sheet, location.ref))
+        totals = self._sheet(location.sheet).tables[table].totalsRowCount or 0
+        return table_frame(self.read_range(location.sheet, location.ref), totals_rows=totals)
 
     def write_block(self, block: Block) -> None:
         ws = self._sheet(block.sheet)
@@ -288,6 +295,7 @@ class FileBook:
             except IcpError:
                 continue
             top, left, bottom, right = parse_range(location.ref)
+            bottom -= self.workbook[location.sheet].tables[table.name].totalsRowCount or 0
             rows = self.workbook[location.sheet].iter_rows(
                 min_row=top + 1, max_row=bottom, min_col=left, max_col=right
             )
@@ -427,6 +435,7 @@ class FileBook:
                 self._add_name(named, with_default=fresh)
         scores = wb[layout.SCORES]
         if layout.SCORES_TABLE.name not in scores.tables:
+            _refuse_moved_table(wb, layout.SCORES_TABLE)
             self._add_table(layout.SCORES_TABLE)
         for region in layout.FORMAT_RANGES:
             for row in wb[region.sheet][region.ref]:
@@ -503,6 +512,18 @@ def _set(cell: Any, value: Any) -> None:
     cell.value = value
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
+
+
+def _refuse_moved_table(workbook: Workbook, table: layout.TableSpec) -> None:
+    """Raise IcpError when ``table`` is on another sheet than its own (the sheet was
+    renamed), where a new table of that name cannot be made."""
+    for ws in workbook.worksheets:
+        if table.name in ws.tables:
+            raise IcpError(
+                f"The table {table.name} is on sheet '{ws.title}' instead of '{table.sheet}' "
+                f"(was the sheet renamed?); name that sheet '{table.sheet}' again, or delete "
+                "it; nothing was written"
+            )
 
 
 def _split_ref(ref: str) -> tuple[str, str]:
