@@ -3,7 +3,8 @@
 Each module in :data:`COMMAND_MODULES` has ``register(subparsers)``, which adds
 its sub-command(s) with ``func=`` set to a function ``(args) -> exit code``.
 Modules import heavy libraries inside their functions, so ``--help`` stays fast.
-Exit codes: 0 ok, 1 user error (one line on stderr), 2 usage, 130 interrupted.
+Exit codes: 0 ok, 1 user error (one line on stderr), 2 usage, 130 interrupted (Ctrl-C),
+143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -40,20 +41,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (also used as the process exit code)."""
+    from icp_xl.files.atomic import Terminated, raise_terminated
+    from icp_xl.files.limits import quoted
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = _handle_sigterm(raise_terminated)
     try:
         return int(args.func(args) or 0)
     except IcpError as error:
-        print(f"icp-xl: error: {error}", file=sys.stderr)
+        print(f"icp-xl: error: {quoted(error, MAX_MESSAGE_CHARS)}", file=sys.stderr)
         return 1
     except OSError as error:  # locked by Excel, no permission, disk full: nothing was replaced
         where = f": {error.filename}" if error.filename else ""
         print(f"icp-xl: error: {error.strerror or error}{where}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("icp-xl: stopped (SIGTERM); no file was half-written", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
-        print("icp-xl: interrupted", file=sys.stderr)
+        print("icp-xl: interrupted; no file was half-written", file=sys.stderr)
         return 130
+    finally:
+        _handle_sigterm(previous)
+
+
+# --- File safety: SIGTERM (cron, CI, `timeout`) is handled like Ctrl-C, and no message
+# is longer than this (a message quoting a 20 MB header line would be useless).
+MAX_MESSAGE_CHARS = 2000
+
+
+def _handle_sigterm(handler: object) -> object:
+    """Install ``handler`` for SIGTERM (main thread only); return the previous one."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or handler is None:
+        return None
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def run() -> None:

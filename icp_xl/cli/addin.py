@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Interpreter_Mac, PYTHONPATH, Conda Path, Conda Env)"
         ),
     )
+    build.add_argument("--force", action="store_true", help="replace an existing add-in file")
     build.set_defaults(func=run_build)
 
     install = commands.add_parser(
@@ -80,7 +81,9 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
 def run_build(args: argparse.Namespace) -> int:
     """Build the add-in; print a one-line summary. Returns the exit code."""
     from icp_xl.excel.addin import build_addin
+    from icp_xl.files.outputs import check_output
 
+    check_output(args.output, "xlam", force=args.force)
     result = build_addin(args.output, args.udf_modules, parse_settings(args.settings))
     modules = ", ".join(result.udf_modules) or "no module"
     print(

@@ -86,6 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also make the optimized weights the current weights and rescore (ICP workbook only)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--force", action="store_true", help="replace an existing --json-out")
     parser.set_defaults(func=run)
 
 
@@ -131,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     from icp_xl.core.optimizer_defaults import DEFAULT_LAMBDA, DEFAULT_SEED, DEFAULT_TRIALS
     from icp_xl.core.settings import Settings
     from icp_xl.files.atomic import check_writable
+    from icp_xl.files.outputs import check_output
     from icp_xl.files.tables import read_accounts
     from icp_xl.files.weights_json import write_weights_json
 
@@ -157,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     if book is not None:
         check_writable(args.source)
     if args.json_out:
-        check_writable(args.json_out)
+        check_output(args.json_out, "json", inputs=[args.source], force=args.force)
     # Options given on the command line win over the workbook's Settings sheet.
     if args.trials is not None:
         options["n_trials"] = args.trials
@@ -187,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         from icp_xl.workbook.actions import store_optimization
 
         store_optimization(book, result, apply=args.apply)
-        book.save()
+        _save_or_keep(book, result, args.source)
         applied = "; they are now the current weights" if args.apply else ""
         print(f"Optimization and optimized weights -> {args.source}{applied}", file=sys.stderr)
     if args.json_out:
@@ -197,6 +199,23 @@ def run(args: argparse.Namespace) -> int:
         print("icp-xl: interrupted; the results above are the best so far", file=sys.stderr)
         return 130
     return 0
+
+
+def _save_or_keep(book: Any, result: Any, source: Path) -> None:
+    """Save the workbook; if it changed on disk during the search (edits saved meanwhile,
+    another run), keep those edits and write the results to a JSON file beside it."""
+    from icp_xl.files.atomic import FileChangedError
+    from icp_xl.files.weights_json import write_weights_json
+    from icp_xl.workbook.actions.export import free_path
+
+    try:
+        book.save()
+    except FileChangedError as error:
+        kept = free_path(source.with_name(f"{source.stem}_optimized_weights.json"))
+        write_weights_json(kept, result.weights, result.metadata())
+        raise FileChangedError(
+            f"{error}; the optimized weights are kept in {kept} (import them, or rerun)"
+        ) from None
 
 
 def summary(result: Any) -> str:

@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-o", "--output", type=Path, default=Path("accounts.csv"), help="output .csv or .xlsx"
     )
+    parser.add_argument("--force", action="store_true", help="replace an existing file")
     parser.set_defaults(func=run)
 
 
@@ -25,18 +26,20 @@ def run(args: argparse.Namespace) -> int:
     from icp_xl.core.errors import IcpError
     from icp_xl.core.sample import make_sample_accounts
     from icp_xl.files.atomic import atomic_write
+    from icp_xl.files.outputs import check_output
 
     if args.accounts < 1:
         raise IcpError(f"-n must be at least 1, got {args.accounts}")
+    if not 0 <= args.seed < 2**32:
+        raise IcpError(f"--seed must be a whole number from 0 to {2**32 - 1:,}, got {args.seed}")
+    kind = "xlsx" if args.output.suffix.lower() == ".xlsx" else "csv"
+    check_output(args.output, kind, force=args.force)
     frame = make_sample_accounts(args.accounts, args.seed)
-    suffix = args.output.suffix.lower()
-    if suffix == ".xlsx":
+    if kind == "xlsx":
         atomic_write(
             args.output, lambda tmp: frame.to_excel(tmp, index=False, sheet_name="Accounts")
         )
-    elif suffix in (".csv", ""):
-        atomic_write(args.output, lambda tmp: frame.to_csv(tmp, index=False))
     else:
-        raise IcpError(f"Unsupported output type '{suffix}': use .csv or .xlsx")
+        atomic_write(args.output, lambda tmp: frame.to_csv(tmp, index=False))
     print(f"Wrote {len(frame):,} sample accounts to {args.output}", file=sys.stderr)
     return 0

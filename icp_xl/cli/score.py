@@ -27,19 +27,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="scored CSV (default: ACCOUNTS_scored.csv beside the input)",
     )
+    parser.add_argument("--force", action="store_true", help="replace an existing output file")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from icp_xl.core.errors import IcpError
     from icp_xl.core.scoring import SCORE_COLUMNS, score_accounts
     from icp_xl.core.settings import Settings
+    from icp_xl.files.outputs import check_output
     from icp_xl.files.tables import read_accounts, write_csv
     from icp_xl.files.weights_json import read_weights_json
 
     output = args.output or args.accounts.with_name(f"{args.accounts.stem}_scored.csv")
-    if output.resolve() == args.accounts.resolve():
-        raise IcpError("The output file would overwrite the accounts file; choose another -o")
+    check_output(output, "csv", inputs=[args.accounts, args.weights], force=args.force)
     settings = Settings()
     if args.weights:
         settings = settings.with_weights(read_weights_json(args.weights)[0])

@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "-o", "--output", type=Path, help="CSV file or folder (default: beside the workbook)"
     )
+    export.add_argument("--force", action="store_true", help="replace an existing CSV file")
     export.set_defaults(func=run_export)
 
     validate = subparsers.add_parser(
@@ -70,19 +71,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_new(args: argparse.Namespace) -> int:
+    from icp_xl.files.outputs import check_output
     from icp_xl.hosts.file.new_workbook import new_workbook
 
-    _refuse_existing(args.output, args.force)
+    check_output(args.output, "xlsx", inputs=[args.accounts], force=args.force)
     path = new_workbook(args.output, args.accounts, overwrite=True)
     print(f"Wrote ICP workbook {path}", file=sys.stderr)
     return 0
-
-
-def _refuse_existing(path: Path, force: bool) -> None:
-    from icp_xl.core.errors import IcpError
-
-    if path.exists() and not force:
-        raise IcpError(f"{path} already exists; choose another -o or pass --force to replace it")
 
 
 def run_rescore(args: argparse.Namespace) -> int:
@@ -98,16 +93,17 @@ def run_rescore(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from icp_xl.files.outputs import check_output
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook.actions import export_csv
 
-    book = FileBook.open(args.workbook, for_writing=False)
     output = args.output
     folder, target = args.workbook.resolve().parent, None
     if output is not None and (output.is_dir() or output.suffix == ""):
         folder = output
     elif output is not None:
-        target = output
+        target = check_output(output, "csv", inputs=[args.workbook], force=args.force)
+    book = FileBook.open(args.workbook, for_writing=False)
     path = export_csv(book, folder, args.segment, output=target)
     print(path)
     return 0
@@ -130,21 +126,36 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from icp_xl.core.accounts import prepare_accounts
     from icp_xl.core.errors import IcpError
+    from icp_xl.core.objective import training_data
     from icp_xl.core.sample import make_sample_accounts
+    from icp_xl.core.settings import Settings
     from icp_xl.files.atomic import atomic_write
+    from icp_xl.files.outputs import check_output
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.hosts.file.new_workbook import new_workbook
     from icp_xl.workbook.actions import optimize_book, store_optimization
 
-    if args.accounts < 50:
-        raise IcpError(f"-n must be at least 50 (the optimizer needs them), got {args.accounts}")
+    # Every option is checked before anything is written, so a rerun needs no --force.
+    if args.trials < 1:
+        raise IcpError(f"--trials must be at least 1, got {args.trials}")
     started = time.perf_counter()
-    args.output.mkdir(parents=True, exist_ok=True)
+    accounts = make_sample_accounts(args.accounts) if args.accounts >= 1 else None
+    try:
+        if accounts is None:
+            raise IcpError("there are no accounts")
+        training_data(prepare_accounts(accounts), Settings())
+    except IcpError as error:
+        raise IcpError(f"-n {args.accounts} is too few sample accounts: {error}") from None
+    if args.output.exists() and not args.output.is_dir():
+        raise IcpError(f"-o {args.output} is a file; give a folder for the demo files")
     workbook = args.output / "ICP.xlsx"
-    _refuse_existing(workbook, args.force)
-    accounts = make_sample_accounts(args.accounts)
     csv = args.output / "sample_accounts.csv"
+    if args.output.is_dir():
+        check_output(workbook, "xlsx", force=args.force)
+        check_output(csv, "csv", force=args.force)
+    args.output.mkdir(parents=True, exist_ok=True)
     atomic_write(csv, lambda tmp: accounts.to_csv(tmp, index=False))
     new_workbook(workbook, csv, overwrite=True)
 

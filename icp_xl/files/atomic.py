@@ -129,7 +129,7 @@ def check_writable(path: str | Path) -> None:
     Changes nothing; use it before long work."""
     path = Path(os.path.realpath(path))
     if not path.parent.is_dir():
-        raise IcpError(f"Folder not found: {path.parent}")
+        raise IcpError(f"Folder not found: {path.parent} (it does not exist; create it first)")
     if path.is_dir():
         raise IcpError(f"{path} is a folder; give a file name to write")
     lock = lock_file(path)

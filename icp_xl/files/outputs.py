@@ -55,6 +55,8 @@ def check_output(
     """
     path = Path(path)
     allowed = KINDS[kind]
+    if path.is_dir():
+        raise IcpError(f"{path} is a folder; give a file name to write")
     if path.suffix.lower() not in allowed:
         raise IcpError(
             f"{option} {path.name}: this writes a {kind.upper()} file, so the name must end "
@@ -66,8 +68,6 @@ def check_output(
                 f"{option} {path.name} is an input of this command ({Path(source).name}); "
                 "choose another output file"
             )
-    if path.is_dir():
-        raise IcpError(f"{option} {path} is a folder; give a file name to write")
     if path.exists():
         if _kind_differs(path, kind):
             raise IcpError(
