@@ -61,14 +61,20 @@ def range_ref(top: int, left: int, bottom: int, right: int) -> str:
     return f"{cell_ref(top, left)}:{cell_ref(bottom, right)}"
 
 
-def table_frame(rows: Sequence[Sequence[Any]], totals_rows: int = 0) -> pd.DataFrame:
+def table_data_ref(ref: str, totals_rows: int | None) -> str:
+    """The range of an Excel table without its Total Row(s): ``totals_rows`` is the
+    table's ``totalsRowCount`` (None or 0: none). Total Rows hold sums, not data; every
+    host reads tables through this, so the rule is the same everywhere."""
+    top, left, bottom, right = parse_range(ref)
+    return range_ref(top, left, max(top, bottom - (totals_rows or 0)), right)
+
+
+def table_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
     """An Excel table's cells (header row first) as the raw DataFrame ``Book.read_table``
     returns: header cells as text (a numeric header ``2024.0`` as ``2024``, blank as ``''``),
-    body cells as stored, trailing blank rows dropped. ``totals_rows``: the table's
-    Total Row count (``totalsRowCount``); those last rows hold sums, not data, and are
-    left out (every host calls this, so the rule is the same everywhere)."""
+    body cells as stored, trailing blank rows dropped."""
     header = ["" if c is None else _header_text(c) for c in rows[0]]
-    body = [list(r) for r in rows[1 : len(rows) - totals_rows if totals_rows > 0 else None]]
+    body = [list(r) for r in rows[1:]]
     while body and all(c is None or c == "" for c in body[-1]):
         body.pop()
     return pd.DataFrame(body, columns=header, dtype=object)

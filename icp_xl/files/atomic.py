@@ -261,16 +261,20 @@ def raise_terminated(signum: int, frame: object) -> None:
 
 @contextlib.contextmanager
 def _quiet_unraisable_oserrors() -> Iterator[None]:
-    """A writer that fails half-way (disk full) leaves a zip file object whose clean-up
-    fails again when it is collected, printing "Exception ignored in: ZipFile.__del__".
-    That second error says nothing new: from the first write on, such errors of zip
-    files are not printed (any other unraisable error still is)."""
+    """A writer that fails half-way (disk full) leaves zip file and XML stream objects
+    whose clean-up fails again when they are collected, printing "Exception ignored in:
+    ZipFile.__del__" and a traceback. Those second errors say nothing new: from the
+    first write on, unraisable disk-full errors and zip files' OSErrors are not printed
+    (any other unraisable error still is)."""
     if not getattr(sys.unraisablehook, "icp_xl_quiet_zip", False):
         previous = sys.unraisablehook
 
         def hook(unraisable: sys.UnraisableHookArgs) -> None:
+            error = unraisable.exc_value
             owner = getattr(unraisable.object, "__qualname__", "") or ""
-            if isinstance(unraisable.exc_value, OSError) and owner.startswith("ZipFile"):
+            if isinstance(error, OSError) and (
+                error.errno in _NO_SPACE or owner.startswith("ZipFile")
+            ):
                 return
             previous(unraisable)
 

@@ -92,6 +92,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if not header.count(separator):
         separator = ","
     _check_width(header.count(separator) + 1, path.name)
+    # Rows of separators only (Excel writes ",,,," for cleared rows) are blank rows.
+    text = re.sub(f"(?m)^[{re.escape(separator)} \t\r]+$", "", text)
     if not text.strip():
         raise IcpError(f"{path.name} is empty: expected a header row and accounts")
     try:

@@ -41,6 +41,7 @@ from icp_xl.core.cells import (
     parse_cell,
     parse_range,
     range_ref,
+    table_data_ref,
     table_frame,
 )
 from icp_xl.core.errors import IcpError
@@ -204,8 +205,8 @@ class FileBook:
 
     def read_table(self, table: str) -> pd.DataFrame:
         location = self._table_location(table)
-        totals = self._sheet(location.sheet).tables[table].totalsRowCount or 0
-        return table_frame(self.read_range(location.sheet, location.ref), totals_rows=totals)
+        totals = self._sheet(location.sheet).tables[table].totalsRowCount
+        return table_frame(self.read_range(location.sheet, table_data_ref(location.ref, totals)))
 
     def write_block(self, block: Block) -> None:
         ws = self._sheet(block.sheet)
@@ -294,8 +295,8 @@ class FileBook:
                 location = self._table_location(table.name)
             except IcpError:
                 continue
-            top, left, bottom, right = parse_range(location.ref)
-            bottom -= self.workbook[location.sheet].tables[table.name].totalsRowCount or 0
+            totals = self.workbook[location.sheet].tables[table.name].totalsRowCount
+            top, left, bottom, right = parse_range(table_data_ref(location.ref, totals))
             rows = self.workbook[location.sheet].iter_rows(
                 min_row=top + 1, max_row=bottom, min_col=left, max_col=right
             )

@@ -1,0 +1,373 @@
+"""Never read half a file: accounts files read to their real extent, Total Rows, row
+numbers, duplicate headers, limits, overflowing numbers, damaged workbooks and plain
+sentences for every refusal. Each test builds the smallest file that shows its case."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import warnings
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.worksheet.table import Table
+from support.file_safety import make_workbook, rewrite_part, sheet_part
+
+from icp_xl.cli import main
+from icp_xl.core.errors import IcpError
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS
+from icp_xl.files.tables import read_accounts
+from icp_xl.hosts.file.book import FileBook
+from icp_xl.workbook import layout
+from icp_xl.workbook.actions import validate
+
+HEADER = ["Customer ID", "Industry", "Annual Revenue", "Total Hardware Revenue"]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_workbook(tmp_path_factory.mktemp("reads") / "ICP.xlsx", accounts=120)
+
+
+@pytest.fixture
+def workbook(template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "ICP.xlsx"
+    shutil.copyfile(template, path)
+    return path
+
+
+def _error(capsys: pytest.CaptureFixture[str]) -> str:
+    lines = capsys.readouterr().err.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def _xlsx(path: Path, rows: list[list[object]], sheet: str = "Accounts") -> Path:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = sheet
+    for row in rows:
+        ws.append(row)
+    book.save(path)
+    return path
+
+
+def _accounts_rows(count: int) -> list[list[object]]:
+    return [[f"C{i}", "Retail", 1000.0 * i, 10.0 * i] for i in range(1, count + 1)]
+
+
+# ------------------------------------------------------------------ 2. stale <dimension>
+
+
+@pytest.mark.parametrize("dimension", ["A1:D10", "A1", "A1:C201"])
+def test_xlsx_is_read_to_its_real_extent_whatever_the_dimension(
+    dimension: str, tmp_path: Path
+) -> None:
+    path = _xlsx(tmp_path / "a.xlsx", [HEADER, *_accounts_rows(200)])
+    part = "xl/worksheets/sheet1.xml"
+    stale = f'<dimension ref="{dimension}"/>'.encode()
+    rewrite_part(path, part, lambda xml: re.sub(rb"<dimension [^>]*>", stale, xml))
+    assert f'ref="{dimension}"'.encode() in zipfile.ZipFile(path).read(part)
+    raw, accounts = read_accounts(path)
+    assert len(accounts) == 200 and list(raw.columns) == HEADER
+    assert accounts.frame["hardware_revenue"].iloc[-1] == 2000.0
+
+
+# ------------------------------------------------------------------ 5. Total Rows
+
+
+def test_total_row_of_an_excel_table_is_not_an_account(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Accounts"
+    for row in [HEADER, *_accounts_rows(3), ["Total", None, None, "=SUBTOTAL(109,D2:D4)"]]:
+        ws.append(row)
+    table = Table(displayName="Accts", ref="A1:D5")
+    table.totalsRowCount = 1
+    ws.add_table(table)
+    book.save(path)
+    _, accounts = read_accounts(path)
+    assert accounts.frame["customer_id"].tolist() == ["C1", "C2", "C3"]
+
+
+def test_total_row_of_the_accounts_table_is_not_scored_nor_refused(
+    workbook: Path, tmp_path: Path, capsys
+) -> None:
+    book = openpyxl.load_workbook(workbook)
+    ws = next(w for w in book.worksheets if layout.ACCOUNTS_TABLE.name in w.tables)
+    table = ws.tables[layout.ACCOUNTS_TABLE.name]
+    first, last = table.ref.split(":")
+    bottom = ws.max_row + 1
+    letters = last.rstrip("0123456789")
+    table.ref = f"{first}:{letters}{bottom}"
+    table.autoFilter = None
+    table.totalsRowCount = 1
+    ws.cell(row=bottom, column=1, value="Total")
+    ws.cell(row=bottom, column=4, value=f"=SUBTOTAL(109,D2:D{bottom - 1})")
+    book.save(workbook)
+    result = validate(FileBook.open(workbook, for_writing=False))
+    assert result.ok, result.problems
+    assert main(["rescore", str(workbook)]) == 0
+    out = tmp_path / "e.csv"
+    assert main(["export", str(workbook), "-o", str(out)]) == 0
+    exported = out.read_text().splitlines()
+    assert len(exported) == 121 and not any(line.startswith("Total,") for line in exported)
+
+
+# ------------------------------------------------------------------ 6. overflow
+
+
+def test_values_near_1e308_are_a_user_error_naming_the_cell(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(
+        "Customer ID,Industry,Total Hardware Revenue,Total Consumable Revenue\n"
+        "C1,Retail,10,20\nC2,Retail,1e308,1e308\n"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["score", str(path), "-o", str(tmp_path / "s.csv")]) == 1
+    assert _error(capsys) == (
+        "icp-xl: error: a.csv, column 'Total Hardware Revenue', row 3: a number beyond "
+        "1,000,000,000,000,000 in size, surely a typing error ('1e308')"
+    )
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_validate_reports_an_overflowing_account_value(workbook: Path) -> None:
+    book = openpyxl.load_workbook(workbook)
+    book[layout.ACCOUNTS]["D2"] = 1e308
+    book.save(workbook)
+    problems = validate(FileBook.open(workbook, for_writing=False)).problems
+    assert any("row 2: a number beyond" in p for p in problems), problems
+
+
+# ------------------------------------------------------------------ 8. duplicated headers
+
+
+def test_a_duplicated_header_is_refused_in_csv_as_in_xlsx(tmp_path: Path) -> None:
+    rows = [["Customer ID", "Industry", "Industry"], ["C1", "Retail", "Health"]]
+    csv = tmp_path / "a.csv"
+    csv.write_text("\n".join(",".join(r) for r in rows) + "\n")
+    xlsx = _xlsx(tmp_path / "a.xlsx", rows)
+    messages = []
+    for path in (csv, xlsx):
+        with pytest.raises(IcpError) as error:
+            read_accounts(path)
+        messages.append(str(error.value).split(": ", 1)[1])
+    assert (
+        messages[0]
+        == messages[1]
+        == (
+            "the header 'Industry' appears in more than one column (B and C); rename or remove "
+            "all but one"
+        )
+    )
+
+
+# ------------------------------------------------------------------ 9. row numbers
+
+
+def test_row_numbers_are_the_rows_the_user_sees_after_blank_rows(tmp_path: Path) -> None:
+    csv = tmp_path / "a.csv"
+    csv.write_text("Customer ID,Industry,GP24\nC1,Retail,5\n\n,,\nC2,Retail,x\n,,,,\n,,,,\n")
+    with pytest.raises(IcpError, match=r"a.csv, column 'GP24', row 5: not a number \('x'\)"):
+        read_accounts(csv)
+    xlsx = _xlsx(tmp_path / "a.xlsx", [["Customer ID", "Industry", "GP24"], ["C1", "Retail", 5]])
+    book = openpyxl.load_workbook(xlsx)
+    book.active["A5"], book.active["B5"], book.active["C5"] = "C2", "Retail", "x"
+    book.save(xlsx)
+    with pytest.raises(IcpError, match=r"column 'GP24', row 5: not a number"):
+        read_accounts(xlsx)
+
+
+def test_excel_style_trailing_comma_rows_are_skipped(tmp_path: Path) -> None:
+    csv = tmp_path / "a.csv"
+    csv.write_text("Customer ID,Industry,GP24\r\nC1,Retail,5\r\nC2,Retail,6\r\n,,\r\n,,\r\n")
+    _, accounts = read_accounts(csv)
+    assert accounts.frame["customer_id"].tolist() == ["C1", "C2"]
+
+
+def test_blank_customer_id_names_its_row_after_a_blank_row(tmp_path: Path) -> None:
+    csv = tmp_path / "a.csv"
+    csv.write_text("Customer ID,Industry\nC1,Retail\n\n,Retail\n")
+    with pytest.raises(IcpError, match="row 4: a Customer ID is required"):
+        read_accounts(csv)
+
+
+# ------------------------------------------------------------------ 12-13. limits
+
+
+def test_a_huge_header_line_gives_a_short_message(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("x" * 2_000_000)
+    assert main(["score", str(path), "-o", str(tmp_path / "s.csv")]) == 1
+    error = _error(capsys)
+    assert "has no 'Customer ID' or 'Industry' column" in error and len(error) < 300
+
+
+def test_a_very_wide_header_is_refused_quickly(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(",".join(f"c{i}" for i in range(50_000)) + "\n" + "1," * 49_999 + "1\n")
+    started = time.perf_counter()
+    with pytest.raises(IcpError, match=f"50,000 columns, above the limit of {MAX_COLUMNS:,}"):
+        read_accounts(path)
+    assert time.perf_counter() - started < 2
+
+
+def test_a_wide_xlsx_header_is_refused(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path / "a.xlsx", [[f"c{i}" for i in range(MAX_COLUMNS + 1)]])
+    with pytest.raises(IcpError, match="1,001 columns, above the limit"):
+        read_accounts(path)
+
+
+def test_too_many_rows_are_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"Customer ID,Industry\n" + b"1,a\n" * (MAX_ACCOUNTS + 1))
+    with pytest.raises(IcpError, match=f"more than {MAX_ACCOUNTS:,} rows of accounts"):
+        read_accounts(path)
+
+
+def test_a_zip_bomb_is_refused_from_its_unpacked_size(tmp_path: Path, capsys) -> None:
+    """A package whose parts unpack to more than the limit (here declared in its central
+    directory, as a real bomb's are) is refused before anything is decompressed."""
+    path = _xlsx(tmp_path / "bomb.xlsx", [HEADER, *_accounts_rows(2)])
+    data = bytearray(path.read_bytes())
+    directory = data.find(b"PK\x01\x02")  # first central directory entry
+    data[directory + 24 : directory + 28] = (0xF0000000).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    assert main(["score", str(path), "-o", str(tmp_path / "s.csv")]) == 1
+    assert "bomb.xlsx unpacks to 3.75 GB, above the limit of 1 GB" in _error(capsys)
+
+
+# ------------------------------------------------------------------ 7, 15. plain sentences
+
+
+def _corrupt_sheet_xml(path: Path) -> None:
+    rewrite_part(path, sheet_part(path, layout.ACCOUNTS), lambda xml: xml[: len(xml) // 2])
+
+
+def _corrupt_member_bytes(path: Path) -> None:
+    part = sheet_part(path, layout.ACCOUNTS)
+    with zipfile.ZipFile(path) as package:
+        info = package.getinfo(part)
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data = bytearray(path.read_bytes())
+    for offset in range(start + 20, start + 60):
+        data[offset] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [_corrupt_sheet_xml, _corrupt_member_bytes])
+def test_damaged_workbook_is_one_sentence_and_every_command_agrees(
+    damage, workbook: Path, tmp_path: Path, capsys
+) -> None:
+    damage(workbook)
+    before = workbook.read_bytes()
+    errors = []
+    for command in (["rescore"], ["validate"], ["export", "-o", str(tmp_path / "e.csv")]):
+        assert main([command[0], str(workbook), *command[1:]]) == 1
+        out = capsys.readouterr()
+        assert "Traceback" not in out.err and len(out.err.strip().splitlines()) == 1, out.err
+        errors.append(out.err.strip())
+    assert len(set(errors)) == 1
+    assert errors[0].startswith("icp-xl: error: ICP.xlsx is damaged and cannot be read")
+    assert workbook.read_bytes() == before
+
+
+def test_renamed_scores_sheet_is_one_sentence(workbook: Path, capsys) -> None:
+    book = openpyxl.load_workbook(workbook)
+    book[layout.SCORES].title = "Old scores"
+    book.save(workbook)
+    before = workbook.read_bytes()
+    assert main(["rescore", str(workbook)]) == 1
+    assert _error(capsys) == (
+        "icp-xl: error: The table ScoresTable is on sheet 'Old scores' instead of 'Scores' "
+        "(was the sheet renamed?); name that sheet 'Scores' again, or delete it; nothing was "
+        "written"
+    )
+    assert workbook.read_bytes() == before
+
+
+def test_validate_runs_the_segment_selector_check_of_every_action(workbook: Path, capsys) -> None:
+    book = openpyxl.load_workbook(workbook)
+    book[layout.DASHBOARD][layout.SEGMENT_VIEW.ref] = "Everyone"
+    book.save(workbook)
+    assert main(["rescore", str(workbook)]) == 1
+    refused = _error(capsys).removeprefix("icp-xl: error: ")
+    assert main(["validate", str(workbook)]) == 1
+    assert f"problem: {refused}" in capsys.readouterr().out
+
+
+def test_utf16_unicode_text_export_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(
+        "Customer ID\tIndustry\tGP24\r\nC1\tRetail\t5\r\nC2\tSanté\t6\r\n".encode("utf-16")
+    )
+    _, accounts = read_accounts(path)
+    assert accounts.frame["industry"].tolist() == ["Retail", "Santé"]
+
+
+def test_a_ragged_csv_line_is_described_in_our_words(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("Customer ID,Industry\nC1,Retail\nC2,Retail,extra\n")
+    with pytest.raises(IcpError) as error:
+        read_accounts(path)
+    assert str(error.value) == (
+        "a.csv, line 3: 3 cells where the header has 2; a separator or a quote is probably "
+        "missing or extra on that line"
+    )
+
+
+def test_an_encrypted_workbook_is_named_as_such(tmp_path: Path, workbook: Path, capsys) -> None:
+    encrypted = tmp_path / "locked.xlsx"  # Excel saves password-protected files as OLE
+    encrypted.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+    for command in (["score", str(encrypted)], ["rescore", str(encrypted)]):
+        assert main(command) == 1
+        assert "locked.xlsx is password-protected (encrypted)" in _error(capsys)
+
+
+def test_a_folder_given_as_a_file_is_named_as_such(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "accounts.csv"
+    folder.mkdir()
+    assert main(["score", str(folder), "-o", str(tmp_path / "s.csv")]) == 1
+    assert (
+        _error(capsys)
+        == f"icp-xl: error: {folder} is a folder; give the accounts file (.csv or .xlsx)"
+    )
+    book = tmp_path / "book.xlsx"
+    book.mkdir()
+    assert main(["validate", str(book)]) == 1
+    assert _error(capsys) == f"icp-xl: error: {book} is a folder; give the workbook file"
+
+
+def test_messages_show_dates_as_the_user_sees_them(tmp_path: Path, workbook: Path) -> None:
+    path = _xlsx(
+        tmp_path / "a.xlsx",
+        [["Customer ID", "Industry", "GP24"], ["C1", "Retail", datetime(2024, 1, 1)]],
+    )
+    with pytest.raises(IcpError) as error:
+        read_accounts(path)
+    assert "(2024-01-01)" in str(error.value) and "datetime" not in str(error.value)
+    book = openpyxl.load_workbook(workbook)
+    location = FileBook.open(workbook, for_writing=False).locate("Optimizer_IncludeSize")
+    book[location.sheet][location.ref] = datetime(2024, 1, 1, 13, 5)
+    book.save(workbook)
+    problems = validate(FileBook.open(workbook, for_writing=False)).problems
+    assert any("expected TRUE or FALSE, found 2024-01-01 13:05:00" in p for p in problems)
+    assert not any("datetime" in p for p in problems)
+
+
+def test_sample_accounts_round_trip_unchanged(tmp_path: Path) -> None:
+    """The rewritten readers give the same accounts as before for an ordinary file."""
+    frame = make_sample_accounts(300, seed=4)
+    csv, xlsx = tmp_path / "a.csv", tmp_path / "a.xlsx"
+    frame.to_csv(csv, index=False)
+    frame.to_excel(xlsx, index=False, sheet_name="Accounts")
+    from_csv, from_xlsx = read_accounts(csv)[1].frame, read_accounts(xlsx)[1].frame
+    assert len(from_csv) == len(from_xlsx) == 300
+    assert from_csv["gp24"].tolist() == from_xlsx["gp24"].tolist()
