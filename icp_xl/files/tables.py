@@ -93,7 +93,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
         separator = ","
     _check_width(header.count(separator) + 1, path.name)
     # Rows of separators only (Excel writes ",,,," for cleared rows) are blank rows.
-    text = re.sub(f"(?m)^[{re.escape(separator)} \t\r]+$", "", text)
+    if f"\n{separator}" in text or f"\n " in text:  # a quick look before the slow one
+        text = re.sub(f"(?m)^[{re.escape(separator)} \t\r]+$", "", text)
     if not text.strip():
         raise IcpError(f"{path.name} is empty: expected a header row and accounts")
     try:
@@ -109,10 +110,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise IcpError(f"{path.name} is empty: expected a header row and accounts") from None
     except pd.errors.ParserError as error:
         raise _csv_error(path.name, error) from None
-    cells = cells.fillna("")
     filled = np.zeros(len(cells), dtype=bool)
-    for column in cells.columns:
-        filled |= (cells[column].str.strip() != "").to_numpy()
+    for column in cells.columns:  # blank-only lines were emptied above
+        filled |= (cells[column].fillna("") != "").to_numpy()
     return _table(cells, np.flatnonzero(filled) + 1, path.name)
 
 
