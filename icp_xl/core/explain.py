@@ -127,6 +127,12 @@ def money_text(value: float) -> str:
     return f"{sign}${amount:,.0f}"
 
 
+def score_text(value: float) -> str:
+    """A component score (0-1) as text with at least one decimal: 1.0, 0.8, 0.65."""
+    text = f"{value:.3f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
 def _top_share(values: np.ndarray) -> np.ndarray:
     """Share of the population whose value is at least each value's (1/n for the largest)."""
     ordered = np.sort(values)
@@ -168,7 +174,7 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
         if name == "vertical":
             return f"strong vertical ({industry[i].strip()})"
         if name == "size":
-            return f"{money_text(revenue[i])} annual revenue (size {component['size'][i]:g})"
+            return f"{money_text(revenue[i])} annual revenue (size {score_text(component['size'][i])})"
         return f"{name} {_bucket(top[name][i], 'top', 'above average')}"
 
     def weak(name: str, i: int) -> str:
@@ -181,7 +187,7 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
         if name == "size":
             if not (math.isfinite(revenue[i]) and revenue[i] > 0):
                 return "annual revenue unknown"
-            return f"{money_text(revenue[i])} annual revenue (size {component['size'][i]:g})"
+            return f"{money_text(revenue[i])} annual revenue (size {score_text(component['size'][i])})"
         if name == "adoption" and printers[i] <= 0 and consumables[i] <= 0:
             return "no printers or consumables"
         if name == "adoption" and printers[i] <= 0:
@@ -417,7 +423,7 @@ def _industry_lift(search: _Search, spec: LiftInput, target: int) -> Lift:
             name = next(k for k, v in table.items() if v == score_value).title()
             score, grade = search.rescored("industry", name)
             if GRADES.index(grade) >= target:
-                text = f"industry → {name} (vertical {score_value:g})"
+                text = f"industry → {name} (vertical {score_text(score_value)})"
                 return Lift(spec, now, text, name, score, grade)
     return Lift(spec, now, NOT_REACHABLE)
 
