@@ -174,7 +174,9 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
         if name == "vertical":
             return f"strong vertical ({industry[i].strip()})"
         if name == "size":
-            return f"{money_text(revenue[i])} annual revenue (size {score_text(component['size'][i])})"
+            return (
+                f"{money_text(revenue[i])} annual revenue (size {score_text(component['size'][i])})"
+            )
         return f"{name} {_bucket(top[name][i], 'top', 'above average')}"
 
     def weak(name: str, i: int) -> str:
@@ -187,7 +189,9 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
         if name == "size":
             if not (math.isfinite(revenue[i]) and revenue[i] > 0):
                 return "annual revenue unknown"
-            return f"{money_text(revenue[i])} annual revenue (size {score_text(component['size'][i])})"
+            return (
+                f"{money_text(revenue[i])} annual revenue (size {score_text(component['size'][i])})"
+            )
         if name == "adoption" and printers[i] <= 0 and consumables[i] <= 0:
             return "no printers or consumables"
         if name == "adoption" and printers[i] <= 0:

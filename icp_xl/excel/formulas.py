@@ -38,6 +38,12 @@ from icp_xl.core.accounts import (
     prepare_accounts,
 )
 from icp_xl.core.errors import IcpError
+from icp_xl.core.explain import (
+    customer_id_text,
+    explain_account,
+    explanation_grid,
+    scored_for_explanation,
+)
 from icp_xl.core.scoring import (
     SCORE_COLUMNS,
     component_scores,
@@ -416,6 +422,57 @@ def ICP_SCORE_PROSPECT(
             fields["Customer ID"] += "'"
     prospect = prepare_accounts(pd.DataFrame([fields], dtype=object), "The prospect")
     return _scored_account(reference_accounts, prospect, settings, result_column)
+
+
+# ------------------------------------------------------------------- one account explained
+
+
+@xw.func(category="ICP")
+@xw.arg("accounts", ndim=2, doc="Accounts table with its header row (the portfolio)")
+@xw.arg("customer_id", doc="Customer ID of the account to explain")
+@xw.arg("vertical_weight", doc="Vertical weight (e.g. Weights!W_Vertical)")
+@xw.arg("size_weight", doc="Size weight")
+@xw.arg("adoption_weight", doc="Adoption weight")
+@xw.arg("relationship_weight", doc="Relationship weight")
+@xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
+@_settings_args
+@_segment_args
+@formula
+def ICP_EXPLAIN(
+    accounts: Cells,
+    customer_id: Cell,
+    vertical_weight: Cell = DEFAULT_WEIGHTS.vertical,
+    size_weight: Cell = DEFAULT_WEIGHTS.size,
+    adoption_weight: Cell = DEFAULT_WEIGHTS.adoption,
+    relationship_weight: Cell = DEFAULT_WEIGHTS.relationship,
+    vertical_table: Cells = None,
+    unknown_industry_score: Cell = None,
+    size_tiers: Cells = None,
+    neutral_size_score: Cell = None,
+    grade_shares: Cells = None,
+    small_business_max: Cell = None,
+    mid_market_max: Cell = None,
+) -> Result:
+    """One account of the range explained, as the Account sheet shows it (6 columns):
+    summary (ICP score, grade, percentile, segment score, reason), each component's
+    score, weight and points (100 x weight x component) against the portfolio and
+    segment averages, and the smallest change per input that lifts it one grade,
+    checked by rescoring the range. Spills as a dynamic array.
+    """
+    settings = formula_settings(locals())
+    wanted = customer_id_text(single_cell(customer_id, "The Customer ID"))
+    key, prepared = _prepared(accounts, "The accounts range")
+    scored_key = ("explained population", key, settings_key(settings))
+
+    def population() -> pd.DataFrame:
+        return scored_for_explanation(prepared.frame, settings)
+
+    def build() -> list[list[Any]]:
+        scored = CACHES["tables"].get(scored_key, population)
+        explanation = explain_account(prepared.frame, settings, wanted, scored=scored)
+        return explanation_grid(explanation)
+
+    return CACHES["tables"].get((*scored_key, wanted), build)
 
 
 # ------------------------------------------------------------------------- helpers

@@ -215,7 +215,10 @@ POINTS_LABELS: Mapping[str, str] = MappingProxyType({c: f"{c.title()} points" fo
 SCORES_POINTS_FIELDS: tuple[tuple[Column, str], ...] = tuple(
     (Column(POINTS_LABELS[c], SCORE, 10), POINTS_COLUMNS[c]) for c in COMPONENTS
 )
-SCORES_REASON_FIELD: tuple[Column, str] = (Column("Reason", None, 50), REASON_COLUMN)
+SCORES_EXPLANATION_FIELDS: tuple[tuple[Column, str], ...] = (
+    *SCORES_POINTS_FIELDS,
+    (Column("Reason", None, 50), REASON_COLUMN),
+)
 TOP_CUSTOMERS_POINTS_COLUMNS: tuple[tuple[str, str, str | None], ...] = tuple(
     (POINTS_COLUMNS[c], POINTS_LABELS[c], SCORE) for c in COMPONENTS
 )
@@ -273,19 +276,18 @@ SCORES_FIELDS: tuple[tuple[Column, str], ...] = (
     (Column("Size score", COMPONENT, 10), "size_score"),
     (Column("Adoption score", COMPONENT, 10), "adoption_score"),
     (Column("Relationship score", COMPONENT, 12), "relationship_score"),
-    *SCORES_POINTS_FIELDS,
     (Column("Raw score", SCORE, 10), "ICP_score_raw"),
     (Column("ICP score", SCORE, 10), "ICP_score"),
     (Column("Grade", None, 8), "ICP_grade"),
     (Column("Segment ICP score", SCORE, 12), "segment_ICP_score"),
     (Column("Segment grade", None, 10), "segment_ICP_grade"),
-    SCORES_REASON_FIELD,
     (Column("Annual Revenue", MONEY, 17), "annual_revenue"),
     (Column("Printer Count", COUNT, 10), "printer_count"),
     (Column("Consumable Revenue", MONEY, 14), "consumable_revenue"),
     (Column("Software Revenue", MONEY, 14), "software_revenue"),
     (Column("GP24", MONEY, 14), "gp24"),
     (Column("Target Revenue", MONEY, 15), "target_revenue"),
+    *SCORES_EXPLANATION_FIELDS,
 )
 SCORES_TABLE = TableSpec("ScoresTable", SCORES, "A1", tuple(c for c, _ in SCORES_FIELDS))
 
