@@ -259,7 +259,7 @@ def _account_formats() -> list[FormatRange]:
         number_format = _LIFT_FORMATS[lift.unit]
         if number_format:
             ranges += [
-                FormatRange(ACCOUNT, f"B{row}:B{row}", number_format),
+                FormatRange(ACCOUNT, f"B{row}:B{row}", number_format + "_)"),  # gap before C
                 FormatRange(ACCOUNT, f"D{row}:D{row}", number_format),
             ]
         ranges.append(FormatRange(ACCOUNT, f"E{row}:E{row}", SCORE))
