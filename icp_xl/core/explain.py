@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from icp_xl.core.accounts import cell_text
 from icp_xl.core.errors import IcpError
 from icp_xl.core.scoring import (
     component_points,
@@ -508,22 +509,13 @@ def scored_for_explanation(frame: pd.DataFrame, settings: Settings) -> pd.DataFr
 
 def find_account(frame: pd.DataFrame, customer_id: Any) -> int:
     """Row position of ``customer_id`` (text; 1001.0 is found as '1001'), or IcpError."""
-    wanted = customer_id_text(customer_id)
+    wanted = cell_text(customer_id)
     if not wanted:
         raise IcpError("No Customer ID given: pick one of the Scores table's Customer IDs")
     found = np.flatnonzero(frame["customer_id"].astype(str).to_numpy() == wanted)
     if not len(found):
         raise IcpError(f"Customer ID '{wanted}' is not in the accounts")
     return int(found[0])
-
-
-def customer_id_text(value: Any) -> str:
-    """A Customer ID as the accounts table holds it: text, 1001.0 -> '1001', blank -> ''."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def explain_account(

@@ -33,13 +33,13 @@ import xlwings as xw
 
 from icp_xl.core.accounts import (
     Accounts,
+    cell_text,
     header_key,
     match_columns,
     prepare_accounts,
 )
 from icp_xl.core.errors import IcpError
 from icp_xl.core.explain import (
-    customer_id_text,
     explain_account,
     explanation_grid,
     scored_for_explanation,
@@ -55,7 +55,7 @@ from icp_xl.core.scoring import (
     size_scores,
     vertical_scores,
 )
-from icp_xl.core.settings import DEFAULT_WEIGHTS, Settings, Weights
+from icp_xl.core.settings import COMPONENTS, DEFAULT_WEIGHTS, Settings, Weights
 from icp_xl.excel.formula_arguments import (
     Cell,
     Cells,
@@ -136,6 +136,13 @@ def _settings_args(func: Callable[..., Any]) -> Callable[..., Any]:
         )
     ):
         func = decorate(func)
+    return func
+
+
+def _weight_args(func: Callable[..., Any]) -> Callable[..., Any]:
+    """xlwings metadata of the four weight arguments of the single-account formulas."""
+    for name in reversed(COMPONENTS):
+        func = xw.arg(f"{name}_weight", doc=f"{name.title()} weight (e.g. W_{name.title()})")(func)
     return func
 
 
@@ -306,10 +313,7 @@ def _scored_account(
 @xw.func(category="ICP")
 @xw.arg("reference", ndim=2, doc="Reference accounts table (the portfolio) with its header row")
 @xw.arg("account", ndim=2, doc="The account: one row (header row above it optional)")
-@xw.arg("vertical_weight", doc="Vertical weight")
-@xw.arg("size_weight", doc="Size weight")
-@xw.arg("adoption_weight", doc="Adoption weight")
-@xw.arg("relationship_weight", doc="Relationship weight")
+@_weight_args
 @xw.arg("result_column", doc="Optional: ICP_score (default), ICP_grade, ICP_score_raw, ...")
 @xw.arg("account_header", ndim=2, doc="Optional: header row of the account's columns")
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
@@ -367,10 +371,7 @@ def ICP_SCORE_ACCOUNT(
 @xw.arg("printer_count", doc="Printers owned (blank = 0)")
 @xw.arg("consumable_revenue", doc="Consumable revenue, USD (blank = 0)")
 @xw.arg("software_revenue", doc="Software license + SaaS + maintenance revenue, USD (blank = 0)")
-@xw.arg("vertical_weight", doc="Vertical weight")
-@xw.arg("size_weight", doc="Size weight")
-@xw.arg("adoption_weight", doc="Adoption weight")
-@xw.arg("relationship_weight", doc="Relationship weight")
+@_weight_args
 @xw.arg("result_column", doc="Optional: ICP_score (default), ICP_grade, ICP_score_raw, ...")
 @xw.arg("customer_id", doc="Optional: Customer ID; a portfolio ID scores in that account's place")
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
@@ -430,10 +431,7 @@ def ICP_SCORE_PROSPECT(
 @xw.func(category="ICP")
 @xw.arg("accounts", ndim=2, doc="Accounts table with its header row (the portfolio)")
 @xw.arg("customer_id", doc="Customer ID of the account to explain")
-@xw.arg("vertical_weight", doc="Vertical weight (e.g. Weights!W_Vertical)")
-@xw.arg("size_weight", doc="Size weight")
-@xw.arg("adoption_weight", doc="Adoption weight")
-@xw.arg("relationship_weight", doc="Relationship weight")
+@_weight_args
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
 @_settings_args
 @_segment_args
@@ -460,7 +458,7 @@ def ICP_EXPLAIN(
     checked by rescoring the range. Spills as a dynamic array.
     """
     settings = formula_settings(locals())
-    wanted = customer_id_text(single_cell(customer_id, "The Customer ID"))
+    wanted = cell_text(single_cell(customer_id, "The Customer ID"))
     key, prepared = _prepared(accounts, "The accounts range")
     scored_key = ("explained population", key, settings_key(settings))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.explain import Explanation, customer_id_text, explain_account, explanation_grid
+from icp_xl.core.explain import Explanation, cell_text, explain_account, explanation_grid
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import Scored
 from icp_xl.workbook.blocks import Block
@@ -26,7 +26,7 @@ def picked_customer_id(book: Book, result: Scored) -> str | None:
     highest ICP score. None when the workbook has no AccountPick (made before the
     Account sheet existed, opened in Excel)."""
     try:
-        picked = customer_id_text(book.read_name(layout.ACCOUNT_PICK.name))
+        picked = cell_text(book.read_name(layout.ACCOUNT_PICK.name))
     except IcpError:
         return None
     if not picked:
