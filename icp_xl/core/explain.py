@@ -160,39 +160,43 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
     """
     points = contributions(scored, settings).to_numpy()
     gap = points - points.mean(axis=0)
+    rows = np.arange(len(points))
     best, worst = gap.argmax(axis=1), gap.argmin(axis=1)
+    # Python lists: indexing them per row is far cheaper than indexing numpy arrays.
+    strong_at = np.where(gap[rows, best] > _NEAR_AVERAGE, best, -1).tolist()
+    weak_at = np.where(gap[rows, worst] < -_NEAR_AVERAGE, worst, -1).tolist()
     component = {name: scored[f"{name}_score"].to_numpy() for name in COMPONENTS}
-    top = {name: _top_share(v) for name, v in component.items()}
-    bottom = {name: _bottom_share(v) for name, v in component.items()}
-    industry = frame["industry"].astype(str).to_numpy()
-    revenue = frame["annual_revenue"].to_numpy(dtype=float)
-    printers = frame["printer_count"].to_numpy(dtype=float)
-    consumables = frame["consumable_revenue"].to_numpy(dtype=float)
-    software = frame["software_revenue"].to_numpy(dtype=float)
+    top = {name: _top_share(v).tolist() for name, v in component.items()}
+    bottom = {name: _bottom_share(v).tolist() for name, v in component.items()}
+    size = component["size"].tolist()
+    industry = frame["industry"].astype(str).str.strip().tolist()
+    revenue = frame["annual_revenue"].to_numpy(dtype=float).tolist()
+    printers = frame["printer_count"].to_numpy(dtype=float).tolist()
+    consumables = frame["consumable_revenue"].to_numpy(dtype=float).tolist()
+    software = frame["software_revenue"].to_numpy(dtype=float).tolist()
     known_industries = set(settings.vertical_table)
+
+    def revenue_text(i: int) -> str:
+        return f"{money_text(revenue[i])} annual revenue (size {score_text(size[i])})"
 
     def strong(name: str, i: int) -> str:
         if name == "vertical":
-            return f"strong vertical ({industry[i].strip()})"
+            return f"strong vertical ({industry[i]})"
         if name == "size":
-            return (
-                f"{money_text(revenue[i])} annual revenue (size {score_text(component['size'][i])})"
-            )
+            return revenue_text(i)
         return f"{name} {_bucket(top[name][i], 'top', 'above average')}"
 
     def weak(name: str, i: int) -> str:
         if name == "vertical":
-            if not industry[i].strip():
+            if not industry[i]:
                 return "industry blank"
             if industry_key(industry[i]) not in known_industries:
                 return "industry not in the vertical table"
-            return f"weak vertical ({industry[i].strip()})"
+            return f"weak vertical ({industry[i]})"
         if name == "size":
             if not (math.isfinite(revenue[i]) and revenue[i] > 0):
                 return "annual revenue unknown"
-            return (
-                f"{money_text(revenue[i])} annual revenue (size {score_text(component['size'][i])})"
-            )
+            return revenue_text(i)
         if name == "adoption" and printers[i] <= 0 and consumables[i] <= 0:
             return "no printers or consumables"
         if name == "adoption" and printers[i] <= 0:
@@ -202,12 +206,12 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
         return f"{name} {_bucket(bottom[name][i], 'bottom', 'below average')}"
 
     texts = []
-    for i in range(len(points)):
+    for i, (high, low) in enumerate(zip(strong_at, weak_at, strict=True)):
         parts = []
-        if gap[i, best[i]] > _NEAR_AVERAGE:
-            parts.append(strong(COMPONENTS[best[i]], i))
-        if gap[i, worst[i]] < -_NEAR_AVERAGE:
-            parts.append(weak(COMPONENTS[worst[i]], i))
+        if high >= 0:
+            parts.append(strong(COMPONENTS[high], i))
+        if low >= 0:
+            parts.append(weak(COMPONENTS[low], i))
         text = ", ".join(parts) or "close to the portfolio average on every component"
         texts.append(text[0].upper() + text[1:])
     return pd.Series(texts, index=scored.index, dtype=object)
@@ -257,6 +261,9 @@ def grade_index_by_rank(n: int, settings: Settings) -> np.ndarray:
     return np.array([GRADES.index(g) for g in grades(scores, settings)], dtype=int)
 
 
+_SCALED_FIELDS = ("printer_count", "consumable_revenue", "software_revenue")
+
+
 class _Search:
     """The population around one account (position ``i``), ready to score candidate
     values of one input for that account as a (candidates x accounts) array."""
@@ -276,6 +283,9 @@ class _Search:
         }
         self.vertical = vertical_scores(frame["industry"], settings)
         self.size = size_scores(self.inputs["annual_revenue"], settings)
+        # log1p features and their min-max scaling, computed once for the population
+        self.logs = {field: _log_feature(self.inputs[field]) for field in _SCALED_FIELDS}
+        self.scaled = {field: _min_max_rows(log[None, :]) for field, log in self.logs.items()}
 
     def rank_grades(self, raw: np.ndarray) -> np.ndarray:
         """Grade index of the account for each row of raw scores (rank "first")."""
@@ -292,23 +302,16 @@ class _Search:
         """Raw scores of the population (rows) with the account's ``field`` set to each
         of ``values``; vertical scores when ``field`` is "industry"."""
         vertical, size = self.vertical[None, :], self.size[None, :]
-        printers = self.inputs["printer_count"][None, :]
-        consumables = self.inputs["consumable_revenue"][None, :]
-        software = self.inputs["software_revenue"][None, :]
+        scaled = dict(self.scaled)
         if field == "industry":
             vertical = self._with_column(self.vertical, values)
         elif field == "annual_revenue":
             size = self._with_column(self.size, size_scores(values, self.settings))
-        elif field == "printer_count":
-            printers = self._with_column(self.inputs[field], values)
-        elif field == "consumable_revenue":
-            consumables = self._with_column(self.inputs[field], values)
         else:
-            software = self._with_column(self.inputs[field], values)
-        adoption = 0.5 * _min_max_rows(_log_feature(printers)) + 0.5 * _min_max_rows(
-            _log_feature(consumables)
-        )
-        relationship = _min_max_rows(_log_feature(software))
+            logs = self._with_column(self.logs[field], _log_feature(values))
+            scaled[field] = _min_max_rows(logs)
+        adoption = 0.5 * scaled["printer_count"] + 0.5 * scaled["consumable_revenue"]
+        relationship = scaled["software_revenue"]
         weights = self.settings.weights
         return raw_from_points(
             *np.broadcast_arrays(
