@@ -15,6 +15,7 @@ import pytest
 
 from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
+from icp_xl.core.explain import explanation_columns
 from icp_xl.core.sample import make_sample_accounts
 from icp_xl.core.scoring import score_accounts
 from icp_xl.core.segments import view_metrics, within_segment_scores
@@ -77,7 +78,8 @@ def scores_frame(path: Path) -> pd.DataFrame:
 def expected_scores(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     accounts = prepare_accounts(raw)
     scored = score_accounts(accounts, settings)
-    return scored.join(within_segment_scores(scored, settings)), accounts
+    scored = scored.join(within_segment_scores(scored, settings))
+    return scored.join(explanation_columns(accounts.frame, scored, settings)), accounts
 
 
 def assert_scores_equal(path: Path, raw: pd.DataFrame, settings: Settings) -> None:

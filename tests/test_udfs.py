@@ -41,6 +41,7 @@ UDFS = {
     "ICP_SIZE",
     "ICP_SEGMENT",
     "ICP_GRADE",
+    "ICP_EXPLAIN",
 }
 MISSING = object()  # an argument left out of the formula
 W = (0.3, 0.3, 0.2, 0.2)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from icp_xl.cli import main
+from icp_xl.core.cells import column_letter
 from icp_xl.hosts.file.book import FileBook, foreign_content, layout_chart_counts
 from icp_xl.workbook import layout
 
@@ -29,7 +30,7 @@ def test_new_workbook_has_every_sheet_table_and_name_of_the_layout(template: Pat
     for table in layout.TABLES:
         assert table.name in wb[table.sheet].tables, table.name
     scores = wb[layout.SCORES].tables[layout.SCORES_TABLE.name]
-    assert scores.ref == f"A1:S{260 + 1}"
+    assert scores.ref == f"A1:{column_letter(len(layout.SCORES_TABLE.columns))}{260 + 1}"
     for named in layout.NAMES:
         sheet, ref = next(iter(wb.defined_names[named.name].destinations))
         assert (sheet, ref.replace("$", "")) == (named.sheet, named.ref), named.name

@@ -16,6 +16,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from icp_xl.cli import main
+from icp_xl.core.cells import column_letter
 from icp_xl.core.errors import IcpError
 from icp_xl.core.sample import make_sample_accounts
 from icp_xl.hosts.file.book import FileBook, foreign_content
@@ -178,7 +179,8 @@ def test_a_deleted_output_sheet_is_rebuilt(workbook: Path, sheet: str) -> None:
     wb = openpyxl.load_workbook(workbook)
     assert wb.sheetnames == list(layout.SHEET_NAMES)
     scores = wb[layout.SCORES]
-    assert scores.tables[layout.SCORES_TABLE.name].ref == f"A1:S{150 + 1}"
+    last = column_letter(len(layout.SCORES_TABLE.columns))
+    assert scores.tables[layout.SCORES_TABLE.name].ref == f"A1:{last}{150 + 1}"
     dashboard = wb[layout.DASHBOARD]
     assert dashboard[layout.SEGMENT_VIEW.ref].value == "All Segments"
     assert dashboard[f"B{layout.KPI_FIRST_ROW}"].value == 150

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "icp_xl.cli.addin",
     "icp_xl.cli.optimize",
     "icp_xl.cli.workbook",
+    "icp_xl.cli.explain",
 )
 
 

@@ -211,10 +211,12 @@ def _text_column(values: pd.Series) -> pd.Series:
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
         return text.astype(object)
-    return values.map(_cell_text).astype(object)
+    return values.map(cell_text).astype(object)
 
 
-def _cell_text(cell: object) -> str:
+def cell_text(cell: object) -> str:
+    """A text cell's value as the accounts table reads it: stripped; a whole-number float
+    (1001.0) loses its '.0'; blank or NaN -> ''."""
     if cell is None or (isinstance(cell, float) and np.isnan(cell)):
         return ""
     if isinstance(cell, float) and cell.is_integer():

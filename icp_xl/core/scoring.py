@@ -13,7 +13,7 @@ from scipy.special import ndtri
 
 from icp_xl.core.accounts import Accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.settings import GRADES, Settings, Weights
+from icp_xl.core.settings import COMPONENTS, GRADES, Settings, Weights
 
 COMPONENT_COLUMNS: tuple[str, ...] = (
     "vertical_score",
@@ -93,13 +93,30 @@ def component_scores(accounts: Accounts | pd.DataFrame, settings: Settings) -> p
     )
 
 
+def component_points(weight: float, component: np.ndarray | pd.Series) -> np.ndarray:
+    """Points of the raw score one component brings: ``100 * weight * component`` (0-100).
+
+    Works on any array shape; :func:`raw_scores` adds the four in COMPONENTS order, so
+    the four contributions of an account sum to its raw score exactly.
+    """
+    return 100.0 * (weight * np.asarray(component, dtype=float))
+
+
+def raw_from_points(
+    vertical: np.ndarray, size: np.ndarray, adoption: np.ndarray, relationship: np.ndarray
+) -> np.ndarray:
+    """The raw score from the four components' points, added in this order."""
+    return ((vertical + size) + adoption) + relationship
+
+
 def raw_scores(components: pd.DataFrame, weights: Weights) -> np.ndarray:
-    """100 * (Wv*vertical + Ws*size + Wa*adoption + Wr*relationship), summed in that order."""
-    return 100.0 * (
-        weights.vertical * components["vertical_score"].to_numpy()
-        + weights.size * components["size_score"].to_numpy()
-        + weights.adoption * components["adoption_score"].to_numpy()
-        + weights.relationship * components["relationship_score"].to_numpy()
+    """100 * (Wv*vertical + Ws*size + Wa*adoption + Wr*relationship): the sum, in that
+    order, of each component's points (:func:`component_points`)."""
+    return raw_from_points(
+        *(
+            component_points(getattr(weights, name), components[f"{name}_score"].to_numpy())
+            for name in COMPONENTS
+        )
     )
 
 

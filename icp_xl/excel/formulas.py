@@ -33,11 +33,17 @@ import xlwings as xw
 
 from icp_xl.core.accounts import (
     Accounts,
+    cell_text,
     header_key,
     match_columns,
     prepare_accounts,
 )
 from icp_xl.core.errors import IcpError
+from icp_xl.core.explain import (
+    explain_account,
+    explanation_grid,
+    scored_for_explanation,
+)
 from icp_xl.core.scoring import (
     SCORE_COLUMNS,
     component_scores,
@@ -49,7 +55,7 @@ from icp_xl.core.scoring import (
     size_scores,
     vertical_scores,
 )
-from icp_xl.core.settings import DEFAULT_WEIGHTS, Settings, Weights
+from icp_xl.core.settings import COMPONENTS, DEFAULT_WEIGHTS, Settings, Weights
 from icp_xl.excel.formula_arguments import (
     Cell,
     Cells,
@@ -130,6 +136,13 @@ def _settings_args(func: Callable[..., Any]) -> Callable[..., Any]:
         )
     ):
         func = decorate(func)
+    return func
+
+
+def _weight_args(func: Callable[..., Any]) -> Callable[..., Any]:
+    """xlwings metadata of the four weight arguments of the single-account formulas."""
+    for name in reversed(COMPONENTS):
+        func = xw.arg(f"{name}_weight", doc=f"{name.title()} weight (e.g. W_{name.title()})")(func)
     return func
 
 
@@ -300,10 +313,7 @@ def _scored_account(
 @xw.func(category="ICP")
 @xw.arg("reference", ndim=2, doc="Reference accounts table (the portfolio) with its header row")
 @xw.arg("account", ndim=2, doc="The account: one row (header row above it optional)")
-@xw.arg("vertical_weight", doc="Vertical weight")
-@xw.arg("size_weight", doc="Size weight")
-@xw.arg("adoption_weight", doc="Adoption weight")
-@xw.arg("relationship_weight", doc="Relationship weight")
+@_weight_args
 @xw.arg("result_column", doc="Optional: ICP_score (default), ICP_grade, ICP_score_raw, ...")
 @xw.arg("account_header", ndim=2, doc="Optional: header row of the account's columns")
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
@@ -361,10 +371,7 @@ def ICP_SCORE_ACCOUNT(
 @xw.arg("printer_count", doc="Printers owned (blank = 0)")
 @xw.arg("consumable_revenue", doc="Consumable revenue, USD (blank = 0)")
 @xw.arg("software_revenue", doc="Software license + SaaS + maintenance revenue, USD (blank = 0)")
-@xw.arg("vertical_weight", doc="Vertical weight")
-@xw.arg("size_weight", doc="Size weight")
-@xw.arg("adoption_weight", doc="Adoption weight")
-@xw.arg("relationship_weight", doc="Relationship weight")
+@_weight_args
 @xw.arg("result_column", doc="Optional: ICP_score (default), ICP_grade, ICP_score_raw, ...")
 @xw.arg("customer_id", doc="Optional: Customer ID; a portfolio ID scores in that account's place")
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
@@ -416,6 +423,54 @@ def ICP_SCORE_PROSPECT(
             fields["Customer ID"] += "'"
     prospect = prepare_accounts(pd.DataFrame([fields], dtype=object), "The prospect")
     return _scored_account(reference_accounts, prospect, settings, result_column)
+
+
+# ------------------------------------------------------------------- one account explained
+
+
+@xw.func(category="ICP")
+@xw.arg("accounts", ndim=2, doc="Accounts table with its header row (the portfolio)")
+@xw.arg("customer_id", doc="Customer ID of the account to explain")
+@_weight_args
+@xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
+@_settings_args
+@_segment_args
+@formula
+def ICP_EXPLAIN(
+    accounts: Cells,
+    customer_id: Cell,
+    vertical_weight: Cell = DEFAULT_WEIGHTS.vertical,
+    size_weight: Cell = DEFAULT_WEIGHTS.size,
+    adoption_weight: Cell = DEFAULT_WEIGHTS.adoption,
+    relationship_weight: Cell = DEFAULT_WEIGHTS.relationship,
+    vertical_table: Cells = None,
+    unknown_industry_score: Cell = None,
+    size_tiers: Cells = None,
+    neutral_size_score: Cell = None,
+    grade_shares: Cells = None,
+    small_business_max: Cell = None,
+    mid_market_max: Cell = None,
+) -> Result:
+    """One account of the range explained, as the Account sheet shows it (6 columns):
+    summary (ICP score, grade, percentile, segment score, reason), each component's
+    score, weight and points (100 x weight x component) against the portfolio and
+    segment averages, and the smallest change per input that lifts it one grade,
+    checked by rescoring the range. Spills as a dynamic array.
+    """
+    settings = formula_settings(locals())
+    wanted = cell_text(single_cell(customer_id, "The Customer ID"))
+    key, prepared = _prepared(accounts, "The accounts range")
+    scored_key = ("explained population", key, settings_key(settings))
+
+    def population() -> pd.DataFrame:
+        return scored_for_explanation(prepared.frame, settings)
+
+    def build() -> list[list[Any]]:
+        scored = CACHES["tables"].get(scored_key, population)
+        explanation = explain_account(prepared.frame, settings, wanted, scored=scored)
+        return explanation_grid(explanation)
+
+    return CACHES["tables"].get((*scored_key, wanted), build)
 
 
 # ------------------------------------------------------------------------- helpers

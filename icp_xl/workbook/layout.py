@@ -20,6 +20,17 @@ from typing import Any, Literal
 
 from icp_xl.core.accounts import ACCOUNT_COLUMNS
 from icp_xl.core.cells import column_letter, parse_cell, range_ref
+from icp_xl.core.explain import (
+    COMPONENTS_HEADER_ROW,
+    GRID_ROWS,
+    GRID_WIDTH,
+    LIFT_INPUTS,
+    LIFTS_HEADER_ROW,
+    POINTS_COLUMNS,
+    RAW_ROW,
+    REASON_COLUMN,
+    SUMMARY_LABELS,
+)
 from icp_xl.core.optimizer_defaults import DEFAULT_TRIALS
 from icp_xl.core.segments import ALL_SEGMENTS, SEGMENT_VIEWS
 from icp_xl.core.settings import (
@@ -50,6 +61,7 @@ DASHBOARD = "Dashboard"
 SEGMENTS_SHEET = "Segments"
 TOP_CUSTOMERS = "Top Customers"
 OPTIMIZATION = "Optimization"
+ACCOUNT = "Account"
 CHART_DATA = "Chart Data"
 
 Role = Literal["input", "output", "external"]
@@ -158,8 +170,27 @@ SHEETS: tuple[SheetSpec, ...] = (
         TOP_CUSTOMERS,
         "output",
         None,
-        {"A": 7, "B": 13, "C": 28, "D": 30, "E": 17, **{c: 13 for c in "FGHIJKL"}},
+        {
+            "A": 7,
+            "B": 13,
+            "C": 28,
+            "D": 30,
+            "E": 17,
+            **{c: 13 for c in "FGHIJKL"},
+            "M": 15,
+            "N": 12,
+            "O": 16,
+            "P": 19,
+        },
         freeze="A5",
+    ),
+    SheetSpec(
+        ACCOUNT,
+        "output",
+        "Account explained",
+        {"A": 22, "B": 26, "C": 46, "D": 18, "E": 15, "F": 15},
+        note="Pick a Customer ID in B3 (the dropdown lists the Scores table), then Rescore "
+        "or Refresh: this sheet explains that account.",
     ),
     SheetSpec(
         OPTIMIZATION,
@@ -186,6 +217,66 @@ ACCOUNTS_TABLE = TableSpec(
     ),
 )
 
+# ---------------------------------------------------------------- per-account explanation
+# Points of the raw score per component (100 * weight * component; they add up to the raw
+# score) and a short reason, on Scores and Top Customers; the Account sheet, which explains
+# the account picked in its AccountPick cell (written by actions.explanation).
+
+POINTS_LABELS: Mapping[str, str] = MappingProxyType({c: f"{c.title()} points" for c in COMPONENTS})
+SCORES_POINTS_FIELDS: tuple[tuple[Column, str], ...] = tuple(
+    (Column(POINTS_LABELS[c], SCORE, 10), POINTS_COLUMNS[c]) for c in COMPONENTS
+)
+SCORES_EXPLANATION_FIELDS: tuple[tuple[Column, str], ...] = (
+    *SCORES_POINTS_FIELDS,
+    (Column("Reason", None, 50), REASON_COLUMN),
+)
+TOP_CUSTOMERS_POINTS_COLUMNS: tuple[tuple[str, str, str | None], ...] = tuple(
+    (POINTS_COLUMNS[c], POINTS_LABELS[c], SCORE) for c in COMPONENTS
+)
+ACCOUNT_PICK = NamedCell("AccountPick", ACCOUNT, "B3", "Pick a Customer ID", None)
+ACCOUNT_GRID_TOP = 5  # row of the explanation grid's first row (columns A-F)
+ACCOUNT_GRID_REF = (
+    f"A{ACCOUNT_GRID_TOP}:{column_letter(GRID_WIDTH)}{ACCOUNT_GRID_TOP + GRID_ROWS - 1}"
+)
+ACCOUNT_CHART_ROW = ACCOUNT_GRID_TOP + GRID_ROWS + 1  # the points chart sits below the grid
+# Rows of the components table (Component, Score, Weight, Points, Portfolio, Segment) that
+# the Account chart plots: the header row and the four component rows.
+ACCOUNT_COMPONENTS_HEADER_ROW = ACCOUNT_GRID_TOP + COMPONENTS_HEADER_ROW
+ACCOUNT_COMPONENT_ROWS = (ACCOUNT_COMPONENTS_HEADER_ROW + 1, ACCOUNT_COMPONENTS_HEADER_ROW + 4)
+# The dropdown of AccountPick: every Customer ID of the Scores table (column A), however
+# many there are.
+ACCOUNT_PICK_CHOICES = "OFFSET(Scores!$A$2,0,0,MAX(1,COUNTA(Scores!$A:$A)-1),1)"
+_LIFT_FORMATS = {"usd": MONEY, "count": COUNT, "text": None}
+
+
+def _account_formats() -> list[FormatRange]:
+    """Number formats of the Account grid's cells (fixed rows, see core.explain)."""
+    top = ACCOUNT_GRID_TOP
+    at = {label: top + i for i, label in enumerate(SUMMARY_LABELS)}
+    ranges = [
+        FormatRange(ACCOUNT, f"B{at['ICP score']}:B{at['ICP score']}", SCORE),
+        FormatRange(ACCOUNT, f"B{at['Percentile']}:B{at['Percentile']}", PERCENT),
+        FormatRange(ACCOUNT, f"B{at['Segment ICP score']}:B{at['Segment ICP score']}", SCORE),
+    ]
+    first, last = ACCOUNT_COMPONENT_ROWS
+    raw_row = top + RAW_ROW
+    ranges += [
+        FormatRange(ACCOUNT, f"B{first}:B{last}", COMPONENT),
+        FormatRange(ACCOUNT, f"C{first}:C{raw_row}", WEIGHT),
+        FormatRange(ACCOUNT, f"D{first}:F{raw_row}", SCORE),
+    ]
+    for i, lift in enumerate(LIFT_INPUTS):
+        row = top + LIFTS_HEADER_ROW + 1 + i
+        number_format = _LIFT_FORMATS[lift.unit]
+        if number_format:
+            ranges += [
+                FormatRange(ACCOUNT, f"B{row}:B{row}", number_format + "_)"),  # gap before C
+                FormatRange(ACCOUNT, f"D{row}:D{row}", number_format),
+            ]
+        ranges.append(FormatRange(ACCOUNT, f"E{row}:E{row}", SCORE))
+    return ranges
+
+
 # Scores columns: header on the sheet -> the field it shows.
 SCORES_FIELDS: tuple[tuple[Column, str], ...] = (
     (Column("Customer ID", None, 13), "customer_id"),
@@ -207,6 +298,7 @@ SCORES_FIELDS: tuple[tuple[Column, str], ...] = (
     (Column("Software Revenue", MONEY, 14), "software_revenue"),
     (Column("GP24", MONEY, 14), "gp24"),
     (Column("Target Revenue", MONEY, 15), "target_revenue"),
+    *SCORES_EXPLANATION_FIELDS,
 )
 SCORES_TABLE = TableSpec("ScoresTable", SCORES, "A1", tuple(c for c, _ in SCORES_FIELDS))
 
@@ -369,6 +461,7 @@ NAMES: tuple[NamedCell, ...] = (
     LAST_RESCORED,
     WEIGHTS_USED,
     *_kpi_cells,
+    ACCOUNT_PICK,
 )
 NAMES_BY_NAME: Mapping[str, NamedCell] = MappingProxyType({n.name: n for n in NAMES})
 
@@ -416,6 +509,7 @@ TOP_CUSTOMERS_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("annual_revenue", "Annual revenue", MONEY),
     ("gp24", "GP24", MONEY),
     ("printer_count", "Printers", COUNT),
+    *TOP_CUSTOMERS_POINTS_COLUMNS,
 )
 
 
@@ -470,6 +564,7 @@ FORMAT_RANGES: tuple[FormatRange, ...] = (
         TOP_CUSTOMERS_HEADER_ROW + TOP_CUSTOMERS_COUNT,
         tuple(f for *_, f in TOP_CUSTOMERS_COLUMNS),
     ),
+    *_account_formats(),
 )
 
 # ---------------------------------------------------------------- validation, highlighting

@@ -443,6 +443,7 @@ class FileBook:
                 for cell in row:
                     cell.number_format = region.number_format
         self._ensure_segment_dropdown()
+        self._ensure_account_dropdown()
         for sheet, ref in layout.grade_ranges():
             ws = wb[sheet]
             if any(str(cf.sqref) == ref for cf in ws.conditional_formatting):
@@ -453,18 +454,36 @@ class FileBook:
                 )
 
     def _ensure_segment_dropdown(self) -> None:
-        named = layout.SEGMENT_VIEW
+        choices = ",".join(layout.SEGMENT_VIEW_CHOICES)
+        self._ensure_dropdown(
+            layout.SEGMENT_VIEW, f'"{choices}"', "Segment view", f"Choose one of: {choices}"
+        )
+
+    def _ensure_account_dropdown(self) -> None:
+        """AccountPick lists the Scores IDs; another ID only warns (it may be pasted)."""
+        self._ensure_dropdown(
+            layout.ACCOUNT_PICK,
+            layout.ACCOUNT_PICK_CHOICES,
+            "Customer ID",
+            "This Customer ID is not in the Scores table.",
+            style="warning",
+        )
+
+    def _ensure_dropdown(
+        self, named: layout.NamedCell, source: str, title: str, error: str, style: str = "stop"
+    ) -> None:
+        """A list validation (dropdown) on a named cell, unless the cell has one."""
         ws = self.workbook[named.sheet]
         if any(named.ref in str(dv.sqref).split() for dv in ws.data_validations.dataValidation):
             return
-        choices = ",".join(layout.SEGMENT_VIEW_CHOICES)
         validation = DataValidation(
             type="list",
-            formula1=f'"{choices}"',
-            allow_blank=False,
+            formula1=source,
+            allow_blank=style != "stop",
             showErrorMessage=True,
-            errorTitle="Segment view",
-            error=f"Choose one of: {choices}",
+            errorStyle=style,
+            errorTitle=title,
+            error=error,
         )
         validation.add(named.ref)
         ws.add_data_validation(validation)

@@ -1,7 +1,7 @@
 """Native Excel charts (openpyxl.chart) bound to the 'Chart Data' sheet: the file host's part.
 
-:func:`add_charts` (re)creates every chart of SPEC §7 on the Dashboard, Segments and
-Optimization sheets of an openpyxl workbook. openpyxl drops charts when it loads a
+:func:`add_charts` (re)creates every chart of SPEC §7 on the Dashboard, Segments,
+Optimization and Account sheets of an openpyxl workbook. openpyxl drops charts when it loads a
 file, so the file host calls it on every write, after the values. Every series points
 at the fixed ranges of :mod:`icp_xl.workbook.chart_data`, so in live Excel the same charts
 update when an action rewrites those cells; nothing here runs in live Excel.
@@ -55,7 +55,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from icp_xl.core.errors import IcpError
 from icp_xl.core.settings import SEGMENTS
 from icp_xl.workbook.chart_data import CHART_DATA_SHEET, MARKERS, PlacedSection, section
-from icp_xl.workbook.layout import DASHBOARD, OPTIMIZATION, SEGMENTS_SHEET
+from icp_xl.workbook.layout import (
+    ACCOUNT,
+    ACCOUNT_CHART_ROW,
+    ACCOUNT_COMPONENT_ROWS,
+    ACCOUNT_COMPONENTS_HEADER_ROW,
+    DASHBOARD,
+    OPTIMIZATION,
+    SEGMENTS_SHEET,
+)
 
 SEGMENT_COLORS: dict[str, str] = {
     "Small Business": "4E79A7",
@@ -443,6 +451,32 @@ def convergence_chart() -> ChartBase:
     return chart
 
 
+# --- Account sheet: one account's points against the averages -------------------------------
+
+
+def account_points_chart() -> ChartBase:
+    """The explained account's points per component beside the portfolio and segment
+    averages (clustered bars), bound to the components table of the Account sheet itself."""
+    first, last = ACCOUNT_COMPONENT_ROWS
+    header = ACCOUNT_COMPONENTS_HEADER_ROW
+    chart = BarChart()
+    chart.type = "bar"
+    chart.gapWidth = 60
+    categories = f"'{ACCOUNT}'!$A${first}:$A${last}"
+    for letter, color in (("D", PRIMARY), ("E", SECONDARY), ("F", SEGMENT_COLORS["Mid-Market"])):
+        series = make_series(f"'{ACCOUNT}'!${letter}${first}:${letter}${last}")
+        series.tx = SeriesLabel(strRef=StrRef(f=f"'{ACCOUNT}'!${letter}${header}"))
+        series.cat = AxDataSource(strRef=StrRef(f=categories))
+        _fill(series, color)
+        chart.series.append(series)
+    _axis(chart.x_axis, None, gridlines=False)
+    chart.x_axis.scaling.orientation = "maxMin"  # components top to bottom, as in the table
+    _axis(chart.y_axis, "Points of the raw score (100 x weight x component)", "0", low=0)
+    chart.y_axis.crosses = "max"
+    chart.legend = _legend()
+    return chart
+
+
 # --- layout ----------------------------------------------------------------------------------
 
 
@@ -462,11 +496,12 @@ class ChartSpec:
 
 # Where each sheet's grid starts (1-based sheet column and row): the cells left of and
 # above it belong to other engineers' tables (Dashboard A-D, Segments rows 1-30,
-# Optimization A-J).
+# Optimization A-J, the Account explanation grid).
 GRID_ORIGIN: dict[str, tuple[int, int]] = {
     DASHBOARD: (6, 2),
     SEGMENTS_SHEET: (1, 32),
     OPTIMIZATION: (11, 2),
+    ACCOUNT: (1, ACCOUNT_CHART_ROW),  # below the explanation grid
 }
 GAP_PX = 12
 
@@ -519,6 +554,7 @@ CHARTS: tuple[ChartSpec, ...] = (
     ),
     ChartSpec(OPTIMIZATION, convergence_chart, "Optimizer convergence", 0, 0, 17.0, 9.0),
     ChartSpec(OPTIMIZATION, weights_radar_chart, "Weights: current vs optimized", 0, 1, 12.0, 9.0),
+    ChartSpec(ACCOUNT, account_points_chart, "Points per component vs averages", 0, 0, 18.0, 9.0),
 )
 
 

@@ -6,13 +6,14 @@ Weights, Settings), computes with the core, and writes values into the output
 sheets of :mod:`icp_xl.workbook.layout`. Input errors raise
 :class:`~icp_xl.core.errors.IcpError` before anything is written.
 
-One module per action (rescoring, export, validation, weights, optimization,
-accounts_import); the shared scoring pass is in :mod:`.scoring`. The names below are
+One module per action (rescoring, explanation, export, validation, weights,
+optimization, accounts_import); the shared scoring pass is in :mod:`.scoring`. The names below are
 the actions' public surface. A new workbook *file* is made by the file host:
 :func:`icp_xl.hosts.file.new_workbook.new_workbook`.
 """
 
 from icp_xl.workbook.actions.accounts_import import account_cells, import_accounts
+from icp_xl.workbook.actions.explanation import picked_customer_id, write_account_explanation
 from icp_xl.workbook.actions.export import export_csv, export_file_name, export_frame, free_path
 from icp_xl.workbook.actions.optimization import (
     optimization_blocks,
@@ -50,6 +51,7 @@ __all__ = [
     "optimization_blocks",
     "optimize_book",
     "optimizer_options",
+    "picked_customer_id",
     "refresh_segment_view",
     "rescore",
     "reset_weights",
@@ -64,5 +66,6 @@ __all__ = [
     "use_optimized_weights",
     "validate",
     "view_scores",
+    "write_account_explanation",
     "write_blocks",
 ]

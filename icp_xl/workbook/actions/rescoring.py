@@ -1,5 +1,5 @@
-"""Rescore and segment-view refresh: Scores, Segments, Top Customers, Dashboard and
-chart data written from one scoring pass."""
+"""Rescore and segment-view refresh: Scores, Segments, Top Customers, Dashboard, chart
+data and the Account sheet written from one scoring pass."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from icp_xl.core.segments import (
 )
 from icp_xl.core.settings import COMPONENTS, Weights
 from icp_xl.workbook import layout
+from icp_xl.workbook.actions.explanation import write_account_explanation
 from icp_xl.workbook.actions.scoring import Scored, score_book, selected_view, view_scores
 from icp_xl.workbook.actions.stored_results import stored_optimized_weights, stored_trial_history
 from icp_xl.workbook.blocks import Block, cell_value
@@ -136,6 +137,7 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
     if rows:
         book.write_block(Block(sheet, f"A{header_row + 1}", rows))
     write_blocks(book, _chart_blocks(book, result, view))
+    write_account_explanation(book, result)
     book.status(f"Done: {len(scored):,} accounts scored; view {view}")
     return RescoreResult(view, len(scored), metrics, result)
 

@@ -12,6 +12,7 @@ from icp_xl.core.accounts import (
     Accounts,
 )
 from icp_xl.core.errors import IcpError
+from icp_xl.core.explain import explanation_columns
 from icp_xl.core.scoring import score_accounts
 from icp_xl.core.segments import (
     ALL_SEGMENTS,
@@ -29,7 +30,8 @@ from icp_xl.workbook.inputs import read_accounts, read_settings
 class Scored:
     """Everything one scoring pass produces: the raw Accounts table, prepared accounts,
     settings, :func:`~icp_xl.core.scoring.score_accounts` output joined with the
-    within-segment score and grade (``segment_ICP_score``, ``segment_ICP_grade``)."""
+    within-segment score and grade (``segment_ICP_score``, ``segment_ICP_grade``) and each
+    component's points and the reason (:data:`~icp_xl.core.explain.EXPLANATION_COLUMNS`)."""
 
     raw: pd.DataFrame
     accounts: Accounts
@@ -44,6 +46,7 @@ def score_book(book: Book) -> Scored:
     book.status(f"Scoring {len(accounts):,} accounts")
     scored = score_accounts(accounts, settings)
     scored = scored.join(within_segment_scores(scored, settings))
+    scored = scored.join(explanation_columns(accounts.frame, scored, settings))
     return Scored(raw, accounts, settings, scored)
 
 
