@@ -93,7 +93,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         separator = ","
     _check_width(header.count(separator) + 1, path.name)
     # Rows of separators only (Excel writes ",,,," for cleared rows) are blank rows.
-    if f"\n{separator}" in text or f"\n " in text:  # a quick look before the slow one
+    if f"\n{separator}" in text or "\n " in text:  # a quick look before the slow one
         text = re.sub(f"(?m)^[{re.escape(separator)} \t\r]+$", "", text)
     if not text.strip():
         raise IcpError(f"{path.name} is empty: expected a header row and accounts")
