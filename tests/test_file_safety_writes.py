@@ -84,7 +84,7 @@ def _error(capsys: pytest.CaptureFixture[str]) -> str:
         (["score", "{csv}", "-o", "{dir}/link.csv"], "is an input of this command"),
         (["score", "{csv}", "-o", "{dir}/hard.csv"], "is an input of this command"),
         (["sample", "-n", "10", "-o", "{wb}"], "already exists; choose another output"),
-        (["sample", "-n", "10", "-o", "{wb}", "--force"], "is not a XLSX file"),
+        (["sample", "-n", "10", "-o", "{wb}", "--force"], "is not an Excel workbook"),
         (["new", "{csv}", "-o", "{csv}"], "must end in .xlsx"),
         (["new", "{csv}", "-o", "{wb}"], "already exists"),
         (["addin", "build", "-o", "{dir}/ICP.xlsx"], "must end in .xlam"),

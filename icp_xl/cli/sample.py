@@ -32,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
         raise IcpError(f"-n must be at least 1, got {args.accounts}")
     if not 0 <= args.seed < 2**32:
         raise IcpError(f"--seed must be a whole number from 0 to {2**32 - 1:,}, got {args.seed}")
-    kind = "xlsx" if args.output.suffix.lower() == ".xlsx" else "csv"
+    kind = args.output.suffix.lower().removeprefix(".")
+    if kind not in ("csv", "xlsx"):
+        raise IcpError(f"-o {args.output.name}: sample writes .csv or .xlsx files")
     check_output(args.output, kind, force=args.force)
     frame = make_sample_accounts(args.accounts, args.seed)
     if kind == "xlsx":

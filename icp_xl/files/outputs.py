@@ -24,6 +24,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "xlam": (".xlam",),
 }
 _ZIP_KINDS = ("xlsx", "xlam")
+_NAMES = {"csv": "a CSV file", "xlsx": "an Excel workbook", "json": "a JSON file",
+          "xlam": "an Excel add-in"}  # fmt: skip
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -59,8 +61,8 @@ def check_output(
         raise IcpError(f"{path} is a folder; give a file name to write")
     if path.suffix.lower() not in allowed:
         raise IcpError(
-            f"{option} {path.name}: this writes a {kind.upper()} file, so the name must end "
-            f"in {' or '.join(allowed)}"
+            f"{option} {path.name}: this writes {_NAMES[kind]}, so the name must end in "
+            f"{' or '.join(allowed)}"
         )
     for source in inputs:
         if source is not None and same_file(path, source):
@@ -71,8 +73,8 @@ def check_output(
     if path.exists():
         if _kind_differs(path, kind):
             raise IcpError(
-                f"{path.name} already exists and is not a {kind.upper()} file; nothing was "
-                "written (choose another output file)"
+                f"{path.name} already exists and is not {_NAMES[kind]}; nothing was written "
+                "(choose another output file)"
             )
         if not force:
             raise IcpError(
