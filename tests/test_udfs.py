@@ -280,7 +280,7 @@ def test_cache_tells_true_from_one(udfs):
     rows = [["Customer ID", "Industry", "Annual Revenue"], ["C1", "Dental", 1.0]]
     assert call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W, "size_score")[1] == ["C1", 0.4]
     rows[1][2] = True
-    assert "not a number (True)" in call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W)
+    assert "not a number (TRUE)" in call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *W)
 
 
 # ---------------------------------------------------------- one account vs portfolio

@@ -16,7 +16,7 @@ def describe_value(value: Any) -> str:
     if isinstance(value, str):
         text = repr(value.strip() or value)
         return text if len(text) <= 40 else text[:37] + "...'"
-    if isinstance(value, bool):
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # also numpy's
         return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d" if value.time() == time() else "%Y-%m-%d %H:%M:%S")
