@@ -14,18 +14,20 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import openpyxl
 import pytest
 import xlwings as xw
+from support.live import alerts, answers, excel, fast_workbook, own_folders
 from support.openpyxl_engine import active_engine
 
-from icp_xl.core.sample import make_sample_accounts
 from icp_xl.excel import ribbon as live
-from icp_xl.excel.addin import RIBBON_ACTIONS
+from icp_xl.excel.addin import load_addin_sources
+from icp_xl.excel.addin.runs import StopSignals
+from icp_xl.excel.addin.sources import ribbon_callbacks
 from icp_xl.hosts.file.book import FileBook
-from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout
 
 # Cells that hold the time of the run, different on every run by design.
@@ -47,53 +49,23 @@ WRITING_ACTIONS = (
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scored ICP workbook whose optimizer runs few trials (fast tests)."""
-    path = tmp_path_factory.mktemp("template") / "ICP.xlsx"
-    new_workbook(path, make_sample_accounts(300, seed=7))
-    book = FileBook.open(path)
-    book.set_name("Optimizer_Trials", 8)
-    book.save()
-    return path
+    return fast_workbook(tmp_path_factory.mktemp("template") / "ICP.xlsx")
 
 
 @pytest.fixture(autouse=True)
-def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "logs"
-    monkeypatch.setenv(live.LOG_FOLDER_ENV, str(folder))
-    return folder
+def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    return own_folders(tmp_path, monkeypatch)
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home folder of the test's own: the stop file is ``~/.icp_xl/STOP``."""
-    folder = tmp_path / "home"
-    folder.mkdir()
-    monkeypatch.setenv("HOME", str(folder))
-    monkeypatch.setenv("USERPROFILE", str(folder))
-    return folder
+@pytest.fixture
+def home(folders: tuple[Path, Path]) -> Path:
+    """The test's home folder: the stop file is ``~/.icp_xl/STOP``."""
+    return folders[0]
 
 
-@contextmanager
-def excel(path: Path) -> Iterator[Any]:
-    """Excel with the ICP add-in (the caller) and ``path`` open and active."""
-    with active_engine():
-        addin = xw.Book()
-        addin.set_mock_caller()
-        book = xw.Book(path)
-        book.impl.activate()
-        yield book
-
-
-def answers(*paths: Path) -> live.ChooseFile:
-    """A ``choose_file`` that answers each dialog with the next path, recording requests."""
-    queue = list(paths)
-    asked: list[live.FileRequest] = []
-
-    def choose(app: Any, request: live.FileRequest) -> Path | None:
-        asked.append(request)
-        return queue.pop(0) if queue else None
-
-    choose.asked = asked  # type: ignore[attr-defined]
-    return choose
+@pytest.fixture
+def logs(folders: tuple[Path, Path]) -> Path:
+    return folders[1]
 
 
 def sheet_values(path: Path) -> dict[str, list[list[Any]]]:
@@ -133,15 +105,13 @@ def edit_inputs(path: Path) -> None:
     book.save()
 
 
-def alerts(book: Any) -> list[dict[str, Any]]:
-    return book.app.impl.alerts
+def test_every_ribbon_button_runs_a_handler_and_every_handler_has_a_button() -> None:
+    sources = load_addin_sources()
+    called = {a for m in sources.modules for [a] in ribbon_callbacks(m).values()}
+    assert called == set(live.HANDLERS)
 
 
-def test_every_ribbon_action_has_a_handler() -> None:
-    assert set(live.HANDLERS) == set(RIBBON_ACTIONS)
-
-
-@pytest.mark.parametrize("name", RIBBON_ACTIONS)
+@pytest.mark.parametrize("name", list(live.HANDLERS))
 def test_run_action_drives_each_action_through_xlwings(
     name: str, workbook: Path, accounts_csv: Path, tmp_path: Path
 ) -> None:
@@ -154,8 +124,9 @@ def test_run_action_drives_each_action_through_xlwings(
         "export_csv": (csv_path,),
     }
     choose = answers(*dialog_answers.get(name, ()))
+    opened: list[Path] = []
     with excel(workbook) as book:
-        assert live.run_action(name, choose_file=choose) is True
+        assert live.run_action(name, choose_file=choose, open_file=opened.append) is True
         shown = [a for a in alerts(book) if a["mode"] == "critical"]
         assert shown == []
         assert book.app.status_bar is False  # given back to Excel
@@ -163,8 +134,9 @@ def test_run_action_drives_each_action_through_xlwings(
         if name == "new_workbook":
             assert book.app.books.active.fullname == str(new_path.resolve())
         book.save()
+    assert opened == ([live.user_guide()] if name == "help" else [])
     after = sheet_values(workbook)
-    if name in ("help", "validate", "export_csv", "new_workbook"):
+    if name in ("help", "validate", "export_csv", "new_workbook", "stop"):
         assert after == before
         if name == "export_csv":
             assert csv_path.read_text().startswith("Customer ID")
@@ -177,7 +149,8 @@ def test_run_action_drives_each_action_through_xlwings(
 @contextmanager
 def file_session(path: Path, accounts_csv: Path) -> Iterator[live.Session]:
     book = FileBook.open(path, status=lambda message: None)
-    yield live.Session(app=None, book=book, choose_file=answers(accounts_csv))
+    no_excel = SimpleNamespace(alert=lambda *args, **kwargs: None)  # message boxes go nowhere
+    yield live.Session(app=no_excel, book=book, choose_file=answers(accounts_csv))
     book.save()
 
 
@@ -254,7 +227,7 @@ def test_status_bar_shows_progress_and_is_reset(workbook: Path) -> None:
         assert history[-1] == "Ready for ICP" == book.app.status_bar
 
 
-def test_status_progress_throttles_but_always_shows_the_end() -> None:
+def test_status_progress_throttles_but_always_shows_the_end(tmp_path: Path) -> None:
     shown: list[str] = []
 
     class Sink:
@@ -262,10 +235,11 @@ def test_status_progress_throttles_but_always_shows_the_end() -> None:
             shown.append(message)
 
     times = iter([0.0, 0.1, 0.2, 0.7, 0.8])
-    progress = live.StatusProgress(Sink(), interval=0.5, clock=lambda: next(times))
+    signals = StopSignals((tmp_path / "STOP",), key_state=None)
+    progress = live.StatusProgress(Sink(), signals, interval=0.5, clock=lambda: next(times))
     for done in range(1, 6):
         progress("search", done, 5, 0.5 - done / 100)
-    hint = f" (create {live.stop_file()} to stop, keeping the best so far)"
+    hint = " (click ICP > Stop to stop, keeping the best so far)"
     assert shown == [
         "ICP optimize: search 1/5 trials, best 0.4900" + hint,
         "ICP optimize: search 4/5 trials, best 0.4600" + hint,
@@ -273,58 +247,20 @@ def test_status_progress_throttles_but_always_shows_the_end() -> None:
     ]
 
 
-def test_status_progress_stops_when_the_stop_file_appears(home: Path) -> None:
+def test_status_progress_stops_on_the_next_call_after_a_stop_request(tmp_path: Path) -> None:
     shown: list[str] = []
 
     class Sink:
         def status(self, message: str) -> None:
             shown.append(message)
 
-    times = iter([0.0, 0.2, 0.6, 0.7])
-    progress = live.StatusProgress(Sink(), interval=0.5, clock=lambda: next(times))
+    stop = tmp_path / "STOP"
+    progress = live.StatusProgress(Sink(), StopSignals((stop,), None), clock=lambda: 0.0)
     progress("search", 1, 9, 0.5)
-    live.stop_file().parent.mkdir()
-    live.stop_file().touch()
-    assert live.stop_file() == home / ".icp_xl" / "STOP"
-    progress("search", 2, 9, 0.5)  # within 0.5 s of the last look: no look
+    stop.touch()
     with pytest.raises(KeyboardInterrupt):
-        progress("search", 3, 9, 0.5)
-    assert len(shown) == 1
-
-
-def test_optimize_stops_from_the_stop_file_and_keeps_the_best_so_far(
-    workbook: Path, home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stop = home / ".icp_xl" / "STOP"
-    stop.parent.mkdir()
-    stop.touch()  # left over from an earlier run: must not stop this one
-    with excel(workbook) as book:
-        engine_app = type(book.app.impl)
-        shown = engine_app.status_bar
-
-        def show_and_ask_to_stop(self: Any, value: Any) -> None:
-            """The user creates the stop file while the first progress is on show."""
-            shown.fset(self, value)
-            if isinstance(value, str) and value.startswith("ICP optimize: search 1/"):
-                assert str(stop) in value
-                stop.touch()
-
-        monkeypatch.setattr(engine_app, "status_bar", property(shown.fget, show_and_ask_to_stop))
-        assert live.run_action("optimize") is True
-        (alert,) = alerts(book)
-        history = book.app.impl.status_history
-        book.save()
-    assert alert["mode"] == "info" and "Optimize stopped on request" in alert["prompt"]
-    assert not stop.exists()  # removed, so the next Optimize runs
-    assert "ICP optimize: writing results" in history
-    assert not any(str(m).startswith("ICP optimize: fold") for m in history)  # no validation
-    saved = FileBook.open(workbook, for_writing=False)
-    trials = saved.read_name("Opt_Trials")
-    assert 1 <= trials <= 8  # Settings: 8 trials; a full run adds refinement steps and folds
-    summary = dict(saved.read_range("Optimization", "A3:B17"))
-    assert summary["Interrupted"] is True
-    assert summary["Trials in the study"] == trials
-    assert summary["Out-of-sample Spearman (mean)"] is None
+        progress("search", 2, 9, 0.5)  # throttled for the status bar, not for stopping
+    assert len(shown) == 1 and progress.stopped_by == str(stop)
 
 
 def test_validate_lists_problems_in_a_message_box(workbook: Path) -> None:

@@ -55,13 +55,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     install = commands.add_parser(
         "install",
-        help="copy the add-in to Excel's start-up folder (Windows, macOS)",
+        help="build the add-in into Excel's start-up folder (Windows, macOS)",
         description=(
-            "Install ICP.xlam where Excel loads it at start-up. Without PATH a fresh "
-            "add-in is built there. Only on Windows and macOS."
+            "Close Excel first. Builds ICP.xlam from the installed xlwings into the folder "
+            "Excel loads add-ins from at start-up, recording this Python as the add-in's "
+            "interpreter. Run it again after upgrading icp_xl or xlwings. Only on Windows "
+            "and macOS."
         ),
     )
-    install.add_argument("path", nargs="?", type=Path, help="a built .xlam to install")
     install.set_defaults(func=run_install)
 
 
@@ -95,9 +96,15 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_install(args: argparse.Namespace) -> int:
-    """Install the add-in for Excel; print where it went. Returns the exit code."""
+    """Build the add-in into Excel's start-up folder; say what was done. Returns the exit code."""
     from icp_xl.excel.addin import install_addin
 
-    target = install_addin(args.path)
-    print(f"Installed {target}; restart Excel to load the ICP tab.", file=sys.stderr)
+    done = install_addin()
+    lines = [f"Installed {done.path} (xlwings {done.xlwings_version}, Python {done.interpreter})."]
+    if done.replaced_version not in (None, done.xlwings_version):
+        lines.append(f"It replaces an add-in built for xlwings {done.replaced_version}.")
+    if done.repaired_config is not None:
+        lines.append(f"Removed the empty lines xlwings cannot read from {done.repaired_config}.")
+    lines.append("Start Excel: the ICP tab appears; try ICP > New ICP workbook.")
+    print("\n".join(lines), file=sys.stderr)
     return 0

@@ -16,6 +16,7 @@ from icp_xl.core.accounts import (
 )
 from icp_xl.core.errors import IcpError, describe_value
 from icp_xl.core.settings import COMPONENTS, GRADES, Settings, SizeTier, Weights
+from icp_xl.excel.addin.version import formula_version_mismatch
 
 #: The start of every error text a formula returns.
 ERROR_PREFIX = "#ICP!"
@@ -25,10 +26,14 @@ _DEFAULT = Settings()
 
 
 def formula(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn any exception of a formula into a ``#ICP!`` text, never a traceback."""
+    """Turn any exception of a formula into a ``#ICP!`` text, never a traceback; refuse to
+    compute under an add-in built for another xlwings version (one ``#ICP!`` sentence)."""
 
     @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> Any:
+        mismatch = formula_version_mismatch()
+        if mismatch is not None:
+            return f"{ERROR_PREFIX} {mismatch}"
         try:
             return func(*args, **kwargs)
         except IcpError as error:

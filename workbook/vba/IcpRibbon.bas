@@ -1,55 +1,82 @@
 Attribute VB_Name = "IcpRibbon"
 ' ICP ribbon callbacks (onAction targets of workbook/ribbon.xml).
-' Each button calls exactly one Python action on the active workbook through
-' xlwings RunPython; all logic, messages and error handling live in icp_xl.excel.ribbon.
+' Each button calls exactly one Python action through RunIcpAction; all logic,
+' messages and error handling live in icp_xl.excel.ribbon.
 Option Explicit
+
+Private Const ICP_TITLE As String = "ICP"
+Private Const NO_WORKBOOK As String = "Open your ICP workbook first (File > Open), " & _
+    "or click ICP > New ICP workbook to make one. A workbook in Protected View counts " & _
+    "as open only after you click Enable Editing."
+
+' Runs icp_xl.excel.ribbon.run_action(action, <add-in's xlwings version>, <blank workbook>)
+' with xlwings' RunPython, which needs an active workbook (it reads ActiveWorkbook).
+' needsWorkbook = True: without an active workbook say what to open, and do not call Python.
+' needsWorkbook = False: without one, open a blank workbook for RunPython; Python closes it.
+Private Sub RunIcpAction(action As String, Optional needsWorkbook As Boolean = True)
+    Dim blankName As String
+    If ActiveWorkbook Is Nothing Then
+        If needsWorkbook Then
+            MsgBox NO_WORKBOOK, vbInformation, ICP_TITLE
+            Exit Sub
+        End If
+        blankName = Workbooks.Add.Name
+    End If
+    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('" & action & _
+        "', '" & XLWINGS_VERSION & "', '" & blankName & "')"
+End Sub
 
 ' Ribbon button: New ICP workbook
 Public Sub OnNewWorkbook(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('new_workbook')"
+    RunIcpAction "new_workbook", False
 End Sub
 
 ' Ribbon button: Import accounts
 Public Sub OnImportAccounts(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('import_accounts')"
+    RunIcpAction "import_accounts"
 End Sub
 
 ' Ribbon button: Validate
 Public Sub OnValidate(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('validate')"
+    RunIcpAction "validate"
 End Sub
 
 ' Ribbon button: Rescore
 Public Sub OnRescore(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('rescore')"
+    RunIcpAction "rescore"
 End Sub
 
 ' Ribbon button: Refresh segment view
 Public Sub OnRefreshSegmentView(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('refresh_segment_view')"
+    RunIcpAction "refresh_segment_view"
 End Sub
 
 ' Ribbon button: Optimize
 Public Sub OnOptimize(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('optimize')"
+    RunIcpAction "optimize"
+End Sub
+
+' Ribbon button: Stop (macOS: Excel stays usable while Optimize runs; Windows: press Esc)
+Public Sub OnStop(control As IRibbonControl)
+    RunIcpAction "stop"
 End Sub
 
 ' Ribbon button: Use optimized weights
 Public Sub OnUseOptimizedWeights(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('use_optimized_weights')"
+    RunIcpAction "use_optimized_weights"
 End Sub
 
 ' Ribbon button: Reset weights
 Public Sub OnResetWeights(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('reset_weights')"
+    RunIcpAction "reset_weights"
 End Sub
 
 ' Ribbon button: Export CSV
 Public Sub OnExportCsv(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('export_csv')"
+    RunIcpAction "export_csv"
 End Sub
 
 ' Ribbon button: Help
 Public Sub OnHelp(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('help')"
+    RunIcpAction "help", False
 End Sub

@@ -1,4 +1,4 @@
-"""Copy the add-in to the folder Excel loads add-ins from at start-up (Windows, macOS).
+"""Build the add-in straight into the folder Excel loads add-ins from at start-up.
 
 Windows: the user's XLSTART folder ``%APPDATA%\\Microsoft\\Excel\\XLSTART`` (the one
 ``xlwings addin install`` uses). macOS: Excel's start-up folder
@@ -6,20 +6,28 @@ Windows: the user's XLSTART folder ``%APPDATA%\\Microsoft\\Excel\\XLSTART`` (the
 there RunPython also needs xlwings' AppleScript in
 ``~/Library/Application Scripts/com.microsoft.Excel`` (what ``xlwings runpython install``
 copies), so it is copied too. Elsewhere Excel does not exist and installing is refused.
+
+:func:`install_addin` always builds from the installed xlwings (the add-in works only
+with the xlwings version it was built with) and records the interpreter it runs under
+on the add-in's config sheet, so one command leaves a working add-in and nobody writes
+a config file by hand. It refuses a target that Excel holds open and the Microsoft
+Store's ``python`` stand-in, and repairs a user config file that xlwings cannot read.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Mapping
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PureWindowsPath
 
 import xlwings
 
 from icp_xl.core.errors import IcpError
-from icp_xl.excel.addin.build import build_addin
+from icp_xl.excel.addin.build import PROJECT_NAME, addin_xlwings_version, build_addin
 from icp_xl.files.atomic import atomic_write
 
 ADDIN_FILE_NAME = "ICP.xlam"
@@ -27,6 +35,21 @@ _MAC_STARTUP = (
     "Library/Group Containers/UBF8T346G9.Office/User Content.localized/Startup.localized/Excel"
 )
 _MAC_SCRIPTS = "Library/Application Scripts/com.microsoft.Excel"
+_MAC_CONFIG = f"Library/Containers/com.microsoft.Excel/Data/{PROJECT_NAME}.conf"
+_CONFIG_LINE = re.compile(r'^\s*"([^"]*)"\s*,\s*"([^"]*)"\s*$')
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What :func:`install_addin` did: the add-in, the interpreter it records, the
+    xlwings version it is built for, the version of the add-in it replaced (None: new)
+    and the user config file it repaired (None: nothing to repair)."""
+
+    path: Path
+    interpreter: str
+    xlwings_version: str
+    replaced_version: str | None
+    repaired_config: Path | None
 
 
 def excel_addin_folder(
@@ -52,33 +75,119 @@ def excel_addin_folder(
     )
 
 
+def user_config_file(platform: str, env: Mapping[str, str], home: Path) -> Path:
+    """The user config file the add-in's xlwings code reads (``GetConfigFilePath``)."""
+    if platform.startswith("win"):
+        return Path(env.get("USERPROFILE") or home) / f".{PROJECT_NAME}" / f"{PROJECT_NAME}.conf"
+    return home / _MAC_CONFIG
+
+
+def interpreter_setting(platform: str, executable: str) -> tuple[str, str]:
+    """The config-sheet setting that makes the add-in run ``executable``.
+
+    Windows: ``Interpreter_Win`` (``pythonw.exe`` becomes ``python.exe``, as xlwings'
+    docs set it); macOS: ``Interpreter_Mac``. Raises IcpError for the Microsoft Store's
+    ``python`` stand-in, which Excel cannot start.
+    """
+    if platform.startswith("win"):
+        path = PureWindowsPath(executable)
+        if "windowsapps" in (part.casefold() for part in path.parts):
+            raise IcpError(
+                f"{executable} is the Microsoft Store's Python, which Excel cannot start; "
+                "install Python from python.org, create the environment with 'py -m venv' "
+                "and run 'icp-xl addin install' from it."
+            )
+        if path.name.casefold() == "pythonw.exe":
+            path = path.with_name("python.exe")
+        return "Interpreter_Win", str(path)
+    return "Interpreter_Mac", executable
+
+
 def install_addin(
-    source: str | Path | None = None,
     platform: str = sys.platform,
     env: Mapping[str, str] = os.environ,
     home: Path | None = None,
-) -> Path:
-    """Install the add-in for Excel and return the installed path.
+    interpreter: str | None = None,
+) -> Installed:
+    """Build ``ICP.xlam`` into Excel's start-up folder and return what was done.
 
-    Input: a built ``.xlam`` to copy, or None to build a fresh ``ICP.xlam`` straight
-    into Excel's folder. On macOS also installs xlwings' RunPython AppleScript.
-    Raises IcpError on an unsupported OS or a missing/invalid source. Excel must be
-    restarted (or the add-in opened once) to load it.
+    Inputs: platform, environment and home folder (defaults: this machine) and the
+    Python the add-in should run (default: the one running this, ``sys.executable``).
+    On macOS also installs xlwings' RunPython AppleScript. Raises IcpError on an
+    unsupported OS, the Store's python, or a target Excel holds open; nothing is
+    replaced then. Excel must be started again to load the new add-in.
     """
+    home = home or Path.home()
     folder = excel_addin_folder(platform, env, home)
-    if source is not None:
-        source_path = Path(source)
-        if not source_path.is_file() or source_path.suffix.lower() != ".xlam":
-            raise IcpError(f"{source_path} is not an .xlam add-in file.")
+    setting = interpreter_setting(platform, interpreter or sys.executable)
+    target = folder / ADDIN_FILE_NAME
+    replaced = _installed_version(target)
+    _refuse_if_locked(target)
+    repaired = repair_config_file(user_config_file(platform, env, home))
     folder.mkdir(parents=True, exist_ok=True)
-    if source is None:
-        target = build_addin(folder / ADDIN_FILE_NAME).path
-    else:
-        target = folder / source_path.name
-        _copy(source_path, target)
+    built = build_addin(target, settings=dict([setting]))
     if platform == "darwin":
-        install_runpython_script(home or Path.home())
-    return target
+        install_runpython_script(home)
+    return Installed(built.path, setting[1], built.xlwings_version, replaced, repaired)
+
+
+def _installed_version(target: Path) -> str | None:
+    if not target.is_file():
+        return None
+    try:
+        from pyopenvba import ExcelFile
+
+        with ExcelFile(target) as book:
+            return addin_xlwings_version(book.get_module("xlwings"))
+    except Exception:  # not readable as an ICP add-in: it is replaced all the same
+        return "unknown"
+
+
+def _refuse_if_locked(target: Path) -> None:
+    """Excel on Windows holds an open add-in locked; replacing it would fail half-way."""
+    if not target.exists():
+        return
+    try:
+        with open(target, "r+b"):
+            pass
+    except PermissionError as exc:
+        raise IcpError(
+            f"{target} is in use (Excel has it open); close Excel completely and run "
+            "'icp-xl addin install' again."
+        ) from exc
+
+
+def repair_config_file(path: Path) -> Path | None:
+    """Rewrite the user config file ``path`` without blank lines, if it has any.
+
+    xlwings reads it with VBA ``Input #``, which fails with run-time error 62 ("Input
+    past end of file") on an empty line, which breaks every button. Returns the path
+    when it was rewritten, None when it is missing or already fine. Raises IcpError for
+    a line that is not ``"KEY","VALUE"``.
+    """
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = text.splitlines()
+    kept = [line for line in lines if line.strip()]
+    for number, line in enumerate(lines, start=1):
+        if line.strip() and not _CONFIG_LINE.match(line):
+            raise IcpError(
+                f'{path} line {number} is not "KEY","VALUE": {line.strip()!r}; fix or delete '
+                "that line (the add-in's own settings need no config file)."
+            )
+    if kept == lines and text.endswith("\r\n"):
+        return None
+    write_config_file(path, [_CONFIG_LINE.match(line).groups() for line in kept])  # type: ignore[union-attr]
+    return path
+
+
+def write_config_file(path: Path, settings: list[tuple[str, str]]) -> Path:
+    """Write an xlwings config file as VBA ``Write #`` does: one ``"KEY","VALUE"`` line
+    per setting, each ended by CRLF, and no empty line (see :func:`repair_config_file`)."""
+    body = "".join(f'"{key}","{value}"\r\n' for key, value in settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, lambda temporary: temporary.write_bytes(body.encode("utf-8")))
 
 
 def install_runpython_script(home: Path) -> Path:
@@ -89,11 +198,7 @@ def install_runpython_script(home: Path) -> Path:
         raise IcpError(f"xlwings {xlwings.__version__} does not ship {name}.")
     target_dir = home / _MAC_SCRIPTS
     target_dir.mkdir(parents=True, exist_ok=True)
-    return _copy(script, target_dir / name)
-
-
-def _copy(source: Path, target: Path) -> Path:
     try:
-        return atomic_write(target, lambda temporary: shutil.copyfile(source, temporary))
+        return atomic_write(target_dir / name, lambda temp: shutil.copyfile(script, temp))
     except PermissionError as exc:
-        raise IcpError(f"Cannot replace {target} (is it open in Excel?).") from exc
+        raise IcpError(f"Cannot replace {target_dir / name}: {exc.strerror}.") from exc

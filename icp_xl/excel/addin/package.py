@@ -15,6 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
 from icp_xl.core.errors import IcpError
@@ -27,6 +28,10 @@ SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _UI_EXTENSIBILITY = "/relationships/ui/extensibility"
 _SHARED_STRINGS_TYPE = f"{DOC_REL_NS}/sharedStrings"
+_ABS_PATH_BLOCK = re.compile(
+    r"<mc:AlternateContent\b(?:(?!</mc:AlternateContent>).)*?absPath.*?</mc:AlternateContent>",
+    re.DOTALL,
+)
 _XML_DECL = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
@@ -141,17 +146,41 @@ def set_config_sheet(parts: Parts, new_name: str, settings: Sequence[tuple[str, 
     return result
 
 
-def set_core_properties(parts: Parts, title: str, description: str) -> Parts:
-    """Return parts with the document title and description set (Excel's Add-ins dialog
-    lists an add-in by its title and shows the description)."""
+def set_core_properties(
+    parts: Parts, title: str, description: str, author: str, when: datetime
+) -> Parts:
+    """Return parts with the document properties of this build: title and description
+    (Excel's Add-ins dialog lists an add-in by its title and shows the description),
+    ``author`` as creator and last editor, ``when`` (UTC) as created and modified."""
     core = related_parts(parts, "", f"{PKG_RELS_NS}/metadata/core-properties")
     if not core:
         return parts
     text = parts[core[0]].decode("utf-8")
-    for tag, value in (("dc:title", title), ("dc:description", description)):
-        pattern = re.compile(rf"<{tag}\s*/>|<{tag}>.*?</{tag}>", re.DOTALL)
-        text = pattern.sub(lambda _m, t=tag, v=value: f"<{t}>{escape(v)}</{t}>", text, count=1)
+    stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for tag, value in (
+        ("dc:title", title),
+        ("dc:description", description),
+        ("dc:creator", author),
+        ("cp:lastModifiedBy", author),
+    ):
+        text = _set_element(text, tag, escape(value))
+    for tag in ("dcterms:created", "dcterms:modified"):
+        pattern = re.compile(rf"(<{tag}\b[^>]*>).*?(</{tag}>)", re.DOTALL)
+        text = pattern.sub(lambda m: f"{m.group(1)}{stamp}{m.group(2)}", text, count=1)
     return {**parts, core[0]: text.encode("utf-8")}
+
+
+def _set_element(text: str, tag: str, content: str) -> str:
+    pattern = re.compile(rf"<{tag}\s*/>|<{tag}>.*?</{tag}>", re.DOTALL)
+    return pattern.sub(lambda _m: f"<{tag}>{content}</{tag}>", text, count=1)
+
+
+def drop_absolute_path(parts: Parts) -> Parts:
+    """Return parts without the ``x15ac:absPath`` block Excel writes into ``workbook.xml``
+    (the folder the file was last saved in, on the machine that saved it)."""
+    workbook = parts["xl/workbook.xml"].decode("utf-8")
+    cleaned = _ABS_PATH_BLOCK.sub("", workbook)
+    return {**parts, "xl/workbook.xml": cleaned.encode("utf-8")}
 
 
 def _config_sheet_xml(rows: int, code_name: bytes | None) -> bytes:

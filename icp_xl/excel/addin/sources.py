@@ -16,21 +16,15 @@ from pathlib import Path
 
 from icp_xl.core.errors import IcpError
 
-#: Python actions the ribbon may call, in ribbon order; ``icp_xl.excel.ribbon.run_action(name)``
-#: must accept every one of them. The builder refuses sources that call anything else or
-#: leave one of these without a button.
-RIBBON_ACTIONS: tuple[str, ...] = (
-    "new_workbook",
-    "import_accounts",
-    "validate",
-    "rescore",
-    "refresh_segment_view",
-    "optimize",
-    "use_optimized_weights",
-    "reset_weights",
-    "export_csv",
-    "help",
-)
+
+def ribbon_actions() -> tuple[str, ...]:
+    """The Python actions the ribbon may call, in ribbon order: the keys of
+    ``icp_xl.excel.ribbon.HANDLERS``. A new button needs its handler there, its
+    ``<button>`` in ``ribbon.xml`` and its callback Sub; the builder needs no change."""
+    from icp_xl.excel.ribbon import HANDLERS
+
+    return tuple(HANDLERS)
+
 
 #: customUI namespace of ``ribbon.xml`` (Office 2010+), its part name and relationship type.
 CUSTOM_UI_NAMESPACE = "http://schemas.microsoft.com/office/2009/07/customui"
@@ -45,10 +39,10 @@ _CALLBACK_SUB = re.compile(
     r"[ \t]+As[ \t]+IRibbonControl[ \t]*\)(.*?)^[ \t]*End[ \t]+Sub",
     re.MULTILINE | re.IGNORECASE | re.DOTALL,
 )
-_RUN_ACTION = re.compile(
-    r"""RunPython[ \t]+"import icp_xl\.excel\.ribbon; """
-    r"""icp_xl\.excel\.ribbon\.run_action\('(\w+)'\)\"""",
-)
+#: How a callback runs its action: ``RunIcpAction "<name>"`` (optionally ``, False``: the
+#: action also works without an open workbook), the Sub of ``vba/IcpRibbon.bas`` that
+#: guards against no active workbook and passes the add-in's xlwings version.
+_RUN_ACTION = re.compile(r'^[ \t]*RunIcpAction[ \t]+"(\w+)"', re.MULTILINE | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -154,8 +148,10 @@ def check_addin_sources(sources: AddinSources) -> None:
     """Check that the ribbon and the callbacks agree; raise IcpError naming the first problem.
 
     Rules: every ``onAction`` is ``Module.Sub`` with such a callback Sub; every callback
-    runs exactly one action from :data:`RIBBON_ACTIONS`; every action has a button.
+    runs exactly one action from :func:`ribbon_actions` with ``RunIcpAction``; every
+    action has a button.
     """
+    known = ribbon_actions()
     callbacks = {module.name: ribbon_callbacks(module) for module in sources.modules}
     used: set[str] = set()
     for on_action in ribbon_on_actions(sources.ribbon_xml):
@@ -166,12 +162,12 @@ def check_addin_sources(sources: AddinSources) -> None:
                 f"Ribbon onAction {on_action!r} has no 'Sub {sub_name}(control As "
                 f"IRibbonControl)' in workbook/vba/{module_name or '<module>'}.bas."
             )
-        if len(actions) != 1 or actions[0] not in RIBBON_ACTIONS:
+        if len(actions) != 1 or actions[0] not in known:
             raise IcpError(
-                f"Callback {on_action} must run exactly one known action via RunPython "
-                f"icp_xl.excel.ribbon.run_action(...); found {actions or 'none'}."
+                f"Callback {on_action} must run exactly one known action with "
+                f'RunIcpAction "<action>"; found {actions or "none"}.'
             )
         used.add(actions[0])
-    missing = [action for action in RIBBON_ACTIONS if action not in used]
+    missing = [action for action in known if action not in used]
     if missing:
         raise IcpError(f"The ribbon has no button for the action(s): {', '.join(missing)}.")

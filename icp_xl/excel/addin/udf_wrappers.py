@@ -42,11 +42,23 @@ _DECORATORS = {"func": "xlfunc", "arg": "xlarg", "ret": "xlret", "sub": "xlsub",
 
 
 @dataclass(frozen=True)
+class FunctionDoc:
+    """What Insert Function shows for a UDF: its Excel ``name``, ``category``, the
+    docstring (``doc``, as written) and ``(argument name, description)`` pairs."""
+
+    name: str
+    category: str | None
+    doc: str
+    arguments: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class UdfWrappers:
-    """The generated VBA module and the Excel names of the functions it wraps."""
+    """The generated VBA module, the Excel names of the functions it wraps and their docs."""
 
     source: str
     functions: tuple[str, ...]
+    docs: tuple[FunctionDoc, ...] = ()
 
 
 def generate_udf_wrapper_module(module_names: Sequence[str], workbook_name: str) -> UdfWrappers:
@@ -62,6 +74,7 @@ def generate_udf_wrapper_module(module_names: Sequence[str], workbook_name: str)
     out = io.StringIO()
     out.write(_HEADER)
     functions: list[str] = []
+    docs: list[FunctionDoc] = []
     for name in module_names:
         module = import_udf_module(name, generator)
         names = udf_names(module)
@@ -69,7 +82,24 @@ def generate_udf_wrapper_module(module_names: Sequence[str], workbook_name: str)
             raise IcpError(f"UDF module {name!r} defines no @xw.func function.")
         generator.generate_vba_wrapper(name, module, out, workbook)
         functions.extend(names)
-    return UdfWrappers(out.getvalue(), tuple(functions))
+        docs.extend(function_docs(module))
+    return UdfWrappers(out.getvalue(), tuple(functions), tuple(docs))
+
+
+def function_docs(module: types.ModuleType) -> list[FunctionDoc]:
+    """The Insert Function texts of the ``@xw.func`` functions (not ``@xw.sub``) of a
+    module imported by :func:`import_udf_module`, from xlwings' metadata, by name."""
+    found = []
+    for value in (getattr(module, attr) for attr in dir(module)):
+        info = getattr(value, "__xlfunc__", None)
+        if info is None or info.get("sub"):
+            continue
+        arguments = tuple(
+            (arg["name"], str(arg.get("doc") or "")) for arg in info["args"] if not arg["vba"]
+        )
+        doc = str(info["ret"].get("doc") or "")
+        found.append(FunctionDoc(info["name"], info.get("category"), doc, arguments))
+    return sorted(found, key=lambda item: item.name)
 
 
 def udf_names(module: types.ModuleType) -> list[str]:
