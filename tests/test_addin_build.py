@@ -14,15 +14,21 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import olefile
 import pytest
 import xlwings
 from oletools.olevba import VBA_Parser
+from pyopenvba import ExcelFile
 
 from icp_xl.core.errors import IcpError
-from icp_xl.excel.addin import RIBBON_ACTIONS, build_addin
-from icp_xl.excel.addin.build import CONFIG_SHEET, TEMPLATE_NAME
+from icp_xl.excel.addin import build_addin
+from icp_xl.excel.addin.build import CONFIG_SHEET, TEMPLATE_NAME, VBA_PROJECT_NAME
 from icp_xl.excel.addin.package import content_type_of, read_package
+from icp_xl.excel.addin.registration import describe
 from icp_xl.excel.addin.sources import CUSTOM_UI_NAMESPACE, CUSTOM_UI_PART, CUSTOM_UI_RELATIONSHIP
+from icp_xl.excel.addin.udf_wrappers import function_docs, import_udf_module
+from icp_xl.excel.addin.version import ADDIN_XLWINGS_ENV, version_mismatch
+from icp_xl.excel.ribbon import HANDLERS
 
 REPO = Path(__file__).resolve().parents[1]
 UDF_MODULE = "icp_addin_test_udfs"
@@ -101,26 +107,152 @@ def ribbon_on_actions(xml: bytes) -> list[str]:
     return [el.attrib["onAction"] for el in ET.fromstring(xml).iter() if "onAction" in el.attrib]
 
 
-def test_every_ribbon_on_action_is_a_callback_sub_running_a_known_action(built: Path) -> None:
+def vba_sub(source: str, header: str) -> str:
+    """The body of the Sub whose first line starts with ``header``."""
+    body = re.search(rf"^{re.escape(header)}.*?\n(.*?)\nEnd Sub", source, re.S | re.M)
+    assert body, f"no Sub {header!r}"
+    return body.group(1)
+
+
+# Actions that work from an empty Excel (RunIcpAction ..., False): the rest need a workbook.
+WITHOUT_WORKBOOK = {"new_workbook", "help"}
+
+
+def test_every_ribbon_on_action_is_a_guarded_callback_running_a_known_action(
+    built: Path,
+) -> None:
     modules = olevba_modules(built)
     with zipfile.ZipFile(built) as archive:
         on_actions = ribbon_on_actions(archive.read(CUSTOM_UI_PART))
-    assert len(on_actions) >= 10
-    seen = []
+    seen = {}
     for on_action in on_actions:
         module, sub = on_action.split(".")
-        body = re.search(
-            rf"Sub {sub}\(control As IRibbonControl\)\s*\n(.*?)\nEnd Sub", modules[module], re.S
+        body = vba_sub(modules[module], f"Public Sub {sub}(control As IRibbonControl)")
+        assert "RunPython" not in body and "ActiveWorkbook" not in body, on_action
+        calls = re.findall(r'^\s*RunIcpAction "(\w+)"(, False)?\s*$', body, re.M)
+        assert len(calls) == 1 and len(body.strip().splitlines()) == 1, on_action
+        seen[calls[0][0]] = bool(calls[0][1])
+    assert sorted(seen) == sorted(HANDLERS)
+    assert {action for action, anywhere in seen.items() if anywhere} == WITHOUT_WORKBOOK
+
+
+def test_run_icp_action_guards_against_no_active_workbook_before_run_python(built: Path) -> None:
+    ribbon = olevba_modules(built)["IcpRibbon"]
+    body = vba_sub(ribbon, "Private Sub RunIcpAction(action As String")
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    guard = lines.index("If ActiveWorkbook Is Nothing Then")
+    run = next(i for i, line in enumerate(lines) if line.startswith("RunPython "))
+    assert guard < run
+    # a button that needs a workbook says what to open and never reaches RunPython ...
+    assert lines[guard + 1 : guard + 4] == [
+        "If needsWorkbook Then",
+        "MsgBox NO_WORKBOOK, vbInformation, ICP_TITLE",
+        "Exit Sub",
+    ]
+    assert "Open your ICP workbook first (File > Open)" in ribbon
+    assert "Enable Editing" in ribbon
+    # ... the others open a blank workbook for RunPython and tell Python its name
+    assert lines[guard + 5 : guard + 7] == ["blankName = Workbooks.Add.Name", "End If"]
+    command = " ".join(lines[run:]).replace('" & _ "', '" & "')
+    assert command == (
+        'RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action(\'" & action & _ '
+        '"\', \'" & XLWINGS_VERSION & "\', \'" & blankName & "\')"'
+    )
+    assert ribbon.count("RunPython ") == 1
+
+
+def test_the_addin_carries_the_xlwings_version_it_was_built_with(built: Path) -> None:
+    xlwings_module = olevba_modules(built)["xlwings"]
+    assert f'Public Const XLWINGS_VERSION As String = "{xlwings.__version__}"' in xlwings_module
+    assert f'Lib "xlwings64-{xlwings.__version__}.dll"' in xlwings_module
+    # the formulas' Python process learns it from its command line
+    tail = next(line for line in xlwings_module.splitlines() if "tail = " in line)
+    assert f"os.environ['{ADDIN_XLWINGS_ENV}']='\" & XLWINGS_VERSION & \"';" in tail
+
+
+def test_formula_wrappers_name_both_versions_when_xlwings_dll_is_missing(built: Path) -> None:
+    modules = olevba_modules(built)
+    wrappers = modules["xlwings_udfs"]
+    functions = re.findall(r"^Function (\w+)\(", wrappers, re.M)
+    for name in functions:
+        assert f"failed:\n    {name} = IcpFormulaError(Err.Description)" in wrappers.replace(
+            "\r\n", "\n"
         )
-        assert body, f"no callback Sub for {on_action}"
-        calls = re.findall(r"RunPython \"(.*?)\"", body.group(1))
-        assert len(calls) == 1, on_action
-        match = re.fullmatch(
-            r"import icp_xl\.excel\.ribbon; icp_xl\.excel\.ribbon\.run_action\('(\w+)'\)", calls[0]
+    helper = modules["IcpFormulas"]
+    assert "Could not load xlwings" in helper
+    # the VBA sentence is the one Python says (version_mismatch), with the versions filled in
+    vba = re.search(
+        r'"#ICP! (The ICP add-in was built for xlwings )" & XLWINGS_VERSION & _\s*'
+        r'"( but Python has xlwings )" & installed & "; " & ICP_FIX',
+        helper,
+    )
+    fix = re.search(r'ICP_FIX As String = "([^"]+)"', helper)
+    assert vba and fix
+    sentence = f"{vba.group(1)}A{vba.group(2)}B; {fix.group(1)}"
+    assert sentence == version_mismatch("A", "B")
+
+
+def test_functions_are_registered_with_category_and_descriptions_when_the_addin_opens(
+    tmp_path: Path,
+) -> None:
+    out = build_addin(tmp_path / "ICP.xlam").path
+    modules = olevba_modules(out)
+    assert re.search(
+        r"Private Sub Workbook_Open\(\)\s*\n\s*IcpRegistration\.RegisterFunctions\s*\nEnd Sub",
+        modules["ThisWorkbook"],
+    )
+    registration = modules["IcpRegistration"].replace("\r\n", "\n")
+    docs = function_docs(import_udf_module("icp_xl.excel.formulas"))
+    assert len(docs) >= 7
+    for doc in docs:
+        block = re.search(
+            rf"((?:    ReDim arguments.*\n)?(?:    arguments\(\d+\) = .*\n)*)"
+            rf"    Application\.MacroOptions Macro:=\"'\" & ThisWorkbook\.Name & \"'!{doc.name}\", "
+            rf'Description:="((?:[^"]|"")*)", Category:="ICP"'
+            r"(, ArgumentDescriptions:=arguments)?\n",
+            registration,
         )
-        assert match and match.group(1) in RIBBON_ACTIONS, calls[0]
-        seen.append(match.group(1))
-    assert sorted(seen) == sorted(RIBBON_ACTIONS)
+        assert block, doc.name
+        description = block.group(2).replace('""', '"')
+        assert description == describe(doc.doc) and 20 < len(description) <= 255
+        assert "SPEC" not in description and "§" not in description
+        arguments = re.findall(r'arguments\((\d+)\) = "((?:[^"]|"")*)"', block.group(1))
+        written = [text.replace('""', '"') for _, text in arguments]
+        assert written == [describe(text) for _, text in doc.arguments]
+        assert [int(i) for i, _ in arguments] == list(range(len(doc.arguments)))
+        assert bool(block.group(3)) == bool(doc.arguments)
+    assert "On Error Resume Next" in registration
+
+
+def test_every_image_mso_is_an_excel_control_id() -> None:
+    listed = {
+        line.strip()
+        for line in (REPO / "tests" / "data" / "excel_control_ids.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert len(listed) > 2000 and "FileNew" in listed
+    assert {"ImportExcel", "ExportTextFile", "ReviewAcceptChange"}.isdisjoint(listed)
+    root = ET.fromstring((REPO / "workbook" / "ribbon.xml").read_bytes())
+    images = [el.get("imageMso") for el in root.iter() if el.get("imageMso")]
+    assert len(images) == len(HANDLERS)
+    assert [image for image in images if image not in listed] == []
+
+
+def test_no_template_leftovers_in_the_package_and_the_project_is_named_icp(built: Path) -> None:
+    parts = read_package(built.read_bytes())
+    core = parts["docProps/core.xml"].decode()
+    assert "Felix" not in core and "Zumstein" not in core
+    assert "<dc:creator>icp_xl (icp-xl addin build)</dc:creator>" in core
+    assert "<dc:title>ICP Scoring</dc:title>" in core
+    workbook = parts["xl/workbook.xml"].decode()
+    assert "absPath" not in workbook and "felix" not in workbook.lower()
+    ET.fromstring(parts["xl/workbook.xml"])  # still well-formed
+    vba = olefile.OleFileIO(parts["xl/vbaProject.bin"])
+    project = vba.openstream("PROJECT").read().decode("latin-1")
+    assert f'Name="{VBA_PROJECT_NAME}"' in project and "MyAddin" not in project
+    with ExcelFile(built) as book:
+        assert book.vba_project().name == VBA_PROJECT_NAME
+        assert book.validate() == []
 
 
 def test_every_xw_func_has_a_vba_wrapper_and_nothing_else_does(built: Path) -> None:
@@ -134,21 +266,21 @@ def test_every_xw_func_has_a_vba_wrapper_and_nothing_else_does(built: Path) -> N
     assert "ActiveWorkbook" in wrappers  # add-in wrappers run on the active workbook
 
 
-def test_template_vba_modules_are_kept_and_only_project_name_changes(built: Path) -> None:
+def test_template_vba_modules_are_kept_but_for_the_documented_lines(built: Path) -> None:
     template = olevba_modules(Path(xlwings.__file__).parent / TEMPLATE_NAME)
     ours = olevba_modules(built)
     assert "RibbonMyAddin" in template and "RibbonMyAddin" not in ours
-    for name in ("ThisWorkbook", "Dictionary", "Sheet2"):
+    for name in ("Dictionary", "Sheet2"):
         assert ours[name].strip() == template[name].strip()
+    assert ours["ThisWorkbook"].startswith(template["ThisWorkbook"].strip())
     old_lines = template["xlwings"].splitlines()
     new_lines = ours["xlwings"].splitlines()
     changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
-    assert changed == [
-        (
-            'Public Const PROJECT_NAME As String = "myaddin"',
-            'Public Const PROJECT_NAME As String = "icp_xl"',
-        )
-    ]
+    assert changed[0] == (
+        'Public Const PROJECT_NAME As String = "myaddin"',
+        'Public Const PROJECT_NAME As String = "icp_xl"',
+    )
+    assert len(changed) == 2 and ADDIN_XLWINGS_ENV in changed[1][1]
     assert "Public Function RunPython(PythonCommand As String)" in ours["xlwings"]
 
 

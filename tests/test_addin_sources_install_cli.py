@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
+import xlwings
+from pyopenvba import ExcelFile
 
 import icp_xl.cli
 from icp_xl.core.errors import IcpError
-from icp_xl.excel.addin import RIBBON_ACTIONS, excel_addin_folder, install_addin, load_addin_sources
+from icp_xl.excel.addin import excel_addin_folder, install_addin, load_addin_sources
+from icp_xl.excel.addin.build import addin_xlwings_version
+from icp_xl.excel.addin.install import repair_config_file, user_config_file
 from icp_xl.excel.addin.sources import ribbon_callbacks, ribbon_on_actions
+from icp_xl.excel.ribbon import HANDLERS
 
 WORKBOOK = Path(__file__).resolve().parents[1] / "workbook"
 
@@ -34,14 +40,15 @@ def test_shipped_sources_pair_every_button_with_one_action() -> None:
     on_actions = ribbon_on_actions(sources.ribbon_xml)
     callbacks = {m.name: ribbon_callbacks(m) for m in sources.modules}
     actions = [callbacks[a.split(".")[0]][a.split(".")[1]] for a in on_actions]
-    assert sorted(a for [a] in actions) == sorted(RIBBON_ACTIONS)
+    assert sorted(a for [a] in actions) == sorted(HANDLERS)
 
 
 @pytest.mark.parametrize(
     ("file", "old", "new", "message"),
     [
         ("ribbon.xml", 'onAction="IcpRibbon.OnHelp"', 'onAction="IcpRibbon.OnHlp"', "OnHlp"),
-        ("vba/IcpRibbon.bas", "run_action('rescore')", "run_action('rescor')", "rescor"),
+        ("vba/IcpRibbon.bas", 'RunIcpAction "rescore"', 'RunIcpAction "rescor"', "rescor"),
+        ("vba/IcpRibbon.bas", 'RunIcpAction "rescore"', 'RunPython "rescore"', "found none"),
         ("ribbon.xml", "</customUI>", "</customUI", "not well-formed"),
         ("vba/IcpRibbon.bas", 'VB_Name = "IcpRibbon"', 'VB_Name = "Other"', "VB_Name"),
         ("ribbon.xml", "2009/07/customui", "2006/01/customui", "customUI element"),
@@ -73,26 +80,82 @@ def test_excel_addin_folder_per_platform(tmp_path: Path) -> None:
         excel_addin_folder("linux", {})
 
 
-def test_install_copies_the_addin_on_windows_and_the_runpython_script_on_macos(
+def config_sheet_rows(path: Path) -> dict[str, str]:
+    """The add-in's ``icp_xl.conf`` rows as xlwings reads them (column A key, B value)."""
+    with zipfile.ZipFile(path) as archive:
+        strings = re.findall(r"<t[^>]*>([^<]*)</t>", archive.read("xl/sharedStrings.xml").decode())
+    return dict(zip(strings[::2], strings[1::2], strict=True))
+
+
+def test_install_builds_with_this_xlwings_and_records_the_interpreter_on_windows(
     tmp_path: Path,
 ) -> None:
-    source = tmp_path / "ICP.xlam"
-    source.write_bytes(b"add-in bytes")
-    on_windows = install_addin(source, "win32", {"APPDATA": str(tmp_path / "appdata")})
-    assert on_windows.read_bytes() == b"add-in bytes"
-    assert on_windows.parent.name == "XLSTART"
+    env = {"APPDATA": str(tmp_path / "appdata"), "USERPROFILE": str(tmp_path / "me")}
+    python = r"C:\Users\me\icp\.venv\Scripts\pythonw.exe"
+    done = install_addin("win32", env, home=tmp_path / "me", interpreter=python)
+    assert done.path == tmp_path / "appdata" / "Microsoft" / "Excel" / "XLSTART" / "ICP.xlam"
+    assert done.interpreter == r"C:\Users\me\icp\.venv\Scripts\python.exe"
+    assert (done.xlwings_version, done.replaced_version) == (xlwings.__version__, None)
+    assert config_sheet_rows(done.path) == {
+        "UDF Modules": "icp_xl.excel.formulas",
+        "Interpreter_Win": done.interpreter,
+    }
+    with ExcelFile(done.path) as book:
+        assert addin_xlwings_version(book.get_module("xlwings")) == xlwings.__version__
+    again = install_addin("win32", env, home=tmp_path / "me", interpreter=python)
+    assert again.replaced_version == xlwings.__version__
+
+
+def test_install_on_macos_records_the_interpreter_and_copies_the_runpython_script(
+    tmp_path: Path,
+) -> None:
     home = tmp_path / "home"
-    on_mac = install_addin(source, "darwin", {}, home=home)
-    assert on_mac.read_bytes() == b"add-in bytes"
+    done = install_addin("darwin", {}, home=home, interpreter="/Users/me/icp/.venv/bin/python")
+    assert "Startup.localized" in str(done.path)
+    assert config_sheet_rows(done.path)["Interpreter_Mac"] == "/Users/me/icp/.venv/bin/python"
     scripts = list((home / "Library/Application Scripts/com.microsoft.Excel").iterdir())
-    assert [p.suffix for p in scripts] == [".applescript"]
+    assert [p.name for p in scripts] == [f"xlwings-{xlwings.__version__}.applescript"]
 
 
-def test_install_refuses_elsewhere_and_a_non_addin_source(tmp_path: Path) -> None:
+def test_install_refuses_the_microsoft_store_python(tmp_path: Path) -> None:
+    store = r"C:\Users\me\AppData\Local\Microsoft\WindowsApps\python.exe"
+    with pytest.raises(IcpError, match="Microsoft Store's Python, which Excel cannot start"):
+        install_addin("win32", {"APPDATA": str(tmp_path)}, home=tmp_path, interpreter=store)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+    reason="root may write a read-only file",
+)
+def test_install_says_so_when_excel_holds_the_addin(tmp_path: Path) -> None:
+    env = {"APPDATA": str(tmp_path)}
+    target = install_addin("win32", env, home=tmp_path, interpreter=r"C:\p\python.exe").path
+    before = target.read_bytes()
+    target.chmod(0o444)  # what Excel's lock on an open file looks like to another program
+    with pytest.raises(IcpError, match="is in use \\(Excel has it open\\); close Excel"):
+        install_addin("win32", env, home=tmp_path, interpreter=r"C:\p\python.exe")
+    assert target.read_bytes() == before
+
+
+def test_a_user_config_file_with_empty_lines_is_rewritten_without_them(tmp_path: Path) -> None:
+    path = user_config_file("win32", {"USERPROFILE": str(tmp_path)}, tmp_path)
+    assert path == tmp_path / ".icp_xl" / "icp_xl.conf"
+    path.parent.mkdir()
+    path.write_bytes(b'"INTERPRETER_WIN","C:\\py\\python.exe"\n\n"SHOW CONSOLE","False"\n\n')
+    assert repair_config_file(path) == path
+    assert path.read_bytes() == (
+        b'"INTERPRETER_WIN","C:\\py\\python.exe"\r\n"SHOW CONSOLE","False"\r\n'
+    )
+    assert repair_config_file(path) is None  # already fine: left alone
+    path.write_text('"INTERPRETER_WIN","C:\\py"\nINTERPRETER_MAC=/usr/bin/python\n')
+    with pytest.raises(IcpError, match='line 2 is not "KEY","VALUE"'):
+        repair_config_file(path)
+
+
+def test_install_refuses_elsewhere(tmp_path: Path) -> None:
     with pytest.raises(IcpError, match="not available"):
-        install_addin(None, "linux", {})
-    with pytest.raises(IcpError, match="not an .xlam"):
-        install_addin(tmp_path / "missing.xlam", "win32", {"APPDATA": str(tmp_path)})
+        install_addin("linux", {}, home=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -113,7 +176,7 @@ def test_cli_addin_build_writes_the_addin(cli_with_addin, tmp_path: Path, capsys
     with zipfile.ZipFile(out) as archive:
         assert "customUI/customUI14.xml" in archive.namelist()
         assert b"/x/py" in archive.read("xl/sharedStrings.xml")
-    assert "ribbon tab ICP with 10 actions" in capsys.readouterr().err
+    assert f"ribbon tab ICP with {len(HANDLERS)} actions" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -167,7 +167,7 @@ def repair_config_file(path: Path) -> Path | None:
     """
     if not path.is_file():
         return None
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = path.read_bytes().decode("utf-8", errors="replace")
     lines = text.splitlines()
     kept = [line for line in lines if line.strip()]
     for number, line in enumerate(lines, start=1):
