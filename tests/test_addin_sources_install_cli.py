@@ -200,3 +200,19 @@ def test_cli_user_errors_exit_1_with_one_line(
 def test_cli_addin_install_says_excel_is_missing_on_linux(cli_with_addin, capsys) -> None:
     assert cli_with_addin(["addin", "install"]) == 1
     assert "Excel is not available on this OS" in capsys.readouterr().err
+
+
+def test_the_user_guide_is_package_data_so_a_wheel_installs_it() -> None:
+    """``pip wheel .`` then a non-editable install was checked by hand (docs/install.md);
+    this keeps the declaration that makes it so."""
+    import fnmatch
+    import tomllib
+
+    from icp_xl.excel.ribbon import user_guide
+
+    config = tomllib.loads((WORKBOOK.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["icp_xl.excel"]
+    guide = user_guide()
+    assert guide.is_file()
+    relative = guide.relative_to(WORKBOOK.parent / "icp_xl" / "excel").as_posix()
+    assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns)
