@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -124,18 +128,36 @@ def test_install_refuses_the_microsoft_store_python(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(
-    not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
-    reason="root may write a read-only file",
-)
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Make ``path`` refuse writing, as Windows does while Excel has the file open: read-only
+    for a normal user, immutable (``chattr +i``) for root; skips where neither works."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        yield
+        path.chmod(0o644)
+        return
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("this file system cannot make a file immutable")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX file locking stand-in")
 def test_install_says_so_when_excel_holds_the_addin(tmp_path: Path) -> None:
     env = {"APPDATA": str(tmp_path)}
     target = install_addin("win32", env, home=tmp_path, interpreter=r"C:\p\python.exe").path
     before = target.read_bytes()
-    target.chmod(0o444)  # what Excel's lock on an open file looks like to another program
-    with pytest.raises(IcpError, match="is in use \\(Excel has it open\\); close Excel"):
+    with locked(target), pytest.raises(IcpError) as refused:
         install_addin("win32", env, home=tmp_path, interpreter=r"C:\p\python.exe")
+    assert str(refused.value) == (
+        f"{target} is in use (Excel has it open); close Excel completely and run "
+        "'icp-xl addin install' again."
+    )
     assert target.read_bytes() == before
+    assert sorted(p.name for p in target.parent.iterdir()) == ["ICP.xlam"]
 
 
 def test_a_user_config_file_with_empty_lines_is_rewritten_without_them(tmp_path: Path) -> None:
