@@ -201,14 +201,18 @@ def prepare_accounts(
     notes = list(matching.notes)
     missing_required = [c for c in ACCOUNT_COLUMNS if c.required and c.field not in mapping]
     if missing_required:
-        found = _listed_headers(raw.columns)
+        names = " or ".join(f"'{c.header}'" for c in missing_required)
+        n = len(missing_required)
+        accepted = "; ".join(
+            f"{c.header}: {_shortlist(accepted_headers(c.field, column_map), 4 - n)}"
+            for c in missing_required
+        )
+        first = missing_required[0].header
         raise AccountsError(
             [
-                f"{where} has no '{c.header}' column (accepted headers: "
-                f"{', '.join(accepted_headers(c.field, column_map))}; found {found}); "
-                f"map your header to {c.header} in the Column map on the Settings sheet, "
-                f'or with --column "{c.header}=YOUR HEADER"'
-                for c in missing_required
+                f"{where} has no {names} column (found {_listed_headers(raw.columns, 8)}; "
+                f"accepted {accepted}); map yours in the Settings Column map or "
+                f'--column "{first}=YOURS"'
             ]
         )
     if raw.empty:
@@ -250,6 +254,12 @@ def prepare_accounts(
         tuple(parsed),
         tuple(decimal_comma),
     )
+
+
+def _shortlist(names: Sequence[str], most: int = 3) -> str:
+    """The first ``most`` names, then how many more."""
+    more = f" (+{len(names) - most} more)" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
 
 
 def _listed_headers(headers: Sequence[object], most: int = 20) -> str:

@@ -33,7 +33,7 @@ ACCOUNT_COLUMNS: tuple[AccountColumn, ...] = (
     AccountColumn(
         "Customer ID",
         "customer_id",
-        ("customer_id", "id", "Account ID", "Account Number", "Customer Number", "Record ID",
+        ("Account ID", "customer_id", "id", "Account Number", "Customer Number", "Record ID",
          "Company ID", "Account ID (18)", "accountid", "Account Record ID"),
         numeric=False,
         required=True,

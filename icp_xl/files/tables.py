@@ -128,7 +128,10 @@ def _read_csv(path: Path, column_map: Mapping[str, str] | None = None) -> pd.Dat
 def _csv_cells(line: str, separator: str | None = None) -> list[str]:
     """One CSV line's cells (``separator``: default the one that splits it most)."""
     separator = separator or max((",", ";", "\t"), key=line.count)
-    return next(csv.reader([line.rstrip("\r")], delimiter=separator), [])
+    try:
+        return next(csv.reader([line.rstrip("\r")], delimiter=separator), [])
+    except csv.Error:  # e.g. a cell beyond the csv module's size limit: no header here
+        return []
 
 
 def _csv_error(name: str, error: Exception) -> IcpError:
