@@ -409,3 +409,27 @@ def test_industry_matching_ignores_case_accents_punctuation_and_and():
     assert resolved.label.tolist() == ["High Tech", "Dental", "", "Robotics"]
     with pytest.raises(IcpError, match="'Robotics', which is not in the vertical table"):
         Settings(industry_map={"Robots": "Robotics"})
+
+
+def test_xlsx_export_with_title_rows_reads_from_its_header(tmp_path):
+    from icp_xl.files.tables import read_accounts
+
+    path = tmp_path / "hubspot.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append([TITLE])
+    sheet.append(["Exported by HubSpot"])
+    sheet.append(["Record ID", "Company name", "Industry", "Annual Revenue"])
+    sheet.append(["1", "A", "Dental", "2.5M"])
+    sheet.append([None, None, None, None])
+    sheet.append(["2", "B", "Dental", "lots"])
+    workbook.save(path)
+    with pytest.raises(AccountsError, match=r"column 'Annual Revenue', row 6: not a number"):
+        read_accounts(path)
+    sheet["D4"], sheet["D6"] = "2,5M", "1,5 bn"  # a European export: decimal commas
+    workbook.save(path)
+    raw, accounts = read_accounts(path)
+    assert raw.attrs["header_row"] == 3
+    assert accounts.frame["annual_revenue"].tolist() == [2.5e6, 1.5e9]
+    assert accounts.decimal_comma == ("annual_revenue",)
+    assert [(c.row, c.text) for c in accounts.parsed] == [(4, "2,5M"), (6, "1,5 bn")]

@@ -93,6 +93,8 @@ def _read_csv(path: Path, column_map: Mapping[str, str] | None = None) -> pd.Dat
             "Excel sheet holds); split it into smaller files"
         )
     lines = text.lstrip("\r\n").split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
+    for line in lines:  # a too wide file is refused before anything reads its cells
+        _check_width(max(line.count(c) for c in (",", ";", "\t")) + 1, path.name)
     titles = find_header_row([_csv_cells(line) for line in lines], column_map)
     header = lines[titles]
     separator = max((",", ";", "\t"), key=header.count)
@@ -219,15 +221,15 @@ def _read_excel_table(path: Path, column_map: Mapping[str, str] | None = None) -
             grid.append(cells)
             if number not in skipped and any(c is not None and c != "" for c in cells):
                 filled.append(number)
-                if width is None:
-                    width = len(cells)
+                if width is None and len(filled) >= HEADER_SEARCH_ROWS:  # titles may be short
+                    width = max(len(c) for c in grid)
     except IcpError:
         raise
     except READ_ERRORS as error:
         raise unreadable_workbook(path, error) from None
     finally:
         book.close()
-    width = width or 0
+    width = width or max((len(c) for c in grid), default=0)
     frame = pd.DataFrame([cells + [None] * (width - len(cells)) for cells in grid], dtype=object)
     return _table(frame, np.asarray(filled, dtype=int), name, column_map)
 

@@ -31,8 +31,8 @@ def read_accounts_file(
     problem of the file."""
     path = Path(path)
     raw = read_table(path, column_map)
-    first_row = raw.attrs.get("header_row", 1) + 1
-    return raw, prepare_accounts(raw, path.name, first_row, column_map)
+    # rows as the user sees them: attrs["row_numbers"] (header row, blank rows skipped)
+    return raw, prepare_accounts(raw, path.name, column_map=column_map)
 
 
 def account_cells(
