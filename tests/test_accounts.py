@@ -87,7 +87,7 @@ def test_unreadable_number_names_column_row_value(text):
 
 
 def test_many_bad_cells_are_counted():
-    with pytest.raises(IcpError, match=r"row 2: .*2 more unreadable cell\(s\) in rows 3, 5"):
+    with pytest.raises(IcpError, match=r"3 cells are not numbers, rows 2 \('x'\), 3 \('y'\), 5"):
         parse_numbers(pd.Series(["x", "y", "1", "z"]), "GP24", "f.csv")
 
 
@@ -127,14 +127,21 @@ def test_empty_table():
         prepare_accounts(pd.DataFrame({"Customer ID": [], "Industry": []}))
 
 
-def test_missing_optional_columns_warn_once_each():
+def test_missing_optional_columns_warn_once_per_effect():
+    """One warning per effect: the three software columns together, the boxes together
+    with Printer Count, target with hardware and consumable revenue."""
     accounts = prepare_accounts(_table())
     missing_warnings = [w for w in accounts.warnings if "has no" in w]
-    optional = [c for c in ACCOUNT_COLUMNS if not c.required]
-    assert len(missing_warnings) == len(optional) - 2  # Printer Count and target are derived
-    assert any("'Annual Revenue' column; counting it as unknown" in w for w in missing_warnings)
+    assert len(missing_warnings) == 7
+    assert any("'Annual Revenue' column: annual revenue is unknown" in w for w in missing_warnings)
+    assert any("relationship is 0 for every account" in w for w in missing_warnings)
     assert accounts.frame["annual_revenue"].isna().all()
     assert (accounts.frame["gp24"] == 0).all()
+
+
+def test_box_columns_do_not_matter_when_printer_count_is_there():
+    accounts = prepare_accounts(_table(**{"Printer Count": [1, 2]}))
+    assert not any("Box Count" in w for w in accounts.warnings)
 
 
 def test_printer_count_falls_back_to_box_sum_per_cell():

@@ -131,9 +131,12 @@ def test_values_near_1e308_are_a_user_error_naming_the_cell(tmp_path: Path, caps
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert main(["score", str(path), "-o", str(tmp_path / "s.csv")]) == 1
+    # every problem of the file at once: both columns are named
     assert _error(capsys) == (
-        "icp-xl: error: a.csv, column 'Total Hardware Revenue', row 3: a number beyond "
-        "1,000,000,000,000,000 in size, surely a typing error ('1e308')"
+        "icp-xl: error: 2 problems: a.csv, column 'Total Hardware Revenue', row 3: a number "
+        "beyond 1,000,000,000,000,000 in size, surely a typing error ('1e308') | a.csv, "
+        "column 'Total Consumable Revenue', row 3: a number beyond 1,000,000,000,000,000 in "
+        "size, surely a typing error ('1e308')"
     )
     assert not (tmp_path / "s.csv").exists()
 

@@ -34,6 +34,7 @@ from icp_xl.workbook import actions, layout
 TIME_CELLS = {
     (layout.DASHBOARD, layout.LAST_RESCORED.ref),
     (layout.WEIGHTS, layout.NAMES_BY_NAME["Opt_RunAt"].ref),
+    (layout.DATA_QUALITY, layout.DATA_QUALITY_TIME_CELL),
 }
 # Actions that change the workbook, run on both backends and compared.
 WRITING_ACTIONS = (

@@ -518,3 +518,37 @@ def test_settings_range_errors(udfs, name, args, message):
         assert result.startswith("#ICP! ") and message in result, result
     else:
         assert result in ("A", "B", "C", "D", "F")
+
+
+def test_table_follows_a_column_map_and_an_industry_map(udfs):
+    """The Settings Column map and Industry map ranges, passed to ICP_SCORE_TABLE, read a
+    CRM-style header row and spelling as `icp-xl` does."""
+    rows = [
+        ["Account ID", "Industry", "Annual Revenue", "Printers", "Consumables Spend"],
+        ["A1", "Électronique", "12.5M", 3.0, "1,200"],
+        ["A2", "medical devices", "2 bn", 1.0, 300.0],
+        ["A3", "Dental", None, 7.0, "$4,000"],
+    ]
+    column_map = [["Our column", "Your header"], ["Total Consumable Revenue", "Consumables Spend"]]
+    industry_map = [["Data spelling", "Industry"], ["Électronique", "High Tech"]]
+    table = call_like_excel(
+        udfs, "ICP_SCORE_TABLE", rows, *[MISSING] * 12, column_map, industry_map
+    )
+    canonical = pd.DataFrame(
+        {
+            "Customer ID": ["A1", "A2", "A3"],
+            "Industry": ["Électronique", "medical devices", "Dental"],
+            "Annual Revenue": [12.5e6, 2e9, np.nan],
+            "Printer Count": [3.0, 1.0, 7.0],
+            "Total Consumable Revenue": [1200.0, 300.0, 4000.0],
+        }
+    )
+    mapped = Settings(industry_map={"Électronique": "High Tech"})
+    expected = score_accounts(prepare_accounts(canonical), mapped)
+    assert table[0][0] == "Account ID"
+    # the given map replaces the built-in spellings: 'medical devices' is unmatched
+    assert [r[1] for r in table[1:]] == [1.0, 0.3, 0.6]
+    for j, column in enumerate(SCORE_COLUMNS, start=1):
+        assert [r[j] for r in table[1:]] == expected[column].tolist(), column
+    unmapped = call_like_excel(udfs, "ICP_SCORE_TABLE", rows)
+    assert [r[1] for r in unmapped[1:]] == [0.3, 1.0, 0.6]  # built-in spellings only

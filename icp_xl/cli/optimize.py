@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from icp_xl.cli.column_options import add_column_option, column_map
 from icp_xl.core.errors import IcpError
 
 
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"else {DEFAULT_LAMBDA})",
     )
     parser.add_argument("--no-size", action="store_true", help="lock the size weight at 0")
+    add_column_option(parser)
     parser.add_argument(
         "--seed",
         type=int,
@@ -153,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.apply:
         raise IcpError("--apply needs an ICP workbook as SOURCE; use --json-out instead")
     else:
-        _, accounts = read_accounts(args.source)
+        _, accounts = read_accounts(args.source, column_map(args))
         settings = Settings()
     # Every output is checked before the (long) search, so a bad path costs no work.
     if book is not None:

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from icp_xl.cli.column_options import add_column_option, column_map, print_warnings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -28,10 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="scored CSV (default: ACCOUNTS_scored.csv beside the input)",
     )
     parser.add_argument("--force", action="store_true", help="replace an existing output file")
+    add_column_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from icp_xl.core.quality import quality_report
     from icp_xl.core.scoring import SCORE_COLUMNS, score_accounts
     from icp_xl.core.settings import Settings
     from icp_xl.files.outputs import check_output
@@ -43,9 +47,11 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.weights:
         settings = settings.with_weights(read_weights_json(args.weights)[0])
-    raw, accounts = read_accounts(args.accounts)
-    for warning in accounts.warnings:
-        print(f"icp-xl: warning: {warning}", file=sys.stderr)
+    raw, accounts = read_accounts(args.accounts, column_map(args))
+    report = quality_report(
+        accounts, settings, args.accounts.name, raw.attrs.get("header_row"), (), raw.columns
+    )
+    print_warnings(report.warnings())
     scored = score_accounts(accounts, settings)
     result = raw.drop(columns=[c for c in SCORE_COLUMNS if c in raw.columns])
     result = result.join(scored[list(SCORE_COLUMNS)])

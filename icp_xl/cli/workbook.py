@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from icp_xl.workbook.actions import RescoreResult
 
+from icp_xl.cli.column_options import add_column_option, column_map, print_warnings
+
 SEGMENT_HELP = "segment view: all, small_business, mid_market or large_enterprise"
 
 
@@ -24,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("accounts", type=Path, nargs="?", help="accounts .csv or .xlsx")
     new.add_argument("-o", "--output", type=Path, default=Path("ICP.xlsx"), help="workbook")
     new.add_argument("--force", action="store_true", help="replace an existing workbook")
+    add_column_option(new)
     new.set_defaults(func=run_new)
 
     rescore = subparsers.add_parser(
@@ -72,12 +75,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_new(args: argparse.Namespace) -> int:
     from icp_xl.files.outputs import check_output
-    from icp_xl.hosts.file.new_workbook import new_workbook
+    from icp_xl.hosts.file.new_workbook import create_workbook
 
+    mapping = column_map(args)
     check_output(args.output, "xlsx", inputs=[args.accounts], force=args.force)
-    path = new_workbook(args.output, args.accounts, overwrite=True)
+    path, result = create_workbook(args.output, args.accounts, overwrite=True, column_map=mapping)
+    _print_quality(result)
     print(f"Wrote ICP workbook {path}", file=sys.stderr)
     return 0
+
+
+def _print_quality(result: RescoreResult) -> None:
+    """The Data Quality summary as warnings, pointing at the sheet when there are any."""
+    warnings = result.quality.warnings() if result.quality else ()
+    print_warnings(warnings)
+    if warnings:
+        print_warnings(["details on the workbook's Data Quality sheet"])
 
 
 def run_rescore(args: argparse.Namespace) -> int:
@@ -87,6 +100,7 @@ def run_rescore(args: argparse.Namespace) -> int:
     book = FileBook.open(args.workbook)
     result = rescore(book, args.segment)
     book.save()
+    _print_quality(result)
     _print_summary(result)
     print(f"Rescored {args.workbook}", file=sys.stderr)
     return 0
@@ -114,12 +128,22 @@ def run_validate(args: argparse.Namespace) -> int:
     from icp_xl.workbook.actions import validate
 
     result = validate(FileBook.open(args.workbook, for_writing=False))
+    if result.report is not None:
+        print("Data Quality (as the next rescore will write it):")
+        for check, level, item, count, detail in result.report.rows():
+            shown = "" if count is None else f" [{count:,}]"
+            mark = "!" if level == "warning" else " "
+            print(f" {mark}{check}: {item}{shown}: {detail}")
     for warning in result.warnings:
         print(f"warning: {warning}")
     for problem in result.problems:
         print(f"problem: {problem}")
     if result.ok:
-        print(f"{args.workbook}: no problems found")
+        if result.warnings:
+            print(f"{args.workbook}: {len(result.warnings)} warning(s) to review; nothing "
+                  "stops scoring")  # fmt: skip
+        else:
+            print(f"{args.workbook}: no problems found")
         return 0
     print(f"{args.workbook}: {len(result.problems)} problem(s)", file=sys.stderr)
     return 1

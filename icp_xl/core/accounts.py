@@ -1,70 +1,48 @@
-"""Turn a raw accounts table into clean, typed columns (SPEC §3).
+"""Turn a raw accounts table into clean, typed columns.
 
-Headers are matched case-, space- and underscore-insensitively against the
-canonical names and their aliases; numeric cells may be numbers or text such as
-``$1,200.50``, ``1 200`` or ``(300)``. Anything unreadable raises
-:class:`~icp_xl.core.errors.IcpError` naming the place, column, row and value.
+Headers are matched through the column map, the canonical names and their aliases
+(:mod:`icp_xl.core.columns`); numeric cells may be numbers or text such as ``$1,200.50``,
+``(300)``, ``12.5M`` or ``1.234,56`` (:mod:`icp_xl.core.numbers`). Every problem of the
+table is collected and raised at once as :class:`AccountsError`, grouped by kind with a
+count and the first rows of each.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from icp_xl.core.cells import column_letter
-from icp_xl.core.errors import IcpError, cell_error, describe_value
-
-
-@dataclass(frozen=True)
-class AccountColumn:
-    """One input column: its canonical header, aliases and the internal field it fills."""
-
-    header: str
-    field: str
-    aliases: tuple[str, ...] = ()
-    numeric: bool = True
-    required: bool = False
-
-
-ACCOUNT_COLUMNS: tuple[AccountColumn, ...] = (
-    AccountColumn(
-        "Customer ID", "customer_id", ("customer_id", "id"), numeric=False, required=True
-    ),
-    AccountColumn("Company Name", "company_name", ("company", "company_name"), numeric=False),
-    AccountColumn(
-        "Industry", "industry", ("vertical", "industry sub list"), numeric=False, required=True
-    ),
-    AccountColumn(
-        "Annual Revenue",
-        "annual_revenue",
-        ("revenue_estimate", "reliable_revenue", "revenue_exact"),
-    ),
-    AccountColumn("Big Box Count", "big_box_count"),
-    AccountColumn("Small Box Count", "small_box_count"),
-    AccountColumn("Printer Count", "printer_count", ("printer_count",)),
-    AccountColumn("Total Hardware Revenue", "hardware_revenue"),
-    AccountColumn("Total Consumable Revenue", "consumable_revenue"),
-    AccountColumn("Total Software License Revenue", "software_license_revenue"),
-    AccountColumn("Total SaaS Revenue", "saas_revenue"),
-    AccountColumn("Total Maintenance Revenue", "maintenance_revenue"),
-    AccountColumn("GP24", "gp24"),
-    AccountColumn("Total Hardware + Consumable Revenue", "target_revenue"),
+from icp_xl.core.columns import (
+    ACCOUNT_COLUMNS,
+    COLUMNS_BY_FIELD,
+    AccountColumn,
+    ColumnMatch,
+    accepted_headers,
+    header_key,
+    match_headers,
+    missing_column_effects,
 )
-COLUMNS_BY_FIELD = {c.field: c for c in ACCOUNT_COLUMNS}
-# Columns whose absence is normal and derived from others, so it is not worth a warning.
-_DERIVED_WHEN_ABSENT = {"printer_count", "target_revenue"}
-_BLANK_WORDS = frozenset({"", "-", "na", "n/a", "nan", "null", "none", "#n/a"})
-_NUMBER_TEXT = re.compile(
-    r"^(?P<open>\()?\s*(?P<sign1>[+-])?\s*[$€£]?\s*(?P<sign2>[+-])?\s*"
-    r"(?P<digits>\d{1,3}(?:[,\s\u00a0\u202f]\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)"
-    r"\s*(?P<close>\))?$"
-)
+from icp_xl.core.errors import IcpError, describe_value
+from icp_xl.core.numbers import read_number_column
 
-
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "COLUMNS_BY_FIELD",
+    "AccountColumn",
+    "Accounts",
+    "AccountsError",
+    "ParsedCell",
+    "cell_text",
+    "header_key",
+    "match_columns",
+    "parse_numbers",
+    "prepare_accounts",
+]
+FIRST_ROWS_SHOWN = 5  # rows listed per problem group
 # --- Input limits (file safety): numbers beyond this are typing or export errors, and
 # sums of several of them would overflow to inf/NaN scores.
 MAX_ABS_VALUE = 1e15
@@ -80,9 +58,27 @@ def row_number(first_row: RowNumbers, position: int) -> int:
     return int(first_row[position])
 
 
-def header_key(header: object) -> str:
-    """Normalize a header for matching: lower case, spaces and underscores removed."""
-    return re.sub(r"[\s_]+", "", str(header)).lower()
+class AccountsError(IcpError):
+    """Every problem of an accounts table: ``problems`` holds one sentence per group
+    (a column's unreadable cells, blank IDs, duplicate IDs, a missing column)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        if len(problems) == 1:
+            message = problems[0]
+        else:
+            message = f"{len(problems)} problems: " + " | ".join(problems)
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ParsedCell:
+    """A cell whose number was read out of text: sheet/file ``row``, ``text``, ``value``."""
+
+    field: str
+    row: int
+    text: str
+    value: float
 
 
 @dataclass(frozen=True)
@@ -91,43 +87,76 @@ class Accounts:
 
     ``frame`` has the fields of :data:`ACCOUNT_COLUMNS` plus ``software_revenue``
     (license + SaaS + maintenance). Unknown annual revenue is NaN; other missing
-    numbers are 0. ``source_columns`` maps each field to the user's header, and
-    ``warnings`` holds one sentence per missing optional column or ignored alias.
+    numbers are 0. ``source_columns`` maps each field to the user's header,
+    ``matches`` says how each was found, ``warnings`` holds one sentence per missing
+    column that matters (with its effect on the score) or ignored duplicate header,
+    ``parsed`` every cell whose number was read out of text and ``decimal_comma`` the
+    fields read with a decimal comma.
     """
 
     frame: pd.DataFrame
     source_columns: dict[str, str]
     warnings: tuple[str, ...] = field(default=())
+    matches: Mapping[str, ColumnMatch] = field(default_factory=dict)
+    parsed: tuple[ParsedCell, ...] = ()
+    decimal_comma: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.frame)
 
 
-def match_columns(headers: Iterable[object]) -> tuple[dict[str, str], list[str]]:
-    """Map internal fields to the user's headers; return ``(mapping, warnings)``.
+def match_columns(
+    headers: Iterable[object], column_map: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Map internal fields to the user's headers; return ``(mapping, notes)``
+    (see :func:`icp_xl.core.columns.match_headers`)."""
+    matching = match_headers(headers, column_map)
+    return matching.mapping, list(matching.notes)
 
-    The canonical header wins over aliases, and earlier aliases over later ones;
-    every other header that matches the same field is ignored with a warning.
-    """
-    by_key: dict[str, str] = {}
-    for header in headers:
-        if header is None or str(header).strip() == "":
-            continue
-        by_key.setdefault(header_key(header), str(header))
-    mapping: dict[str, str] = {}
-    notes: list[str] = []
-    for column in ACCOUNT_COLUMNS:
-        present = [
-            by_key[k]
-            for k in dict.fromkeys(header_key(n) for n in (column.header, *column.aliases))
-            if k in by_key
-        ]
-        if present:
-            mapping[column.field] = present[0]
-            if len(present) > 1:
-                ignored = ", ".join(f"'{h}'" for h in present[1:])
-                notes.append(f"Using column '{present[0]}' for {column.header}; ignoring {ignored}")
-    return mapping, notes
+
+def _rows_text(rows: Iterable[int], values: Iterable[object] | None = None) -> str:
+    rows = list(rows)
+    shown = rows[:FIRST_ROWS_SHOWN]
+    if values is None:
+        text = ", ".join(str(r) for r in shown)
+    else:
+        text = ", ".join(f"{r} ({describe_value(v)})" for r, v in zip(shown, values, strict=False))
+    return text + (f" and {len(rows) - len(shown)} more" if len(rows) > len(shown) else "")
+
+
+def _bad_cells_problem(
+    values: pd.Series,
+    positions: np.ndarray,
+    column: str,
+    where: str,
+    first_row: RowNumbers,
+    problem: str = "not a number",
+    plural: str = "are not numbers",
+) -> str:
+    rows = [row_number(first_row, int(p)) for p in positions]
+    cells = [values.iloc[int(p)] for p in positions[:FIRST_ROWS_SHOWN]]
+    if len(rows) == 1:
+        value = describe_value(cells[0])
+        return f"{where}, column '{column}', row {rows[0]}: {problem} ({value})"
+    return f"{where}, column '{column}': {len(rows)} cells {plural}, rows {_rows_text(rows, cells)}"
+
+
+def _number_problems(
+    values: pd.Series, read_values: np.ndarray, bad: np.ndarray, column: str, where: str,
+    first_row: RowNumbers,
+) -> list[str]:  # fmt: skip
+    """Unreadable cells, and numbers beyond :data:`MAX_ABS_VALUE`, of one column."""
+    problems = []
+    if len(bad):
+        problems.append(_bad_cells_problem(values, bad, column, where, first_row))
+    huge = np.flatnonzero(np.abs(np.nan_to_num(read_values)) > MAX_ABS_VALUE)
+    if len(huge):
+        problems.append(_bad_cells_problem(
+            values, huge, column, where, first_row,
+            f"a number beyond {MAX_ABS_VALUE:,.0f} in size, surely a typing error",
+            f"hold numbers beyond {MAX_ABS_VALUE:,.0f} in size, surely typing errors",
+        ))  # fmt: skip
+    return problems
 
 
 def parse_numbers(
@@ -137,134 +166,100 @@ def parse_numbers(
 
     ``first_row`` is the row number the user sees for ``values.iloc[0]`` (or one row
     number per value). Numbers beyond :data:`MAX_ABS_VALUE` are refused.
-    Raises IcpError naming ``where``, ``column``, the row and the value of the
-    first unreadable cell, with a count of any others.
-    """
-    if pd.api.types.is_bool_dtype(values):
-        _raise_bad(values, np.arange(len(values)), column, where, first_row)
-    if pd.api.types.is_numeric_dtype(values):
-        result = values.astype(float)
-    else:
-        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-            flags = values.map(lambda c: isinstance(c, bool | np.bool_)).to_numpy(dtype=bool)
-            if flags.any():
-                _raise_bad(values, np.flatnonzero(flags), column, where, first_row)
-        result = pd.to_numeric(values, errors="coerce").astype(float)
-        todo = result.isna() & values.notna()
-        if todo.any():
-            result[todo] = _parse_text(values[todo], column, where, first_row, values.index)
-    bad = ~np.isfinite(result.to_numpy()) & result.notna().to_numpy()
-    if bad.any():
-        _raise_bad(values, np.flatnonzero(bad), column, where, first_row)
-    huge = np.abs(result.to_numpy()) > MAX_ABS_VALUE
-    if huge.any():
-        problem = f"a number beyond {MAX_ABS_VALUE:,.0f} in size, surely a typing error"
-        _raise_bad(values, np.flatnonzero(huge), column, where, first_row, problem)
-    return result
-
-
-def _parse_text(
-    cells: pd.Series, column: str, where: str, first_row: RowNumbers, full_index: pd.Index
-) -> pd.Series:
-    is_text = cells.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
-    text = cells.where(is_text, "").astype(str).str.strip()
-    blank = is_text & text.str.lower().isin(_BLANK_WORDS).to_numpy()
-    parts = text.str.extract(_NUMBER_TEXT)
-    well_formed = (
-        parts["digits"].notna()
-        & (parts["open"].notna() == parts["close"].notna())
-        & ~(parts["sign1"].notna() & parts["sign2"].notna())
-    ).to_numpy()
-    bad = ~blank & ~(is_text & well_formed)
-    if bad.any():
-        positions = full_index.get_indexer(cells.index[bad])
-        _raise_bad(cells.reindex(full_index), positions, column, where, first_row)
-    digits = parts["digits"].fillna("").str.replace(r"[,\s\u00a0\u202f]", "", regex=True)
-    number = pd.to_numeric(digits, errors="coerce").to_numpy(dtype=float)
-    minus = (parts["sign1"].fillna("") + parts["sign2"].fillna("")).eq("-").to_numpy()
-    negative = parts["open"].notna().to_numpy() != minus
-    number = np.where(negative, -number, number)
-    number[blank] = np.nan
-    return pd.Series(number, index=cells.index, dtype=float)
-
-
-def _raise_bad(
-    values: pd.Series,
-    positions: np.ndarray,
-    column: str,
-    where: str,
-    first_row: RowNumbers,
-    problem: str = "not a number",
-) -> None:
-    first = int(positions[0])
-    error = cell_error(where, column, row_number(first_row, first), values.iloc[first], problem)
-    others = len(positions) - 1
-    if others:
-        rows = ", ".join(str(row_number(first_row, int(p))) for p in positions[1:6])
-        more = "..." if others > 5 else ""
-        error = IcpError(f"{error}; {others} more unreadable cell(s) in rows {rows}{more}")
-    raise error
-
-
-def _text_column(values: pd.Series) -> pd.Series:
-    """Cells as stripped text; whole-number floats (1001.0) lose the '.0'; blanks become ''."""
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-        return text.astype(object)
-    return values.map(cell_text).astype(object)
-
-
-def cell_text(cell: object) -> str:
-    """A text cell's value as the accounts table reads it: stripped; a whole-number float
-    (1001.0) loses its '.0'; blank or NaN -> ''."""
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
-        return ""
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell).strip()
+    Raises IcpError naming ``where``, ``column``, the count of unreadable cells and
+    the rows and values of the first ones."""
+    read = read_number_column(values)
+    problems = _number_problems(values, read.values, read.bad, column, where, first_row)
+    if problems:
+        raise IcpError("; ".join(problems))
+    return pd.Series(read.values, index=values.index, dtype=float)
 
 
 def prepare_accounts(
-    raw: pd.DataFrame, where: str = "Accounts", first_row: RowNumbers | None = None
+    raw: pd.DataFrame,
+    where: str = "Accounts",
+    first_row: RowNumbers | None = None,
+    column_map: Mapping[str, str] | None = None,
 ) -> Accounts:
-    """Validate and type a raw accounts table (SPEC §3).
+    """Validate and type a raw accounts table.
 
     ``raw`` is the table as read (any headers, cells as numbers or text);
     ``where`` names it in messages (a file or sheet name); ``first_row`` is the
     row number the user sees for the first data row, or one row number per row
-    (default: ``raw.attrs["row_numbers"]`` as set by the file readers, else 2).
-    Returns :class:`Accounts`. Raises IcpError for an empty table, a missing
-    Customer ID or Industry column, blank or duplicate Customer IDs, and
-    unreadable numbers.
+    (default: ``raw.attrs["row_numbers"]`` as set by the file readers, else 2);
+    ``column_map`` is field -> the user's header (the Settings *Column map* or
+    ``--column``). Returns :class:`Accounts`. Raises :class:`AccountsError` listing
+    every problem: repeated headers, a missing Customer ID or Industry column (with the
+    headers it accepts), an empty table, unreadable numbers per column, blank and
+    duplicate Customer IDs.
     """
     if first_row is None:
         first_row = raw.attrs.get("row_numbers", 2)
     _check_unique_headers(raw.columns, where)
-    mapping, notes = match_columns(raw.columns)
-    missing_required = [c.header for c in ACCOUNT_COLUMNS if c.required and c.field not in mapping]
+    matching = match_headers(raw.columns, column_map)
+    mapping = matching.mapping
+    notes = list(matching.notes)
+    missing_required = [c for c in ACCOUNT_COLUMNS if c.required and c.field not in mapping]
     if missing_required:
-        found = _listed_headers(raw.columns)
-        raise IcpError(
-            f"{where} has no {' or '.join(repr(h) for h in missing_required)} column "
-            f"(found {found})"
+        names = " or ".join(f"'{c.header}'" for c in missing_required)
+        n = len(missing_required)
+        accepted = "; ".join(
+            f"{c.header}: {_shortlist(accepted_headers(c.field, column_map), 4 - n)}"
+            for c in missing_required
+        )
+        first = missing_required[0].header
+        raise AccountsError(
+            [
+                f"{where} has no {names} column (found {_listed_headers(raw.columns, 8)}; "
+                f"accepted {accepted}); map yours in the Settings Column map or "
+                f'--column "{first}=YOURS"'
+            ]
         )
     if raw.empty:
-        raise IcpError(f"{where} has no accounts: the table is empty")
+        raise AccountsError([f"{where} has no accounts: the table is empty"])
     raw = raw.reset_index(drop=True)
     frame = pd.DataFrame(index=raw.index)
+    problems: list[str] = []
+    parsed: list[ParsedCell] = []
+    decimal_comma: list[str] = []
     for column in ACCOUNT_COLUMNS:
         header = mapping.get(column.field)
         if header is None:
-            if not column.required and column.field not in _DERIVED_WHEN_ABSENT:
-                unit = "unknown" if column.field == "annual_revenue" else "0"
-                notes.append(f"{where} has no '{column.header}' column; counting it as {unit}")
             continue
-        if column.numeric:
-            frame[column.field] = parse_numbers(raw[header], header, where, first_row)
-        else:
+        if not column.numeric:
             frame[column.field] = _text_column(raw[header])
-    _check_ids(frame["customer_id"], mapping["customer_id"], where, first_row)
-    return Accounts(_fill_derived(frame), mapping, tuple(notes))
+            continue
+        read = read_number_column(raw[header])
+        problems += _number_problems(raw[header], read.values, read.bad, header, where,
+                                     first_row)  # fmt: skip
+        frame[column.field] = read.values
+        if read.decimal_comma:
+            decimal_comma.append(column.field)
+        parsed += [
+            ParsedCell(
+                column.field, row_number(first_row, int(p)), str(raw[header].iloc[p]), float(v)
+            )  # fmt: skip
+            for p, v in zip(read.from_text, read.values[read.from_text], strict=True)
+        ]
+    problems += _id_problems(frame["customer_id"], mapping["customer_id"], where, first_row)
+    if problems:
+        raise AccountsError(problems)
+    notes += [f"{where} has {effect}" for _, effect in missing_column_effects(mapping)]
+    parsed.sort(key=lambda c: (c.row, list(COLUMNS_BY_FIELD).index(c.field)))
+    return Accounts(
+        _fill_derived(frame),
+        mapping,
+        tuple(notes),
+        matching.matches,
+        tuple(parsed),
+        tuple(decimal_comma),
+    )
+
+
+def _shortlist(names: Sequence[str], most: int = 3) -> str:
+    """The first ``most`` names, then how many more."""
+    more = f" (+{len(names) - most} more)" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
 
 
 def _listed_headers(headers: Sequence[object], most: int = 20) -> str:
@@ -289,19 +284,46 @@ def _check_unique_headers(headers: Iterable[object], where: str) -> None:
         )
 
 
-def _check_ids(ids: pd.Series, header: str, where: str, first_row: RowNumbers) -> None:
+def _id_problems(ids: pd.Series, header: str, where: str, first_row: RowNumbers) -> list[str]:
+    problems = []
     blank = np.flatnonzero((ids == "").to_numpy())
-    if len(blank):
-        row = row_number(first_row, int(blank[0]))
-        raise cell_error(where, header, row, "", "a Customer ID is required")
-    duplicated = ids[ids.duplicated(keep=False)]
+    if len(blank) == 1:
+        problems.append(f"{where}, column '{header}', row {row_number(first_row, int(blank[0]))}: "
+                        "a Customer ID is required")  # fmt: skip
+    elif len(blank):
+        rows = _rows_text(row_number(first_row, int(b)) for b in blank)
+        problems.append(f"{where}, column '{header}': {len(blank)} rows have no Customer ID "
+                        f"(a Customer ID is required), rows {rows}")  # fmt: skip
+    duplicated = ids[ids.duplicated(keep=False) & (ids != "")]
     if len(duplicated):
         listed = []
         for value, rows in duplicated.groupby(duplicated, sort=False).groups.items():
             numbers = ", ".join(str(row_number(first_row, r)) for r in rows[:4])
             listed.append(f"{describe_value(value)} (rows {numbers})")
-        shown = "; ".join(listed[:5]) + ("; ..." if len(listed) > 5 else "")
-        raise IcpError(f"{where}: Customer IDs must be unique; duplicated: {shown}")
+        shown = "; ".join(listed[:FIRST_ROWS_SHOWN])
+        extra = len(listed) - FIRST_ROWS_SHOWN
+        more = f"; and {extra} more duplicated IDs" if extra > 0 else ""
+        problems.append(f"{where}: Customer IDs must be unique; duplicated: "
+                        f"{shown}{more}")  # fmt: skip
+    return problems
+
+
+def _text_column(values: pd.Series) -> pd.Series:
+    """Cells as stripped text; whole-number floats (1001.0) lose the '.0'; blanks become ''."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+        return text.astype(object)
+    return values.map(cell_text).astype(object)
+
+
+def cell_text(cell: object) -> str:
+    """A text cell's value as the accounts table reads it: stripped; a whole-number float
+    (1001.0) loses its '.0'; blank or NaN -> ''."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
 
 
 def _fill_derived(frame: pd.DataFrame) -> pd.DataFrame:
@@ -314,7 +336,7 @@ def _fill_derived(frame: pd.DataFrame) -> pd.DataFrame:
         if (
             column.numeric
             and column.field not in frame
-            and column.field not in _DERIVED_WHEN_ABSENT
+            and column.field not in ("printer_count", "target_revenue")
         ):
             frame[column.field] = np.nan if column.field == "annual_revenue" else zeros
     for name in (

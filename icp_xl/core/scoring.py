@@ -13,6 +13,7 @@ from scipy.special import ndtri
 
 from icp_xl.core.accounts import Accounts
 from icp_xl.core.errors import IcpError
+from icp_xl.core.industries import resolve_industries
 from icp_xl.core.settings import COMPONENTS, GRADES, Settings, Weights
 
 COMPONENT_COLUMNS: tuple[str, ...] = (
@@ -41,14 +42,10 @@ def min_max(values: np.ndarray | pd.Series) -> np.ndarray:
 
 
 def vertical_scores(industry: pd.Series, settings: Settings) -> np.ndarray:
-    """Industry -> vertical score; trimmed, lower-cased lookup, unknown or blank -> default."""
-    codes, names = pd.factorize(industry.astype(object).fillna(""), sort=False)
-    table = settings.vertical_table
-    by_name = np.array(
-        [table.get(str(n).strip().lower(), settings.unknown_industry_score) for n in names],
-        dtype=float,
-    )
-    return by_name[codes] if len(names) else np.full(len(industry), settings.unknown_industry_score)
+    """Industry -> vertical score, through the vertical table and the Industry map
+    (:func:`~icp_xl.core.industries.resolve_industries`); unmatched or blank -> the
+    unknown-industry score."""
+    return resolve_industries(industry, settings).score
 
 
 def size_scores(annual_revenue: pd.Series | np.ndarray, settings: Settings) -> np.ndarray:

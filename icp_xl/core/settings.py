@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from types import MappingProxyType
 
 from icp_xl.core.errors import IcpError
+from icp_xl.core.industries import DEFAULT_INDUSTRY_MAP, industry_key, industry_label
 
 COMPONENTS: tuple[str, ...] = ("vertical", "size", "adoption", "relationship")
 GRADES: tuple[str, ...] = ("F", "D", "C", "B", "A")
@@ -146,11 +148,6 @@ DEFAULT_GRADE_SHARES: Mapping[str, float] = MappingProxyType(
 )
 
 
-def industry_key(industry: str) -> str:
-    """The lookup key of an industry name: trimmed and lower-cased."""
-    return industry.strip().lower()
-
-
 @dataclass(frozen=True)
 class Settings:
     """All scoring and segmentation settings (SPEC §4-§5), validated on construction.
@@ -169,17 +166,23 @@ class Settings:
     mid_market_max: float = 1e9
     high_value_cutoff: float = 70.0
     default_weights: Weights = field(default=DEFAULT_WEIGHTS)
+    # Industry map: data spelling -> vertical-table industry. None: the built-in common
+    # spellings of the industries the vertical table has.
+    industry_map: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
-        table = {}
+        table, keys = {}, set()
         for name, score in self.vertical_table.items():
-            if not isinstance(name, str) or not name.strip():
+            if not isinstance(name, str) or not industry_key(name):
                 raise IcpError(f"The vertical table has a blank industry name (score {score!r})")
-            key = industry_key(name)
-            if key in table:
+            if industry_key(name) in keys:
                 raise IcpError(f"The vertical table lists industry '{name}' twice")
-            table[key] = check_unit_interval(score, f"The vertical score of '{name}'")
+            keys.add(industry_key(name))
+            table[name.strip().lower()] = check_unit_interval(
+                score, f"The vertical score of '{name}'"
+            )
         object.__setattr__(self, "vertical_table", MappingProxyType(table))
+        object.__setattr__(self, "industry_map", MappingProxyType(self._checked_industry_map()))
         check_unit_interval(self.unknown_industry_score, "The unknown-industry score")
         check_unit_interval(self.neutral_size_score, "The neutral size score")
         if not self.size_tiers:
@@ -207,6 +210,39 @@ class Settings:
                 f"The high-value cutoff must be an ICP score from 0 to 100, got {cutoff!r}"
             )
 
+    @property
+    def vertical_keys(self) -> Mapping[str, str]:
+        """Matching key (:func:`~icp_xl.core.industries.industry_key`) -> vertical-table key."""
+        return _vertical_keys(tuple(self.vertical_table))
+
+    @property
+    def vertical_labels(self) -> Mapping[str, str]:
+        """Vertical-table key -> the industry name shown for it (title case)."""
+        return {key: industry_label(key) for key in self.vertical_table}
+
+    def _checked_industry_map(self) -> dict[str, str]:
+        """The industry map: matching key of the spelling -> vertical-table key; spellings
+        the vertical table already has are dropped (the table wins)."""
+        given = self.industry_map
+        strict = given is not None
+        checked: dict[str, str] = {}
+        for spelling, industry in (DEFAULT_INDUSTRY_MAP if given is None else given).items():
+            key = industry_key(spelling)
+            target = self.vertical_keys.get(industry_key(industry))
+            if not key or key in self.vertical_keys:
+                continue
+            if target is None:
+                if strict:
+                    raise IcpError(
+                        f"The industry map sends '{spelling}' to '{industry}', which is not "
+                        "in the vertical table"
+                    )
+                continue
+            if strict and checked.get(key, target) != target:
+                raise IcpError(f"The industry map lists '{spelling}' twice, for two industries")
+            checked[key] = target
+        return checked
+
     def with_weights(self, weights: Weights) -> Settings:
         """A copy with other current weights."""
         return replace(self, weights=weights)
@@ -219,6 +255,11 @@ class Settings:
             total += self.grade_shares[grade]
             bounds.append(round(total, 12))
         return tuple(bounds)
+
+
+@lru_cache(maxsize=64)
+def _vertical_keys(names: tuple[str, ...]) -> Mapping[str, str]:
+    return MappingProxyType({industry_key(name): name for name in names})
 
 
 def _checked_shares(shares: Mapping[str, float]) -> dict[str, float]:

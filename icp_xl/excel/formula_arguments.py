@@ -14,6 +14,7 @@ import pandas as pd
 from icp_xl.core.accounts import (
     parse_numbers,
 )
+from icp_xl.core.columns import column_map_from_pairs, header_key
 from icp_xl.core.errors import IcpError, describe_value
 from icp_xl.core.settings import COMPONENTS, GRADES, Settings, SizeTier, Weights
 from icp_xl.excel.addin.version import formula_version_mismatch
@@ -151,6 +152,39 @@ def vertical_table_from_cells(table: Cells) -> dict[str, float]:
     return found
 
 
+def _map_pairs(table: Cells, what: str, header: str) -> list[tuple[Any, Any]]:
+    """The (left, right) pairs of a two-column map range; a first row whose left cell is
+    ``header`` (the Settings table's header) is skipped."""
+    rows = grid(table)
+    if not rows or len(rows[0]) < 2:
+        raise IcpError(f"{what} must have two columns")
+    if header_key(rows[0][0]) == header_key(header):
+        rows = rows[1:]
+    return [(row[0], row[1]) for row in rows]
+
+
+def column_map_from_cells(table: Cells) -> dict[str, str]:
+    """A two-column range (our column, your header), e.g. ``Settings!K4:L18`` (the Column
+    map with its header row), as field -> your header; blank headers are skipped."""
+    return column_map_from_pairs(_map_pairs(table, "The column map", "Our column"),
+                                 "The column map")  # fmt: skip
+
+
+def industry_map_from_cells(table: Cells) -> dict[str, str]:
+    """A two-column range (data spelling, vertical-table industry), e.g. the Industry map
+    with its header row, as a dict; blank rows are skipped."""
+    found: dict[str, str] = {}
+    for number, (spelling, industry) in enumerate(
+        _map_pairs(table, "The industry map", "Data spelling"), start=1
+    ):
+        if is_blank(spelling) and is_blank(industry):
+            continue
+        if is_blank(spelling) or is_blank(industry):
+            raise IcpError(f"The industry map, row {number}: fill both cells or neither")
+        found[text_arg(spelling, "A data spelling")] = text_arg(industry, "An industry")
+    return found
+
+
 def _looks_like_header(cell: str) -> bool:
     try:
         number_arg(cell, "header")
@@ -236,6 +270,7 @@ def formula_settings(arguments: Mapping[str, Any]) -> Settings:
         size_tiers=arguments["size_tiers"],
         neutral_size_score=arguments["neutral_size_score"],
         grade_shares=arguments["grade_shares"],
+        industry_map=arguments.get("industry_map"),
     ).with_weights(weights)
 
 
@@ -248,6 +283,7 @@ def settings_from_cells(
     size_tiers: Cells | None = None,
     neutral_size_score: Cell | None = None,
     grade_shares: Cells | None = None,
+    industry_map: Cells | None = None,
 ) -> Settings:
     """Default :class:`Settings` with the given parts replaced (None keeps the default).
     Raises IcpError naming the argument when a part is not valid."""
@@ -268,6 +304,8 @@ def settings_from_cells(
         changes["neutral_size_score"] = number_arg(neutral_size_score, "The neutral size score")
     if grade_shares is not None:
         changes["grade_shares"] = grade_shares_from_cells(grade_shares)
+    if industry_map is not None:
+        changes["industry_map"] = industry_map_from_cells(industry_map)
     return Settings(**changes) if changes else _DEFAULT
 
 

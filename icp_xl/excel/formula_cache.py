@@ -98,6 +98,7 @@ def components_key(settings: Settings) -> Hashable:
     """A hashable key of the settings the component scores depend on."""
     return (
         tuple(sorted(settings.vertical_table.items())),
+        tuple(sorted(settings.industry_map.items())),
         settings.unknown_industry_score,
         settings.size_tiers,
         settings.neutral_size_score,

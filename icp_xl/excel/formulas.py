@@ -23,7 +23,7 @@ score, the normal-curve score and the grades. See docs/formulas.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +59,7 @@ from icp_xl.core.settings import COMPONENTS, DEFAULT_WEIGHTS, Settings, Weights
 from icp_xl.excel.formula_arguments import (
     Cell,
     Cells,
+    column_map_from_cells,
     formula,
     formula_settings,
     grid,
@@ -89,21 +90,24 @@ _SCALED_FIELDS = ("printer_count", "consumable_revenue", "software_revenue")
 _MISSING = object()
 
 
-def _prepared(rows: Cells, what: str) -> tuple[Hashable, Accounts]:
-    """``(content key, prepared accounts)`` of an accounts range, cached on its content."""
+def _prepared(
+    rows: Cells, what: str, column_map: Mapping[str, str] | None = None
+) -> tuple[Hashable, Accounts]:
+    """``(content key, prepared accounts)`` of an accounts range read through
+    ``column_map`` (field -> header), cached on its content and the map."""
     cells_grid = grid(rows)
-    key = ContentKey(cells_grid)
+    key = (ContentKey(cells_grid), tuple(sorted((column_map or {}).items())))
 
     def build() -> Accounts:
         raw = table_frame(cells_grid, what)
-        mapping, _ = match_columns(raw.columns)
+        mapping, _ = match_columns(raw.columns, column_map)
         if "customer_id" not in mapping or "industry" not in mapping:
             found = ", ".join(f"'{c}'" for c in raw.columns[:6])
             raise IcpError(
                 f"{what} needs a header row with 'Customer ID' and 'Industry' "
                 f"(its first row has {found}): select the table with its header row"
             )
-        return prepare_accounts(raw, where=what, first_row=2)
+        return prepare_accounts(raw, where=what, first_row=2, column_map=column_map)
 
     return key, CACHES["accounts"].get(key, build)
 
@@ -166,6 +170,8 @@ def _segment_args(func: Callable[..., Any]) -> Callable[..., Any]:
 @xw.arg("mid_market_max", doc="Optional: Mid-Market max revenue (default 1,000,000,000)")
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
 @_settings_args
+@xw.arg("column_map", ndim=2, doc="Optional: Column map range (our column, your header)")
+@xw.arg("industry_map", ndim=2, doc="Optional: Industry map range (spelling, industry)")
 @formula
 def ICP_SCORE_TABLE(
     accounts: Cells,
@@ -181,6 +187,8 @@ def ICP_SCORE_TABLE(
     size_tiers: Cells = None,
     neutral_size_score: Cell = None,
     grade_shares: Cells = None,
+    column_map: Cells = None,
+    industry_map: Cells = None,
 ) -> Result:
     """Score every account of a range (SPEC §4): header row, then one row per account
     with the Customer ID and the score columns (default: vertical_score, size_score,
@@ -190,7 +198,8 @@ def ICP_SCORE_TABLE(
     """
     settings = formula_settings(locals())
     columns = _score_columns(score_columns)
-    key, prepared = _prepared(accounts, "The accounts range")
+    mapping = column_map_from_cells(column_map) if column_map is not None else None
+    key, prepared = _prepared(accounts, "The accounts range", mapping)
 
     def build() -> list[list[Any]]:
         scored = score_accounts(prepared, settings)

@@ -242,7 +242,20 @@ def write_error_log(action: str, workbook: str | None, error: BaseException) -> 
 
 
 def _rescore(session: Session) -> None:
-    actions.rescore(session.workbook)
+    _tell_data_quality(session, actions.rescore(session.workbook), "Rescored")
+
+
+def _tell_data_quality(session: Session, result: actions.RescoreResult, done: str) -> None:
+    """The closing message of Rescore and Import: the Data Quality warnings, when any."""
+    from icp_xl.workbook.actions.data_quality import summary_lines
+
+    lines = summary_lines(result.quality)
+    if lines:
+        session.tell(
+            f"{done} {result.accounts:,} accounts. Data Quality found:\n"
+            + "\n".join(f"- {line}" for line in lines)
+            + "\n\nDetails are on the Data Quality sheet."
+        )
 
 
 def _refresh_segment_view(session: Session) -> None:
@@ -327,7 +340,7 @@ def _import_accounts(session: Session) -> None:
         session.app, FileRequest("open", "Import accounts (CSV or XLSX)", ACCOUNT_FILES)
     )
     if path is not None:
-        actions.import_accounts(book, path)
+        _tell_data_quality(session, actions.import_accounts(book, path), "Imported")
 
 
 def _new_workbook(session: Session) -> None:
@@ -374,6 +387,8 @@ def _validate(session: Session) -> None:
     lines = [f"{len(result.problems)} problem(s) to fix:", *(f"- {p}" for p in result.problems)]
     if result.ok:
         lines = ["No problems found: the workbook is ready to score."]
+        if result.warnings:
+            lines = [f"Ready to score, with {len(result.warnings)} warning(s) to review."]
     if result.warnings:
         lines += ["", "Warnings:", *(f"- {w}" for w in result.warnings)]
     session.tell("\n".join(lines), critical=not result.ok)

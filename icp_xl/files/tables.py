@@ -3,8 +3,10 @@ with formula-like text neutralized."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from icp_xl.core.accounts import Accounts, prepare_accounts
+from icp_xl.core.columns import HEADER_SEARCH_ROWS, find_header_row
 from icp_xl.core.errors import IcpError
 from icp_xl.files.atomic import atomic_write
 from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS, MAX_CSV_BYTES, size_text
@@ -37,12 +40,14 @@ _BOMS = (
 _FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a CSV, or the Accounts (else the first) sheet of an Excel file, as raw cells.
 
     CSV cells come back as text exactly as written (blank = ''); Excel cells as the
     stored values, read to the sheet's real extent. The header is the first non-blank
-    row; blank rows (also ``,,,,``) and the Total Rows of Excel tables are skipped, and
+    row naming our columns (:func:`~icp_xl.core.columns.find_header_row`, helped by
+    ``column_map``), so title rows above it are skipped (``frame.attrs["header_row"]``);
+    blank rows (also ``,,,,``) and the Total Rows of Excel tables are skipped, and
     ``frame.attrs["row_numbers"]`` holds the row each account has in Excel or an editor.
     Raises IcpError for a missing, unreadable, empty or oversized file (see
     :mod:`icp_xl.files.limits`).
@@ -54,9 +59,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise IcpError(f"File not found: {path}")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel_table(path)
+        return _read_excel_table(path, column_map)
     if suffix in (".csv", ".txt", ""):
-        return _read_csv(path)
+        return _read_csv(path, column_map)
     raise IcpError(f"{path.name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
 
 
@@ -72,7 +77,7 @@ def _decode(raw: bytes) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
     """CSV as Excel writes it (see :func:`_decode`); comma, semicolon (European locales)
     or tab separated, judged from the header line."""
     size = path.stat().st_size
@@ -87,7 +92,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
             f"{path.name} has more than {MAX_ACCOUNTS:,} rows of accounts (the most an "
             "Excel sheet holds); split it into smaller files"
         )
-    header = text.lstrip("\r\n").split("\n", 1)[0]
+    lines = text.lstrip("\r\n").split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
+    for line in lines:  # a too wide file is refused before anything reads its cells
+        _check_width(max(line.count(c) for c in (",", ";", "\t")) + 1, path.name)
+    titles = find_header_row([_csv_cells(line) for line in lines], column_map)
+    header = lines[titles]
     separator = max((",", ";", "\t"), key=header.count)
     if not header.count(separator):
         separator = ","
@@ -105,6 +114,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
             keep_default_na=False,
             sep=separator,
             skip_blank_lines=False,
+            # title rows above the header have fewer cells: size the table by the header
+            names=range(len(_csv_cells(header, separator))) if titles else None,
         )
     except pd.errors.EmptyDataError:
         raise IcpError(f"{path.name} is empty: expected a header row and accounts") from None
@@ -113,7 +124,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
     filled = np.zeros(len(cells), dtype=bool)
     for column in cells.columns:  # blank-only lines were emptied above
         filled |= (cells[column].fillna("") != "").to_numpy()
-    return _table(cells, np.flatnonzero(filled) + 1, path.name)
+    return _table(cells, np.flatnonzero(filled) + 1, path.name, column_map)
+
+
+def _csv_cells(line: str, separator: str | None = None) -> list[str]:
+    """One CSV line's cells (``separator``: default the one that splits it most)."""
+    separator = separator or max((",", ";", "\t"), key=line.count)
+    try:
+        return next(csv.reader([line.rstrip("\r")], delimiter=separator), [])
+    except csv.Error:  # e.g. a cell beyond the csv module's size limit: no header here
+        return []
 
 
 def _csv_error(name: str, error: Exception) -> IcpError:
@@ -141,18 +161,27 @@ def _check_width(columns: int, name: str) -> None:
         )
 
 
-def _table(cells: pd.DataFrame, filled_rows: np.ndarray, name: str) -> pd.DataFrame:
+def _table(
+    cells: pd.DataFrame,
+    filled_rows: np.ndarray,
+    name: str,
+    column_map: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """A raw table from a sheet's cells (row ``r`` at position ``r - 1``) and the 1-based
-    numbers of its non-blank rows: the first is the header, the others the accounts."""
+    numbers of its non-blank rows: the header (the first naming our columns, see
+    :func:`~icp_xl.core.columns.find_header_row`), then the accounts."""
     if not len(filled_rows):
         raise IcpError(f"{name} is empty: expected a header row and accounts")
-    header_row, body_rows = int(filled_rows[0]), filled_rows[1:]
+    candidates = [cells.iloc[r - 1].tolist() for r in filled_rows[:HEADER_SEARCH_ROWS]]
+    titles = find_header_row(candidates, column_map)
+    header_row, body_rows = int(filled_rows[titles]), filled_rows[titles + 1 :]
     header = [_header_cell(c) for c in cells.iloc[header_row - 1]]
     while header and header[-1].strip() == "":
         header.pop()
     frame = cells.iloc[body_rows - 1, : len(header)].reset_index(drop=True)
     frame.columns = header
     frame.attrs[ROW_NUMBERS] = np.asarray(body_rows, dtype=np.int64)
+    frame.attrs["header_row"] = header_row
     return frame
 
 
@@ -164,7 +193,7 @@ def _header_cell(cell: Any) -> str:
     return str(cell)
 
 
-def _read_excel_table(path: Path) -> pd.DataFrame:
+def _read_excel_table(path: Path, column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
     from openpyxl import load_workbook  # imported here: openpyxl is slow to import
 
     check_workbook_file(path)
@@ -192,27 +221,32 @@ def _read_excel_table(path: Path) -> pd.DataFrame:
             grid.append(cells)
             if number not in skipped and any(c is not None and c != "" for c in cells):
                 filled.append(number)
-                if width is None:
-                    width = len(cells)
+                if width is None and len(filled) >= HEADER_SEARCH_ROWS:  # titles may be short
+                    width = max(len(c) for c in grid)
     except IcpError:
         raise
     except READ_ERRORS as error:
         raise unreadable_workbook(path, error) from None
     finally:
         book.close()
-    width = width or 0
+    width = width or max((len(c) for c in grid), default=0)
     frame = pd.DataFrame([cells + [None] * (width - len(cells)) for cells in grid], dtype=object)
-    return _table(frame, np.asarray(filled, dtype=int), name)
+    return _table(frame, np.asarray(filled, dtype=int), name, column_map)
 
 
-def read_accounts(path: str | Path) -> tuple[pd.DataFrame, Accounts]:
-    """Read and validate an accounts file; return ``(raw table, prepared accounts)``."""
+def read_accounts(
+    path: str | Path, column_map: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, Accounts]:
+    """Read and validate an accounts file; return ``(raw table, prepared accounts)``.
+    ``column_map`` is field -> the file's header (``--column``)."""
     path = Path(path)
-    raw = read_table(path)
+    raw = read_table(path, column_map)
     where = (
         path.name if path.suffix.lower() not in EXCEL_SUFFIXES else f"{path.name}, sheet Accounts"
     )
-    return raw, prepare_accounts(raw, where=where, first_row=raw.attrs[ROW_NUMBERS])
+    return raw, prepare_accounts(
+        raw, where=where, first_row=raw.attrs[ROW_NUMBERS], column_map=column_map
+    )
 
 
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from icp_xl.core.cells import column_letter
+from icp_xl.core.industries import resolve_industries
 from icp_xl.core.segments import ALL_SEGMENTS, parse_segment_view, segment_summary, view_rows
 from icp_xl.core.settings import COMPONENTS, GRADES, SEGMENTS, Settings, Weights
 from icp_xl.workbook.blocks import Block, cell_value
@@ -498,7 +499,8 @@ def chart_blocks(
         segment_comparison_block(frame, scored, settings),
         box_plot_block(scored),
         weights_block(settings.weights, optimized_weights),
-        industry_block(accounts["industry"], scores),
+        # grouped by the vertical-table industry each account counts as, not its raw text
+        industry_block(pd.Series(resolve_industries(accounts["industry"], settings).label), scores),
         scatter_block(
             "adoption_scatter",
             "Printer count",

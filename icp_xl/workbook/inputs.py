@@ -15,16 +15,13 @@ from typing import Any
 
 import pandas as pd
 
-from icp_xl.core.accounts import (
-    ACCOUNT_COLUMNS,
-    Accounts,
-    match_columns,
-    parse_numbers,
-    prepare_accounts,
-)
-from icp_xl.core.cells import cell_ref, parse_range
+from icp_xl.core.accounts import Accounts, AccountsError, prepare_accounts
+from icp_xl.core.cells import cell_ref, parse_range, range_ref
+from icp_xl.core.columns import column_map_from_pairs
 from icp_xl.core.errors import IcpError, describe_value
+from icp_xl.core.industries import industry_key
 from icp_xl.core.optimizer_defaults import DEFAULT_TRIALS
+from icp_xl.core.quality import IgnoredRows
 from icp_xl.core.settings import COMPONENTS, GRADES, Settings, SizeTier, Weights
 from icp_xl.workbook import layout
 from icp_xl.workbook.book import Book
@@ -223,6 +220,107 @@ def _read_vertical_table(reader: _Reader) -> dict[str, float] | None:
     return table if len(reader.problems) == before else None
 
 
+def _optional_table(reader: _Reader, table: str) -> tuple[pd.DataFrame, int, int] | None:
+    """Like :func:`_table_rows`, but a workbook made before the table existed reads as None
+    without a problem."""
+    try:
+        reader.book.locate(table)
+    except IcpError:
+        return None
+    return _table_rows(reader, table)
+
+
+def _read_industry_map(
+    reader: _Reader, verticals: Mapping[str, float] | None
+) -> dict[str, str] | None:
+    """The Industry map (data spelling -> vertical-table industry); None when the workbook
+    has no IndustryMap table (then the built-in common spellings apply)."""
+    found = _optional_table(reader, layout.INDUSTRY_MAP_TABLE.name)
+    if found is None:
+        return None
+    frame, first_row, left = found
+    sheet = layout.INDUSTRY_MAP_TABLE.sheet
+    known = {industry_key(n) for n in verticals or {}}
+    result: dict[str, str] = {}
+    seen: dict[str, tuple[str, int]] = {}  # spelling key -> (industry key, row)
+    for i, (spelling, industry) in enumerate(frame.iloc[:, :2].itertuples(index=False)):
+        row = first_row + i
+        spelling = "" if spelling is None else str(spelling).strip()
+        industry = "" if industry is None else str(industry).strip()
+        if not spelling and not industry:
+            continue
+        if not spelling or not industry:
+            blank, ref = ("spelling", cell_ref(row, left)) if not spelling else (
+                "industry", cell_ref(row, left + 1))  # fmt: skip
+            reader.problems.append(f"{sheet}!{ref} (Industry map): the {blank} is blank; "
+                                   "fill it or clear the row")  # fmt: skip
+            continue
+        if verticals is not None and industry_key(industry) not in known:
+            reader.problems.append(
+                f"{sheet}!{cell_ref(row, left + 1)} (Industry map): '{industry}' is not an "
+                f"industry of the vertical table; use one of its names (for '{spelling}')"
+            )
+            continue
+        key = industry_key(spelling)
+        if key in seen and seen[key][0] != industry_key(industry):
+            reader.problems.append(
+                f"{sheet}!{cell_ref(row, left)} (Industry map): '{spelling}' is mapped twice, "
+                f"to two industries (also row {seen[key][1]})"
+            )
+            continue
+        seen.setdefault(key, (industry_key(industry), row))
+        result[spelling] = industry
+    return result
+
+
+def read_column_map(book: Book) -> dict[str, str]:
+    """The Column map of the Settings sheet: field -> the user's header (rows with a blank
+    header are skipped; a workbook without the table has an empty map). Raises IcpError
+    naming the table for an unknown column or a header mapped twice."""
+    reader = _Reader(book)
+    found = _optional_table(reader, layout.COLUMN_MAP_TABLE.name)
+    reader.first_error()
+    if found is None:
+        return {}
+    frame, first_row, left = found
+    where = f"{layout.COLUMN_MAP_TABLE.sheet}!" + range_ref(
+        first_row, left, first_row + max(len(frame), 1) - 1, left + 1
+    )
+    pairs = frame.iloc[:, :2].itertuples(index=False)
+    return column_map_from_pairs(pairs, f"{where} (Column map)")
+
+
+def rows_below(book: Book, table: str, depth: int = 500) -> IgnoredRows | None:
+    """Non-blank rows typed directly under ``table`` (within ``depth`` rows, in the table's
+    columns): they are not part of it and no action reads them. None when there are none or
+    the workbook has no such table."""
+    try:
+        location = book.locate(table)
+    except IcpError:
+        return None
+    _, left, bottom, right = parse_range(location.ref)
+    ref = range_ref(bottom + 1, left, bottom + depth, right)
+    values = book.read_range(location.sheet, ref)
+    filled = [
+        (bottom + 1 + i, row)
+        for i, row in enumerate(values)
+        if any(c is not None and str(c).strip() for c in row)
+    ]
+    if not filled:
+        return None
+    first = tuple(
+        " / ".join(str(c) for c in row if c is not None and str(c).strip()) for _, row in filled[:3]
+    )
+    span = range_ref(filled[0][0], left, filled[-1][0], right)
+    return IgnoredRows(table, f"{location.sheet}!{span}", len(filled), first)
+
+
+def ignored_rows(book: Book) -> list[IgnoredRows]:
+    """Rows typed under any input table of the workbook (see :func:`rows_below`)."""
+    tables = [t.name for t in layout.TABLES if t.sheet in layout.INPUT_SHEETS]
+    return [found for t in tables if (found := rows_below(book, t)) is not None]
+
+
 def _read_settings(reader: _Reader) -> Settings | None:
     weights = _read_weights(reader, layout.WEIGHT_NAMES)
     defaults = _read_weights(reader, layout.DEFAULT_WEIGHT_NAMES)
@@ -249,6 +347,7 @@ def _read_settings(reader: _Reader) -> Settings | None:
     neutral = reader.number("NeutralSizeScore", 0.0, 1.0)
     tiers = _read_size_tiers(reader)
     verticals = _read_vertical_table(reader)
+    industry_map = _read_industry_map(reader, verticals)
     if reader.problems:
         return None
     return reader.attempt(
@@ -264,6 +363,7 @@ def _read_settings(reader: _Reader) -> Settings | None:
             mid_market_max=mid,
             high_value_cutoff=cutoff,
             default_weights=defaults,
+            industry_map=industry_map,
         ),
     )
 
@@ -330,10 +430,12 @@ def accounts_origin(book: Book) -> tuple[str, int]:
 
 
 def read_accounts(book: Book) -> tuple[pd.DataFrame, Accounts]:
-    """(raw Accounts table, prepared accounts); raises IcpError naming sheet, column, row."""
+    """(raw Accounts table, prepared accounts), read through the Settings Column map;
+    raises IcpError naming sheet, column, row (every problem at once)."""
+    column_map = read_column_map(book)
     raw = book.read_table(layout.ACCOUNTS_TABLE.name)
     where, first_row = accounts_origin(book)
-    return raw, prepare_accounts(raw, where=where, first_row=first_row)
+    return raw, prepare_accounts(raw, where=where, first_row=first_row, column_map=column_map)
 
 
 def input_problems(book: Book) -> tuple[list[str], list[str]]:
@@ -346,33 +448,23 @@ def input_problems(book: Book) -> tuple[list[str], list[str]]:
     reader = _Reader(book)
     sheets = set(book.sheet_names())
     reader.problems += [
-        f"The workbook has no sheet '{s.name}'" for s in layout.SHEETS if s.name not in sheets
+        f"The workbook has no sheet '{s.name}'"
+        for s in layout.SHEETS
+        if s.name not in sheets and s.name != layout.DATA_QUALITY  # added by the next rescore
     ]
     for named in (*layout.NAMES, *layout.TABLES):
-        if named.sheet in layout.INPUT_SHEETS:
+        # the map tables are optional: an older workbook gets them on its next rescore
+        if named.sheet in layout.INPUT_SHEETS and named.name not in layout.DEFAULT_TABLE_ROWS:
             reader.attempt(named.name, lambda n=named.name: book.locate(n))
     reader.problems = list(dict.fromkeys(reader.problems))
     if reader.problems:
         return reader.problems, []
     _read_settings(reader)
     _read_optimizer_settings(reader)
-    warnings: list[str] = []
     try:
-        raw = book.read_table(layout.ACCOUNTS_TABLE.name)
-        where, first_row = accounts_origin(book)
+        read_accounts(book)
+    except AccountsError as error:
+        reader.problems += list(error.problems)
     except IcpError as error:
-        return [*reader.problems, str(error)], warnings
-    mapping, _ = match_columns(raw.columns)
-    for column in ACCOUNT_COLUMNS:
-        header = mapping.get(column.field)
-        if column.numeric and header is not None:
-            try:
-                parse_numbers(raw[header], header, where, first_row)
-            except IcpError as error:
-                reader.problems.append(str(error))
-    try:
-        warnings = list(prepare_accounts(raw, where=where, first_row=first_row).warnings)
-    except IcpError as error:
-        if str(error) not in reader.problems:
-            reader.problems.append(str(error))
-    return reader.problems, warnings
+        reader.problems.append(str(error))
+    return reader.problems, []

@@ -31,6 +31,7 @@ from icp_xl.core.explain import (
     REASON_COLUMN,
     SUMMARY_LABELS,
 )
+from icp_xl.core.industries import DEFAULT_INDUSTRY_MAP, industry_key
 from icp_xl.core.optimizer_defaults import DEFAULT_TRIALS
 from icp_xl.core.segments import ALL_SEGMENTS, SEGMENT_VIEWS
 from icp_xl.core.settings import (
@@ -45,6 +46,7 @@ from icp_xl.core.settings import (
 
 # Number formats (Excel format codes).
 MONEY = '"$"#,##0'
+ANNUAL_REVENUE = '"$"#,##0;-"$"#,##0;"unknown"'  # 0 is unknown revenue, never "$0"
 SCORE = "0.0"
 COMPONENT = "0.000"
 WEIGHT = "0.00"
@@ -63,6 +65,7 @@ TOP_CUSTOMERS = "Top Customers"
 OPTIMIZATION = "Optimization"
 ACCOUNT = "Account"
 CHART_DATA = "Chart Data"
+DATA_QUALITY = "Data Quality"
 
 Role = Literal["input", "output", "external"]
 
@@ -199,6 +202,14 @@ SHEETS: tuple[SheetSpec, ...] = (
         {"A": 30, "B": 13, "C": 13, "D": 13, "E": 13, "F": 13, "G": 13, "H": 13, "I": 6, "J": 10},
         note="Run Optimize (ribbon) or `icp-xl optimize ICP.xlsx` to fill this sheet.",
     ),
+    SheetSpec(
+        DATA_QUALITY,
+        "output",
+        "Data quality of the accounts",
+        {"A": 19, "B": 10, "C": 34, "D": 9, "E": 140},
+        freeze="A5",
+        note="Written by every Rescore and Import: what the last read of the accounts found.",
+    ),
     SheetSpec(CHART_DATA, "external", None),
 )
 SHEET_NAMES: tuple[str, ...] = tuple(s.name for s in SHEETS)
@@ -212,7 +223,15 @@ ACCOUNTS_TABLE = TableSpec(
     ACCOUNTS,
     "A1",
     tuple(
-        Column(c.header, MONEY if "Revenue" in c.header or c.header == "GP24" else None, 16)
+        Column(
+            c.header,
+            ANNUAL_REVENUE
+            if c.field == "annual_revenue"
+            else MONEY
+            if "Revenue" in c.header or c.header == "GP24"
+            else None,
+            16,
+        )
         for c in ACCOUNT_COLUMNS
     ),
 )
@@ -292,7 +311,7 @@ SCORES_FIELDS: tuple[tuple[Column, str], ...] = (
     (Column("Grade", None, 8), "ICP_grade"),
     (Column("Segment ICP score", SCORE, 12), "segment_ICP_score"),
     (Column("Segment grade", None, 10), "segment_ICP_grade"),
-    (Column("Annual Revenue", MONEY, 17), "annual_revenue"),
+    (Column("Annual Revenue", ANNUAL_REVENUE, 17), "annual_revenue"),
     (Column("Printer Count", COUNT, 10), "printer_count"),
     (Column("Consumable Revenue", MONEY, 14), "consumable_revenue"),
     (Column("Software Revenue", MONEY, 14), "software_revenue"),
@@ -316,7 +335,101 @@ VERTICAL_TABLE = TableSpec(
     (Column("Industry"), Column("Vertical score", WEIGHT)),
     style="TableStyleLight9",
 )
-TABLES: tuple[TableSpec, ...] = (ACCOUNTS_TABLE, SCORES_TABLE, SIZE_TIERS_TABLE, VERTICAL_TABLE)
+# ---------------------------------------------------------------- data quality: the maps
+# Column map (our column <-> the user's header) and Industry map (data spelling ->
+# vertical-table industry) on Settings, right of the vertical table. Both are inputs: every
+# read of the accounts honours the first, the vertical score the second.
+COLUMN_MAP_TABLE = TableSpec(
+    "ColumnMap",
+    SETTINGS,
+    "K4",
+    (Column("Our column", None, 32), Column("Your header", None, 26)),
+    style="TableStyleLight9",
+)
+INDUSTRY_MAP_TABLE = TableSpec(
+    "IndustryMap",
+    SETTINGS,
+    "N4",
+    (Column("Data spelling", None, 38), Column("Industry", None, 32)),
+    style="TableStyleLight9",
+)
+MAP_CAPTIONS: tuple[tuple[str, str], ...] = (
+    ("K3", "Column map (our column = your header; blank = usual names)"),
+    ("N3", "Industry map (spelling in the data -> vertical table industry)"),
+)
+
+
+def default_column_map_rows() -> list[list[Any]]:
+    """Rows of a new Column map: every account column, with the user's header blank."""
+    return [[c.header, None] for c in ACCOUNT_COLUMNS]
+
+
+def default_industry_map_rows() -> list[list[Any]]:
+    """Rows of a new Industry map: common spellings of the built-in table's industries."""
+    labels = {industry_key(n): n.title() for n in DEFAULT_VERTICAL_TABLE}
+    return [[s, labels[industry_key(i)]] for s, i in DEFAULT_INDUSTRY_MAP.items()]
+
+
+# Input tables added with these rows to a new workbook, and to an older workbook that lacks
+# them (when their cells are blank) on its next headless rescore.
+DEFAULT_TABLE_ROWS: Mapping[str, Any] = MappingProxyType(
+    {
+        COLUMN_MAP_TABLE.name: default_column_map_rows,
+        INDUSTRY_MAP_TABLE.name: default_industry_map_rows,
+    }
+)
+
+# ---------------------------------------------------------------- data quality: the sheet
+# Rows 1-2 title and note; row 3 when and what was read; the findings (Check, Status, Item,
+# Count, Detail) with their header in row 4. Written by actions.data_quality on every
+# rescore and import.
+DATA_QUALITY_SOURCE_ROW = 3
+DATA_QUALITY_HEADER_ROW = 4
+DATA_QUALITY_COLUMNS: tuple[Column, ...] = (
+    Column("Check"),
+    Column("Status"),
+    Column("Item"),
+    Column("Count", COUNT),
+    Column("Detail"),
+)
+# Status column values (core.quality levels) and their fills, as the W_Status cell.
+DATA_QUALITY_STATUS: Mapping[str, str] = MappingProxyType(
+    {"ok": "OK", "info": "Note", "warning": "Warning"}
+)
+DATA_QUALITY_FILLS: Mapping[str, str] = MappingProxyType(
+    {"OK": "C6EFCE", "Note": "FFF2CC", "Warning": "FFC7CE"}
+)
+DATA_QUALITY_STATUS_RANGE = f"B{DATA_QUALITY_HEADER_ROW + 1}:B5000"
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """How a sheet prints: orientation, fit to ``fit_width`` pages wide (any height), the
+    rows repeated on every page (``"4:4"``) and the columns printed (``"A:D"``)."""
+
+    sheet: str
+    orientation: Literal["portrait", "landscape"] = "landscape"
+    fit_width: int = 1
+    title_rows: str | None = None
+    columns: str | None = None
+
+
+DATA_QUALITY_TIME_CELL = f"C{DATA_QUALITY_SOURCE_ROW}"  # when the accounts were last read
+DATA_QUALITY_TIME = FormatRange(
+    DATA_QUALITY, f"{DATA_QUALITY_TIME_CELL}:{DATA_QUALITY_TIME_CELL}", TIMESTAMP
+)
+DATA_QUALITY_PRINT = PrintSetup(
+    DATA_QUALITY, "landscape", 1, f"{DATA_QUALITY_HEADER_ROW}:{DATA_QUALITY_HEADER_ROW}", "A:E"
+)
+
+TABLES: tuple[TableSpec, ...] = (
+    ACCOUNTS_TABLE,
+    SCORES_TABLE,
+    SIZE_TIERS_TABLE,
+    VERTICAL_TABLE,
+    COLUMN_MAP_TABLE,
+    INDUSTRY_MAP_TABLE,
+)
 TABLES_BY_NAME: Mapping[str, TableSpec] = MappingProxyType({t.name: t for t in TABLES})
 
 
@@ -481,8 +594,13 @@ CAPTIONS: tuple[TextCell, ...] = (
     TextCell(SETTINGS, "B26", "Min"),
     TextCell(SETTINGS, "C26", "Max"),
     TextCell(SETTINGS, "D3", "Size tiers (first match wins; blank upper = no limit)"),
-    TextCell(SETTINGS, "H3", "Vertical table (industry match ignores case and spaces)"),
+    TextCell(SETTINGS, "H3", "Vertical table (matching ignores case, accents, punctuation, &/and)"),
     TextCell(DASHBOARD, f"A{KPI_FIRST_ROW - 1}", "Key figures of the segment view"),
+    *(TextCell(SETTINGS, ref, text) for ref, text in MAP_CAPTIONS),
+    *(
+        TextCell(DATA_QUALITY, f"{column_letter(i + 1)}{DATA_QUALITY_HEADER_ROW}", c.header)
+        for i, c in enumerate(DATA_QUALITY_COLUMNS)
+    ),
 )
 
 # ---------------------------------------------------------------- output regions
@@ -506,7 +624,7 @@ TOP_CUSTOMERS_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("view_grade", "Grade (view)", None),
     ("ICP_score", "ICP score (portfolio)", SCORE),
     ("ICP_grade", "Grade (portfolio)", None),
-    ("annual_revenue", "Annual revenue", MONEY),
+    ("annual_revenue", "Annual revenue", ANNUAL_REVENUE),
     ("gp24", "GP24", MONEY),
     ("printer_count", "Printers", COUNT),
     *TOP_CUSTOMERS_POINTS_COLUMNS,
@@ -548,6 +666,7 @@ def _under(top_left: str, first: int, last: int, column: int, width: int, fmt: s
 HISTORY_FORMAT_ROWS = 2000  # trial history rows that get number formats
 
 FORMAT_RANGES: tuple[FormatRange, ...] = (
+    DATA_QUALITY_TIME,
     _under(SUMMARY_TOP, 1, 2, 1, 1, "0.0000"),  # objective, Spearman
     _under(SUMMARY_TOP, 3, 3, 1, 1, "0.00E+00"),  # KL divergence, often tiny
     _under(SUMMARY_TOP, 4, 4, 1, 1, "0.0000"),  # out-of-sample Spearman

@@ -18,7 +18,7 @@ import importlib
 import math
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -32,6 +32,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -371,6 +372,8 @@ class FileBook:
                          layout.default_size_tier_rows())  # fmt: skip
         self.write_table(layout.VERTICAL_TABLE.name, layout.VERTICAL_TABLE.header,
                          layout.default_vertical_rows())  # fmt: skip
+        for name, rows in layout.DEFAULT_TABLE_ROWS.items():
+            self.write_table(name, layout.TABLES_BY_NAME[name].header, rows())
         weights = wb[layout.WEIGHTS]
         status = layout.W_STATUS.ref
         weights.conditional_formatting.add(
@@ -438,12 +441,16 @@ class FileBook:
         if layout.SCORES_TABLE.name not in scores.tables:
             _refuse_moved_table(wb, layout.SCORES_TABLE)
             self._add_table(layout.SCORES_TABLE)
+        self._add_missing_map_tables()
+        _apply_print_setup(wb[layout.DATA_QUALITY_PRINT.sheet], layout.DATA_QUALITY_PRINT)
         for region in layout.FORMAT_RANGES:
             for row in wb[region.sheet][region.ref]:
                 for cell in row:
                     cell.number_format = region.number_format
         self._ensure_segment_dropdown()
         self._ensure_account_dropdown()
+        self._ensure_fills(layout.DATA_QUALITY, layout.DATA_QUALITY_STATUS_RANGE,
+                           layout.DATA_QUALITY_FILLS)  # fmt: skip
         for sheet, ref in layout.grade_ranges():
             ws = wb[sheet]
             if any(str(cf.sqref) == ref for cf in ws.conditional_formatting):
@@ -452,6 +459,34 @@ class FileBook:
                 ws.conditional_formatting.add(
                     ref, CellIsRule(operator="equal", formula=[f'"{grade}"'], fill=_fill(colour))
                 )
+
+    def _ensure_fills(self, sheet: str, ref: str, fills: Mapping[str, str]) -> None:
+        """Colour the cells of ``ref`` whose text is a key of ``fills`` (once per range)."""
+        ws = self.workbook[sheet]
+        if any(str(cf.sqref) == ref for cf in ws.conditional_formatting):
+            return
+        for text, colour in fills.items():
+            ws.conditional_formatting.add(
+                ref, CellIsRule(operator="equal", formula=[f'"{text}"'], fill=_fill(colour))
+            )
+
+    def _add_missing_map_tables(self) -> None:
+        """Give an older workbook the input tables it lacks (Column map, Industry map) with
+        their default rows and caption, where their cells are still blank."""
+        present = {t for ws in self.workbook.worksheets for t in ws.tables}
+        for name, rows in layout.DEFAULT_TABLE_ROWS.items():
+            table = layout.TABLES_BY_NAME[name]
+            body = rows()
+            top, left = parse_cell(table.top_left)
+            area = range_ref(top - 1, left, top + len(body), left + len(table.columns) - 1)
+            ws = self.workbook[table.sheet]
+            if name in present or any(c.value is not None for r in ws[area] for c in r):
+                continue
+            self._add_table(table)
+            self.write_table(name, table.header, body)
+            for caption in layout.CAPTIONS:
+                if caption.sheet == table.sheet and parse_cell(caption.ref) == (top - 1, left):
+                    ws[caption.ref].value, ws[caption.ref].font = caption.text, _BOLD
 
     def _ensure_segment_dropdown(self) -> None:
         choices = ",".join(layout.SEGMENT_VIEW_CHOICES)
@@ -570,6 +605,18 @@ def _apply_sheet_look(ws: Worksheet, spec: layout.SheetSpec) -> None:
         cell = ws["A2"] if spec.title else ws["A1"]
         if cell.value is None:
             cell.value = spec.note
+
+
+def _apply_print_setup(ws: Worksheet, setup: layout.PrintSetup) -> None:
+    ws.page_setup.orientation = setup.orientation
+    ws.page_setup.fitToWidth = setup.fit_width
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    if setup.title_rows:
+        ws.print_title_rows = setup.title_rows
+    if setup.columns:
+        first, _, last = setup.columns.partition(":")
+        ws.print_area = f"{first}1:{last}{ws.max_row}"
 
 
 def _insert_index(workbook: Workbook, layout_index: int) -> int:

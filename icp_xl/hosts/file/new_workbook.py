@@ -3,17 +3,16 @@ sample data."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from icp_xl.core.accounts import (
-    prepare_accounts,
-)
+from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.files.tables import read_table
-from icp_xl.workbook.actions.accounts_import import account_cells
-from icp_xl.workbook.actions.rescoring import rescore
+from icp_xl.workbook.actions.accounts_import import account_cells, read_accounts_file
+from icp_xl.workbook.actions.data_quality import FileRead, store_column_map
+from icp_xl.workbook.actions.rescoring import RescoreResult, rescore
 
 
 def new_workbook(
@@ -22,10 +21,27 @@ def new_workbook(
     *,
     overwrite: bool = False,
     sample_size: int = 2000,
+    column_map: Mapping[str, str] | None = None,
 ) -> Path:
     """Create a scored ICP workbook file at ``path`` from an accounts file or table
     (sample accounts when None). Refuses to replace an existing file unless
-    ``overwrite``."""
+    ``overwrite``. ``column_map`` (field -> header) is used to read the accounts and
+    stored in the workbook's Column map."""
+    return create_workbook(
+        path, accounts, overwrite=overwrite, sample_size=sample_size, column_map=column_map
+    )[0]
+
+
+def create_workbook(
+    path: str | Path,
+    accounts: str | Path | pd.DataFrame | None = None,
+    *,
+    overwrite: bool = False,
+    sample_size: int = 2000,
+    column_map: Mapping[str, str] | None = None,
+) -> tuple[Path, RescoreResult]:
+    """:func:`new_workbook`, also returning what the first rescore found (its Data Quality
+    report is ``result.quality``)."""
     from icp_xl.core.sample import make_sample_accounts
     from icp_xl.hosts.file.book import FileBook
 
@@ -34,13 +50,14 @@ def new_workbook(
         raise IcpError(f"{path} already exists; choose another name or allow overwriting")
     if path.suffix.lower() != ".xlsx":
         raise IcpError(f"The workbook must be an .xlsx file, got '{path.name}'")
-    if accounts is None:
-        raw, where = make_sample_accounts(sample_size), "Sample accounts"
-    elif isinstance(accounts, pd.DataFrame):
-        raw, where = accounts, "Accounts"
+    if accounts is None or isinstance(accounts, pd.DataFrame):
+        raw = make_sample_accounts(sample_size) if accounts is None else accounts
+        where = "Sample accounts" if accounts is None else "Accounts"
+        prepared = prepare_accounts(raw, where=where, column_map=column_map)
     else:
-        raw, where = read_table(accounts), Path(accounts).name
-    prepare_accounts(raw, where=where)
-    book = FileBook.new(account_cells(raw, where))
-    rescore(book)
-    return book.save(path)
+        raw, prepared = read_accounts_file(accounts, column_map)
+        where = Path(accounts).name
+    book = FileBook.new(account_cells(raw, where, column_map))
+    store_column_map(book, column_map or {})
+    result = rescore(book, file_read=FileRead(raw, prepared, where))
+    return book.save(path), result

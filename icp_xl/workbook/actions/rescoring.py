@@ -4,13 +4,14 @@ data and the Account sheet written from one scoring pass."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from icp_xl.core.cells import parse_cell, range_ref
+from icp_xl.core.quality import QualityReport
 from icp_xl.core.segments import (
     ALL_SEGMENTS,
     SegmentMetrics,
@@ -20,6 +21,11 @@ from icp_xl.core.segments import (
 )
 from icp_xl.core.settings import COMPONENTS, Weights
 from icp_xl.workbook import layout
+from icp_xl.workbook.actions.data_quality import (
+    FileRead,
+    data_quality_report,
+    write_data_quality,
+)
 from icp_xl.workbook.actions.explanation import write_account_explanation
 from icp_xl.workbook.actions.scoring import Scored, score_book, selected_view, view_scores
 from icp_xl.workbook.actions.stored_results import stored_optimized_weights, stored_trial_history
@@ -29,24 +35,32 @@ from icp_xl.workbook.book import Book
 
 @dataclass(frozen=True)
 class RescoreResult:
-    """What a rescore or view refresh wrote: the segment view shown and its KPIs."""
+    """What a rescore or view refresh wrote: the segment view shown and its KPIs, and
+    (rescore and import) the Data Quality report of the accounts read."""
 
     view: str
     accounts: int
     metrics: SegmentMetrics
     scored: Scored
+    quality: QualityReport | None = None
 
 
-def rescore(book: Book, view: str | None = None) -> RescoreResult:
-    """Score every account and write Scores, Segments, Top Customers, Dashboard and
-    chart data. ``view`` (a segment label or slug) also sets the Dashboard selector;
-    default: the selector's value."""
+def rescore(
+    book: Book, view: str | None = None, file_read: FileRead | None = None
+) -> RescoreResult:
+    """Score every account and write Data Quality, Scores, Segments, Top Customers,
+    Dashboard and chart data. ``view`` (a segment label or slug) also sets the Dashboard
+    selector; default: the selector's value. ``file_read``: the accounts file just copied
+    into the workbook, which Data Quality then describes (New, Import)."""
     view = selected_view(book, view)
     result = score_book(book)
+    read = file_read or FileRead(result.raw, result.accounts, None)
+    quality = data_quality_report(book, read.accounts, result.settings, read.raw, read.source)
+    write_data_quality(book, quality)
     book.status("Writing Scores")
     book.write_table(layout.SCORES_TABLE.name, layout.SCORES_TABLE.header, scores_rows(result))
     _write_segments(book, result)
-    return _write_view(book, result, view)
+    return replace(_write_view(book, result, view), quality=quality)
 
 
 def refresh_segment_view(book: Book, view: str | None = None) -> RescoreResult:
