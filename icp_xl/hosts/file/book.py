@@ -18,6 +18,7 @@ an ``.xlsx`` file treated as the package it is (headless CLI, CI, tests).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import sys
@@ -143,7 +144,7 @@ class FileBook:
             raise IcpError(f"{name} is not an Excel workbook (not a zip package)") from None
         except (*READ_ERRORS, SyntaxError) as error:
             raise unreadable_workbook(self.path or "The workbook", error) from None
-        self._values = SheetValues(source)
+        self._values = SheetValues(source, self.path.name if self.path else "The workbook")
         self._edits: dict[str, SheetEdits] = {}
         self._resized: dict[str, list[str]] = {}  # table -> header, for tables written
         self._formulas: dict[str, dict[tuple[int, int], str]] = {}
@@ -167,9 +168,11 @@ class FileBook:
         if not path.exists():
             raise IcpError(f"Workbook not found: {path}")
         check_workbook_file(path)  # a folder, an encrypted or oversized file: one sentence
-        stamp = file_stamp(path)  # save() refuses if the file changes meanwhile
-        book = cls(path, path, status)
+        data, stamp = _snapshot(path)  # save() refuses if the file changes meanwhile
+        book = cls(data, path, status)
         book._stamp = stamp
+        for sheet in layout.INPUT_SHEETS & set(book._index.sheets):
+            book._values.load(sheet)  # every action reads them; damage is found up front
         if for_writing:
             index = book._index
             missing = missing_structure(list(index.sheets), list(index.names), list(index.tables))
@@ -197,18 +200,18 @@ class FileBook:
         self._status(f"Saving {target.name}")
         same = self.path is not None and same_file(target, self.path)
         expected = self._stamp if same else None  # refuse if someone changed the file
-        with tempfile.TemporaryDirectory(prefix="icp-xl-") as scratch:
-            replaced, dropped = self._changed_parts(Path(scratch))
-            with self._package() as source:
 
-                def write(temporary: Path) -> None:
+        def write(temporary: Path) -> None:  # inside atomic_write: its errors are sentences
+            with tempfile.TemporaryDirectory(prefix="icp-xl-") as scratch:
+                replaced, dropped = self._changed_parts(Path(scratch))
+                with self._package() as source:
                     write_package(source, temporary, replaced, dropped)
 
-                atomic_write(target, write, expected=expected)
+        atomic_write(target, write, expected=expected)
         self._values.close()
         self.path = target
-        self._stamp = file_stamp(target)
-        self._load(target)
+        data, self._stamp = _snapshot(target)
+        self._load(data)
         return target
 
     def _package(self) -> zipfile.ZipFile:
@@ -385,7 +388,7 @@ class FileBook:
             found = self._index.tables.get(table.name)
             if found is None:
                 continue
-            top, left, bottom, right = parse_range(found.ref)
+            top, left, bottom, right = parse_range(table_data_ref(found.ref, found.totals))
             for row, column in self._sheet_formulas(found.sheet):
                 if top < row <= bottom and left <= column <= right:
                     yield found.sheet, row, column
@@ -434,6 +437,18 @@ class FileBook:
             raise unreadable_workbook(path, error) from None
         self._values.close()
         self._load(rebuilt)
+
+
+def _snapshot(path: Path) -> tuple[bytes, FileStamp]:
+    """The file's bytes and their stamp, read together: every later read and the copy of
+    the parts that are not ours come from these bytes, so a file changed meanwhile on disk
+    is neither mixed in nor overwritten (``atomic_write`` compares the stamp)."""
+    for _ in range(3):
+        stamp = file_stamp(path)
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() == stamp.sha256:
+            return data, stamp
+    raise IcpError(f"{path.name} keeps changing while it is read; try again when it is saved")
 
 
 def _file_writer(path: Path) -> Callable[[IO[bytes]], None]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from icp_xl.core.errors import IcpError
+from icp_xl.files.xlsx_package import unreadable_workbook
 
 _EXACT_INT = float(2**53)
 
@@ -35,10 +35,12 @@ def cell(value: Any) -> Any:
 
 
 class SheetValues:
-    """The values of a package's sheets (``source``: a path or the package's bytes)."""
+    """The values of a package's sheets (``source``: a path or the package's bytes;
+    ``name`` names the file in messages)."""
 
-    def __init__(self, source: Path | bytes) -> None:
+    def __init__(self, source: Path | bytes, name: str = "The workbook") -> None:
         self._source = source
+        self._name = name
         self._workbook: CalamineWorkbook | None = None
         self._sheets: dict[str, list[list[Any]]] = {}
 
@@ -69,9 +71,13 @@ class SheetValues:
                     )
                 rows = self._workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except CalamineError as error:
-                raise IcpError(f"Cannot read the cells of sheet '{sheet}' ({error})") from None
+                raise unreadable_workbook(self._name, error) from None
             self._sheets[sheet] = rows
         return rows
+
+    def load(self, sheet: str) -> None:
+        """Read ``sheet`` now (a damaged sheet fails here, with one sentence)."""
+        self._rows(sheet)
 
     def close(self) -> None:
         """Release the reader and the cached sheets."""
