@@ -1,32 +1,46 @@
-"""Headless rescore vs the openpyxl floor, at 10,000 and 100,000 accounts (one run each).
+"""Headless rescore and ``icp-xl new``: this code against the code before the package-level
+file host ("today", commit ``BASELINE``), and against the openpyxl floor, in one run.
 
-    python benchmarks/bench_rescore.py [--sizes 10000 100000]
+    python benchmarks/bench_rescore.py [--sizes 10000 100000] [--baseline COMMIT]
 
-For each size a scored ICP workbook is built once (not timed), then each measurement
-runs in a fresh process (peak memory = that process's max RSS):
+"Today" is the same job run with the baseline's ``icp_xl`` package, exported with
+``git archive`` into a temporary folder and put first on ``sys.path`` of that job's
+process (nothing else changes: same data, same machine, same run). For each size a scored
+ICP workbook is built once (not timed), then each measurement runs in a fresh process
+(peak memory = that process's max RSS):
 
-- ``rescore``: ``icp-xl rescore`` work: FileBook.open (package check + openpyxl load),
-  read Accounts/Weights/Settings, score, write Scores/Segments/Top Customers/Dashboard/
-  chart data, rebuild structure and charts, atomic save;
+- ``rescore`` / ``rescore today``: ``icp-xl rescore``'s work: FileBook.open, read
+  Accounts/Weights/Settings, score, write Scores/Segments/Top Customers/Dashboard/chart
+  data, atomic save;
 - ``floor``: openpyxl alone on the same file and the same cells, no scoring: load the
   workbook, read every Accounts cell, read and write back every Scores cell, save;
-- ``streaming``: the lowest openpyxl cost for the same cells (context, not a target):
-  read-only read of Accounts and Scores, write-only write of both into a new file.
+- ``new`` / ``new today``: ``icp-xl new`` from a CSV of the same accounts.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import multiprocessing
 import resource
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 
+BASELINE = "2027fbe"  # main before the package-level file host (openpyxl load + save)
+_ROOT = Path(__file__).resolve().parent.parent
+
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _rescore(path: str) -> None:
@@ -57,37 +71,26 @@ def _floor(path: str) -> None:
     wb.save(path)
 
 
-def _streaming(path: str) -> None:
-    from openpyxl import Workbook, load_workbook
+def _new(path: str) -> None:
+    from icp_xl.hosts.file.new_workbook import new_workbook
 
-    from icp_xl.workbook import layout
-
-    source = load_workbook(path, read_only=True)
-    sheets = {
-        name: list(source[name].iter_rows(values_only=True))
-        for name in (layout.ACCOUNTS, layout.SCORES)
-    }
-    source.close()
-    out = Workbook(write_only=True)
-    for name, rows in sheets.items():
-        sheet = out.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    out.save(path + ".streamed.xlsx")
+    new_workbook(path + ".new.xlsx", path + ".csv", overwrite=True)
 
 
-def _measure(job: str, path: str, queue: multiprocessing.Queue) -> None:
-    function = {"rescore": _rescore, "floor": _floor, "streaming": _streaming}[job]
+def _measure(job: str, path: str, baseline: str, queue: multiprocessing.Queue) -> None:
+    if job.endswith(" today"):
+        sys.path.insert(0, baseline)
+    function = {"rescore": _rescore, "floor": _floor, "new": _new}[job.split()[0]]
     started = time.perf_counter()
     function(path)
     queue.put((time.perf_counter() - started, _peak_mb()))
 
 
-def run(job: str, path: Path) -> tuple[float, float]:
+def run(job: str, path: Path, baseline: Path) -> tuple[float, float]:
     """(seconds, peak MB) of ``job`` on ``path`` in a fresh process."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=_measure, args=(job, str(path), queue))
+    process = context.Process(target=_measure, args=(job, str(path), str(baseline), queue))
     process.start()
     result = queue.get()
     process.join()
@@ -99,23 +102,42 @@ def build(n: int, folder: Path) -> Path:
     from icp_xl.hosts.file.new_workbook import new_workbook
 
     path = folder / f"icp_{n}.xlsx"
-    new_workbook(path, make_sample_accounts(n, seed=7))
+    accounts = make_sample_accounts(n, seed=7)
+    accounts.to_csv(f"{path}.csv", index=False)
+    new_workbook(path, accounts)
     return path
+
+
+def export_baseline(commit: str, folder: Path) -> Path:
+    """The ``icp_xl`` package of ``commit`` in ``folder`` (``git archive``)."""
+    archive = subprocess.run(
+        ["git", "-C", str(_ROOT), "archive", commit, "icp_xl"], check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--baseline", default=BASELINE, help="commit measured as 'today'")
     args = parser.parse_args(argv)
-    print(f"{'accounts':>9} {'job':>10} {'seconds':>9} {'peak MB':>9} {'vs floor':>9}")
+    print(f"{'accounts':>9} {'job':>14} {'seconds':>9} {'peak MB':>9} {'vs floor':>9} "
+          f"{'today/this':>10}")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
+        baseline = export_baseline(args.baseline, Path(folder) / "baseline")
         for n in args.sizes:
             path = build(n, Path(folder))
-            results = {job: run(job, path) for job in ("floor", "rescore", "streaming")}
+            jobs = ("floor", "rescore", "rescore today", "new", "new today")
+            results = {job: run(job, path, baseline) for job in jobs}
             floor = results["floor"][0]
             for job, (seconds, peak) in results.items():
-                print(f"{n:>9,} {job:>10} {seconds:>9.2f} {peak:>9.0f} {seconds / floor:>8.2f}x")
-            sys.stdout.flush()
+                today = results.get(f"{job} today", (None,))[0]
+                speedup = f"{today / seconds:>9.1f}x" if today else ""
+                print(f"{n:>9,} {job:>14} {seconds:>9.2f} {peak:>9.0f} "
+                      f"{seconds / floor:>8.2f}x {speedup:>10}")  # fmt: skip
+                sys.stdout.flush()
     return 0
 
 

@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         from icp_xl.hosts.file.book import FileBook
         from icp_xl.workbook.actions import optimizer_options, score_book
 
-        book = FileBook.open(args.source)  # refuses content a rewrite would lose, up front
+        book = FileBook.open(args.source)  # input formulas and impossible rebuilds fail up front
         options = optimizer_options(book)
         scored = score_book(book)
         accounts, settings = scored.accounts, scored.settings

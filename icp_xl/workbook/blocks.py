@@ -15,6 +15,11 @@ import pandas as pd
 def cell_value(value: Any) -> Any:
     """A value as stored in a cell: NaN/inf/NA/NaT -> None (blank), numpy scalars ->
     Python, pandas Timestamp -> datetime; anything else unchanged."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, np.generic):

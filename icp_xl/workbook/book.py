@@ -3,9 +3,10 @@
 Actions (:mod:`icp_xl.workbook.actions`) never touch openpyxl or xlwings; they read and
 write *values* through a :class:`Book`. Two adapters implement it:
 
-- :class:`icp_xl.hosts.file.book.FileBook` over an ``.xlsx`` file with openpyxl
-  (headless CLI, tests); it rebuilds the workbook's structure from
-  :mod:`icp_xl.workbook.layout` on every save;
+- :class:`icp_xl.hosts.file.book.FileBook` over an ``.xlsx`` package (calamine reads,
+  streamed writes of the parts the product owns; headless CLI, tests); it builds the
+  structure from :mod:`icp_xl.workbook.layout` with openpyxl only for a new workbook or
+  a missing output sheet, table or name;
 - ``XlwingsBook`` over a live workbook through xlwings' ``Book``/``Sheet``/``Range``
   API (ribbon buttons); it only writes values into the structure that is already
   there.

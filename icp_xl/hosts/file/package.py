@@ -1,5 +1,9 @@
 """What is inside an ``.xlsx`` package, read from its zip parts without loading the
-workbook: which parts and extensions a headless rewrite with openpyxl would lose."""
+workbook: which parts and extensions a rewrite with openpyxl would lose.
+
+The file host copies all of these byte for byte on a normal save; only the rare rebuild
+of missing output structure goes through openpyxl, and it is refused when
+:func:`foreign_content` finds any (:meth:`icp_xl.hosts.file.book.FileBook.open`)."""
 
 from __future__ import annotations
 
@@ -47,7 +51,7 @@ _MASHUP_MARKERS = (b"DataMashup", "DataMashup".encode("utf-16-le"))
 
 
 def foreign_content(path: str | Path, own_charts: Mapping[str, int]) -> list[str]:
-    """What a headless rewrite of the file would lose, one phrase per kind and place
+    """What an openpyxl rewrite of the file would lose, one phrase per kind and place
     (empty when nothing): pivot tables, chart sheets, embedded objects, controls, slicers,
     timelines, threaded comments, data connections, query tables and Power Query queries
     anywhere; sparklines and Excel 2010 data validation or conditional formatting
@@ -67,7 +71,7 @@ def foreign_content(path: str | Path, own_charts: Mapping[str, int]) -> list[str
             )
             if any(_is_mashup(package, n) for n in names):
                 found.append("Power Query queries")
-            for sheet, part in _sheet_parts(package, set(names)).items():
+            for sheet, part in sheet_parts(package, set(names)).items():
                 found += [f"{label} on sheet '{sheet}'" for label in _extensions(package, part)]
             for sheet, counts in _drawing_counts(package, set(names)).items():
                 charts, others = counts
@@ -81,10 +85,10 @@ def foreign_content(path: str | Path, own_charts: Mapping[str, int]) -> list[str
     return found
 
 
-def _sheet_parts(package: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+def sheet_parts(package: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     """Sheet name -> its part in the package (e.g. ``xl/worksheets/sheet1.xml``)."""
     workbook = ElementTree.fromstring(package.read("xl/workbook.xml"))
-    targets = _relationships(package, "xl/workbook.xml", names)
+    targets = relationships(package, "xl/workbook.xml", names)
     parts = {}
     for sheet in workbook.iterfind("main:sheets/main:sheet", _NS):
         part = targets.get(sheet.get(_R_ID, ""))
@@ -118,9 +122,9 @@ def _is_mashup(package: zipfile.ZipFile, name: str) -> bool:
 def _drawing_counts(package: zipfile.ZipFile, names: set[str]) -> dict[str, tuple[int, int]]:
     """Sheet name -> (charts, other drawing objects) from each sheet's drawing part."""
     counts: dict[str, tuple[int, int]] = {}
-    for name, part in _sheet_parts(package, names).items():
+    for name, part in sheet_parts(package, names).items():
         charts = others = 0
-        for target in _relationships(package, part, names, kind="/drawing").values():
+        for target in relationships(package, part, names, kind="/drawing").values():
             if target not in names:
                 continue
             drawing = ElementTree.fromstring(package.read(target))
@@ -138,7 +142,7 @@ def _anchors(drawing: ElementTree.Element) -> Iterable[ElementTree.Element]:
         yield from drawing.iterfind(f"xdr:{tag}", _NS)
 
 
-def _relationships(
+def relationships(
     package: zipfile.ZipFile, part: str, names: set[str], kind: str = ""
 ) -> dict[str, str]:
     """Relationship id -> target part path of ``part`` (only types ending in ``kind``)."""

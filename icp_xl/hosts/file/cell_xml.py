@@ -1,0 +1,81 @@
+"""One cell as worksheet XML (``<c>``), from a cell value: exact doubles, text that is
+always text, and Excel's date serial numbers. No formula is ever written from a value."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from icp_xl.workbook.blocks import cell_value
+
+# Characters XML 1.0 cannot hold; openpyxl refuses them, Excel shows nothing for them.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_EPOCH = datetime(1899, 12, 30)
+DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"  # openpyxl's format for a datetime in a General cell
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside an XML element or a double-quoted attribute."""
+    text = _ILLEGAL.sub("", text)
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def unescape(text: str) -> str:
+    """The text an escaped XML string stands for (the five predefined entities)."""
+    return (
+        text.replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+    )
+
+
+def excel_serial(value: datetime | date | time) -> float:
+    """A date or time as Excel's 1900-system serial number (days since 1899-12-30)."""
+    if isinstance(value, time):
+        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400 + (
+            value.microsecond / 86400e6
+        )
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    delta: timedelta = value.replace(tzinfo=None) - _EPOCH
+    return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+
+
+def cell_xml(ref: str, value: Any, style: int | None) -> str:
+    """The ``<c>`` element of cell ``ref`` holding ``value`` (str, float, int, bool,
+    datetime/date/time, or None for a blank that keeps its ``style``). Floats are written
+    with ``repr`` (shortest exact round trip); text is an inline string, so text starting
+    with ``=`` stays text; empty text, NaN and infinities are blank."""
+    s = "" if style is None else f' s="{style}"'
+    if value is None or value == "":
+        return f'<c r="{ref}"{s}/>' if s else ""
+    kind = type(value)
+    if kind is str:
+        space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
+    if kind is float:
+        if not math.isfinite(value):
+            return f'<c r="{ref}"{s}/>' if s else ""
+        return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
+    if kind is bool:
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+    if kind is int:
+        return f'<c r="{ref}"{s}><v>{value}</v></c>'
+    if isinstance(value, datetime | date | time):
+        return f'<c r="{ref}"{s}><v>{excel_serial(value)!r}</v></c>'
+    converted = cell_value(value)  # numpy scalars, pandas NA and Timestamp
+    if converted is None or type(converted) is not kind:
+        return cell_xml(ref, converted, style)
+    return cell_xml(ref, str(value), style)
+
+
+def is_temporal(value: Any) -> bool:
+    """Whether ``value`` is written as a date serial (and needs a date number format)."""
+    return isinstance(value, datetime | date | time)

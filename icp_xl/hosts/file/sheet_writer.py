@@ -1,0 +1,369 @@
+"""Stream a worksheet part with the edits of one sheet applied: only ``sheetData`` (and
+the ``dimension`` it implies) changes. Everything around it (columns, views, merged cells,
+conditional formatting, validation, page setup, drawing and table links, extensions) is
+copied as it was, and so is every old row no edit touches. No cell objects: old rows are
+byte ranges, new cells are written straight from the values."""
+
+from __future__ import annotations
+
+import functools
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from icp_xl.core.cells import column_letter, column_number
+from icp_xl.hosts.file.cell_xml import DATETIME_FORMAT, cell_xml, escape, is_temporal
+from icp_xl.hosts.file.sheet_edits import Cleared, SheetEdits, Values
+from icp_xl.hosts.file.styles_xml import StyleSheet
+
+_CHUNK = 1 << 22
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_SPANS = re.compile(rb'\s+spans="[^"]*"')
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_FIRST_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)\d+"')
+_STYLE = re.compile(rb'\bs="(\d+)"')
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_DIMENSION = re.compile(rb'(<(?:\w+:)?dimension\b[^>]*?\bref=")[^"]*(")')
+_NEEDS_ESCAPE = re.compile(r'[&<>"\x00-\x08\x0b\x0c\x0e-\x1f]')
+_letter = functools.cache(column_letter)
+_LETTERS = re.compile(rb"([A-Z]+)")
+
+
+@functools.cache
+def _number(letters: bytes) -> int:
+    return column_number(letters.decode())
+
+
+@dataclass
+class _Old:
+    """An old cell: its XML, style index and whether it holds a formula."""
+
+    xml: bytes
+    style: int | None
+    formula: bool
+
+
+@dataclass
+class _New:
+    value: Any
+    style: int | None
+
+
+@dataclass
+class SheetWriteResult:
+    """``formulas_changed``: an old formula cell was overwritten or cleared (the
+    calculation chain is stale)."""
+
+    formulas_changed: bool = False
+
+
+class _Bounds:
+    def __init__(self) -> None:
+        self.top = self.left = 1 << 30
+        self.bottom = self.right = 0
+
+    def add(self, row: int, first: int, last: int) -> None:
+        self.top, self.bottom = min(self.top, row), max(self.bottom, row)
+        self.left, self.right = min(self.left, first), max(self.right, last)
+
+    def ref(self) -> bytes:
+        if not self.bottom:
+            return b"A1"
+        first = f"{column_letter(self.left)}{self.top}"
+        last = f"{column_letter(self.right)}{self.bottom}"
+        return (first if first == last else f"{first}:{last}").encode()
+
+
+def rewrite_sheet(
+    source: IO[bytes], target: IO[bytes], edits: SheetEdits, styles: StyleSheet
+) -> SheetWriteResult:
+    """Write worksheet part ``source`` to ``target`` with ``edits`` applied to its cells
+    (styles added to ``styles`` where a number format is new)."""
+    return _SheetRewrite(source, target, edits, styles).run()
+
+
+class _SheetRewrite:
+    def __init__(
+        self, source: IO[bytes], target: IO[bytes], edits: SheetEdits, styles: StyleSheet
+    ) -> None:
+        self.source, self.target, self.edits, self.styles = source, target, edits, styles
+        self.result = SheetWriteResult()
+        self.bounds = _Bounds()
+        self.column_styles: dict[int, list[int | None]] = {}  # id(Values) -> styles
+
+    def run(self) -> SheetWriteResult:
+        head, self.tail = self._read_until(_SHEET_DATA)
+        match = _SHEET_DATA.search(head)
+        if match is None:
+            raise ValueError("worksheet part without sheetData")
+        prefix, open_tag = head[: match.start()], head[match.start() : match.end()]
+        p = (match.group(1) or b"").decode()
+        self.prefix_ns = p
+        with tempfile.TemporaryFile() as body:
+            self.body = body
+            if match.group(2) == b"/":
+                open_tag = open_tag[:-2].rstrip() + b">"
+                rest = self.tail + self.source.read()
+                self._merge(iter(()))
+            else:
+                rest = self._merge(self._old_rows())
+            prefix = _DIMENSION.sub(lambda m: m.group(1) + self.bounds.ref() + m.group(2), prefix)
+            self.target.write(prefix + open_tag)
+            body.seek(0)
+            while chunk := body.read(_CHUNK):
+                self.target.write(chunk)
+            self.target.write(f"</{p}sheetData>".encode())
+            self.target.write(rest)
+        return self.result
+
+    # ---------------------------------------------------------------- reading old rows
+
+    def _read_until(self, pattern: re.Pattern[bytes]) -> tuple[bytes, bytes]:
+        data = b""
+        while True:
+            chunk = self.source.read(_CHUNK)
+            data += chunk
+            match = pattern.search(data)
+            if match or not chunk:
+                end = match.end() if match else len(data)
+                return data[:end], data[end:]
+
+    def _old_rows(self) -> Iterator[tuple[int, bytes, bytes | None]]:
+        """(row number, attributes, inner XML or None) of each old row; afterwards
+        ``self.rest`` is what follows the rows (``</sheetData>`` excluded). Rows are found
+        with ``bytes.find`` (text inside a row cannot hold ``<``: it is escaped)."""
+        p = self.prefix_ns.encode()
+        open_row, close_row = b"<" + p + b"row", b"</" + p + b"row>"
+        end_data = b"</" + p + b"sheetData>"
+        data, number, position = self.tail, 0, 0
+        while True:
+            start = data.find(b"<", position)
+            if start >= 0 and data.startswith(end_data, start):
+                self.rest = data[start + len(end_data) :] + self.source.read()
+                return
+            if start >= 0 and data.startswith(open_row, start):
+                tag_end = data.find(b">", start)
+                if tag_end >= 0:
+                    empty = data[tag_end - 1] == 0x2F  # "/>"
+                    attributes = data[start + len(open_row) : tag_end - 1 if empty else tag_end]
+                    close = -1 if empty else data.find(close_row, tag_end)
+                    if empty or close >= 0:
+                        found = _ROW_NUMBER.search(attributes)
+                        number = int(found.group(1)) if found else number + 1
+                        if empty:
+                            position = tag_end + 1
+                            yield number, attributes, None
+                        else:
+                            position = close + len(close_row)
+                            yield number, attributes, data[tag_end + 1 : close]
+                        continue
+            elif start >= 0 and len(data) - start > len(end_data):
+                raise ValueError("unexpected element in sheetData")
+            chunk = self.source.read(_CHUNK)
+            if not chunk:
+                raise ValueError("worksheet part ends inside sheetData")
+            data, position = data[position:] + chunk, 0
+
+    # ---------------------------------------------------------------- merging
+
+    def _merge(self, old_rows: Iterator[tuple[int, bytes, bytes | None]]) -> bytes:
+        self.rest = b""
+        new_rows = self.edits.value_rows()
+        index = 0
+        out: list[bytes] = []
+        for number, attributes, inner in old_rows:
+            while index < len(new_rows) and new_rows[index] < number:
+                out.append(self._row(new_rows[index], None, None))
+                index += 1
+            if index < len(new_rows) and new_rows[index] == number:
+                index += 1
+            out.append(self._row(number, attributes, inner))
+            if len(out) > 512:
+                self.body.write(b"".join(out))
+                out.clear()
+        for number in new_rows[index:]:
+            out.append(self._row(number, None, None))
+            if len(out) > 512:
+                self.body.write(b"".join(out))
+                out.clear()
+        self.body.write(b"".join(out))
+        rest = self.rest
+        return rest
+
+    def _row(self, number: int, attributes: bytes | None, inner: bytes | None) -> bytes:
+        layers = self.edits.active(number)
+        if not layers:
+            return self._verbatim(number, attributes or b"", inner)
+        if len(layers) == 1 and isinstance(layers[0], Values) and layers[0].table_body:
+            fast = self._table_row(number, layers[0], attributes, inner)
+            if fast is not None:
+                return fast
+        cells = self._old_cells(inner) if inner else {}
+        for layer in layers:
+            self._apply(layer, number, cells)
+        return self._assemble(number, attributes, cells)
+
+    def _verbatim(self, number: int, attributes: bytes, inner: bytes | None) -> bytes:
+        p = self.prefix_ns.encode()
+        if inner is None:
+            return b"<" + p + b"row" + attributes + b"/>"
+        first = _FIRST_REF.search(inner)
+        if first:
+            last = inner.rfind(b' r="', first.end())
+            last_letters = (
+                re.match(rb"([A-Z]+)", inner[last + 4 :]).group(1) if last >= 0 else first.group(1)
+            )
+            self.bounds.add(number, column_number(first.group(1).decode()),
+                            column_number(last_letters.decode()))  # fmt: skip
+        return b"<" + p + b"row" + attributes + b">" + inner + b"</" + p + b"row>"
+
+    def _old_cells(self, inner: bytes) -> dict[int, _Old | _New]:
+        cells: dict[int, _Old | _New] = {}
+        column = 0
+        for match in _CELL.finditer(inner):
+            attributes = match.group(1)
+            ref = _CELL_REF.search(attributes)
+            column = column_number(ref.group(1).decode()) if ref else column + 1
+            style = _STYLE.search(attributes)
+            body = match.group(2) or b""
+            cells[column] = _Old(
+                match.group(0), int(style.group(1)) if style else None, bool(_FORMULA.search(body))
+            )
+        return cells
+
+    def _apply(self, layer: Values | Cleared, number: int, cells: dict[int, _Old | _New]) -> None:
+        if isinstance(layer, Cleared):
+            for column in [c for c in cells if layer.left <= c <= layer.right]:
+                old = cells[column]
+                if isinstance(old, _Old) and old.formula:
+                    self.result.formulas_changed = True
+                cells[column] = _New(None, old.style)
+            return
+        row = layer.rows[number - layer.top]
+        fixed = self._column_styles(layer, cells) if layer.table_body else None
+        for j, value in enumerate(row):
+            column = layer.left + j
+            old = cells.get(column)
+            if isinstance(old, _Old) and old.formula:
+                self.result.formulas_changed = True
+            if fixed is not None:
+                style = fixed[j]
+            else:
+                style = old.style if old is not None else None
+                if layer.formats and j < len(layer.formats) and layer.formats[j]:
+                    style = self.styles.with_number_format(style, layer.formats[j])
+            if is_temporal(value) and not self.styles.is_date(style):
+                style = self.styles.with_number_format(style, DATETIME_FORMAT)
+            cells[column] = _New(value, style)
+
+    def _column_styles(self, layer: Values, cells: dict[int, _Old | _New]) -> list[int | None]:
+        """The style of each column of a table body, fixed when its first row is written."""
+        known = self.column_styles.get(id(layer))
+        if known is not None:
+            return known
+        styles: list[int | None] = []
+        for j in range(layer.width):
+            old = cells.get(layer.left + j)
+            style = old.style if old is not None else None
+            fmt = layer.formats[j] if layer.formats and j < len(layer.formats) else None
+            styles.append(self.styles.with_number_format(style, fmt) if fmt else style)
+        self.column_styles[id(layer)] = styles
+        return styles
+
+    def _table_row(
+        self, number: int, layer: Values, attributes: bytes | None, inner: bytes | None
+    ) -> bytes | None:
+        """A table body row written without reading its old cells, when they all lie in
+        the table's columns (else None: the general merge keeps the others)."""
+        styles = self.column_styles.get(id(layer))
+        if styles is None:
+            return None  # the first body row: read its old cells for the column styles
+        if inner:
+            first = _FIRST_REF.match(inner)
+            last = inner.rfind(b' r="')
+            if first is None or last < 0:
+                return None
+            end = _LETTERS.match(inner, last + 4)
+            if (
+                end is None
+                or _number(first.group(1)) < layer.left
+                or _number(end.group(1)) > layer.right
+            ):
+                return None
+            if b"<f" in inner or b":f>" in inner or b":f " in inner:
+                self.result.formulas_changed = True
+        row = layer.rows[number - layer.top]
+        text = _row_cells(number, layer.left, row, styles, self.styles)
+        if not text:
+            return self._assemble(number, attributes, {})
+        self.bounds.add(number, layer.left, layer.left + len(row) - 1)
+        p = self.prefix_ns
+        head = _row_head(number, attributes, p)
+        return (head + ">" + text + f"</{p}row>").encode()
+
+    def _assemble(self, number: int, attributes: bytes | None, cells: dict) -> bytes:
+        p = self.prefix_ns
+        parts: list[str] = []
+        first = last = 0
+        for column in sorted(cells):
+            cell = cells[column]
+            if isinstance(cell, _Old):
+                parts.append(cell.xml.decode())
+            else:
+                text = cell_xml(f"{_letter(column)}{number}", cell.value, cell.style)
+                if not text:
+                    continue
+                parts.append(text)
+            first = first or column
+            last = column
+        if first:
+            self.bounds.add(number, first, last)
+        if not parts and attributes is None:
+            return b""
+        head = _row_head(number, attributes, p)
+        if not parts:
+            return (head + "/>").encode()
+        return (head + ">" + "".join(parts) + f"</{p}row>").encode()
+
+
+def _row_head(number: int, attributes: bytes | None, prefix: str) -> str:
+    if attributes is None:
+        return f'<{prefix}row r="{number}"'
+    return f"<{prefix}row" + _SPANS.sub(b"", attributes).decode()
+
+
+def _row_cells(
+    number: int, left: int, row: Any, styles: list[int | None], sheet: StyleSheet
+) -> str:
+    """The cells of one table row (the fast path of :func:`cell_xml` for floats and text)."""
+    parts = []
+    suffix = str(number)
+    heads, attributes = _heads(left, tuple(styles))
+    for head, s, value in zip(heads, attributes, row, strict=False):
+        kind = type(value)
+        if kind is float and -_MAX < value < _MAX:
+            parts.append(f'{head}{suffix}"{s}><v>{value!r}</v></c>')
+        elif kind is str and value and value[0] > " " and value[-1] > " ":
+            text = escape(value) if _NEEDS_ESCAPE.search(value) else value
+            parts.append(f'{head}{suffix}"{s} t="inlineStr"><is><t>{text}</t></is></c>')
+        else:
+            j = len(parts)
+            style = styles[j]
+            if is_temporal(value) and not sheet.is_date(style):
+                style = sheet.with_number_format(style, DATETIME_FORMAT)
+            parts.append(cell_xml(f"{_letter(left + j)}{suffix}", value, style))
+    return "".join(parts)
+
+
+@functools.cache
+def _heads(left: int, styles: tuple[int | None, ...]) -> tuple[list[str], list[str]]:
+    """``<c r="X`` of each column from ``left`` on, and each style's `` s="n"``."""
+    heads = [f'<c r="{_letter(left + j)}' for j in range(len(styles))]
+    return heads, ["" if s is None else f' s="{s}"' for s in styles]
+
+
+_MAX = float("inf")

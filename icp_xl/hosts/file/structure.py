@@ -1,0 +1,411 @@
+"""Workbook structure built with openpyxl, for the rare jobs that create it: a new ICP
+workbook (every sheet, table, name, format, validation, conditional format and chart of
+:mod:`icp_xl.workbook.layout`) and the rebuild of a missing output sheet, table or name.
+
+Per-action writes never come here (they stream the parts the product owns,
+:mod:`icp_xl.hosts.file.book`); openpyxl loads a whole workbook and drops what it does not
+model, so :func:`rebuild` is only used when the package check finds nothing it would lose.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import _writer as cell_writer
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from icp_xl.core.cells import column_letter, parse_cell, range_ref
+from icp_xl.core.errors import IcpError
+from icp_xl.workbook import layout
+from icp_xl.workbook.blocks import cell_value
+
+MACRO_SUFFIXES = (".xlsm", ".xltm")
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
+_WRAPPED = Alignment(wrap_text=True, vertical="bottom")
+
+
+def new_package() -> bytes:
+    """A new ICP workbook as ``.xlsx`` bytes: every sheet, table, name, format and chart
+    of the layout, default settings, and empty Accounts and Scores tables."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    build_new(workbook)
+    apply_output_structure(workbook)
+    charts = _charts_module()
+    if charts is not None:
+        charts.add_charts(workbook)  # a new workbook has no charts to replace
+    return _saved(workbook)
+
+
+def rebuild(source: Path, macros: bool) -> bytes:
+    """``source`` with its missing output sheets, tables and names re-created (defaults
+    on a re-created sheet), the output sheets' looks re-applied and the layout's charts
+    re-made, as ``.xlsx`` bytes. Loses what openpyxl does not keep: check first."""
+    workbook = load_workbook(source, keep_vba=macros)
+    apply_output_structure(workbook)
+    add_charts(workbook)
+    return _saved(workbook)
+
+
+def _saved(workbook: Workbook) -> bytes:
+    workbook.calculation.fullCalcOnLoad = True
+    workbook.active = workbook.sheetnames.index(layout.DASHBOARD)
+    buffer = io.BytesIO()
+    with exact_float_writes():
+        workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def exact_float_writes() -> Iterator[None]:
+    """Write floats with ``repr`` (shortest exact round trip, up to 17 digits) instead of
+    openpyxl's ``%.16g``, which changes the last bit of a few percent of doubles; cells
+    then read back equal to what was computed."""
+    original = cell_writer.safe_string
+
+    def exact(value: Any) -> str:
+        if type(value) is float and math.isfinite(value):
+            return repr(value)
+        return original(value)
+
+    cell_writer.safe_string = exact
+    try:
+        yield
+    finally:
+        cell_writer.safe_string = original
+
+
+def build_new(wb: Workbook) -> None:
+    """Create every sheet, table and name of the layout with default values."""
+    for spec in layout.SHEETS:
+        ws = wb.create_sheet(spec.name)
+        _apply_sheet_look(ws, spec)
+    for caption in layout.CAPTIONS:
+        cell = wb[caption.sheet][caption.ref]
+        cell.value = caption.text
+        cell.font = _BOLD
+    for named in layout.NAMES:
+        _add_name(wb, named, with_default=True)
+    for table in layout.TABLES:
+        _add_table(wb, table)
+    _fill_table(wb, layout.SIZE_TIERS_TABLE, layout.default_size_tier_rows())
+    _fill_table(wb, layout.VERTICAL_TABLE, layout.default_vertical_rows())
+    for name, rows in layout.DEFAULT_TABLE_ROWS.items():
+        _fill_table(wb, layout.TABLES_BY_NAME[name], rows())
+    weights = wb[layout.WEIGHTS]
+    status = layout.W_STATUS.ref
+    weights.conditional_formatting.add(
+        status,
+        CellIsRule(operator="equal", formula=['"OK"'], fill=_fill(layout.STATUS_OK_FILL)),
+    )
+    weights.conditional_formatting.add(
+        status,
+        FormulaRule(formula=[f'{status}<>"OK"'], fill=_fill(layout.STATUS_BAD_FILL)),
+    )
+
+
+def _fill_table(wb: Workbook, table: layout.TableSpec, rows: Sequence[Sequence[Any]]) -> None:
+    ws = wb[table.sheet]
+    top, left = parse_cell(table.top_left)
+    for i, row in enumerate(rows, start=top + 1):
+        for j, value in enumerate(row):
+            cell = ws.cell(row=i, column=left + j)
+            _set(cell, value)
+            number_format = table.columns[j].number_format
+            if number_format:
+                cell.number_format = number_format
+    ref = range_ref(top, left, top + max(len(rows), 1), left + len(table.columns) - 1)
+    spec = ws.tables[table.name]
+    spec.ref = ref
+    if spec.autoFilter is not None:
+        spec.autoFilter.ref = ref
+
+
+def _add_name(wb: Workbook, named: layout.NamedCell, with_default: bool) -> None:
+    ws = wb[named.sheet]
+    row, column = parse_cell(named.ref)
+    absolute = f"${column_letter(column)}${row}"
+    quoted = f"'{named.sheet}'" if " " in named.sheet else named.sheet
+    wb.defined_names[named.name] = DefinedName(named.name, attr_text=f"{quoted}!{absolute}")
+    if named.label is not None and column > 1:
+        ws.cell(row=row, column=column - 1).value = named.label
+    cell = ws.cell(row=row, column=column)
+    if with_default:
+        cell.value = named.default
+    if named.number_format:
+        cell.number_format = named.number_format
+
+
+def _add_table(wb: Workbook, table: layout.TableSpec) -> None:
+    ws = wb[table.sheet]
+    top, left = parse_cell(table.top_left)
+    for j, column in enumerate(table.columns):
+        _set(ws.cell(row=top, column=left + j), column.header)
+        if column.width:
+            ws.column_dimensions[column_letter(left + j)].width = column.width
+        if column.number_format:
+            ws.cell(row=top + 1, column=left + j).number_format = column.number_format
+    ref = range_ref(top, left, top + 1, left + len(table.columns) - 1)
+    spec = Table(displayName=table.name, ref=ref)
+    spec.tableStyleInfo = TableStyleInfo(name=table.style, showRowStripes=True)
+    ws.add_table(spec)
+
+
+def missing_structure(
+    sheets: Sequence[str], names: Sequence[str], tables: Sequence[str]
+) -> list[str]:
+    """What of the output structure a workbook lacks, one phrase each (empty when
+    complete): output sheets, the Scores table, output named cells. ``sheets``, ``names``
+    and ``tables`` are what it has. Raises IcpError when an input sheet is missing."""
+    require_input_sheets(sheets)
+    lacking = [
+        f"sheet '{s.name}'" for s in layout.SHEETS if s.role != "input" and s.name not in sheets
+    ]
+    if layout.SCORES_TABLE.name not in tables:
+        lacking.append(f"table {layout.SCORES_TABLE.name}")
+    lacking += [f"table {name}" for name in layout.DEFAULT_TABLE_ROWS if name not in tables]
+    lacking += [
+        f"name {n.name}"
+        for n in layout.NAMES
+        if n.sheet not in layout.INPUT_SHEETS and n.name not in names and n.sheet in sheets
+    ]
+    return lacking
+
+
+def apply_output_structure(wb: Workbook) -> None:
+    """Re-apply what the layout says about output sheets (they may have been built
+    by an older version or touched by the user): missing sheets and names, looks,
+    number formats, the segment dropdown and grade colours."""
+    require_input_sheets(wb.sheetnames)
+    created = set()
+    for index, spec in enumerate(layout.SHEETS):
+        if spec.role == "input":
+            continue
+        if spec.name not in wb.sheetnames:
+            wb.create_sheet(spec.name, index=_insert_index(wb, index))
+            created.add(spec.name)
+        _apply_sheet_look(wb[spec.name], spec)
+    for caption in layout.CAPTIONS:
+        if caption.sheet not in layout.INPUT_SHEETS:
+            cell = wb[caption.sheet][caption.ref]
+            cell.value, cell.font = caption.text, _BOLD
+    for named in layout.NAMES:
+        if named.sheet not in layout.INPUT_SHEETS:
+            fresh = named.name not in wb.defined_names or named.sheet in created
+            _add_name(wb, named, with_default=fresh)
+    scores = wb[layout.SCORES]
+    if layout.SCORES_TABLE.name not in scores.tables:
+        _refuse_moved_table(wb, layout.SCORES_TABLE)
+        _add_table(wb, layout.SCORES_TABLE)
+    _add_missing_map_tables(wb)
+    _apply_print_setup(wb[layout.DATA_QUALITY_PRINT.sheet], layout.DATA_QUALITY_PRINT)
+    for region in layout.FORMAT_RANGES:
+        for row in wb[region.sheet][region.ref]:
+            for cell in row:
+                cell.number_format = region.number_format
+    _ensure_segment_dropdown(wb)
+    _ensure_account_dropdown(wb)
+    _ensure_fills(wb, layout.DATA_QUALITY, layout.DATA_QUALITY_STATUS_RANGE,
+                  layout.DATA_QUALITY_FILLS)  # fmt: skip
+    for sheet, ref in layout.grade_ranges():
+        ws = wb[sheet]
+        if any(str(cf.sqref) == ref for cf in ws.conditional_formatting):
+            continue
+        for grade, colour in layout.GRADE_FILLS.items():
+            ws.conditional_formatting.add(
+                ref, CellIsRule(operator="equal", formula=[f'"{grade}"'], fill=_fill(colour))
+            )
+
+
+def _ensure_fills(wb: Workbook, sheet: str, ref: str, fills: Mapping[str, str]) -> None:
+    """Colour the cells of ``ref`` whose text is a key of ``fills`` (once per range)."""
+    ws = wb[sheet]
+    if any(str(cf.sqref) == ref for cf in ws.conditional_formatting):
+        return
+    for text, colour in fills.items():
+        ws.conditional_formatting.add(
+            ref, CellIsRule(operator="equal", formula=[f'"{text}"'], fill=_fill(colour))
+        )
+
+
+def _add_missing_map_tables(wb: Workbook) -> None:
+    """Give an older workbook the input tables it lacks (Column map, Industry map) with
+    their default rows and caption, where their cells are still blank."""
+    present = {t for ws in wb.worksheets for t in ws.tables}
+    for name, rows in layout.DEFAULT_TABLE_ROWS.items():
+        table = layout.TABLES_BY_NAME[name]
+        body = rows()
+        top, left = parse_cell(table.top_left)
+        area = range_ref(top - 1, left, top + len(body), left + len(table.columns) - 1)
+        ws = wb[table.sheet]
+        if name in present or any(c.value is not None for r in ws[area] for c in r):
+            continue
+        _add_table(wb, table)
+        _fill_table(wb, table, body)
+        for caption in layout.CAPTIONS:
+            if caption.sheet == table.sheet and parse_cell(caption.ref) == (top - 1, left):
+                ws[caption.ref].value, ws[caption.ref].font = caption.text, _BOLD
+
+
+def _apply_print_setup(ws: Worksheet, setup: layout.PrintSetup) -> None:
+    ws.page_setup.orientation = setup.orientation
+    ws.page_setup.fitToWidth = setup.fit_width
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    if setup.title_rows:
+        ws.print_title_rows = setup.title_rows
+    if setup.columns:
+        first, _, last = setup.columns.partition(":")
+        ws.print_area = f"{first}1:{last}{ws.max_row}"
+
+
+def require_input_sheets(sheets: Sequence[str]) -> None:
+    """Raise IcpError naming the input sheets (Accounts, Weights, Settings) not in ``sheets``."""
+    missing_inputs = sorted(s for s in layout.INPUT_SHEETS if s not in sheets)
+    if missing_inputs:
+        raise IcpError(f"The workbook has no sheet {', '.join(missing_inputs)}")
+
+
+def _ensure_segment_dropdown(wb: Workbook) -> None:
+    choices = ",".join(layout.SEGMENT_VIEW_CHOICES)
+    _ensure_dropdown(
+        wb, layout.SEGMENT_VIEW, f'"{choices}"', "Segment view", f"Choose one of: {choices}"
+    )
+
+
+def _ensure_account_dropdown(wb: Workbook) -> None:
+    """AccountPick lists the Scores IDs; another ID only warns (it may be pasted)."""
+    _ensure_dropdown(
+        wb,
+        layout.ACCOUNT_PICK,
+        layout.ACCOUNT_PICK_CHOICES,
+        "Customer ID",
+        "This Customer ID is not in the Scores table.",
+        style="warning",
+    )
+
+
+def _ensure_dropdown(
+    wb: Workbook,
+    named: layout.NamedCell,
+    source: str,
+    title: str,
+    error: str,
+    style: str = "stop",
+) -> None:
+    """A list validation (dropdown) on a named cell, unless the cell has one."""
+    ws = wb[named.sheet]
+    if any(named.ref in str(dv.sqref).split() for dv in ws.data_validations.dataValidation):
+        return
+    validation = DataValidation(
+        type="list",
+        formula1=source,
+        allow_blank=style != "stop",
+        showErrorMessage=True,
+        errorStyle=style,
+        errorTitle=title,
+        error=error,
+    )
+    validation.add(named.ref)
+    ws.add_data_validation(validation)
+
+
+def _refuse_moved_table(workbook: Workbook, table: layout.TableSpec) -> None:
+    """Raise IcpError when ``table`` is on another sheet than its own (the sheet was
+    renamed), where a new table of that name cannot be made."""
+    for ws in workbook.worksheets:
+        if table.name in ws.tables:
+            raise IcpError(
+                f"The table {table.name} is on sheet '{ws.title}' instead of '{table.sheet}' "
+                f"(was the sheet renamed?); name that sheet '{table.sheet}' again, or delete "
+                "it; nothing was written"
+            )
+
+
+def add_charts(wb: Workbook) -> None:
+    """(Re)create the layout's charts when the charts module is installed."""
+    charts = _charts_module()
+    if charts is None:
+        return
+    for name in layout_chart_counts():
+        if name in wb.sheetnames:
+            wb[name]._charts = []
+    charts.add_charts(wb)
+
+
+def _set(cell: Any, value: Any) -> None:
+    """Store a value; text that looks like a formula stays text (no formula injection)."""
+    value = cell_value(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
+def _fill(colour: str) -> PatternFill:
+    return PatternFill(start_color=colour, end_color=colour, fill_type="solid")
+
+
+def _apply_sheet_look(ws: Worksheet, spec: layout.SheetSpec) -> None:
+    for letter, width in spec.widths.items():
+        ws.column_dimensions[letter].width = width
+    if spec.freeze:
+        ws.freeze_panes = spec.freeze
+    for row in spec.wrapped_rows:
+        ws.row_dimensions[row].height = 30
+        for cell in ws[row]:
+            cell.alignment = _WRAPPED
+    if spec.title and ws["A1"].value in (None, spec.title):
+        ws["A1"].value, ws["A1"].font = spec.title, _TITLE
+    if spec.note:
+        cell = ws["A2"] if spec.title else ws["A1"]
+        if cell.value is None:
+            cell.value = spec.note
+
+
+def _insert_index(workbook: Workbook, layout_index: int) -> int:
+    """Where a missing layout sheet goes: after the nearest earlier layout sheet present."""
+    for spec in reversed(layout.SHEETS[:layout_index]):
+        if spec.name in workbook.sheetnames:
+            return workbook.sheetnames.index(spec.name) + 1
+    return 0
+
+
+def _charts_module() -> Any:
+    try:
+        return importlib.import_module("icp_xl.hosts.file.charts")
+    except ModuleNotFoundError as error:
+        if error.name != "icp_xl.hosts.file.charts":
+            raise
+        return None
+
+
+@cache
+def layout_chart_counts() -> dict[str, int]:
+    """Sheet name -> number of charts the charts module puts on it (none without it)."""
+    charts = _charts_module()
+    if charts is None:
+        return {}
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    build_new(workbook)
+    apply_output_structure(workbook)
+    charts.add_charts(workbook)
+    return {ws.title: len(ws._charts) for ws in workbook.worksheets if ws._charts}
