@@ -3,6 +3,7 @@ number formats, the tables' ranges and the defined names, read back with openpyx
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from icp_xl.workbook import layout
 
 def output_snapshot(path: Path, sheets: tuple[str, ...] = ()) -> dict[str, dict[Any, Any]]:
     """``cells`` ((sheet, A1) -> (value, number format) of every non-blank cell of the
-    output sheets and of ``sheets``, the LastRescored time left out), ``tables`` (name ->
+    output sheets and of ``sheets``, run times (date-time cells) left out), ``tables`` (name ->
     range) and ``names`` (defined name -> formula text)."""
     wb = openpyxl.load_workbook(path)
     cells = {}
@@ -22,7 +23,7 @@ def output_snapshot(path: Path, sheets: tuple[str, ...] = ()) -> dict[str, dict[
             continue
         for row in wb[spec.name].iter_rows():
             for cell in row:
-                if cell.value is not None and cell.coordinate != layout.LAST_RESCORED.ref:
+                if cell.value is not None and not isinstance(cell.value, datetime):
                     cells[(spec.name, cell.coordinate)] = (cell.value, cell.number_format)
     tables = {name: ws.tables[name].ref for ws in wb.worksheets for name in ws.tables}
     names = {n: wb.defined_names[n].attr_text for n in wb.defined_names}
