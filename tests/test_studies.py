@@ -93,8 +93,9 @@ def _study_name() -> str:
 
 def _worker(source: Path, storage: str, study: str, *args: str) -> subprocess.Popen:
     """An ``icp-xl optimize`` worker process; the URL travels in ICP_XL_STORAGE."""
+    path = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "ICP_XL_STORAGE": storage,
-           "PYTHONPATH": str(ROOT)}  # fmt: skip
+           "PYTHONPATH": path}  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-m", "icp_xl", "optimize", str(source), "--study", study,
          "--folds", "0", "--quiet", *args],

@@ -640,7 +640,10 @@ def budget_slot(study: Any, trial: Any, budget: int) -> tuple[bool, bool]:
 
     A retry of a failed trial replaces it, so it is always inside. Otherwise the
     trials numbered below it decide: trial numbers are handed out atomically by the
-    storage, so of two workers racing for the last slot exactly one gets it."""
+    storage, so of two workers racing for the last slot exactly one gets it. A trial
+    number counts every trial before it, so below ``budget - 1`` no read is needed."""
+    if trial.number + 1 < budget:
+        return True, False
     trials = study.get_trials(deepcopy=False)
     mine = next((t for t in trials if t.number == trial.number), None)
     if mine is not None and "failed_trial" in mine.system_attrs:
