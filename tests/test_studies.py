@@ -224,24 +224,30 @@ def test_report_validates_once_and_writes_the_workbook(postgres, sample_raw, tmp
 # ---------------------------------------------------------------- faults
 
 
-def _freeze_inside_a_trial(process: subprocess.Popen, storage: str, study_name: str) -> int:
-    """Stop ``process`` (SIGSTOP) at a moment it has a RUNNING trial; that trial's number."""
+def _wait_for_trials(storage: str, study_name: str, count: int) -> optuna.Study:
+    """The study once it has ``count`` completed trials (workers are starting meanwhile)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             study = _load(storage, study_name)
-            ready = len(study.get_trials(states=(STATES.COMPLETE,))) >= 3
-        except KeyError:
-            ready = False
-        if not ready:
-            time.sleep(0.2)
-            continue
+            if len(study.get_trials(states=(STATES.COMPLETE,))) >= count:
+                return study
+        except KeyError:  # no worker has created the study yet
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"study {study_name} never reached {count} completed trials")
+
+
+def _freeze_inside_a_trial(process: subprocess.Popen, storage: str, study_name: str) -> int:
+    """Stop ``process`` (SIGSTOP) at a moment it has a RUNNING trial; that trial's number."""
+    _wait_for_trials(storage, study_name, 3)
+    for attempt in range(2000):
         process.send_signal(signal.SIGSTOP)
         running = _load(storage, study_name).get_trials(states=(STATES.RUNNING,))
         if running:
             return running[0].number
         process.send_signal(signal.SIGCONT)
-        time.sleep(0.003 * (1 + len(study.trials) % 7))
+        time.sleep(0.003 * (1 + attempt % 7))
     raise AssertionError("the worker never had a RUNNING trial")
 
 
@@ -280,14 +286,7 @@ def test_server_restart_mid_run(postgres, accounts_file, sample_accounts, tmp_pa
                 "--grace", "5", "--json-out", str(out))
         for out in outputs
     ]  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if len(_load(storage, study_name).get_trials(states=(STATES.COMPLETE,))) >= 5:
-                break
-        except KeyError:
-            pass
-        time.sleep(0.2)
+    _wait_for_trials(storage, study_name, 5)
     postgres.restart(down_seconds=2.0)
     for process, out in zip(workers, outputs, strict=True):
         code, err = _finish(process)
@@ -305,14 +304,7 @@ def test_sigterm_stops_cleanly_and_writes_the_best_so_far(storage, accounts_file
     out = tmp_path / "w.json"
     process = _worker(accounts_file, storage, study_name, "--trials", "5000",
                       "--json-out", str(out))  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if len(_load(storage, study_name).get_trials(states=(STATES.COMPLETE,))) >= 3:
-                break
-        except KeyError:
-            pass
-        time.sleep(0.2)
+    _wait_for_trials(storage, study_name, 3)
     process.send_signal(signal.SIGTERM)
     code, err = _finish(process)
     assert code == 143, err

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from icp_xl.core.errors import IcpError
-
-STORAGE_ENV = "ICP_XL_STORAGE"  # same name as icp_xl.core.studies.STORAGE_ENV (kept light)
+from icp_xl.core.optimizer_defaults import DEFAULT_GRACE_SECONDS, STORAGE_ENV
 
 
 def add_study_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,8 +53,9 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--grace",
         type=int,
-        default=60,
-        help="seconds after which the trial of a silent worker is failed and retried (default 60)",
+        default=DEFAULT_GRACE_SECONDS,
+        help="seconds after which the trial of a silent worker is failed and retried "
+        f"(default {DEFAULT_GRACE_SECONDS})",
     )
 
 

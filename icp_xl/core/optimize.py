@@ -51,6 +51,7 @@ from icp_xl.core.objective import (
 )
 from icp_xl.core.optimizer_defaults import (
     DEFAULT_FOLDS,
+    DEFAULT_GRACE_SECONDS,
     DEFAULT_LAMBDA,
     DEFAULT_SAMPLER,
     DEFAULT_SEED,
@@ -61,7 +62,6 @@ from icp_xl.core.optimizer_defaults import (
 )
 from icp_xl.core.settings import COMPONENTS, Settings, Weights
 from icp_xl.core.studies import (
-    DEFAULT_GRACE_SECONDS,
     OVER_BUDGET_ATTR,
     RESULT_ATTR,
     StorageUnavailable,
