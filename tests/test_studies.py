@@ -299,6 +299,31 @@ def test_server_restart_mid_run(postgres, accounts_file, sample_accounts, tmp_pa
     _assert_feasible(study, sample_accounts)
 
 
+def test_lost_server_stops_with_one_sentence_and_the_best_so_far(postgres, accounts_file, tmp_path):
+    study_name = _study_name()
+    out = tmp_path / "w.json"
+    process = _worker(accounts_file, postgres.url(), study_name, "--trials", "5000",
+                      "--storage-wait", "3", "--json-out", str(out))  # fmt: skip
+    _wait_for_trials(postgres.url(), study_name, 3)
+    postgres.stop(remove=False)
+    try:
+        code, err = _finish(process)
+    finally:
+        postgres.resume()
+    assert code == 1, err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("icp-xl: error:")]
+    assert len(errors) == 1, err
+    assert errors[0].startswith(
+        "icp-xl: error: Lost the Optuna storage postgresql://icp:***@127.0.0.1:"
+    )
+    assert errors[0].endswith("; the best so far was written")
+    assert "did not come back within 3 s" in errors[0]
+    assert "w0rd" not in err
+    document = json.loads(out.read_text())
+    assert document["interrupted"] is True and document["weights"]
+
+
 def test_sigterm_stops_cleanly_and_writes_the_best_so_far(storage, accounts_file, tmp_path):
     study_name = _study_name()
     out = tmp_path / "w.json"

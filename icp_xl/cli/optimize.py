@@ -184,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
                 worker=args.worker,
                 report=args.report,
                 grace=args.grace,
+                storage_wait=args.storage_wait,
                 **options,
             )
     except Exception as error:  # a database error the optimizer did not expect: one line

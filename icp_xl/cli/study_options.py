@@ -57,6 +57,13 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds after which the trial of a silent worker is failed and retried "
         f"(default {DEFAULT_GRACE_SECONDS})",
     )
+    group.add_argument(
+        "--storage-wait",
+        type=float,
+        default=60.0,
+        help="seconds a worker keeps retrying a database that stopped answering before it "
+        "stops and writes the best so far (default 60)",
+    )
 
 
 def storage_url(args: argparse.Namespace, environ: dict[str, str]) -> str | None:
@@ -88,6 +95,8 @@ def storage_url(args: argparse.Namespace, environ: dict[str, str]) -> str | None
         )
     if args.grace < 2:
         raise IcpError(f"--grace must be at least 2 seconds, got {args.grace}")
+    if args.storage_wait < 0:
+        raise IcpError(f"--storage-wait must be 0 or more seconds, got {args.storage_wait:g}")
     return url
 
 

@@ -64,6 +64,7 @@ from icp_xl.core.settings import COMPONENTS, Settings, Weights
 from icp_xl.core.studies import (
     OVER_BUDGET_ATTR,
     RESULT_ATTR,
+    RETRY_SECONDS,
     StorageUnavailable,
     budget_slot,
     budget_used,
@@ -295,12 +296,14 @@ def check_seed(seed: Any) -> int | None:
     return int(seed)
 
 
-def make_storage(url: str | None, grace: int = DEFAULT_GRACE_SECONDS) -> Any:
+def make_storage(
+    url: str | None, grace: int = DEFAULT_GRACE_SECONDS, storage_wait: float = RETRY_SECONDS
+) -> Any:
     """An Optuna storage for ``url``: None (in memory), a database URL
     (``postgresql://user@host/db``, with or without a driver suffix, or
     ``sqlite:///icp.db``) or a journal file path (optionally written ``journal:PATH``),
     which several processes can share. See :func:`icp_xl.core.studies.open_storage`."""
-    return open_storage(url, grace)
+    return open_storage(url, grace, storage_wait)
 
 
 def make_sampler(name: str, seed: int | None) -> Any:
@@ -702,6 +705,7 @@ def optimize_weights(
     worker: str | None = None,
     report: bool = False,
     grace: int = DEFAULT_GRACE_SECONDS,
+    storage_wait: float = RETRY_SECONDS,
 ) -> OptimizationResult:
     """Optimize the weights of SPEC §6 on ``accounts`` (training set: target > 0;
     components scored over the whole population with ``settings``).
@@ -718,6 +722,7 @@ def optimize_weights(
     from the study's best and validates once, for the final result. Every worker must
     match the study's configuration (IcpError saying what differs). A trial whose
     worker fell silent for ``grace`` seconds is failed and retried by another worker.
+    A storage that stops answering is retried with back-off for ``storage_wait`` seconds.
 
     On KeyboardInterrupt returns the best trial so far with ``interrupted=True``
     (re-raises if none finished); when the storage is lost for good, returns the best
@@ -749,7 +754,10 @@ def optimize_weights(
         seed = worker_seed(seed, study_name, "report" if report else (worker or default_worker()),
                            MAX_SEED)  # fmt: skip
         study, created = _shared_study(
-            make_storage(storage, grace), study_name, make_sampler(sampler, seed), report
+            make_storage(storage, grace, storage_wait),
+            study_name,
+            make_sampler(sampler, seed),
+            report,
         )
         config = study_config(
             include_size=include_size, bounds=space.bounds.as_dict(), lam=lam,

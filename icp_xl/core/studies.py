@@ -148,11 +148,7 @@ def _url_parts(url: str) -> dict[str, str]:
 
 def describe_error(error: BaseException, url: str) -> str:
     """One line: why the storage at ``url`` failed and what to do, never the password."""
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
+    chain = _chain(error)
     text = " ".join(str(e) for e in chain)
     parts = _url_parts(url)
     where = f"Cannot open the Optuna storage {shown_url(url)}"
@@ -239,26 +235,31 @@ def is_transient(error: BaseException) -> bool:
     """True for an error a retry can cure: a dropped or refused connection (server
     restart), an administrator shutdown, a locked SQLite file; False for a wrong
     password, a missing database or a missing permission."""
+    chain = _chain(error)
+    text = " ".join(str(e) for e in chain).lower()
+    if any(needle in text for needle in _PERMANENT):
+        return False
+    return bool({type(e).__name__ for e in chain} & _TRANSIENT_TYPES)
+
+
+_TRANSIENT_TYPES = {
+    "OperationalError",  # SQLAlchemy / DB-API: connection lost or refused, server shutdown
+    "InterfaceError",
+    "DisconnectionError",
+    "PendingRollbackError",
+    "AdminShutdown",
+    "ConnectionTimeout",
+}
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """``error`` and the errors it was raised from or during, outermost first."""
     chain: list[BaseException] = []
     current: BaseException | None = error
     while current is not None and current not in chain:
         chain.append(current)
         current = current.__cause__ or current.__context__
-    text = " ".join(str(e) for e in chain).lower()
-    if any(needle in text for needle in _PERMANENT):
-        return False
-    names = {type(e).__name__ for e in chain}
-    return bool(
-        names
-        & {
-            "OperationalError",
-            "InterfaceError",
-            "DisconnectionError",
-            "PendingRollbackError",
-            "AdminShutdown",
-            "ConnectionTimeout",
-        }
-    ) or ("StorageInternalError" in names and len(chain) > 1 and is_transient(chain[1]))
+    return chain
 
 
 _stopping = threading.Event()
@@ -285,15 +286,6 @@ def with_retries(call: Callable[[], Any], url: str, retry_seconds: float = RETRY
             pause = min(pause * 2, 4.0)
 
 
-def _chain_names(error: BaseException) -> set[str]:
-    names = set()
-    current: BaseException | None = error
-    while current is not None and type(current).__name__ not in names:
-        names.add(type(current).__name__)
-        current = current.__cause__ or current.__context__
-    return names
-
-
 def _root(error: BaseException) -> str:
     while error.__cause__ is not None:
         error = error.__cause__
@@ -307,7 +299,10 @@ _RETRIED_METHODS = (
     "set_trial_param", "get_trial_id_from_study_id_trial_number", "get_trial_number_from_id",
     "get_trial_param", "set_trial_intermediate_value", "set_trial_user_attr",
     "set_trial_system_attr", "get_trial", "get_all_trials", "get_n_trials", "get_best_trial",
-    "record_heartbeat", "_get_stale_trial_ids", "_get_trials",
+    "record_heartbeat", "_get_stale_trial_ids", "_get_trials", "get_trial_user_attrs",
+    "get_trial_system_attrs",
+    # called directly by Optuna's cache in front of every RDBStorage:
+    "_create_new_trial", "_set_trial_param", "_get_best_trial_id",
 )  # fmt: skip
 
 
@@ -317,13 +312,17 @@ def _resilient_rdb_class() -> type:
     import optuna
 
     base = optuna.storages.RDBStorage
-    namespace: dict[str, Any] = {"retry_seconds": RETRY_SECONDS}
+    namespace: dict[str, Any] = {"retry_seconds": RETRY_SECONDS, "written_url": None}
 
     def retried(name: str) -> Callable[..., Any]:
         method = getattr(base, name)
 
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return with_retries(lambda: method(self, *args, **kwargs), self.url, self.retry_seconds)
+            return with_retries(
+                lambda: method(self, *args, **kwargs),
+                self.written_url or self.url,
+                self.retry_seconds,
+            )
 
         call.__name__ = name
         return call
@@ -345,7 +344,7 @@ def _resilient_rdb_class() -> type:
                     return True
                 raise
 
-        return with_retries(once, self.url, self.retry_seconds)
+        return with_retries(once, self.written_url or self.url, self.retry_seconds)
 
     namespace["set_trial_state_values"] = set_trial_state_values
     return type("ResilientRDBStorage", (base,), namespace)
@@ -446,6 +445,7 @@ def open_storage(
             warnings.simplefilter("ignore")  # heartbeat_interval is "experimental"
             storage = storage_class(url, engine_kwargs=engine_options(url), **heartbeat)
         storage.retry_seconds = retry_seconds
+        storage.written_url = written  # messages show the URL as the user wrote it
         if url.startswith("sqlite"):
             _sqlite_write_ahead_log(storage.engine)
         return storage
@@ -456,7 +456,9 @@ def open_storage(
             try:
                 return create()
             except Exception as error:
-                racing = "IntegrityError" in _chain_names(error) or "already exists" in str(error)
+                racing = any(
+                    type(e).__name__ == "IntegrityError" for e in _chain(error)
+                ) or "already exists" in str(error)
                 if not racing or attempt == 5:
                     raise
                 time.sleep(0.2 * attempt)

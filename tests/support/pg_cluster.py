@@ -105,6 +105,10 @@ class Cluster:
         if remove:
             shutil.rmtree(self.root, ignore_errors=True)
 
+    def resume(self) -> None:
+        """Start the server again after ``stop(remove=False)``."""
+        self._pg_ctl("start")
+
     def restart(self, down_seconds: float = 0.0) -> None:
         """Stop the server (terminating every session), wait ``down_seconds``, start it."""
         self._pg_ctl("stop", "-m", "fast")
