@@ -262,6 +262,13 @@ def _chain(error: BaseException) -> list[BaseException]:
     return chain
 
 
+def _finished_trial_error() -> type[Exception]:
+    """What Optuna raises when a finished trial is updated (RuntimeError before 4.x)."""
+    import optuna
+
+    return getattr(optuna.exceptions, "UpdateFinishedTrialError", RuntimeError)
+
+
 _stopping = threading.Event()
 """Set once Ctrl-C / SIGTERM arrived: storage calls then stop retrying."""
 
@@ -338,7 +345,7 @@ def _resilient_rdb_class() -> type:
             attempts[0] += 1
             try:
                 return base.set_trial_state_values(self, trial_id, state, values)
-            except optuna.exceptions.UpdateFinishedTrialError:
+            except _finished_trial_error():
                 # A retry after a commit whose answer was lost: the trial already is done.
                 if attempts[0] > 1 and base.get_trial(self, trial_id).state == state:
                     return True
@@ -504,7 +511,7 @@ def fail_stale_trials(study: Any, grace: int = DEFAULT_GRACE_SECONDS) -> int:
         try:
             if not study._storage.set_trial_state_values(trial._trial_id, state=states.FAIL):
                 continue
-        except optuna.exceptions.UpdateFinishedTrialError:
+        except _finished_trial_error():
             continue  # another worker failed (or finished) it first
         failed += 1
         callback(study, study._storage.get_trial(trial._trial_id))
@@ -518,7 +525,7 @@ def release_trial(study: Any, trial: Any, retry: bool) -> None:
 
     try:
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
-    except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
+    except (ValueError, _finished_trial_error()):
         return
     if retry:
         retry_callback()(study, study._storage.get_trial(trial._trial_id))
