@@ -361,13 +361,14 @@ class _Run:
         done = 0
         shared = self.shared
         if shared is not None:
-            shared.check_stale(self.study, force=True)
-            if budget_used(self.study) >= n_trials and not has_waiting(self.study):
-                return
+            with deferred_interrupts():  # a storage write is never cut in half
+                shared.check_stale(self.study, force=True)
+                if budget_used(self.study) >= n_trials and not has_waiting(self.study):
+                    return
         while shared is not None or done < n_trials:
-            if shared is not None:
-                shared.check_stale(self.study)
             with deferred_interrupts(), warnings.catch_warnings():  # no trial left RUNNING
+                if shared is not None:
+                    shared.check_stale(self.study)
                 # Optuna warns that heartbeats are meant for Study.optimize; ours beat in ask.
                 warnings.simplefilter("ignore", UserWarning)
                 trial = self.study.ask(self.distributions)
@@ -386,8 +387,10 @@ class _Run:
             done += 1
             best = min(best, evaluation.objective)
             self._report("search", done, n_trials, best)
-            if shared is not None and full and not has_waiting(self.study):
-                return
+            if shared is not None and full:
+                with deferred_interrupts():
+                    if not has_waiting(self.study):
+                        return
 
     def _evaluate_and_tell(self, trial: Any) -> Evaluation:
         told = False
@@ -753,19 +756,20 @@ def optimize_weights(
         shared = SharedWork(grace)
         seed = worker_seed(seed, study_name, "report" if report else (worker or default_worker()),
                            MAX_SEED)  # fmt: skip
-        study, created = _shared_study(
-            make_storage(storage, grace, storage_wait),
-            study_name,
-            make_sampler(sampler, seed),
-            report,
-        )
-        config = study_config(
-            include_size=include_size, bounds=space.bounds.as_dict(), lam=lam,
-            target_shares=dict(settings.grade_shares), folds=folds, n_trials=n_trials,
-            sampler=sampler, data=data_fingerprint(data.components, data.target),
-            training_accounts=len(data),
-        )  # fmt: skip
-        join_study(study, created, config)
+        with deferred_interrupts():  # creating the study is never cut in half
+            study, created = _shared_study(
+                make_storage(storage, grace, storage_wait),
+                study_name,
+                make_sampler(sampler, seed),
+                report,
+            )
+            config = study_config(
+                include_size=include_size, bounds=space.bounds.as_dict(), lam=lam,
+                target_shares=dict(settings.grade_shares), folds=folds, n_trials=n_trials,
+                sampler=sampler, data=data_fingerprint(data.components, data.target),
+                training_accounts=len(data),
+            )  # fmt: skip
+            join_study(study, created, config)
     run = _Run(objective, space, study, progress, shared=shared)
     interrupted = False
     stop_reason = None
@@ -784,7 +788,8 @@ def optimize_weights(
     except StorageUnavailable as error:
         interrupted, stop_reason = True, str(error)
     try:
-        history = with_retries(lambda: trial_history(study), storage or "", 5.0)
+        with deferred_interrupts():
+            history = with_retries(lambda: trial_history(study), storage or "", 5.0)
     except StorageUnavailable as error:
         stop_reason = stop_reason or str(error)
         history = _history_frame(
