@@ -15,11 +15,17 @@ Prints a table: objective reached, gap to the grid optimum, wall time, speed
 ratio. ``--sweep`` instead measures, over several data sets and sampler seeds,
 how close each sampler gets to the grid optimum for a number of trials, with and
 without the refinement: the evidence for the default sampler and trial count.
+``--storages`` measures the per-trial cost of a shared study on each storage
+(journal file, SQLite, PostgreSQL) next to in memory, with SQL statements and
+commits per trial, and the wall time of 1, 2 and 4 worker processes sharing one
+budget (PostgreSQL URL from ``--postgres`` or ICP_XL_STORAGE, else a throwaway
+local cluster from tests/support/pg_cluster.py).
 Usage::
 
     python benchmarks/bench_optimize.py [--accounts 3000] [--data-seed 2026]
         [--seed-trials 5000] [--mode both|size|nosize]
     python benchmarks/bench_optimize.py --sweep [--data-seeds 11 12 13 14 15]
+    python benchmarks/bench_optimize.py --storages [--trials 200] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -128,6 +134,110 @@ def sweep(
     print(table.to_string(float_format=lambda v: f"{v:.2e}"))
 
 
+def _count_sql() -> dict[str, int]:
+    """Counters of SQL statements and commits of every SQLAlchemy engine from now on."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    counts = {"statements": 0, "commits": 0}
+
+    def statement(*_):
+        counts["statements"] += 1
+
+    def commit(*_):
+        counts["commits"] += 1
+
+    event.listen(Engine, "before_cursor_execute", statement)
+    event.listen(Engine, "commit", commit)
+    return counts
+
+
+def _workers_wall_time(source: str, storage: str, workers: int, trials: int) -> float:
+    """Wall seconds for ``workers`` processes to fill a study budget of ``trials``."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    study = f"bench-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "ICP_XL_STORAGE": storage, "PYTHONWARNINGS": "ignore"}
+    command = [sys.executable, "-m", "icp_xl", "optimize", source, "--study", study,
+               "--trials", str(trials), "--folds", "0", "--quiet"]  # fmt: skip
+    start = time.perf_counter()
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        _, err = process.communicate()
+        if process.returncode != 0:
+            raise SystemExit(err.decode())
+    return time.perf_counter() - start
+
+
+def storages(n_accounts: int, trials: int, postgres: str | None) -> None:
+    """Per-trial cost of each storage next to in memory, one worker in this process; then
+    1, 2, 4 worker processes sharing a budget (wall time includes ~1-2 s start-up each)."""
+    import os
+    import sys
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    cluster = None
+    if postgres is None and not os.environ.get("ICP_XL_STORAGE"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.support.pg_cluster import Cluster
+
+        cluster = Cluster.start()
+        postgres = cluster.url()
+    postgres = postgres or os.environ["ICP_XL_STORAGE"]
+    folder = Path(tempfile.mkdtemp(prefix="icp-bench-"))
+    settings = Settings()
+    raw = make_sample_accounts(n_accounts, 2026)
+    accounts = prepare_accounts(raw)
+    source = folder / "accounts.csv"
+    raw.to_csv(source, index=False)
+    counts = _count_sql()
+    kinds = {
+        "in memory": None,
+        "journal file": str(folder / "study.journal"),
+        "SQLite": f"sqlite:///{folder / 'study.db'}",
+        "PostgreSQL": postgres,
+    }
+    try:
+        print(f"{n_accounts:,} sample accounts, one worker, {trials} search trials (folds 0)")
+        print(f"{'storage':14} {'s/trial':>9} {'overhead':>9} {'x memory':>9} "
+              f"{'SQL/trial':>10} {'commits/trial':>14}")  # fmt: skip
+        base = None
+        for name, storage in kinds.items():
+            options = {"n_trials": trials, "folds": 0}
+            if storage is not None:
+                # open the study first so table creation is not timed
+                optimize_weights(accounts, settings, storage=storage, study_name="warm-up",
+                                 n_trials=1, folds=0)  # fmt: skip
+                options.update(storage=storage, study_name=f"b-{uuid.uuid4().hex[:8]}")
+            else:
+                options["refine"] = False  # a worker of a shared study does not refine
+            counts.update(statements=0, commits=0)
+            _, seconds = timed(optimize_weights, accounts, settings, **options)
+            per_trial = seconds / trials
+            base = per_trial if base is None else base
+            print(
+                f"{name:14} {per_trial * 1000:8.1f}ms {(per_trial - base) * 1000:8.1f}ms "
+                f"{per_trial / base:8.1f}x {counts['statements'] / trials:10.1f} "
+                f"{counts['commits'] / trials:14.1f}"
+            )
+        print(f"\nWorker processes sharing one budget of {trials * 2} trials on PostgreSQL "
+              "(wall seconds, including start-up):")  # fmt: skip
+        for workers in (1, 2, 4):
+            wall = _workers_wall_time(str(source), postgres, workers, trials * 2)
+            print(f"  {workers} worker(s): {wall:6.1f} s")
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=3000)
@@ -137,8 +247,14 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="sampler / trial-count sweep")
     parser.add_argument("--data-seeds", type=int, nargs="+", default=[11, 12, 13, 14, 15])
     parser.add_argument("--trial-counts", type=int, nargs="+", default=[10, 20, 40, 80, 160])
+    parser.add_argument("--storages", action="store_true", help="per-trial cost per storage")
+    parser.add_argument("--trials", type=int, default=200, help="trials for --storages")
+    parser.add_argument("--postgres", help="PostgreSQL URL for --storages")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.storages:
+        storages(args.accounts, args.trials, args.postgres)
+        return
     if args.sweep:
         sweep(args.accounts, args.data_seeds, args.trial_counts, [1, 2, 3])
         return

@@ -74,12 +74,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"Optuna sampler (default {DEFAULT_SAMPLER})",
     )
     parser.add_argument(
-        "--storage",
-        help="shared Optuna storage: an RDB URL (postgresql://..., sqlite:///file.db) or a "
-        "journal file path; run several processes with the same --storage and --study",
-    )
-    parser.add_argument("--study", dest="study_name", help="Optuna study name (with --storage)")
-    parser.add_argument(
         "--json-out", type=Path, help="write the seed-compatible optimized_weights.json here"
     )
     parser.add_argument(
@@ -89,6 +83,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--force", action="store_true", help="replace an existing --json-out")
+    # Shared studies (issue 16): options and storage URL handling live in study_options.
+    from icp_xl.cli.study_options import add_study_arguments
+
+    add_study_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -130,6 +128,9 @@ def is_icp_workbook(path: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    from icp_xl.cli.study_options import sigterm_as_interrupt, storage_url
     from icp_xl.core.optimize import optimize_weights
     from icp_xl.core.optimizer_defaults import DEFAULT_LAMBDA, DEFAULT_SEED, DEFAULT_TRIALS
     from icp_xl.core.settings import Settings
@@ -138,10 +139,7 @@ def run(args: argparse.Namespace) -> int:
     from icp_xl.files.tables import read_accounts
     from icp_xl.files.weights_json import write_weights_json
 
-    if args.study_name and not args.storage:
-        raise IcpError("--study needs --storage (the shared Optuna storage)")
-    if args.storage and not args.study_name:
-        raise IcpError("--storage needs --study (the name of the shared study)")
+    storage = storage_url(args, dict(os.environ))
     book = None
     options: dict[str, Any] = {}
     if is_icp_workbook(args.source):
@@ -174,19 +172,36 @@ def run(args: argparse.Namespace) -> int:
         print(f"icp-xl: warning: {warning}", file=sys.stderr)
     bar = _Bar(options["n_trials"] * (1 + args.folds), enabled=not args.quiet)
     try:
-        result = optimize_weights(
-            accounts,
-            settings,
-            sampler=args.sampler,
-            folds=args.folds,
-            storage=args.storage,
-            study_name=args.study_name,
-            progress=bar,
-            **options,
-        )
+        with sigterm_as_interrupt() as terminated:
+            result = optimize_weights(
+                accounts,
+                settings,
+                sampler=args.sampler,
+                folds=args.folds,
+                storage=storage,
+                study_name=args.study_name,
+                progress=bar,
+                worker=args.worker,
+                report=args.report,
+                grace=args.grace,
+                storage_wait=args.storage_wait,
+                **options,
+            )
+    except Exception as error:  # a database error the optimizer did not expect: one line
+        if storage is None or not type(error).__module__.startswith(("sqlalchemy", "optuna")):
+            raise
+        from icp_xl.core.studies import describe_error
+
+        raise IcpError(describe_error(error, storage)) from None
     finally:
         bar.close()
     print(summary(result))
+    if result.shared_worker:
+        print(
+            "A worker of a shared study: the study's best so far, not refined or validated; "
+            "when every worker is done, run the same command with --report",
+            file=sys.stderr,
+        )
     if book is not None:
         from icp_xl.workbook.actions import store_optimization
 
@@ -197,9 +212,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json_out:
         write_weights_json(args.json_out, result.weights, result.metadata())
         print(f"Optimized weights -> {args.json_out}", file=sys.stderr)
+    if result.stop_reason:
+        print(f"icp-xl: error: {result.stop_reason}; the best so far was written", file=sys.stderr)
+        return 1
     if result.interrupted:
         print("icp-xl: interrupted; the results above are the best so far", file=sys.stderr)
-        return 130
+        return 143 if terminated else 130
     return 0
 
 

@@ -15,8 +15,9 @@ is wasted, unlike the seed, which discarded almost all of its 5,000 trials.
    correlation on the held-out fold (the out-of-sample figure).
 
 With ``storage`` (an Optuna RDB URL such as ``postgresql://...``/``sqlite:///...``,
-or a journal file path) and ``study_name``, several processes share one study:
-each adds its trials, and each finishes from the best trial of the whole study.
+or a journal file path) and ``study_name``, several workers share one study
+(:mod:`icp_xl.core.studies`): each adds search trials until the study holds its
+trial budget; ``report=True`` then refines and validates the study's best once.
 Ctrl-C (KeyboardInterrupt) stops the run and returns the best trial so far.
 """
 
@@ -25,12 +26,12 @@ from __future__ import annotations
 import math
 import os
 import socket
+import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import permutations
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -50,6 +51,7 @@ from icp_xl.core.objective import (
 )
 from icp_xl.core.optimizer_defaults import (
     DEFAULT_FOLDS,
+    DEFAULT_GRACE_SECONDS,
     DEFAULT_LAMBDA,
     DEFAULT_SAMPLER,
     DEFAULT_SEED,
@@ -59,11 +61,33 @@ from icp_xl.core.optimizer_defaults import (
     SAMPLERS,
 )
 from icp_xl.core.settings import COMPONENTS, Settings, Weights
+from icp_xl.core.studies import (
+    OVER_BUDGET_ATTR,
+    RESULT_ATTR,
+    RETRY_SECONDS,
+    StorageUnavailable,
+    budget_slot,
+    budget_used,
+    data_fingerprint,
+    deferred_interrupts,
+    fail_stale_trials,
+    has_waiting,
+    join_study,
+    open_storage,
+    release_trial,
+    reset_stop,
+    study_config,
+    with_retries,
+    worker_seed,
+)
 
 REFINE_START_STEP = 0.02
 REFINE_MIN_STEP = 0.0005
 REFINE_STARTS = 3
-PARAM_PREFIX = "u"
+PARAM_SUFFIX = " position"
+"""Optuna parameter names: "<component> position" = where that weight sits in the range
+still feasible given the weights before it (0 lowest, 1 highest); the last free weight
+is what remains."""
 _FEASIBILITY_TOLERANCE = 1e-9
 HISTORY_COLUMNS: tuple[str, ...] = ("Trial", "Objective", "Best so far", *COMPONENTS, "Phase")
 
@@ -226,6 +250,10 @@ class OptimizationResult:
     bounds: WeightBounds = field(default_factory=WeightBounds)
     study_name: str | None = None
     target_shares: dict[str, float] = field(default_factory=dict)
+    stop_reason: str | None = None
+    """One sentence when the run stopped because the shared storage was lost for good."""
+    shared_worker: bool = False
+    """A worker of a shared study: neither refined nor validated (``report`` does that)."""
 
     def metadata(self) -> dict[str, Any]:
         """The seed JSON's keys (``lambda_param``, ``n_trials``, ``best_objective_value``,
@@ -268,34 +296,14 @@ def check_seed(seed: Any) -> int | None:
     return int(seed)
 
 
-def make_storage(url: str | None) -> Any:
-    """An Optuna storage for ``url``: None (in memory), an RDB URL (``scheme://...``, e.g.
-    ``postgresql://user@host/db`` or ``sqlite:///icp.db``) or a journal file path
-    (optionally written ``journal:PATH``), which several processes can share."""
-    if url is None:
-        return None
-    import optuna
-
-    if "://" in url:
-        # SQLite: wait for the file lock (workers write concurrently) instead of failing.
-        connect = {"timeout": 60} if url.startswith("sqlite") else {}
-        try:
-            return _retry_races(
-                lambda: optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect})
-            )
-        except ImportError as error:
-            raise IcpError(
-                f"The Optuna storage needs a database driver ({error}); for PostgreSQL: "
-                "pip install psycopg2-binary"
-            ) from None
-        except Exception as error:
-            raise IcpError(f"Cannot open the Optuna storage {url}: {error}") from None
-
-    path = Path(url.removeprefix("journal:")).expanduser()
-    if not path.parent.is_dir():
-        raise IcpError(f"The folder of the journal file {path} does not exist")
-    backend = optuna.storages.journal.JournalFileBackend(str(path))
-    return optuna.storages.JournalStorage(backend)
+def make_storage(
+    url: str | None, grace: int = DEFAULT_GRACE_SECONDS, storage_wait: float = RETRY_SECONDS
+) -> Any:
+    """An Optuna storage for ``url``: None (in memory), a database URL
+    (``postgresql://user@host/db``, with or without a driver suffix, or
+    ``sqlite:///icp.db``) or a journal file path (optionally written ``journal:PATH``),
+    which several processes can share. See :func:`icp_xl.core.studies.open_storage`."""
+    return open_storage(url, grace, storage_wait)
 
 
 def make_sampler(name: str, seed: int | None) -> Any:
@@ -323,6 +331,7 @@ class _Run:
         study: Any,
         progress: Progress | None,
         phase_prefix: str = "",
+        shared: SharedWork | None = None,
     ):
         import optuna
 
@@ -332,30 +341,72 @@ class _Run:
         self.study = study
         self.progress = progress
         self.prefix = phase_prefix
+        self.shared = shared
         self.distributions = {
-            f"{PARAM_PREFIX}{k}": optuna.distributions.FloatDistribution(0.0, 1.0)
-            for k in range(space.dimension)
+            f"{COMPONENTS[i]}{PARAM_SUFFIX}": optuna.distributions.FloatDistribution(0.0, 1.0)
+            for i in space.free[:-1]
         }
+        self.local: list[tuple[int, np.ndarray, Evaluation, str]] = []
+        """This worker's completed trials (number, weights, evaluation, phase): the best
+        so far when the storage is lost."""
 
     def _report(self, phase: str, done: int, total: int, best: float) -> None:
         if self.progress is not None:
             self.progress(self.prefix + phase, done, total, best)
 
     def search(self, n_trials: int) -> None:
+        """``n_trials`` trials of this run, or in a shared study trials until the study
+        holds ``n_trials`` search trials (from every worker)."""
         best = math.inf
-        for done in range(1, n_trials + 1):
-            trial = self.study.ask(self.distributions)
-            try:
-                u = [trial.params[name] for name in self.distributions]
-                w = self.space.from_unit(u)
-                evaluation = self.objective.one(w)
-                _set_attrs(trial.set_user_attr, w, evaluation, "search")
-                self.study.tell(trial, evaluation.objective)
-            except BaseException:
-                self.study.tell(trial, state=self.optuna.trial.TrialState.FAIL)
-                raise
+        done = 0
+        shared = self.shared
+        if shared is not None:
+            with deferred_interrupts():  # a storage write is never cut in half
+                shared.check_stale(self.study, force=True)
+                if budget_used(self.study) >= n_trials and not has_waiting(self.study):
+                    return
+        while shared is not None or done < n_trials:
+            with deferred_interrupts(), warnings.catch_warnings():  # no trial left RUNNING
+                if shared is not None:
+                    shared.check_stale(self.study)
+                # Optuna warns that heartbeats are meant for Study.optimize; ours beat in ask.
+                warnings.simplefilter("ignore", UserWarning)
+                trial = self.study.ask(self.distributions)
+                if shared is not None:
+                    shared.heartbeat(self.study, trial)
+                    inside, full = budget_slot(self.study, trial, n_trials)
+                    if not inside:  # another worker took the last slot first
+                        self.study._storage.set_trial_system_attr(
+                            trial._trial_id, OVER_BUDGET_ATTR, True
+                        )
+                        self.study.tell(trial, state=self.optuna.trial.TrialState.PRUNED)
+                        if has_waiting(self.study):
+                            continue
+                        return
+                evaluation = self._evaluate_and_tell(trial)
+            done += 1
             best = min(best, evaluation.objective)
             self._report("search", done, n_trials, best)
+            if shared is not None and full:
+                with deferred_interrupts():
+                    if not has_waiting(self.study):
+                        return
+
+    def _evaluate_and_tell(self, trial: Any) -> Evaluation:
+        told = False
+        try:
+            u = [trial.params[name] for name in self.distributions]
+            w = self.space.from_unit(u)
+            evaluation = self.objective.one(w)
+            trial.set_user_attr(RESULT_ATTR, _result_attr(w, evaluation, "search"))
+            self.study.tell(trial, evaluation.objective)
+            told = True
+        except BaseException:
+            if not told and not isinstance(sys.exc_info()[1], StorageUnavailable):
+                release_trial(self.study, trial, retry=self.shared is not None)
+            raise
+        self.local.append((trial.number, w, evaluation, "search"))
+        return evaluation
 
     def refine(self, starts: int = REFINE_STARTS) -> None:
         """Pattern search from the ``starts`` best distinct trials of the study."""
@@ -392,8 +443,8 @@ class _Run:
 
     def _record(self, w: np.ndarray, evaluation: Evaluation) -> None:
         """Add an accepted refinement step to the study as a completed trial."""
-        attrs: dict[str, Any] = {}
-        _set_attrs(attrs.__setitem__, w, evaluation, "refine")
+        attrs = {RESULT_ATTR: _result_attr(w, evaluation, "refine")}
+        self.local.append((-1, w, evaluation, "refine"))
         params = dict(zip(self.distributions, self.space.to_unit(w), strict=True))
         self.study.add_trial(
             self.optuna.trial.create_trial(
@@ -405,13 +456,26 @@ class _Run:
         )
 
 
-def _set_attrs(setter: Callable[[str, Any], None], w: np.ndarray, e: Evaluation, phase: str):
-    for name, value in zip(COMPONENTS, w, strict=True):
-        setter(name, float(value))
-    setter("spearman", e.spearman)
-    setter("kl", e.kl)
-    setter("phase", phase)
-    setter("worker", f"{socket.gethostname()}:{os.getpid()}")  # who ran it, in a shared study
+def _result_attr(w: np.ndarray, e: Evaluation, phase: str) -> dict[str, Any]:
+    """A trial's one user attribute: its weights, Spearman, KL, phase and worker."""
+    return {
+        **{name: float(value) for name, value in zip(COMPONENTS, w, strict=True)},
+        "spearman": float(e.spearman),
+        "kl": float(e.kl),
+        "phase": phase,
+        "worker": default_worker(),  # who ran it, in a shared study
+    }
+
+
+def default_worker() -> str:
+    """This process as a worker name: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def trial_weights(trial: Any) -> np.ndarray:
+    """The weights (vertical, size, adoption, relationship) of a completed trial."""
+    result = trial.user_attrs[RESULT_ATTR]
+    return np.array([result[name] for name in COMPONENTS], dtype=float)
 
 
 def _completed(study: Any) -> list[Any]:
@@ -419,7 +483,7 @@ def _completed(study: Any) -> list[Any]:
 
     trials = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     return sorted(
-        (t for t in trials if all(name in t.user_attrs for name in COMPONENTS)),
+        (t for t in trials if isinstance(t.user_attrs.get(RESULT_ATTR), dict)),
         key=lambda t: t.number,
     )
 
@@ -428,7 +492,7 @@ def _best_weights(study: Any, count: int) -> list[tuple[np.ndarray, float]]:
     """The ``count`` best completed trials with distinct weights, best first."""
     chosen: list[tuple[np.ndarray, float]] = []
     for trial in sorted(_completed(study), key=lambda t: (t.value, t.number)):
-        w = np.array([trial.user_attrs[name] for name in COMPONENTS])
+        w = trial_weights(trial)
         if all(np.abs(w - other).max() > 1e-6 for other, _ in chosen):
             chosen.append((w, float(trial.value)))
         if len(chosen) == count:
@@ -439,14 +503,26 @@ def _best_weights(study: Any, count: int) -> list[tuple[np.ndarray, float]]:
 def trial_history(study: Any) -> pd.DataFrame:
     """One row per completed trial of ``study``, in trial order: :data:`HISTORY_COLUMNS`."""
     trials = _completed(study)
-    values = np.array([t.value for t in trials], dtype=float)
+    return _history_frame(
+        [t.number for t in trials],
+        [t.value for t in trials],
+        [trial_weights(t) for t in trials],
+        [t.user_attrs[RESULT_ATTR].get("phase", "search") for t in trials],
+    )
+
+
+def _history_frame(
+    numbers: list[int], values: list[float], weights: list[np.ndarray], phases: list[str]
+) -> pd.DataFrame:
+    objective = np.array(values, dtype=float)
+    matrix = np.array(weights, dtype=float).reshape(len(weights), len(COMPONENTS))
     frame = pd.DataFrame(
         {
-            "Trial": [t.number for t in trials],
-            "Objective": values,
-            "Best so far": np.minimum.accumulate(values) if len(values) else values,
-            **{name: [t.user_attrs[name] for t in trials] for name in COMPONENTS},
-            "Phase": [t.user_attrs.get("phase", "search") for t in trials],
+            "Trial": numbers,
+            "Objective": objective,
+            "Best so far": np.minimum.accumulate(objective) if len(objective) else objective,
+            **{name: matrix[:, i] for i, name in enumerate(COMPONENTS)},
+            "Phase": phases,
         }
     )
     return frame[list(HISTORY_COLUMNS)]
@@ -481,6 +557,61 @@ def _new_study(storage: Any, study_name: str | None, sampler: Any) -> Any:
         )
     except ValueError as error:
         raise IcpError(f"Cannot open the Optuna study: {error}") from None
+
+
+def _shared_study(storage: Any, study_name: str, sampler: Any, report: bool) -> tuple[Any, bool]:
+    """(the study called ``study_name`` in ``storage``, True if this call created it).
+    ``report``: the study must exist."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def load() -> Any:
+        return optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
+
+    if report:
+        try:
+            return _retry_races(load), False
+        except KeyError:
+            raise IcpError(
+                f"Study '{study_name}' does not exist in this storage; run the workers first "
+                "(icp-xl optimize ... --storage ... --study NAME)"
+            ) from None
+    try:
+        study = optuna.create_study(
+            storage=storage, study_name=study_name, sampler=sampler, direction="minimize"
+        )
+        return study, True
+    except optuna.exceptions.DuplicatedStudyError:
+        return _retry_races(load), False
+    except Exception as error:
+        if type(error).__module__.startswith("sqlalchemy"):  # racing creators
+            return _retry_races(load), False
+        raise
+
+
+@dataclass
+class SharedWork:
+    """How a worker of a shared study looks after the others: every ``grace``/3 seconds
+    it fails (and queues again) trials whose worker stopped answering ``grace`` s ago."""
+
+    grace: int = DEFAULT_GRACE_SECONDS
+    last_check: float = -math.inf
+
+    def check_stale(self, study: Any, force: bool = False) -> None:
+        """Fail stale trials of dead workers, at most every ``grace``/3 s unless ``force``."""
+        now = time.monotonic()
+        if force or now - self.last_check >= max(1.0, self.grace / 3):
+            self.last_check = now
+            fail_stale_trials(study, self.grace)
+
+    @staticmethod
+    def heartbeat(study: Any, trial: Any) -> None:
+        """Record that this worker is alive and evaluating ``trial`` (database storages)."""
+        storage = study._storage
+        interval = getattr(storage, "get_heartbeat_interval", lambda: None)()
+        if interval is not None:
+            storage.record_heartbeat(trial._trial_id)
 
 
 class SearchRun(NamedTuple):
@@ -553,7 +684,7 @@ def cross_validate(
             phase_prefix=f"fold {k}/{folds} ",
             **search,
         )
-        w = np.array([study.best_trial.user_attrs[name] for name in COMPONENTS])
+        w = trial_weights(study.best_trial)
         test = data.subset(held_out)
         results.append(spearman(combined_scores(test.components, w), test.target))
     return tuple(results)
@@ -574,19 +705,33 @@ def optimize_weights(
     storage: str | None = None,
     study_name: str | None = None,
     progress: Progress | None = None,
+    worker: str | None = None,
+    report: bool = False,
+    grace: int = DEFAULT_GRACE_SECONDS,
+    storage_wait: float = RETRY_SECONDS,
 ) -> OptimizationResult:
     """Optimize the weights of SPEC §6 on ``accounts`` (training set: target > 0;
     components scored over the whole population with ``settings``).
 
     ``n_trials`` Optuna trials (all feasible) then, if ``refine``, the local
     refinement; ``folds`` >= 2 runs k-fold validation for the out-of-sample
-    Spearman (0 skips it). ``storage``/``study_name`` share one Optuna study
-    between processes (see :func:`make_storage`). Same inputs and ``seed`` give
-    the same result when the study is not shared. On KeyboardInterrupt returns
-    the best trial so far with ``interrupted=True`` (re-raises if none finished).
-    Raises IcpError for fewer than 50 training accounts, an all-zero target,
-    infeasible ``bounds``, λ outside [0, 1], a seed outside 0 to :data:`MAX_SEED`,
-    or a bad storage.
+    Spearman (0 skips it). Same inputs and ``seed`` give the same result.
+
+    ``storage``/``study_name`` make this run a worker of a shared study (see
+    :func:`make_storage`): ``n_trials`` is then the study-wide budget — the worker adds
+    search trials until the study holds that many, from all workers — its sampler seed
+    is derived from ``seed``, the study and ``worker`` (default ``host:pid``), and it
+    neither refines nor validates. ``report=True`` adds no search trial: it refines
+    from the study's best and validates once, for the final result. Every worker must
+    match the study's configuration (IcpError saying what differs). A trial whose
+    worker fell silent for ``grace`` seconds is failed and retried by another worker.
+    A storage that stops answering is retried with back-off for ``storage_wait`` seconds.
+
+    On KeyboardInterrupt returns the best trial so far with ``interrupted=True``
+    (re-raises if none finished); when the storage is lost for good, returns the best
+    this worker saw with ``stop_reason`` set. Raises IcpError for fewer than 50
+    training accounts, an all-zero target, infeasible ``bounds``, λ outside [0, 1], a
+    seed outside 0 to :data:`MAX_SEED`, or a bad storage.
     """
     lam = check_lambda(lam)
     seed = check_seed(seed)
@@ -595,34 +740,70 @@ def optimize_weights(
         raise IcpError(f"Validation needs 2 to {MAX_FOLDS} folds (or 0 to skip), got {folds}")
     if storage is not None and not study_name:
         raise IcpError("A shared Optuna storage needs a study name (--study)")
+    if report and storage is None:
+        raise IcpError("A report reads a shared study: give the storage and the study name")
+    if n_trials < 1:
+        raise IcpError(f"The number of trials must be at least 1, got {n_trials}")
+    reset_stop()
     data = training_data(accounts, settings)
-    study = _new_study(make_storage(storage), study_name, make_sampler(sampler, seed))
     search = {"lam": lam, "n_trials": n_trials, "space": space, "sampler": sampler}
     objective = BatchObjective(data, lam, settings)
+    shared = None
+    if storage is None:
+        study = _new_study(None, None, make_sampler(sampler, seed))
+    else:
+        assert study_name is not None
+        shared = SharedWork(grace)
+        seed = worker_seed(seed, study_name, "report" if report else (worker or default_worker()),
+                           MAX_SEED)  # fmt: skip
+        with deferred_interrupts():  # creating the study is never cut in half
+            study, created = _shared_study(
+                make_storage(storage, grace, storage_wait),
+                study_name,
+                make_sampler(sampler, seed),
+                report,
+            )
+            config = study_config(
+                include_size=include_size, bounds=space.bounds.as_dict(), lam=lam,
+                target_shares=dict(settings.grade_shares), folds=folds, n_trials=n_trials,
+                sampler=sampler, data=data_fingerprint(data.components, data.target),
+                training_accounts=len(data),
+            )  # fmt: skip
+            join_study(study, created, config)
+    run = _Run(objective, space, study, progress, shared=shared)
     interrupted = False
+    stop_reason = None
     fold_rho: tuple[float, ...] = ()
     try:
-        search_weights(
-            data,
-            settings,
-            seed=seed,
-            refine=refine,
-            study=study,
-            progress=progress,
-            objective=objective,
-            **search,
-        )
-        if folds:
+        if not report:
+            run.search(n_trials)
+        if refine and (shared is None or report):
+            run.refine()
+        if folds and (shared is None or report):
             fold_rho = cross_validate(
                 data, settings, folds=folds, seed=seed, refine=refine, progress=progress, **search
             )
     except KeyboardInterrupt:
         interrupted = True
-        if not _completed(study):
-            raise
-    (best, _), *_ = _best_weights(study, 1)
+    except StorageUnavailable as error:
+        interrupted, stop_reason = True, str(error)
+    try:
+        with deferred_interrupts():
+            history = with_retries(lambda: trial_history(study), storage or "", 5.0)
+    except StorageUnavailable as error:
+        stop_reason = stop_reason or str(error)
+        history = _history_frame(
+            [n for n, _, _, _ in run.local],
+            [e.objective for _, _, e, _ in run.local],
+            [w for _, w, _, _ in run.local],
+            [phase for _, _, _, phase in run.local],
+        )
+    if history.empty:
+        if interrupted and stop_reason is None:
+            raise KeyboardInterrupt
+        raise IcpError(stop_reason or "No trial completed; nothing to report")
+    best = history.loc[history["Objective"].idxmin(), list(COMPONENTS)].to_numpy(dtype=float)
     evaluation = evaluate_weights(data, best, lam, settings)
-    history = trial_history(study)
     return OptimizationResult(
         weights=Weights(**dict(zip(COMPONENTS, (float(v) for v in best), strict=True))),
         objective=evaluation.objective,
@@ -643,6 +824,8 @@ def optimize_weights(
         bounds=space.bounds,
         study_name=study_name,
         target_shares=dict(settings.grade_shares),
+        stop_reason=stop_reason,
+        shared_worker=shared is not None and not report,
     )
 
 
