@@ -129,7 +129,8 @@ def test_after_a_run_the_next_action_runs_and_stop_says_nothing_runs(workbook: P
         assert live.run_action("rescore") is True
         assert live.run_action("rescore") is True
         assert live.run_action("stop") is True
-        (alert,) = alerts(book)
+        *data_quality_notes, alert = alerts(book)
+    assert all("Data Quality" in a["prompt"] for a in data_quality_notes)
     assert alert["prompt"] == "Nothing is running on ICP.xlsx; Stop stops a running Optimize."
 
 
@@ -142,7 +143,7 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(workbook: Path) -> None:
         stale = runs.acquire_run(book.fullname, "optimize", "Optimize", pid=dead_pid)
         assert not runs.process_alive(dead_pid)
         assert live.run_action("rescore") is True
-        assert alerts(book) == []
+        assert [a["mode"] for a in alerts(book)] in ([], ["info"])  # no refusal; data notes only
     assert not stale.path.exists()
 
 
