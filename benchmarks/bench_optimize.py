@@ -179,6 +179,7 @@ def storages(n_accounts: int, trials: int, postgres: str | None) -> None:
     """Per-trial cost of each storage next to in memory, one worker in this process; then
     1, 2, 4 worker processes sharing a budget (wall time includes ~1-2 s start-up each)."""
     import os
+    import shutil
     import sys
     import tempfile
     import uuid
@@ -234,6 +235,7 @@ def storages(n_accounts: int, trials: int, postgres: str | None) -> None:
             wall = _workers_wall_time(str(source), postgres, workers, trials * 2)
             print(f"  {workers} worker(s): {wall:6.1f} s")
     finally:
+        shutil.rmtree(folder, ignore_errors=True)
         if cluster is not None:
             cluster.stop()
 
