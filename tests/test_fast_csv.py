@@ -150,3 +150,13 @@ def test_mixed_text_and_number_columns_keep_todays_writer(tmp_path: Path) -> Non
     frame = pd.DataFrame({"a": ["x", 1, None], "b": [1.0, 2.0, 3.0]}, dtype=object)
     frame["b"] = frame["b"].astype(float)
     assert not write_csv_fast(frame, tmp_path / "out.csv", min_rows=0)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['C1,ab"c,Retail,5\n', 'C1,"ab"c,Retail,5\n', 'C1,"a""b",Retail,5\r\n', 'C1,x,Retail,"5"'],
+)
+def test_stray_and_doubled_quotes_read_as_today(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(f"Customer ID,Company Name,Industry,Annual Revenue\n{line}".encode())
+    assert_same_read(path)
