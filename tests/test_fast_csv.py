@@ -160,3 +160,20 @@ def test_stray_and_doubled_quotes_read_as_today(tmp_path: Path, line: str) -> No
     path = tmp_path / "accounts.csv"
     path.write_bytes(f"Customer ID,Company Name,Industry,Annual Revenue\n{line}".encode())
     assert_same_read(path)
+
+
+def test_decimal_commas_and_column_map_follow_the_core(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(b"ID;Firm;Branche;Revenue\r\nA1;X;Retail;1.234,50\r\nA2;Y;Energy;2.000,00\r\n")
+    column_map = {"industry": "Branche", "annual_revenue": "Revenue"}
+    fast = read_accounts_fast(path, column_map, min_bytes=0)
+    raw = read_table(path, column_map)
+    slow = prepare_accounts(raw, path.name, raw.attrs[ROW_NUMBERS], column_map)
+    pd.testing.assert_frame_equal(fast[1].frame, slow.frame, check_exact=True)
+    assert fast[1].decimal_comma == slow.decimal_comma and fast[1].parsed == slow.parsed
+
+
+def test_title_rows_above_the_header_go_to_todays_reader(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(("Accounts export,,,,,,,,,\n" + HEADER + EDGE_ROWS).encode())
+    assert read_accounts_fast(path, min_bytes=0) is None
