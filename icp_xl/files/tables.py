@@ -18,6 +18,8 @@ from icp_xl.core.columns import HEADER_SEARCH_ROWS, find_header_row
 from icp_xl.core.errors import IcpError
 from icp_xl.files.atomic import atomic_write
 from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS, MAX_CSV_BYTES, size_text
+from icp_xl.files.neutralize import FORMULA_TRIGGERS as _FORMULA_TRIGGERS
+from icp_xl.files.neutralize import PLAIN_NUMBER as _PLAIN_NUMBER
 from icp_xl.files.xlsx_package import (
     READ_ERRORS,
     check_workbook_file,
@@ -27,8 +29,6 @@ from icp_xl.files.xlsx_package import (
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 ACCOUNTS_SHEET = "Accounts"
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 
 ROW_NUMBERS = "row_numbers"
@@ -240,6 +240,11 @@ def read_accounts(
     """Read and validate an accounts file; return ``(raw table, prepared accounts)``.
     ``column_map`` is field -> the file's header (``--column``)."""
     path = Path(path)
+    from icp_xl.files.fast_csv import read_accounts_fast  # pyarrow: imported when needed
+
+    fast = read_accounts_fast(path, column_map)  # large plain UTF-8 CSV files, else None
+    if fast is not None:
+        return fast
     raw = read_table(path, column_map)
     where = (
         path.name if path.suffix.lower() not in EXCEL_SUFFIXES else f"{path.name}, sheet Accounts"
@@ -275,5 +280,9 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as UTF-8 CSV atomically, with formula-like text neutralized."""
+    from icp_xl.files.fast_csv import write_csv_fast  # pyarrow: imported when needed
+
+    if write_csv_fast(frame, path):  # large tables of text and numbers; same bytes
+        return Path(path)
     safe = neutralize_formulas(frame)
     return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format=None))

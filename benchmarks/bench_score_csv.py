@@ -1,0 +1,54 @@
+"""Benchmark: ``icp-xl score`` on a large CSV vs pandas' default read_csv + to_csv.
+
+Run: ``python benchmarks/bench_score_csv.py [--accounts 1000000] [--csv FILE]``.
+In one run it times, on the same sample accounts file, (1) pandas' default
+``read_csv`` followed by ``to_csv`` (the floor any pandas-based tool pays to read and
+rewrite the file) and (2) the whole ``icp-xl score FILE -o OUT`` command as a
+subprocess (interpreter start, imports, reading, checking, scoring, writing), and
+prints both wall-clock times and their ratio (target: 0.3 or less). The machine's
+load affects both timings alike; the ratio is what to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from icp_xl.core.sample import make_sample_accounts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--csv", type=Path, help="an existing accounts CSV (else a sample)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        source = args.csv
+        if source is None:
+            source = Path(folder) / "accounts.csv"
+            make_sample_accounts(args.accounts, seed=1).to_csv(source, index=False)
+        start = time.perf_counter()
+        pd.read_csv(source).to_csv(Path(folder) / "pandas.csv", index=False)
+        pandas_seconds = time.perf_counter() - start
+        scored = Path(folder) / "scored.csv"
+        command = [sys.executable, "-m", "icp_xl", "score", str(source), "-o", str(scored)]
+        environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        start = time.perf_counter()
+        subprocess.run(command, check=True, env=environment)
+        score_seconds = time.perf_counter() - start
+        rows = scored.read_bytes().count(b"\n") - 1
+    print(f"accounts                               {rows:>10,}")
+    print(f"pandas read_csv + to_csv seconds       {pandas_seconds:>10.1f}")
+    print(f"icp-xl score (subprocess) seconds      {score_seconds:>10.1f}")
+    print(f"ratio icp-xl score / pandas            {score_seconds / pandas_seconds:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()
