@@ -240,8 +240,10 @@ def _wait_for_trials(storage: str, study_name: str, count: int) -> optuna.Study:
 
 def _freeze_inside_a_trial(process: subprocess.Popen, storage: str, study_name: str) -> int:
     """Stop ``process`` (SIGSTOP) at a moment it has a RUNNING trial; that trial's number."""
-    _wait_for_trials(storage, study_name, 3)
+    _wait_for_trials(storage, study_name, 1)
     for attempt in range(2000):
+        if process.poll() is not None:
+            raise AssertionError("the worker finished before a RUNNING trial was caught")
         process.send_signal(signal.SIGSTOP)
         running = _load(storage, study_name).get_trials(states=(STATES.RUNNING,))
         if running:
@@ -253,7 +255,10 @@ def _freeze_inside_a_trial(process: subprocess.Popen, storage: str, study_name: 
 
 def test_killed_worker_trial_is_failed_and_retried(storage, accounts_file, sample_accounts):
     study_name = _study_name()
-    options = ["--trials", "16", "--grace", "2", "--seed", "3"]
+    # a budget large enough that the first worker cannot finish before it is caught
+    # (journal trials are the fastest and each look at the journal replays it)
+    budget = 150 if storage.endswith(".journal") else 40
+    options = ["--trials", str(budget), "--grace", "2", "--seed", "3"]
     first = _worker(accounts_file, storage, study_name, *options)
     try:
         killed = _freeze_inside_a_trial(first, storage, study_name)
@@ -272,7 +277,7 @@ def test_killed_worker_trial_is_failed_and_retried(storage, accounts_file, sampl
     assert len(retries) == 1 and retries[0].state == STATES.COMPLETE
     for name, value in original.params.items():  # the same point, evaluated again
         assert retries[0].params[name] == value
-    assert len(_search_trials(study)) == 16
+    assert len(_search_trials(study)) == budget
     assert not study.get_trials(states=(STATES.RUNNING, STATES.WAITING))
     _assert_feasible(study, sample_accounts)
 
