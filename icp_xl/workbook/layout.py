@@ -776,6 +776,7 @@ PRINT_SETUPS: Mapping[str, SheetPrint] = MappingProxyType(
         ),
         SETTINGS: SheetPrint(fit_tall=1),
         TOP_CUSTOMERS: SheetPrint(fit_tall=3, title_rows="4:4"),
+        ACCOUNT: SheetPrint(landscape=False, fit_tall=1),
         OPTIMIZATION: SheetPrint(
             title_rows=f"{parse_cell(HISTORY_TOP)[0]}:{parse_cell(HISTORY_TOP)[0]}"
         ),
