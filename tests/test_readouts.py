@@ -136,3 +136,18 @@ def test_top_customers_is_a_table_carrying_the_users_extra_columns(tmp_path):
     book.set_name(layout.EXTRA_COLUMNS_NAME, "Colour")
     with pytest.raises(IcpError, match=r"Settings!B19 \(ExtraColumns\).*no column 'Colour'"):
         actions.rescore(book)
+
+
+def test_a_workbook_made_before_the_new_settings_still_validates_and_rescores():
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook import actions, layout
+    from icp_xl.workbook.actions.optimization import target_columns_setting
+    from icp_xl.workbook.inputs import input_problems
+
+    book = FileBook.new(make_sample_accounts(120, seed=3))
+    for name in layout.OPTIONAL_INPUT_NAMES:
+        del book.workbook.defined_names[name]
+    problems, _ = input_problems(book)
+    assert problems == []
+    assert target_columns_setting(book) is None
+    assert actions.rescore(book).accounts == 120

@@ -403,6 +403,9 @@ TABLES: tuple[TableSpec, ...] = (
 )
 EXTRA_COLUMNS_NAME = "ExtraColumns"  # Settings: the user's own Accounts columns (owner, region,
 # ...) carried to the end of ScoresTable and TopCustomersTable, comma-separated headers
+TARGET_COLUMNS_NAME = "Optimizer_TargetColumns"  # Settings: the optimizer's target columns
+# Input names a workbook made before them may lack (blank is their default): not a problem.
+OPTIONAL_INPUT_NAMES: frozenset[str] = frozenset({EXTRA_COLUMNS_NAME, TARGET_COLUMNS_NAME})
 TABLES_BY_NAME: Mapping[str, TableSpec] = MappingProxyType({t.name: t for t in TABLES})
 
 
@@ -496,13 +499,13 @@ _settings_cells = [
               _DEFAULT_SETTINGS.unknown_industry_score, WEIGHT),
     NamedCell("NeutralSizeScore", SETTINGS, "B18", "Unknown annual revenue (size) score",
               _DEFAULT_SETTINGS.neutral_size_score, WEIGHT),
-    NamedCell("ExtraColumns", SETTINGS, "B19", "Your Accounts columns to show", None),
+    NamedCell(EXTRA_COLUMNS_NAME, SETTINGS, "B19", "Your Accounts columns to show", None),
     NamedCell("Optimizer_Trials", SETTINGS, "B21", "Trials", DEFAULT_TRIALS, COUNT),
     NamedCell("Optimizer_Lambda", SETTINGS, "B22", "Lambda (grade-shape vs rank weight)", 0.25,
               WEIGHT),
     NamedCell("Optimizer_IncludeSize", SETTINGS, "B23", "Include size (TRUE/FALSE)", True),
     NamedCell("Optimizer_Seed", SETTINGS, "B24", "Seed (blank = random)", 42, INTEGER),
-    NamedCell("Optimizer_TargetColumns", SETTINGS, "B25",
+    NamedCell(TARGET_COLUMNS_NAME, SETTINGS, "B25",
               "Target columns (blank = hardware + consum.)", None),
     *(
         cell

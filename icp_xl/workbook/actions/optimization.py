@@ -132,7 +132,7 @@ def target_columns_setting(book: Book) -> str | None:
     from icp_xl.core.errors import IcpError
 
     try:
-        value = book.read_name("Optimizer_TargetColumns")
+        value = book.read_name(layout.TARGET_COLUMNS_NAME)
     except IcpError:
         return None
     return str(value).strip() if value is not None and str(value).strip() else None
