@@ -151,3 +151,38 @@ def test_a_workbook_made_before_the_new_settings_still_validates_and_rescores():
     assert problems == []
     assert target_columns_setting(book) is None
     assert actions.rescore(book).accounts == 120
+
+
+def test_column_widths_follow_the_displayed_values():
+    from icp_xl.workbook.widths import column_width, display_text, header_width
+
+    assert display_text(12_345_678_901.0, '"$"#,##0') == "$12,345,678,901"
+    assert display_text(0.1234, "0.0%") == "12.3%"
+    assert display_text(5.2, '0.00"x"') == "5.20"
+    assert header_width("High-value customers (portfolio score >= cutoff)") == 16  # 48 / 3
+    wide = column_width("GP24", [(12_345_678_901.0, '"$"#,##0')], (6, 48))
+    assert wide == len("$12,345,678,901") + 2
+    assert column_width("Rank", [(1, "0")], (6, 48)) == 6
+    assert column_width(None, [("x" * 100, None)], (6, 48)) == 48
+
+
+def test_every_sheet_gets_a_print_setup_and_inputs_are_marked(tmp_path):
+    import openpyxl
+
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook import actions, layout
+
+    book = FileBook.new(make_sample_accounts(150, seed=4))
+    actions.rescore(book)
+    wb = openpyxl.load_workbook(book.save(tmp_path / "ICP.xlsx"))
+    for spec in layout.SHEETS:
+        ws = wb[spec.name]
+        setup = layout.print_setup(spec)
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == setup.fit_tall
+        assert ws.page_setup.orientation == ("landscape" if setup.landscape else "portrait")
+    assert wb[layout.SCORES].print_title_rows == "$1:$1"
+    assert wb[layout.CHART_DATA].sheet_state == "hidden"
+    weights = wb[layout.WEIGHTS]
+    assert weights["B5"].style == layout.INPUT_STYLE and weights["C5"].style != layout.INPUT_STYLE
+    assert wb[layout.DASHBOARD][layout.SEGMENT_VIEW.ref].style == layout.INPUT_STYLE
