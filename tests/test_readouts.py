@@ -138,15 +138,21 @@ def test_top_customers_is_a_table_carrying_the_users_extra_columns(tmp_path):
         actions.rescore(book)
 
 
-def test_a_workbook_made_before_the_new_settings_still_validates_and_rescores():
+def test_a_workbook_made_before_the_new_settings_still_validates_and_rescores(tmp_path):
+    import openpyxl
+
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook import actions, layout
     from icp_xl.workbook.actions.optimization import target_columns_setting
     from icp_xl.workbook.inputs import input_problems
 
-    book = FileBook.new(make_sample_accounts(120, seed=3))
+    path = tmp_path / "old.xlsx"
+    FileBook.new(make_sample_accounts(120, seed=3)).save(path)
+    wb = openpyxl.load_workbook(path)
     for name in layout.OPTIONAL_INPUT_NAMES:
-        del book.workbook.defined_names[name]
+        del wb.defined_names[name]
+    wb.save(path)
+    book = FileBook.open(path, status=lambda message: None)
     problems, _ = input_problems(book)
     assert problems == []
     assert target_columns_setting(book) is None

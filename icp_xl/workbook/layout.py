@@ -388,6 +388,10 @@ DATA_QUALITY_FILLS: Mapping[str, str] = MappingProxyType(
 DATA_QUALITY_STATUS_RANGE = f"B{DATA_QUALITY_HEADER_ROW + 1}:B5000"
 
 
+# Counts keep a space before the Detail text (``_)``), on the rows a report usually fills.
+DATA_QUALITY_COUNTS = FormatRange(
+    DATA_QUALITY, f"D{DATA_QUALITY_SOURCE_ROW}:D{DATA_QUALITY_HEADER_ROW + 60}", f"{COUNT}_)"
+)
 DATA_QUALITY_TIME_CELL = f"C{DATA_QUALITY_SOURCE_ROW}"  # when the accounts were last read
 DATA_QUALITY_TIME = FormatRange(
     DATA_QUALITY, f"{DATA_QUALITY_TIME_CELL}:{DATA_QUALITY_TIME_CELL}", TIMESTAMP
@@ -692,6 +696,7 @@ HISTORY_FORMAT_ROWS = 2000  # trial history rows that get number formats
 
 FORMAT_RANGES: tuple[FormatRange, ...] = (
     DATA_QUALITY_TIME,
+    DATA_QUALITY_COUNTS,
     _under(SUMMARY_TOP, 1, 2, 1, 1, "0.0000"),  # objective, Spearman
     _under(SUMMARY_TOP, 3, 3, 1, 1, "0.00E+00"),  # KL divergence, often tiny
     _under(SUMMARY_TOP, 4, 4, 1, 1, "0.0000"),  # out-of-sample Spearman
@@ -757,8 +762,8 @@ FIT_SAMPLE_ROWS = 2000  # rows measured below a header when fitting column width
 class SheetPrint:
     """How a sheet prints: orientation; fit to ``fit_wide`` pages wide and ``fit_tall``
     pages tall (0 = as many as needed); ``title_rows`` repeated on every page (e.g.
-    ``"1:1"``, None = none); margins in inches (left, right, top, bottom); whether the
-    sheet is centred horizontally on the page; and the columns printed."""
+    ``"1:1"``, None = none); margins in inches (left, right, top, bottom); and whether the
+    sheet is centred horizontally on the page."""
 
     landscape: bool = True
     fit_wide: int = 1
@@ -766,7 +771,6 @@ class SheetPrint:
     title_rows: str | None = None
     margins: tuple[float, float, float, float] = (0.4, 0.4, 0.5, 0.5)
     centered: bool = False
-    columns: str | None = None  # the columns printed ("A:E"), None = the used range
 
 
 PRINT_SETUPS: Mapping[str, SheetPrint] = MappingProxyType(
@@ -774,9 +778,7 @@ PRINT_SETUPS: Mapping[str, SheetPrint] = MappingProxyType(
         DASHBOARD: SheetPrint(fit_tall=1, margins=(0.3, 0.3, 0.3, 0.3), centered=True),
         SEGMENTS_SHEET: SheetPrint(fit_tall=1, margins=(0.3, 0.3, 0.3, 0.3), centered=True),
         WEIGHTS: SheetPrint(landscape=False, fit_tall=1),
-        DATA_QUALITY: SheetPrint(
-            title_rows=f"{DATA_QUALITY_HEADER_ROW}:{DATA_QUALITY_HEADER_ROW}", columns="A:E"
-        ),
+        DATA_QUALITY: SheetPrint(title_rows=f"{DATA_QUALITY_HEADER_ROW}:{DATA_QUALITY_HEADER_ROW}"),
         SETTINGS: SheetPrint(fit_tall=1),
         TOP_CUSTOMERS: SheetPrint(fit_tall=3, title_rows="4:4"),
         ACCOUNT: SheetPrint(landscape=False, fit_tall=1),

@@ -35,9 +35,6 @@ def apply_print_setup(ws: Worksheet, spec: layout.SheetSpec) -> None:
     ws.print_options.horizontalCentered = setup.centered
     ws.print_title_rows = setup.title_rows
     ws.oddFooter.center.text = "&A - page &P of &N"
-    if setup.columns:
-        first, _, last = setup.columns.partition(":")
-        ws.print_area = f"${first}:${last}"
 
 
 def apply_visibility(ws: Worksheet, spec: layout.SheetSpec) -> None:

@@ -180,7 +180,7 @@ def missing_structure(
     lacking += [
         f"table {t.name}"
         for t in layout.TABLES
-        if t.sheet not in layout.INPUT_SHEETS and t.name not in tables and t.sheet in sheets
+        if t.sheet not in layout.INPUT_SHEETS and t.name not in tables
     ]
     lacking += [f"table {name}" for name in layout.DEFAULT_TABLE_ROWS if name not in tables]
     lacking += [
