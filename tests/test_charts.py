@@ -40,13 +40,14 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "Dashboard": {
         "ICP score distribution": {"areaChart", "barChart"},
-        "Grade shares vs target": {"barChart"},
+        "Accounts vs target revenue by grade": {"barChart"},
         "Target revenue captured by ICP rank (gains)": {"scatterChart"},
+        "ICP score vs target revenue": {"scatterChart"},
+        "Portfolio-wide ICP score spread of the view": {"barChart", "lineChart"},
         "Average ICP score by industry (15 largest)": {"barChart"},
         "Raw score distribution": {"barChart"},
         "ICP score vs printer count": {"scatterChart"},
         "Adoption score vs printer count": {"scatterChart"},
-        "Relationship score vs software revenue": {"scatterChart"},
     },
     "Segments": {
         "Average ICP score": {"barChart"},
@@ -57,7 +58,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "Optimization": {
         "Optimizer convergence": {"scatterChart"},
-        "Weights: current vs optimized": {"radarChart"},
+        "Weights: current vs optimized": {"barChart"},
     },
     # bound to the Account sheet's own table, not to Chart Data (tests/test_explain.py)
     "Account": {"Points per component vs averages": {"barChart"}},
@@ -289,4 +290,21 @@ def test_grid_starts_after_the_other_engineers_columns_and_rows():
     assert min(x for _, x, _ in placed) == columns_a_to_e
     segments = wb.create_sheet("Segments")
     placed = _positions(segments, [s for s in CHARTS if s.sheet == "Segments"])
-    assert min(y for _, _, y in placed) == 31 * 20  # below row 31: rows 1-30 are the tables
+    assert min(y for _, _, y in placed) == 25 * 20  # below row 25: rows 1-25 are the tables
+
+
+def test_a_one_segment_view_lists_only_its_segment_in_scatter_legends(tmp_path):
+    """Blank per-segment series are left out when the file host builds the charts."""
+    build_workbook(tmp_path / "mid.xlsx", Weights(), view="Mid-Market")
+    wb = openpyxl.load_workbook(tmp_path / "mid.xlsx")
+    add_charts(wb)
+    titles = {c.title.tx.rich.p[0].r[0].t: c for c in wb["Dashboard"]._charts}
+    for title in ("ICP score vs printer count", "ICP score vs target revenue"):
+        (series,) = titles[title].series
+        assert series.tx.strRef.f.endswith(f"${column_letter_of('Mid-Market', title)}$2")
+    assert len(titles["Target revenue captured by ICP rank (gains)"].series) == 3  # not per segment
+
+
+def column_letter_of(segment: str, title: str) -> str:
+    key = "printers_score_scatter" if "printer" in title else "target_scatter"
+    return section(key).letter(segment)

@@ -104,7 +104,7 @@ def test_an_empty_segment_gives_blank_series_of_the_same_shape(population):
     b = by_key(blocks)
     assert sum(column(b["score_hist"], "score_hist", "accounts")) == 0
     assert all(v is None for v in column(b["score_hist"], "score_hist", "mean"))
-    assert b["score_hist"].rows[1][4] == "Mean n/a"
+    assert b["score_hist"].rows[1][5] == "Mean n/a"
     assert all(v is None for v in column(b["grades"], "grades", "actual"))
     assert all(v is None for v in column(b["gains"], "gains", "icp_rank"))
     assert all(r[0] is None for r in body(b["industries"]))
@@ -130,18 +130,24 @@ def test_score_histogram_counts_every_account_and_marks_the_statistics():
     marked = [i for i, v in enumerate(mean) if v is not None]
     assert marked == [round(scores.mean())]
     assert mean[marked[0]] >= max(accounts)
-    assert block.rows[1][3] == f"Median {np.median(scores):.1f}"
-    assert block.rows[1][2] == f"Q1 {np.percentile(scores, 25):.1f}"
+    assert block.rows[1][4] == f"Median {np.median(scores):.1f}"
+    assert block.rows[1][3] == f"Q1 {np.percentile(scores, 25):.1f}"
+    ticks = column(block, "score_hist", "tick")
+    assert [t for t in ticks if t] == [str(v) for v in range(0, 101, 10)]
 
 
-def test_grade_shares_follow_the_view_grades_and_the_targets(population):
+def test_grade_shares_follow_the_view_grades_and_the_target_revenue(population):
     frame, scored, settings = population
     for view in SEGMENT_VIEWS:
         b = by_key(chart_blocks(frame, scored, settings, view))
         rows = body(b["grades"])
         assert [r[0] for r in rows] == ["A", "B", "C", "D", "F"]
         assert sum(r[1] for r in rows) == pytest.approx(1.0)
-        assert [r[2] for r in rows] == [settings.grade_shares[g] for g in "ABCDF"]
+        assert sum(r[2] for r in rows) == pytest.approx(1.0)
+    all_rows = body(by_key(chart_blocks(frame, scored, settings, "All Segments"))["grades"])
+    target = frame["target_revenue"].clip(lower=0)
+    share_a = target[scored["ICP_grade"] == "A"].sum() / target.sum()
+    assert all_rows[0][2] == pytest.approx(share_a)  # moves with the weights, unlike row[1]
     mid = scored[scored["customer_segment"] == "Mid-Market"]
     b = by_key(chart_blocks(frame, scored, settings, "Mid-Market"))
     share_a = float((mid["segment_ICP_grade"] == "A").mean())
@@ -197,12 +203,12 @@ def test_industries_are_the_15_largest_with_counts_best_first(population):
 def test_scatters_sample_at_most_500_points_one_segment_each(population):
     frame, scored, settings = population
     b = by_key(chart_blocks(frame, scored, settings, "All Segments"))
-    for key in ("adoption_scatter", "relationship_scatter", "printers_score_scatter"):
+    for key in ("adoption_scatter", "target_scatter", "printers_score_scatter"):
         rows = [r for r in body(b[key]) if r[0] is not None]
         assert 0 < len(rows) <= SCATTER_POINTS
         assert all(sum(v is not None for v in r[1:]) == 1 for r in rows)
-    software = [r[0] for r in body(b["relationship_scatter"]) if r[0] is not None]
-    assert min(software) > 0  # log axis: accounts without software revenue are left out
+    target = [r[0] for r in body(b["target_scatter"]) if r[0] is not None]
+    assert min(target) > 0  # log axis: accounts without target revenue are left out
     adoption = [r for r in body(b["adoption_scatter"]) if r[0] is not None]
     first = scored.iloc[0]
     assert adoption[0][0] == frame["printer_count"].iloc[0]

@@ -115,7 +115,10 @@ def salesforce_export(path: Path) -> pd.DataFrame:
 
 def sheet_rows(path: Path, sheet: str) -> list[list[object]]:
     workbook = openpyxl.load_workbook(path)
-    return [list(row) for row in workbook[sheet].iter_rows(values_only=True)]
+    rows = [list(row) for row in workbook[sheet].iter_rows(values_only=True)]
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()  # formatted blank rows below the report
+    return rows
 
 
 @pytest.fixture(scope="module")

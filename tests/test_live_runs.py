@@ -56,8 +56,9 @@ def during_first_progress(monkeypatch: pytest.MonkeyPatch, book: Any, act: Calla
 
 def stored_trials(path: Path) -> tuple[float, bool]:
     saved = FileBook.open(path, for_writing=False)
-    summary = dict(saved.read_range("Optimization", "A3:B17"))
-    return saved.read_name("Opt_Trials"), summary["Interrupted"]
+    summary = dict(saved.read_range("Optimization", "A3:B18"))
+    assert saved.read_name("Opt_Trials") == summary["Trials asked"]  # as asked on Settings
+    return summary["Study trials (+ refinement)"], summary["Interrupted"]  # completed
 
 
 class Keyboard:

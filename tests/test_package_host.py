@@ -198,7 +198,8 @@ def _owned(path: Path, sheets: set[str], tables: set[str]) -> set[str]:
         s for s in index.sheets if s in layout.SHEETS_BY_NAME and s not in layout.INPUT_SHEETS
     }
     owned = {index.sheets[s] for s in outputs | sheets}
-    owned |= {index.tables[t].part for t in tables | {layout.SCORES_TABLE.name}}
+    ours = {t.name for t in layout.TABLES if t.sheet not in layout.INPUT_SHEETS}
+    owned |= {index.tables[t].part for t in tables | ours}
     return owned | {"xl/styles.xml", "xl/workbook.xml"}
 
 

@@ -160,7 +160,8 @@ def _owned_parts(path: Path) -> set[str]:
     with zipfile.ZipFile(path) as package:
         index = PackageIndex.read(package)
     owned = {part for sheet, part in index.sheets.items() if sheet not in layout.INPUT_SHEETS}
-    owned.add(index.tables[layout.SCORES_TABLE.name].part)
+    owned |= {index.tables[t.name].part for t in layout.TABLES
+              if t.sheet not in layout.INPUT_SHEETS}  # fmt: skip
     return owned | {"xl/styles.xml", "xl/workbook.xml", "xl/calcChain.xml",
                     "[Content_Types].xml", "xl/_rels/workbook.xml.rels"}  # fmt: skip
 

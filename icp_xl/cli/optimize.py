@@ -56,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-size", action="store_true", help="lock the size weight at 0")
     add_column_option(parser)
     parser.add_argument(
+        "--target",
+        help="Accounts columns summed into the target revenue, comma-separated, e.g. "
+        "'Total Hardware Revenue' (default: the workbook's Settings sheet, else hardware + "
+        "consumables; consumables are also an adoption input, which flatters the fit)",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         help=f"random seed, 0 to {MAX_SEED:,} (default: the workbook's Settings sheet, "
@@ -91,18 +97,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 class _Bar:
-    """A tqdm progress bar over every search trial (main run and validation folds)."""
+    """A tqdm progress bar over the search trials asked for; refinement and validation folds
+    show in its description. ``best=`` is the best objective of the main run, so it never
+    gets worse (a validation fold's best, on other accounts, is not comparable)."""
 
     def __init__(self, total: int, enabled: bool):
         from tqdm import tqdm
 
         self.bar = tqdm(total=total, unit="trial", file=sys.stderr, disable=not enabled)
+        self.best = float("inf")
 
     def __call__(self, phase: str, done: int, total: int, best: float) -> None:
-        if phase.endswith("search"):
+        validating = phase.startswith("fold")
+        if phase == "search":
             self.bar.update(1)
-        self.bar.set_description(phase.removesuffix(" search") or "search", refresh=False)
-        self.bar.set_postfix(best=f"{best:.5f}", refresh=False)
+        if not validating:
+            self.best = min(self.best, best)
+        label = (
+            f"validation {phase.removesuffix(' search')} ({done}/{total})" if validating else phase
+        )
+        self.bar.set_description(label, refresh=False)
+        self.bar.set_postfix(best=f"{self.best:.5f}", refresh=False)
 
     def close(self) -> None:
         self.bar.close()
@@ -170,7 +185,16 @@ def run(args: argparse.Namespace) -> int:
         options["seed"] = DEFAULT_SEED if args.seed is None else args.seed
     for warning in accounts.warnings:
         print(f"icp-xl: warning: {warning}", file=sys.stderr)
-    bar = _Bar(options["n_trials"] * (1 + args.folds), enabled=not args.quiet)
+    from icp_xl.core.target import target_fields, with_target
+
+    setting = None
+    if book is not None:
+        from icp_xl.workbook.actions.optimization import target_columns_setting
+
+        setting = target_columns_setting(book)
+    fields = target_fields(args.target or setting)
+    accounts = with_target(accounts, fields)  # a target overlapping an input: see the notes
+    bar = _Bar(options["n_trials"], enabled=not args.quiet)
     try:
         with sigterm_as_interrupt() as terminated:
             result = optimize_weights(
@@ -195,6 +219,9 @@ def run(args: argparse.Namespace) -> int:
         raise IcpError(describe_error(error, storage)) from None
     finally:
         bar.close()
+    import dataclasses
+
+    result = dataclasses.replace(result, target_columns=fields)
     print(summary(result))
     if result.shared_worker:
         print(
@@ -252,10 +279,14 @@ def summary(result: Any) -> str:
     lines = [
         f"Weights: {weights}",
         f"Objective {result.objective:.6f} (lambda {result.lam:g}, lower is better); "
-        f"Spearman {result.spearman:.4f}; KL {result.kl:.6f}",
+        f"Spearman {result.spearman:.4f}; KL {result.kl:.2E}",
         f"Out-of-sample Spearman: {validation}",
         f"Grade shares: {shares}",
-        f"{result.n_trials} trials in the study, {result.evaluations:,} objective evaluations "
-        f"on {result.training_accounts:,} training accounts",
+        f"{result.requested_trials or result.n_trials} trials asked; {result.n_trials} in the "
+        f"study (search + accepted refinement steps), {result.evaluations:,} objective "
+        f"evaluations on {result.training_accounts:,} training accounts",
     ]
+    from icp_xl.workbook.actions.optimization import fit_notes
+
+    lines += [f"Note: {note}" for note in fit_notes(result)]
     return "\n".join(lines)

@@ -190,7 +190,7 @@ def run_demo(args: argparse.Namespace) -> int:
     book.save()
     _print_summary(rescored)
     weights = ", ".join(f"{k} {v:.2f}" for k, v in result.weights.as_dict().items())
-    print(f"Optimized weights ({result.n_trials} trials, not applied): {weights}")
+    print(f"Optimized weights ({result.requested_trials} trials asked, not applied): {weights}")
     print(f"  Spearman {result.spearman:.3f}, objective {result.objective:.4f}")
     print(f"Sample accounts: {csv}")
     print(f"ICP workbook:    {workbook}  ({time.perf_counter() - started:.1f} s)")
@@ -202,6 +202,7 @@ def _print_summary(result: RescoreResult) -> None:
     metrics = result.metrics
     print(
         f"{result.accounts:,} accounts scored; view {result.view}: {metrics.customers:,} "
-        f"accounts, average ICP score {metrics.average_score:.1f}, "
-        f"{metrics.high_value_customers:,} high-value ({metrics.high_value_rate:.0%})"
+        f"accounts; grades A+B hold {metrics.top_grades_target_share:.1%} of their target "
+        f"revenue, top-10% lift {metrics.top_decile_lift:.2f}x; "
+        f"{metrics.high_value_customers:,} high-value"
     )

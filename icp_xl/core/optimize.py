@@ -254,13 +254,16 @@ class OptimizationResult:
     """One sentence when the run stopped because the shared storage was lost for good."""
     shared_worker: bool = False
     """A worker of a shared study: neither refined nor validated (``report`` does that)."""
+    requested_trials: int = 0  # the search trials asked for (n_trials counts the study's)
+    target_columns: tuple[str, ...] = ()  # account fields summed into the target; () = default
 
     def metadata(self) -> dict[str, Any]:
         """The seed JSON's keys (``lambda_param``, ``n_trials``, ``best_objective_value``,
         ``include_size``) plus the validation figures and the settings used."""
         return {
             "lambda_param": self.lam,
-            "n_trials": self.n_trials,
+            "n_trials": self.requested_trials or self.n_trials,
+            "study_trials": self.n_trials,
             "best_objective_value": self.objective,
             "include_size": self.include_size,
             "spearman": self.spearman,
@@ -826,6 +829,7 @@ def optimize_weights(
         target_shares=dict(settings.grade_shares),
         stop_reason=stop_reason,
         shared_worker=shared is not None and not report,
+        requested_trials=n_trials,
     )
 
 

@@ -49,6 +49,24 @@ DISPLAY_GRADES: tuple[str, ...] = tuple(reversed(GRADES))  # A first
 MARKERS: tuple[str, ...] = ("q1", "median", "mean", "q3")
 
 
+BOX_COLUMNS: tuple[str, ...] = (
+    "segment",
+    "base",
+    "lower_box",
+    "upper_box",
+    "whisker_down",
+    "whisker_up",
+    "mean",
+    "q1",
+    "median",
+    "q3",
+    "low",
+    "high",
+    "accounts",
+)
+TICK_EVERY = 10  # histogram axis labels at 0, 10, ..., 100; tick marks at the bin edges
+
+
 @dataclass(frozen=True)
 class Section:
     """A table of the 'Chart Data' sheet: ``key``, a title, column keys and a fixed row count."""
@@ -63,11 +81,16 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "score_hist",
         "ICP score histogram (step per 5-point bin) and markers",
-        ("score", "accounts", *MARKERS),
+        ("score", "tick", "accounts", *MARKERS),
         SCORE_POINTS,
     ),
     Section("raw_hist", "Raw score histogram", ("bin", "lower", "upper", "accounts"), RAW_BINS),
-    Section("grades", "Grade shares vs target", ("grade", "actual", "target"), len(GRADES)),
+    Section(
+        "grades",
+        "Share of accounts and of target revenue by grade",
+        ("grade", "actual", "revenue"),
+        len(GRADES),
+    ),
     Section(
         "segments",
         "Segment comparison (portfolio-wide ICP score)",
@@ -85,23 +108,10 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "box",
         "Score spread by segment (box plot parts)",
-        (
-            "segment",
-            "base",
-            "lower_box",
-            "upper_box",
-            "whisker_down",
-            "whisker_up",
-            "mean",
-            "q1",
-            "median",
-            "q3",
-            "low",
-            "high",
-            "accounts",
-        ),
+        BOX_COLUMNS,
         len(SEGMENTS),
     ),
+    Section("view_box", "Score spread of the view (box plot parts)", BOX_COLUMNS, len(SEGMENTS)),
     Section("weights", "Weights: current vs optimized", ("component", "current", "optimized"), 4),
     Section(
         "industries",
@@ -116,9 +126,9 @@ SECTIONS: tuple[Section, ...] = (
         SCATTER_POINTS,
     ),
     Section(
-        "relationship_scatter",
-        "Relationship score vs software revenue (sample, revenue > 0)",
-        ("software_revenue", *SEGMENTS),
+        "target_scatter",
+        "ICP score vs target revenue (sample, target > 0)",
+        ("target_revenue", *SEGMENTS),
         SCATTER_POINTS,
     ),
     Section(
@@ -245,8 +255,11 @@ def score_histogram_block(scores: np.ndarray) -> Block:
     else:
         stats = dict.fromkeys(MARKERS, math.nan)
     height = float(max(steps.max(), 1)) * 1.08
-    headers = ["ICP score", f"Accounts per {SCORE_BIN_WIDTH}-point bin"]
-    rows = [[int(v), int(c)] for v, c in zip(x, steps, strict=True)]
+    headers = ["ICP score", "Axis label", f"Accounts per {SCORE_BIN_WIDTH}-point bin"]
+    rows = [
+        [int(v), str(v) if v % TICK_EVERY == 0 else "", int(c)]
+        for v, c in zip(x, steps, strict=True)
+    ]
     for key in MARKERS:
         value = stats[key]
         shown = f"{value:.1f}" if math.isfinite(value) else "n/a"
@@ -274,15 +287,25 @@ def raw_histogram_block(raw: np.ndarray) -> Block:
     return _block("raw_hist", ["Raw score bin", "From", "To", "Accounts"], rows)
 
 
-def grade_shares_block(grade_labels: pd.Series, settings: Settings) -> Block:
-    """Actual share of each grade (A first; blank when there are no accounts) vs its target."""
-    counts = pd.Series(grade_labels).value_counts()
-    n = int(counts.sum())
+def grade_shares_block(grade_labels: pd.Series, target: pd.Series | None = None) -> Block:
+    """Per grade (A first): its share of the accounts and its share of their target
+    revenue (blank when there are no accounts or no target revenue). The account shares
+    follow the grade target shares by construction; the revenue shares move with the
+    weights: the better the score ranks revenue, the more of it sits in A and B."""
+    labels = np.asarray(grade_labels, dtype=object)
+    n = len(labels)
+    revenue = np.zeros(n) if target is None else np.asarray(target, dtype=float)
+    revenue = np.where(np.isfinite(revenue), np.maximum(revenue, 0.0), 0.0)
+    total = revenue.sum()
     rows = [
-        [g, float(counts.get(g, 0)) / n if n else None, float(settings.grade_shares[g])]
+        [
+            g,
+            float((labels == g).sum()) / n if n else None,
+            float(revenue[labels == g].sum() / total) if total > 0 else None,
+        ]
         for g in DISPLAY_GRADES
     ]
-    return _block("grades", ["Grade", "Actual share", "Target share"], rows)
+    return _block("grades", ["Grade", "Share of accounts", "Share of target revenue"], rows)
 
 
 def segment_comparison_block(
@@ -317,13 +340,16 @@ def segment_comparison_block(
     return _block("segments", headers, rows)
 
 
-def box_plot_block(scored: pd.DataFrame) -> Block:
+def box_plot_block(scored: pd.DataFrame, mask: np.ndarray | None = None, key: str = "box") -> Block:
     """Five-number summary of the portfolio-wide ICP score per segment, as the parts of a
     stacked-column box plot: base = Q1 (invisible), Q1->median, median->Q3, and whisker
-    lengths to the furthest score within 1.5 IQR of the box (Tukey). Empty segment: blanks."""
+    lengths to the furthest score within 1.5 IQR of the box (Tukey). Only the accounts of
+    ``mask`` (default: all) count; an empty segment gives blanks."""
     rows = []
+    keep = np.ones(len(scored), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     for name in SEGMENTS:
-        values = scored["ICP_score"][scored["customer_segment"] == name].to_numpy(dtype=float)
+        chosen = keep & (scored["customer_segment"] == name).to_numpy()
+        values = scored["ICP_score"].to_numpy(dtype=float)[chosen]
         if len(values) == 0:
             rows.append([name] + [None] * 11 + [0])
             continue
@@ -350,7 +376,7 @@ def box_plot_block(scored: pd.DataFrame) -> Block:
         "Upper whisker",
         "Accounts",
     ]
-    return _block("box", headers, rows)
+    return _block(key, headers, rows)
 
 
 def weights_block(current: Weights, optimized: Weights | None) -> Block:
@@ -491,13 +517,14 @@ def chart_blocks(
     accounts = frame[mask]
     rows = scored[mask]
     segment = rows["customer_segment"]
-    has_software = accounts["software_revenue"].to_numpy(dtype=float) > 0
+    has_target = accounts["target_revenue"].to_numpy(dtype=float) > 0
     return [
         score_histogram_block(scores.to_numpy(dtype=float)),
         raw_histogram_block(rows["ICP_score_raw"].to_numpy(dtype=float)),
-        grade_shares_block(grade_labels, settings),
+        grade_shares_block(grade_labels, accounts["target_revenue"]),
         segment_comparison_block(frame, scored, settings),
         box_plot_block(scored),
+        box_plot_block(scored, mask, key="view_box"),
         weights_block(settings.weights, optimized_weights),
         # grouped by the vertical-table industry each account counts as, not its raw text
         industry_block(pd.Series(resolve_industries(accounts["industry"], settings).label), scores),
@@ -509,11 +536,11 @@ def chart_blocks(
             segment,
         ),
         scatter_block(
-            "relationship_scatter",
-            "Software revenue (USD)",
-            accounts["software_revenue"][has_software],
-            rows["relationship_score"][has_software],
-            segment[has_software],
+            "target_scatter",
+            "Target revenue (USD)",
+            accounts["target_revenue"][has_target],
+            scores[has_target],
+            segment[has_target],
         ),
         scatter_block(
             "printers_score_scatter", "Printer count", accounts["printer_count"], scores, segment

@@ -453,8 +453,11 @@ def input_problems(book: Book) -> tuple[list[str], list[str]]:
         if s.name not in sheets and s.name != layout.DATA_QUALITY  # added by the next rescore
     ]
     for named in (*layout.NAMES, *layout.TABLES):
-        # the map tables are optional: an older workbook gets them on its next rescore
-        if named.sheet in layout.INPUT_SHEETS and named.name not in layout.DEFAULT_TABLE_ROWS:
+        # the map tables and the optional names: an older workbook may lack them
+        optional = (
+            named.name in layout.DEFAULT_TABLE_ROWS or named.name in layout.OPTIONAL_INPUT_NAMES
+        )
+        if named.sheet in layout.INPUT_SHEETS and not optional:
             reader.attempt(named.name, lambda n=named.name: book.locate(n))
     reader.problems = list(dict.fromkeys(reader.problems))
     if reader.problems:

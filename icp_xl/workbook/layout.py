@@ -150,43 +150,28 @@ SHEETS: tuple[SheetSpec, ...] = (
         WEIGHTS,
         "input",
         "ICP weights",
-        {"A": 26, "B": 14, "C": 14, "D": 14, "E": 60},
-        note="Edit the current weights in column B (they must sum to 1), then Rescore.",
+        {"A": 30, "B": 20, "C": 14, "D": 14, "E": 60},
+        freeze="A3",
+        note="Edit the yellow cells (current weights; they must sum to 1), then Rescore.",
     ),
     SheetSpec(
         SETTINGS,
         "input",
         "ICP settings",
-        {"A": 34, "B": 16, "C": 10, "D": 18, "E": 18, "F": 10, "G": 3, "H": 36, "I": 14},
-        note="Edit any value in columns B-C or a table row, then Rescore.",
+        {"A": 38, "B": 16, "C": 10, "D": 18, "E": 18, "F": 10, "G": 3, "H": 36, "I": 14},
+        freeze="A3",
+        note="Edit the yellow cells or a table row, then Rescore.",
     ),
     SheetSpec(SCORES, "output", freeze="C2"),
-    SheetSpec(DASHBOARD, "output", "ICP dashboard", {"A": 30, "B": 20, "C": 3, "D": 3}),
     SheetSpec(
-        SEGMENTS_SHEET,
+        DASHBOARD,
         "output",
-        "Segment comparison",
-        {"A": 20, **{chr(ord("B") + i): 15 for i in range(11)}},
-        wrapped_rows=(3,),
+        "ICP dashboard",
+        {"A": 40, "B": 20, "C": 3, "D": 3, "E": 14},
+        freeze="A3",
     ),
-    SheetSpec(
-        TOP_CUSTOMERS,
-        "output",
-        None,
-        {
-            "A": 7,
-            "B": 13,
-            "C": 28,
-            "D": 30,
-            "E": 17,
-            **{c: 13 for c in "FGHIJKL"},
-            "M": 15,
-            "N": 12,
-            "O": 16,
-            "P": 19,
-        },
-        freeze="A5",
-    ),
+    SheetSpec(SEGMENTS_SHEET, "output", "Segment comparison", freeze="B4", wrapped_rows=(3,)),
+    SheetSpec(TOP_CUSTOMERS, "output", None, freeze="C5", wrapped_rows=(4,)),
     SheetSpec(
         ACCOUNT,
         "output",
@@ -200,6 +185,7 @@ SHEETS: tuple[SheetSpec, ...] = (
         "external",
         None,
         {"A": 30, "B": 13, "C": 13, "D": 13, "E": 13, "F": 13, "G": 13, "H": 13, "I": 6, "J": 10},
+        freeze="A3",
         note="Run Optimize (ribbon) or `icp-xl optimize ICP.xlsx` to fill this sheet.",
     ),
     SheetSpec(
@@ -402,24 +388,13 @@ DATA_QUALITY_FILLS: Mapping[str, str] = MappingProxyType(
 DATA_QUALITY_STATUS_RANGE = f"B{DATA_QUALITY_HEADER_ROW + 1}:B5000"
 
 
-@dataclass(frozen=True)
-class PrintSetup:
-    """How a sheet prints: orientation, fit to ``fit_width`` pages wide (any height), the
-    rows repeated on every page (``"4:4"``) and the columns printed (``"A:D"``)."""
-
-    sheet: str
-    orientation: Literal["portrait", "landscape"] = "landscape"
-    fit_width: int = 1
-    title_rows: str | None = None
-    columns: str | None = None
-
-
+# Counts keep a space before the Detail text (``_)``), on the rows a report usually fills.
+DATA_QUALITY_COUNTS = FormatRange(
+    DATA_QUALITY, f"D{DATA_QUALITY_SOURCE_ROW}:D{DATA_QUALITY_HEADER_ROW + 60}", f"{COUNT}_)"
+)
 DATA_QUALITY_TIME_CELL = f"C{DATA_QUALITY_SOURCE_ROW}"  # when the accounts were last read
 DATA_QUALITY_TIME = FormatRange(
     DATA_QUALITY, f"{DATA_QUALITY_TIME_CELL}:{DATA_QUALITY_TIME_CELL}", TIMESTAMP
-)
-DATA_QUALITY_PRINT = PrintSetup(
-    DATA_QUALITY, "landscape", 1, f"{DATA_QUALITY_HEADER_ROW}:{DATA_QUALITY_HEADER_ROW}", "A:E"
 )
 
 TABLES: tuple[TableSpec, ...] = (
@@ -430,6 +405,11 @@ TABLES: tuple[TableSpec, ...] = (
     COLUMN_MAP_TABLE,
     INDUSTRY_MAP_TABLE,
 )
+EXTRA_COLUMNS_NAME = "ExtraColumns"  # Settings: the user's own Accounts columns (owner, region,
+# ...) carried to the end of ScoresTable and TopCustomersTable, comma-separated headers
+TARGET_COLUMNS_NAME = "Optimizer_TargetColumns"  # Settings: the optimizer's target columns
+# Input names a workbook made before them may lack (blank is their default): not a problem.
+OPTIONAL_INPUT_NAMES: frozenset[str] = frozenset({EXTRA_COLUMNS_NAME, TARGET_COLUMNS_NAME})
 TABLES_BY_NAME: Mapping[str, TableSpec] = MappingProxyType({t.name: t for t in TABLES})
 
 
@@ -481,7 +461,7 @@ OPTIMIZED_METADATA: tuple[tuple[str, str, str, str | None], ...] = (
     ("best_objective_value", "Opt_Objective", "Best objective (lower is better)", "0.0000"),
     ("spearman", "Opt_Spearman", "Spearman (training)", "0.000"),
     ("out_of_sample_spearman", "Opt_OutOfSampleSpearman", "Spearman (held-out)", "0.000"),
-    ("kl_divergence", "Opt_KL", "KL divergence of grade shares", "0.0000"),
+    ("kl_divergence", "Opt_KL", "KL divergence of grade shares", "0.00E+00"),
     ("lambda_param", "Opt_Lambda", "Lambda", WEIGHT),
     ("n_trials", "Opt_Trials", "Trials", COUNT),
     ("include_size", "Opt_IncludeSize", "Size included", None),
@@ -523,11 +503,14 @@ _settings_cells = [
               _DEFAULT_SETTINGS.unknown_industry_score, WEIGHT),
     NamedCell("NeutralSizeScore", SETTINGS, "B18", "Unknown annual revenue (size) score",
               _DEFAULT_SETTINGS.neutral_size_score, WEIGHT),
+    NamedCell(EXTRA_COLUMNS_NAME, SETTINGS, "B19", "Your Accounts columns to show", None),
     NamedCell("Optimizer_Trials", SETTINGS, "B21", "Trials", DEFAULT_TRIALS, COUNT),
     NamedCell("Optimizer_Lambda", SETTINGS, "B22", "Lambda (grade-shape vs rank weight)", 0.25,
               WEIGHT),
     NamedCell("Optimizer_IncludeSize", SETTINGS, "B23", "Include size (TRUE/FALSE)", True),
     NamedCell("Optimizer_Seed", SETTINGS, "B24", "Seed (blank = random)", 42, INTEGER),
+    NamedCell(TARGET_COLUMNS_NAME, SETTINGS, "B25",
+              "Target columns (blank = hardware + consum.)", None),
     *(
         cell
         for i, c in enumerate(COMPONENTS)
@@ -543,21 +526,32 @@ _settings_cells = [
 # Dashboard: segment selector, last run, and one KPI cell per SegmentMetrics field.
 SEGMENT_VIEW = NamedCell("SegmentView", DASHBOARD, "B3", "Segment view", ALL_SEGMENTS)
 LAST_RESCORED = NamedCell("LastRescored", DASHBOARD, "B4", "Last rescored", None, TIMESTAMP)
-WEIGHTS_USED = NamedCell("WeightsUsed", DASHBOARD, "B5", "Weights used (V / S / A / R)", None)
+WEIGHTS_USED = NamedCell(
+    "WeightsUsed",
+    DASHBOARD,
+    "B5",
+    "Weights used (vert./size/adopt./rel.)",
+    None,
+)
+LIFT = '0.00"x"'
+# Dashboard KPIs: figures of the view; "in the view" ones use the view's score and grades
+# (within-segment in a one-segment view), shares "of all" compare with the whole portfolio.
 KPI_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("customers", "Customers", COUNT),
-    ("customer_share", "Share of portfolio", PERCENT),
-    ("average_score", "Average ICP score", SCORE),
-    ("high_value_customers", "High-value customers", COUNT),
-    ("high_value_rate", "High-value rate", PERCENT),
+    ("customers", "Customers in the view", COUNT),
+    ("customer_share", "Share of all customers", PERCENT),
+    ("portfolio_average_score", "Average portfolio-wide ICP score (all accounts: 50)", SCORE),
+    ("top_grades_target_share", "Target revenue held by grades A+B", PERCENT),
+    ("top_grades_gp24_share", "GP24 held by grades A+B", PERCENT),
+    ("top_decile_lift", "Lift of the top 10% (target revenue)", LIFT),
+    ("high_value_customers", "High-value customers (view score >= cutoff)", COUNT),
+    ("high_value_gp24_share", "High-value share of the view's GP24", PERCENT),
     ("average_annual_revenue", "Average annual revenue (known)", MONEY),
     ("total_gp24", "Total GP24", MONEY),
-    ("gp24_share", "Share of portfolio GP24", PERCENT),
-    ("high_value_gp24", "High-value GP24", MONEY),
-    ("high_value_gp24_share", "High-value share of GP24", PERCENT),
+    ("gp24_share", "Share of all GP24", PERCENT),
     ("average_gp24", "Average GP24 per customer", MONEY),
 )
 KPI_FIRST_ROW = 8
+KPI_NOTE_ROW = KPI_FIRST_ROW + len(KPI_FIELDS) + 1
 KPI_NAMES: Mapping[str, str] = MappingProxyType({f: f"KPI_{f}" for f, _, _ in KPI_FIELDS})
 _kpi_cells = [
     NamedCell(KPI_NAMES[f], DASHBOARD, f"B{KPI_FIRST_ROW + i}", label, None, fmt)
@@ -595,23 +589,47 @@ CAPTIONS: tuple[TextCell, ...] = (
     TextCell(SETTINGS, "C26", "Max"),
     TextCell(SETTINGS, "D3", "Size tiers (first match wins; blank upper = no limit)"),
     TextCell(SETTINGS, "H3", "Vertical table (matching ignores case, accents, punctuation, &/and)"),
-    TextCell(DASHBOARD, f"A{KPI_FIRST_ROW - 1}", "Key figures of the segment view"),
+    TextCell(DASHBOARD, f"A{KPI_FIRST_ROW - 1}", '="Key figures of the view: "&SegmentView'),
+    TextCell(DASHBOARD, f"A{KPI_NOTE_ROW}", "Grades A+B: the view's best-scored accounts "
+             "(shares on Settings).", bold=False),
+    TextCell(DASHBOARD, f"A{KPI_NOTE_ROW + 1}", "Lift: target revenue share of the top 10% "
+             "/ 10% (1.00x = random).", bold=False),
+    TextCell(DASHBOARD, f"A{KPI_NOTE_ROW + 2}", "One-segment view: score and grades are "
+             "within the segment.", bold=False),
+    TextCell(DASHBOARD, f"A{KPI_NOTE_ROW + 3}", "'of all': a share of the whole portfolio.",
+             bold=False),
+    TextCell(SEGMENTS_SHEET, "A25", "Charts below compare the three segments on the "
+             "portfolio-wide score; they do not follow the Dashboard's segment view.",
+             bold=False),
     *(TextCell(SETTINGS, ref, text) for ref, text in MAP_CAPTIONS),
     *(
         TextCell(DATA_QUALITY, f"{column_letter(i + 1)}{DATA_QUALITY_HEADER_ROW}", c.header)
         for i, c in enumerate(DATA_QUALITY_COLUMNS)
     ),
-)
+)  # fmt: skip
 
 # ---------------------------------------------------------------- output regions
 
 SEGMENT_SUMMARY_TOP_LEFT = "A3"
+# Segments summary: every figure on the portfolio-wide score and grades.
 SEGMENT_SUMMARY_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("segment", "Segment", None),
-    *((f, label, fmt) for f, label, fmt in KPI_FIELDS),
+    ("customers", "Customers", COUNT),
+    ("customer_share", "Share of all customers", PERCENT),
+    ("average_score", "Average ICP score (portfolio-wide)", SCORE),
+    ("high_value_customers", "High-value customers (portfolio score >= cutoff)", COUNT),
+    ("high_value_rate", "High-value rate (portfolio score)", PERCENT),
+    ("target_revenue_share", "Share of all target revenue", PERCENT),
+    ("top_grades_target_share", "Target revenue held by grades A+B", PERCENT),
+    ("top_decile_lift", "Lift of the top 10%", LIFT),
+    ("average_annual_revenue", "Average annual revenue (known)", MONEY),
+    ("total_gp24", "Total GP24", MONEY),
+    ("gp24_share", "Share of all GP24", PERCENT),
+    ("high_value_gp24_share", "High-value share of the segment's GP24", PERCENT),
+    ("average_gp24", "GP24 per customer", MONEY),
 )
 RECOMMENDATIONS_TOP_LEFT = "A10"
-RECOMMENDATIONS_LAST_ROW = 30  # Segments rows 1-30 belong to actions; charts start at row 32
+RECOMMENDATIONS_LAST_ROW = 24  # Segments rows 1-24 belong to actions; charts start at row 26
 TOP_CUSTOMERS_COUNT = 100
 TOP_CUSTOMERS_HEADER_ROW = 4
 TOP_CUSTOMERS_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
@@ -629,6 +647,14 @@ TOP_CUSTOMERS_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("printer_count", "Printers", COUNT),
     *TOP_CUSTOMERS_POINTS_COLUMNS,
 )
+TOP_CUSTOMERS_TABLE = TableSpec(
+    "TopCustomersTable",
+    TOP_CUSTOMERS,
+    f"A{TOP_CUSTOMERS_HEADER_ROW}",
+    tuple(Column(label, fmt) for _, label, fmt in TOP_CUSTOMERS_COLUMNS),
+)
+TABLES = (*TABLES, TOP_CUSTOMERS_TABLE)
+TABLES_BY_NAME = MappingProxyType({t.name: t for t in TABLES})
 
 
 def _column_formats(
@@ -646,12 +672,15 @@ SUMMARY_TOP = "A3"
 WEIGHTS_TOP = "D3"
 GRADES_TOP = "D10"
 FOLDS_TOP = "I3"
-HISTORY_TOP = "A20"
+NOTES_TOP = "A20"  # what to know about the fit: KL/lambda, weights on a bound, target overlap
+NOTES_ROWS = 3
+HISTORY_TOP = "A24"
 """Optimization sheet layout (columns A-J; K onward is left for the convergence chart):
 title A1, note A2; summary (Figure, Value) at A3; weights (Component, Optimized,
 Lower bound, Upper bound) at D3; grade shares (Grade, Actual share, Target share)
-at D10; per-fold out-of-sample Spearman (Fold, Spearman) at I3; trial history
-(:data:`icp_xl.core.optimize.HISTORY_COLUMNS`) with its header row at A20 and one row per
+at D10; per-fold out-of-sample Spearman (Fold, Spearman) at I3; notes on the fit (one
+sentence per row: KL and lambda, weights on a bound, target overlap) at A20; trial history
+(:data:`icp_xl.core.optimize.HISTORY_COLUMNS`) with its header row at A24 and one row per
 trial below."""
 
 
@@ -667,6 +696,7 @@ HISTORY_FORMAT_ROWS = 2000  # trial history rows that get number formats
 
 FORMAT_RANGES: tuple[FormatRange, ...] = (
     DATA_QUALITY_TIME,
+    DATA_QUALITY_COUNTS,
     _under(SUMMARY_TOP, 1, 2, 1, 1, "0.0000"),  # objective, Spearman
     _under(SUMMARY_TOP, 3, 3, 1, 1, "0.00E+00"),  # KL divergence, often tiny
     _under(SUMMARY_TOP, 4, 4, 1, 1, "0.0000"),  # out-of-sample Spearman
@@ -711,6 +741,94 @@ def grade_ranges() -> tuple[tuple[str, str], ...]:
 
 # Areas the other modules own (charts, optimizer); actions never write there.
 CHART_AREAS: Mapping[str, str] = MappingProxyType(
-    {DASHBOARD: "from column F", SEGMENTS_SHEET: "from row 32", OPTIMIZATION: "from column K"}
+    {DASHBOARD: "from column F", SEGMENTS_SHEET: "from row 26", OPTIMIZATION: "from column K"}
 )
 OPTIMIZATION_AREA = "A1:J1048576"  # the optimizer's blocks; cleared before each run's are written
+
+# ---------------------------------------------------------------- looks and print setup
+# Applied by the file host to EVERY sheet of :data:`SHEETS` (a sheet added to the layout
+# gets them without further declarations): a print setup (declared below or the generic
+# one), input-cell style for the inputs, hidden helper sheets, columns fitted to their
+# content for table-like sheets (a ``freeze`` and no declared widths).
+
+INPUT_FILL = "FFF2CC"  # light yellow: the "ICP input" cell style of every input cell
+INPUT_STYLE = "ICP input"
+HIDDEN_SHEETS: frozenset[str] = frozenset({CHART_DATA})
+FIT_WIDTH_BOUNDS: tuple[float, float] = (6.0, 48.0)  # characters, for fitted columns
+FIT_SAMPLE_ROWS = 2000  # rows measured below a header when fitting column widths
+
+
+@dataclass(frozen=True)
+class SheetPrint:
+    """How a sheet prints: orientation; fit to ``fit_wide`` pages wide and ``fit_tall``
+    pages tall (0 = as many as needed); ``title_rows`` repeated on every page (e.g.
+    ``"1:1"``, None = none); margins in inches (left, right, top, bottom); and whether the
+    sheet is centred horizontally on the page."""
+
+    landscape: bool = True
+    fit_wide: int = 1
+    fit_tall: int = 0
+    title_rows: str | None = None
+    margins: tuple[float, float, float, float] = (0.4, 0.4, 0.5, 0.5)
+    centered: bool = False
+
+
+PRINT_SETUPS: Mapping[str, SheetPrint] = MappingProxyType(
+    {
+        DASHBOARD: SheetPrint(fit_tall=1, margins=(0.3, 0.3, 0.3, 0.3), centered=True),
+        SEGMENTS_SHEET: SheetPrint(fit_tall=1, margins=(0.3, 0.3, 0.3, 0.3), centered=True),
+        WEIGHTS: SheetPrint(landscape=False, fit_tall=1),
+        DATA_QUALITY: SheetPrint(title_rows=f"{DATA_QUALITY_HEADER_ROW}:{DATA_QUALITY_HEADER_ROW}"),
+        SETTINGS: SheetPrint(fit_tall=1),
+        TOP_CUSTOMERS: SheetPrint(fit_tall=3, title_rows="4:4"),
+        ACCOUNT: SheetPrint(landscape=False, fit_tall=1),
+        OPTIMIZATION: SheetPrint(
+            title_rows=f"{parse_cell(HISTORY_TOP)[0]}:{parse_cell(HISTORY_TOP)[0]}"
+        ),
+    }
+)
+
+
+def print_setup(spec: SheetSpec) -> SheetPrint:
+    """The print setup of a sheet: the declared one, else landscape, one page wide, with the
+    rows above the frozen pane (a table header) repeated on every page."""
+    declared = PRINT_SETUPS.get(spec.name)
+    if declared is not None:
+        return declared
+    if spec.freeze:
+        header_rows = parse_cell(spec.freeze)[0] - 1
+        if 1 <= header_rows <= 5:
+            return SheetPrint(title_rows=f"1:{header_rows}")
+    return SheetPrint()
+
+
+def fitted_header_row(spec: SheetSpec) -> int | None:
+    """The header row whose block (down to the first empty row) sets the column widths of
+    a table-like sheet (frozen, no declared widths); None for form-like sheets."""
+    if spec.widths or not spec.freeze or spec.name in HIDDEN_SHEETS:
+        return None
+    return max(parse_cell(spec.freeze)[0] - 1, 1)
+
+
+def input_cell_names() -> tuple[str, ...]:
+    """Names of the cells the user edits (current weights, Settings values, the segment
+    view and account selectors); they get the input style."""
+    return (
+        *WEIGHT_NAMES.values(),
+        *(n.name for n in _settings_cells),
+        SEGMENT_VIEW.name,
+        ACCOUNT_PICK.name,
+    )
+
+
+# Ranges whose cells are centred (numbers next to text read apart).
+CENTERED_RANGES: tuple[tuple[str, str], ...] = (
+    (
+        TOP_CUSTOMERS,
+        f"A{TOP_CUSTOMERS_HEADER_ROW + 1}:A{TOP_CUSTOMERS_HEADER_ROW + TOP_CUSTOMERS_COUNT}",
+    ),
+    (
+        OPTIMIZATION,
+        f"H{parse_cell(HISTORY_TOP)[0] + 1}:H{parse_cell(HISTORY_TOP)[0] + HISTORY_FORMAT_ROWS}",
+    ),
+)

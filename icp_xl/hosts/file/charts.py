@@ -26,12 +26,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from openpyxl.chart import AreaChart, BarChart, LineChart, RadarChart, ScatterChart
+from openpyxl.chart import AreaChart, BarChart, LineChart, ScatterChart
 from openpyxl.chart import Series as make_series
 from openpyxl.chart._chart import ChartBase
 from openpyxl.chart.axis import ChartLines
 from openpyxl.chart.data_source import AxDataSource, NumDataSource, NumRef, StrRef
 from openpyxl.chart.error_bar import ErrorBars
+from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.legend import Legend
 from openpyxl.chart.marker import DataPoint, Marker
 from openpyxl.chart.series import SeriesLabel
@@ -52,6 +53,7 @@ from openpyxl.utils.units import cm_to_EMU, pixels_to_EMU
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from icp_xl.core.cells import parse_range
 from icp_xl.core.errors import IcpError
 from icp_xl.core.settings import SEGMENTS
 from icp_xl.workbook.chart_data import CHART_DATA_SHEET, MARKERS, PlacedSection, section
@@ -201,7 +203,7 @@ def score_histogram_chart() -> ChartBase:
     """ICP score distribution: filled step histogram + thin marker columns (see module doc)."""
     place = section("score_hist")
     area = AreaChart()
-    hist = _series(place, "accounts", categories="score", text_categories=False)
+    hist = _series(place, "accounts", categories="tick")
     _fill(hist, "BDD7EE", outline=PRIMARY)
     area.series.append(hist)
     markers = BarChart()
@@ -210,12 +212,12 @@ def score_histogram_chart() -> ChartBase:
     markers.gapWidth = 500
     markers.overlap = 100
     for key in MARKERS:
-        mark = _series(place, key, categories="score", text_categories=False)
+        mark = _series(place, key, categories="tick")
         _fill(mark, MARKER_COLORS[key], outline=MARKER_COLORS[key])
         markers.series.append(mark)
-    _axis(area.x_axis, "ICP score", "0", gridlines=False)
-    area.x_axis.tickLblSkip = 10
-    area.x_axis.tickMarkSkip = 10
+    _axis(area.x_axis, "ICP score (labels every 10; bins of 5 points)", gridlines=False)
+    area.x_axis.tickLblSkip = 1  # blank labels between the tens (chart_data.TICK_EVERY)
+    area.x_axis.tickMarkSkip = 5
     _axis(area.y_axis, "Accounts per 5-point bin", "#,##0", low=0)
     markers.x_axis, markers.y_axis = area.x_axis, area.y_axis
     area += markers
@@ -240,17 +242,18 @@ def raw_histogram_chart() -> ChartBase:
 
 
 def grade_shares_chart() -> ChartBase:
-    """Share of accounts per grade, actual vs target (clustered columns)."""
+    """Per grade, its share of the accounts and of their target revenue (clustered columns):
+    revenue above the account share in A and B means the score finds the revenue."""
     place = section("grades")
     chart = BarChart()
     chart.type = "col"
     chart.gapWidth = 60
-    for column, color in (("actual", PRIMARY), ("target", SECONDARY)):
+    for column, color in (("actual", SECONDARY), ("revenue", PRIMARY)):
         series = _series(place, column, categories="grade")
         _fill(series, color)
         chart.series.append(series)
     _axis(chart.x_axis, "Grade", gridlines=False)
-    _axis(chart.y_axis, "Share of accounts", "0%", low=0)
+    _axis(chart.y_axis, "Share of the view", "0%", low=0)
     chart.legend = _legend()
     return chart
 
@@ -273,9 +276,10 @@ def _segment_bar_chart(
     return chart
 
 
-def box_plot_chart() -> ChartBase:
-    """Score spread by segment: stacked columns + error-bar whiskers (see module doc)."""
-    place = section("box")
+def box_plot_chart(key: str = "box") -> ChartBase:
+    """Score spread by segment: stacked columns + error-bar whiskers (see module doc), from
+    chart data section ``key`` (``box``: all accounts; ``view_box``: the Dashboard's view)."""
+    place = section(key)
     chart = BarChart()
     chart.type = "col"
     chart.grouping = "stacked"
@@ -322,20 +326,25 @@ def _whiskers(direction: str, ref: str) -> ErrorBars:
     return bars
 
 
-def weights_radar_chart() -> ChartBase:
-    """Current vs optimized weights on the four components."""
+def weights_chart() -> ChartBase:
+    """Current vs optimized weights per component, side by side (horizontal bars with their
+    values): unlike a radar, equal weights never hide each other and labels never overlap."""
     place = section("weights")
-    chart = RadarChart()
-    chart.type = "marker"
+    chart = BarChart()
+    chart.type = "bar"
+    chart.gapWidth = 60
     for column, color in (("current", PRIMARY), ("optimized", "C00000")):
         series = _series(place, column, categories="component")
-        series.graphicalProperties = _line_props(color, 2.25)
-        series.marker = Marker(symbol="circle", size=6)
-        series.marker.graphicalProperties = GraphicalProperties(solidFill=color)
-        series.marker.graphicalProperties.line.solidFill = color
+        _fill(series, color)
+        series.dLbls = DataLabelList(showVal=True)  # shown in the cells' format (0.00)
+        series.dLbls.txPr = _text(8)
+        for flag in ("showSerName", "showCatName", "showLegendKey", "showPercent"):
+            setattr(series.dLbls, flag, False)
         chart.series.append(series)
     _axis(chart.x_axis, None, gridlines=False)
-    _axis(chart.y_axis, None, "0%", low=0, high=0.5, major_unit=0.1)
+    chart.x_axis.scaling.orientation = "maxMin"
+    _axis(chart.y_axis, "Weight", "0.00", low=0, high=0.5, major_unit=0.1)
+    chart.y_axis.crosses = "max"
     chart.legend = _legend()
     return chart
 
@@ -391,14 +400,15 @@ def adoption_scatter_chart() -> ChartBase:
     return _scatter_chart("adoption_scatter", "Printer count", "Adoption score", "0", "0.0", 1.0)
 
 
-def relationship_scatter_chart() -> ChartBase:
+def target_scatter_chart() -> ChartBase:
+    """What the optimizer fits: the view's ICP score against the target revenue."""
     return _scatter_chart(
-        "relationship_scatter",
-        "Software revenue (USD, log scale; accounts with none not shown)",
-        "Relationship score",
+        "target_scatter",
+        "Target revenue: hardware + consumables (USD, log scale; zero not shown)",
+        "ICP score (view)",
         "$#,##0",
-        "0.0",
-        1.0,
+        "0",
+        100.0,
         x_log=True,
     )
 
@@ -441,9 +451,11 @@ def convergence_chart() -> ChartBase:
     objective.marker = Marker(symbol="circle", size=3)
     objective.marker.graphicalProperties = GraphicalProperties(solidFill=SECONDARY)
     objective.marker.graphicalProperties.line.noFill = True
+    objective.smooth = False
     best = _series(place, "best_gap", x="trial")
     best.graphicalProperties = _line_props("C00000", 2.25)
     best.marker = Marker(symbol="none")
+    best.smooth = False  # straight segments: a smoothed curve overshoots and seems to rise
     chart.series.extend([objective, best])
     _axis(chart.x_axis, "Trial", "#,##0", low=0)
     _axis(chart.y_axis, "Objective above the best found", "0.000", low=0)
@@ -495,11 +507,11 @@ class ChartSpec:
 
 
 # Where each sheet's grid starts (1-based sheet column and row): the cells left of and
-# above it belong to other engineers' tables (Dashboard A-D, Segments rows 1-30,
+# above it belong to other engineers' tables (Dashboard A-D, Segments rows 1-25,
 # Optimization A-J, the Account explanation grid).
 GRID_ORIGIN: dict[str, tuple[int, int]] = {
     DASHBOARD: (6, 2),
-    SEGMENTS_SHEET: (1, 32),
+    SEGMENTS_SHEET: (1, 26),
     OPTIMIZATION: (11, 2),
     ACCOUNT: (1, ACCOUNT_CHART_ROW),  # below the explanation grid
 }
@@ -510,7 +522,13 @@ def _segment_charts() -> list[ChartSpec]:
     figures = (
         ("average_score", "Average ICP score", "ICP score", "0", False),
         ("customer_share", "Share of customers", "% of customers", "0%", False),
-        ("average_revenue_m", "Average annual revenue", "USD millions (log scale)", "$#,##0", True),
+        (
+            "average_revenue_m",
+            "Average annual revenue",
+            "USD millions (log scale)",
+            '$#,##0"M"',
+            True,
+        ),
         ("gp24_share", "Share of GP24", "% of GP24", "0%", False),
     )
     return [
@@ -529,19 +547,24 @@ def _segment_charts() -> list[ChartSpec]:
 
 CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec(DASHBOARD, score_histogram_chart, "ICP score distribution", 0, 0),
-    ChartSpec(DASHBOARD, grade_shares_chart, "Grade shares vs target", 0, 1),
+    ChartSpec(DASHBOARD, grade_shares_chart, "Accounts vs target revenue by grade", 0, 1),
+    ChartSpec(DASHBOARD, gains_chart, "Target revenue captured by ICP rank (gains)", 0, 2),
+    ChartSpec(DASHBOARD, target_scatter_chart, "ICP score vs target revenue", 1, 0, 15.5, 9.5),
     ChartSpec(
-        DASHBOARD, gains_chart, "Target revenue captured by ICP rank (gains)", 1, 0, 15.5, 9.5
+        DASHBOARD,
+        lambda: box_plot_chart("view_box"),
+        "Portfolio-wide ICP score spread of the view",
+        1,
+        1,
+        15.5,
+        9.5,
     ),
     ChartSpec(
-        DASHBOARD, industry_chart, "Average ICP score by industry (15 largest)", 1, 1, 15.5, 9.5
+        DASHBOARD, industry_chart, "Average ICP score by industry (15 largest)", 1, 2, 15.5, 9.5
     ),
     ChartSpec(DASHBOARD, raw_histogram_chart, "Raw score distribution", 2, 0),
     ChartSpec(DASHBOARD, printers_score_scatter_chart, "ICP score vs printer count", 2, 1),
-    ChartSpec(DASHBOARD, adoption_scatter_chart, "Adoption score vs printer count", 3, 0),
-    ChartSpec(
-        DASHBOARD, relationship_scatter_chart, "Relationship score vs software revenue", 3, 1
-    ),
+    ChartSpec(DASHBOARD, adoption_scatter_chart, "Adoption score vs printer count", 2, 2),
     *_segment_charts(),
     ChartSpec(
         SEGMENTS_SHEET,
@@ -553,7 +576,7 @@ CHARTS: tuple[ChartSpec, ...] = (
         height_cm=9.0,
     ),
     ChartSpec(OPTIMIZATION, convergence_chart, "Optimizer convergence", 0, 0, 17.0, 9.0),
-    ChartSpec(OPTIMIZATION, weights_radar_chart, "Weights: current vs optimized", 0, 1, 12.0, 9.0),
+    ChartSpec(OPTIMIZATION, weights_chart, "Weights: current vs optimized", 0, 1, 12.0, 9.0),
     ChartSpec(ACCOUNT, account_points_chart, "Points per component vs averages", 0, 0, 18.0, 9.0),
 )
 
@@ -613,6 +636,32 @@ def _anchor(x_px: int, y_px: int, width_cm: float, height_cm: float) -> Absolute
     )
 
 
+def _format_labelled_cells(data: Worksheet) -> None:
+    """Data labels show their cells' number format: the weights read 0.20, not 0.2000001."""
+    place = section("weights")
+    for column in ("current", "optimized"):
+        ref = place.data_ref(column).split("!")[-1].replace("$", "")
+        for row in data[ref]:
+            for cell in row:
+                cell.number_format = "0.00"
+
+
+def _drop_blank_series(chart: ChartBase, data: Worksheet) -> None:
+    """Leave out the series whose cells are all blank (the segments outside a one-segment
+    view), so the legend lists only the segments shown; all are kept when all are blank.
+    In live Excel the charts are not rebuilt, so there the legend keeps every segment."""
+
+    def has_values(series) -> bool:
+        ref = (series.yVal or series.val).numRef.f.split("!")[-1].replace("$", "")
+        top, left, bottom, right = parse_range(ref)
+        cells = data.iter_rows(min_row=top, max_row=bottom, min_col=left, max_col=right)
+        return any(c.value is not None for row in cells for c in row)
+
+    shown = [series for series in chart.series if has_values(series)]
+    if shown:  # by identity: openpyxl series compare equal when their options match
+        chart.series[:] = shown
+
+
 def add_charts(workbook: Workbook) -> None:
     """(Re)create every chart of :data:`CHARTS` on its sheet, bound to 'Chart Data'.
 
@@ -627,9 +676,12 @@ def add_charts(workbook: Workbook) -> None:
             f"The workbook has no {', '.join(repr(m) for m in missing)} sheet; "
             "create a new ICP workbook (icp-xl new) to get the charts"
         )
+    _format_labelled_cells(workbook[CHART_DATA_SHEET])
     for name in GRID_ORIGIN:
         ws = workbook[name]
         ws._charts = [c for c in ws._charts if not getattr(c, _ICP_CHART, False)]
         for spec, x, y in _positions(ws, [s for s in CHARTS if s.sheet == name]):
             chart = _finish(spec.build(), spec.title, spec.width_cm, spec.height_cm)
+            if isinstance(chart, ScatterChart) and chart.legend is not None:
+                _drop_blank_series(chart, workbook[CHART_DATA_SHEET])
             ws.add_chart(chart, _anchor(x, y, spec.width_cm, spec.height_cm))

@@ -16,6 +16,7 @@ from typing import IO, Any
 from icp_xl.core.cells import column_letter, column_number
 from icp_xl.hosts.file.cell_xml import DATETIME_FORMAT, cell_xml, escape, is_temporal
 from icp_xl.hosts.file.sheet_edits import Cleared, SheetEdits, Values
+from icp_xl.hosts.file.sheet_look import SheetLook, with_column_widths, with_row_height
 from icp_xl.hosts.file.styles_xml import StyleSheet
 
 _CHUNK = 1 << 22
@@ -79,18 +80,29 @@ class _Bounds:
 
 
 def rewrite_sheet(
-    source: IO[bytes], target: IO[bytes], edits: SheetEdits, styles: StyleSheet
+    source: IO[bytes],
+    target: IO[bytes],
+    edits: SheetEdits,
+    styles: StyleSheet,
+    look: SheetLook | None = None,
 ) -> SheetWriteResult:
     """Write worksheet part ``source`` to ``target`` with ``edits`` applied to its cells
-    (styles added to ``styles`` where a number format is new)."""
-    return _SheetRewrite(source, target, edits, styles).run()
+    (styles added to ``styles`` where a number format is new) and the column widths and
+    row heights of ``look`` set."""
+    return _SheetRewrite(source, target, edits, styles, look or SheetLook()).run()
 
 
 class _SheetRewrite:
     def __init__(
-        self, source: IO[bytes], target: IO[bytes], edits: SheetEdits, styles: StyleSheet
+        self,
+        source: IO[bytes],
+        target: IO[bytes],
+        edits: SheetEdits,
+        styles: StyleSheet,
+        look: SheetLook,
     ) -> None:
         self.source, self.target, self.edits, self.styles = source, target, edits, styles
+        self.look = look
         self.result = SheetWriteResult()
         self.bounds = _Bounds()
         self.column_styles: dict[int, list[int | None]] = {}  # id(Values) -> styles
@@ -112,6 +124,7 @@ class _SheetRewrite:
             else:
                 rest = self._merge(self._old_rows())
             prefix = _DIMENSION.sub(lambda m: m.group(1) + self.bounds.ref() + m.group(2), prefix)
+            prefix = with_column_widths(prefix, self.look.widths, p)
             self.target.write(prefix + open_tag)
             body.seek(0)
             while chunk := body.read(_CHUNK):
@@ -302,8 +315,18 @@ class _SheetRewrite:
             return self._assemble(number, attributes, {})
         self.bounds.add(number, layer.left, layer.left + len(row) - 1)
         p = self.prefix_ns
-        head = _row_head(number, attributes, p)
+        head = self._row_head(number, attributes)
         return (head + ">" + text + f"</{p}row>").encode()
+
+    def _row_head(self, number: int, attributes: bytes | None) -> str:
+        prefix = self.prefix_ns
+        attributes = _SPANS.sub(b"", attributes) if attributes is not None else None
+        height = self.look.heights.get(number)
+        if height is not None:
+            attributes = with_row_height(attributes or f' r="{number}"'.encode(), height)
+        if attributes is None:
+            return f'<{prefix}row r="{number}"'
+        return f"<{prefix}row" + attributes.decode()
 
     def _assemble(self, number: int, attributes: bytes | None, cells: dict) -> bytes:
         p = self.prefix_ns
@@ -324,16 +347,10 @@ class _SheetRewrite:
             self.bounds.add(number, first, last)
         if not parts and attributes is None:
             return b""
-        head = _row_head(number, attributes, p)
+        head = self._row_head(number, attributes)
         if not parts:
             return (head + "/>").encode()
         return (head + ">" + "".join(parts) + f"</{p}row>").encode()
-
-
-def _row_head(number: int, attributes: bytes | None, prefix: str) -> str:
-    if attributes is None:
-        return f'<{prefix}row r="{number}"'
-    return f"<{prefix}row" + _SPANS.sub(b"", attributes).decode()
 
 
 def _row_cells(

@@ -22,22 +22,21 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import _writer as cell_writer
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from icp_xl.core.cells import column_letter, parse_cell, range_ref
 from icp_xl.core.errors import IcpError
+from icp_xl.hosts.file import looks
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import cell_value
 
 MACRO_SUFFIXES = (".xlsm", ".xltm")
-_BOLD = Font(bold=True)
-_TITLE = Font(bold=True, size=14)
-_WRAPPED = Alignment(wrap_text=True, vertical="bottom")
+_BOLD = Font(name="Calibri", bold=True)
+_PLAIN = Font(name="Calibri", italic=True, color="595959")
 
 
 def new_package() -> bytes:
@@ -99,9 +98,10 @@ def build_new(wb: Workbook) -> None:
     for caption in layout.CAPTIONS:
         cell = wb[caption.sheet][caption.ref]
         cell.value = caption.text
-        cell.font = _BOLD
+        cell.font = _caption_font(caption)
     for named in layout.NAMES:
         _add_name(wb, named, with_default=True)
+    looks.mark_inputs(wb, layout.input_cell_names())
     for table in layout.TABLES:
         _add_table(wb, table)
     _fill_table(wb, layout.SIZE_TIERS_TABLE, layout.default_size_tier_rows())
@@ -171,14 +171,17 @@ def missing_structure(
     sheets: Sequence[str], names: Sequence[str], tables: Sequence[str]
 ) -> list[str]:
     """What of the output structure a workbook lacks, one phrase each (empty when
-    complete): output sheets, the Scores table, output named cells. ``sheets``, ``names``
+    complete): output sheets, output tables, output named cells. ``sheets``, ``names``
     and ``tables`` are what it has. Raises IcpError when an input sheet is missing."""
     require_input_sheets(sheets)
     lacking = [
         f"sheet '{s.name}'" for s in layout.SHEETS if s.role != "input" and s.name not in sheets
     ]
-    if layout.SCORES_TABLE.name not in tables:
-        lacking.append(f"table {layout.SCORES_TABLE.name}")
+    lacking += [
+        f"table {t.name}"
+        for t in layout.TABLES
+        if t.sheet not in layout.INPUT_SHEETS and t.name not in tables
+    ]
     lacking += [f"table {name}" for name in layout.DEFAULT_TABLE_ROWS if name not in tables]
     lacking += [
         f"name {n.name}"
@@ -204,17 +207,16 @@ def apply_output_structure(wb: Workbook) -> None:
     for caption in layout.CAPTIONS:
         if caption.sheet not in layout.INPUT_SHEETS:
             cell = wb[caption.sheet][caption.ref]
-            cell.value, cell.font = caption.text, _BOLD
+            cell.value, cell.font = caption.text, _caption_font(caption)
     for named in layout.NAMES:
         if named.sheet not in layout.INPUT_SHEETS:
             fresh = named.name not in wb.defined_names or named.sheet in created
             _add_name(wb, named, with_default=fresh)
-    scores = wb[layout.SCORES]
-    if layout.SCORES_TABLE.name not in scores.tables:
-        _refuse_moved_table(wb, layout.SCORES_TABLE)
-        _add_table(wb, layout.SCORES_TABLE)
+    for table in layout.TABLES:
+        if table.sheet not in layout.INPUT_SHEETS and table.name not in wb[table.sheet].tables:
+            _refuse_moved_table(wb, table)
+            _add_table(wb, table)
     _add_missing_map_tables(wb)
-    _apply_print_setup(wb[layout.DATA_QUALITY_PRINT.sheet], layout.DATA_QUALITY_PRINT)
     for region in layout.FORMAT_RANGES:
         for row in wb[region.sheet][region.ref]:
             for cell in row:
@@ -231,6 +233,21 @@ def apply_output_structure(wb: Workbook) -> None:
             ws.conditional_formatting.add(
                 ref, CellIsRule(operator="equal", formula=[f'"{grade}"'], fill=_fill(colour))
             )
+    looks.mark_inputs(
+        wb,
+        tuple(
+            n
+            for n in layout.input_cell_names()
+            if layout.NAMES_BY_NAME[n].sheet not in layout.INPUT_SHEETS
+        ),
+    )
+    for spec in layout.SHEETS:
+        if spec.role != "input":
+            _finish_look(wb[spec.name], spec)
+
+
+def _caption_font(caption: layout.TextCell) -> Font:
+    return _BOLD if caption.bold else _PLAIN
 
 
 def _ensure_fills(wb: Workbook, sheet: str, ref: str, fills: Mapping[str, str]) -> None:
@@ -261,18 +278,6 @@ def _add_missing_map_tables(wb: Workbook) -> None:
         for caption in layout.CAPTIONS:
             if caption.sheet == table.sheet and parse_cell(caption.ref) == (top - 1, left):
                 ws[caption.ref].value, ws[caption.ref].font = caption.text, _BOLD
-
-
-def _apply_print_setup(ws: Worksheet, setup: layout.PrintSetup) -> None:
-    ws.page_setup.orientation = setup.orientation
-    ws.page_setup.fitToWidth = setup.fit_width
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    if setup.title_rows:
-        ws.print_title_rows = setup.title_rows
-    if setup.columns:
-        first, _, last = setup.columns.partition(":")
-        ws.print_area = f"{first}1:{last}{ws.max_row}"
 
 
 def require_input_sheets(sheets: Sequence[str]) -> None:
@@ -368,16 +373,23 @@ def _apply_sheet_look(ws: Worksheet, spec: layout.SheetSpec) -> None:
         ws.column_dimensions[letter].width = width
     if spec.freeze:
         ws.freeze_panes = spec.freeze
-    for row in spec.wrapped_rows:
-        ws.row_dimensions[row].height = 30
-        for cell in ws[row]:
-            cell.alignment = _WRAPPED
     if spec.title and ws["A1"].value in (None, spec.title):
-        ws["A1"].value, ws["A1"].font = spec.title, _TITLE
+        ws["A1"].value, ws["A1"].font = spec.title, looks.TITLE_FONT
     if spec.note:
         cell = ws["A2"] if spec.title else ws["A1"]
         if cell.value is None:
             cell.value = spec.note
+    looks.apply_print_setup(ws, spec)
+    looks.apply_visibility(ws, spec)
+
+
+def _finish_look(ws: Worksheet, spec: layout.SheetSpec) -> None:
+    """What depends on the sheet's content: fitted widths, wrapped headers, centred ranges,
+    the title's font."""
+    looks.fit_columns(ws, spec)
+    looks.apply_wrapped_rows(ws, spec)
+    looks.apply_centered(ws)
+    looks.apply_title(ws)
 
 
 def _insert_index(workbook: Workbook, layout_index: int) -> int:

@@ -28,7 +28,8 @@ def optimization_blocks(result: OptimizationResult) -> list[Block]:
         ["KL divergence of grade shares", result.kl],
         ["Out-of-sample Spearman (mean)", oos],
         ["Validation folds", len(result.fold_spearman)],
-        ["Trials in the study", result.n_trials],
+        ["Trials asked", result.requested_trials or result.n_trials],
+        ["Study trials (+ refinement)", result.n_trials],
         ["Objective evaluations", result.evaluations],
         ["Training accounts", result.training_accounts],
         ["Lambda", result.lam],
@@ -71,8 +72,26 @@ def optimization_blocks(result: OptimizationResult) -> list[Block]:
         Block(sheet, layout.WEIGHTS_TOP, weights),
         Block(sheet, layout.GRADES_TOP, grades),
         Block(sheet, layout.FOLDS_TOP, folds),
+        Block(sheet, layout.NOTES_TOP, [[note] for note in fit_notes(result)]),
         Block(sheet, layout.HISTORY_TOP, history_rows),
     ]
+
+
+def fit_notes(result: OptimizationResult) -> list[str]:
+    """What a reader must know about the fit, one sentence per row of the Optimization
+    sheet's notes (at most :data:`~icp_xl.workbook.layout.NOTES_ROWS`): KL and lambda, the
+    weights on a bound, and whether the target shares a column with a score input."""
+    from icp_xl.core.target import KL_NOTE, bound_notes, target_fields, target_overlap
+
+    bounds = {name: getattr(result.bounds, name) for name in COMPONENTS}
+    notes = [KL_NOTE]
+    on_bound = bound_notes(result.weights, bounds, result.include_size)
+    if on_bound:
+        notes.append("Weights on a bound: " + "; ".join(on_bound) + ".")
+    overlap = target_overlap(target_fields(result.target_columns), result.weights)
+    if overlap:
+        notes.append(overlap[0] + ".")
+    return notes[: layout.NOTES_ROWS]
 
 
 def store_optimization(book: Book, result: Any, apply: bool = False) -> RescoreResult:
@@ -107,13 +126,33 @@ def optimizer_options(book: Book) -> dict[str, Any]:
     }
 
 
-def optimize_book(book: Book, **overrides: Any) -> Any:
+def target_columns_setting(book: Book) -> str | None:
+    """The Settings sheet's 'Target columns' text (None when blank, or in a workbook made
+    before the setting existed)."""
+    from icp_xl.core.errors import IcpError
+
+    try:
+        value = book.read_name(layout.TARGET_COLUMNS_NAME)
+    except IcpError:
+        return None
+    return str(value).strip() if value is not None and str(value).strip() else None
+
+
+def optimize_book(book: Book, target: str | None = None, **overrides: Any) -> Any:
     """Optimize the weights on the workbook's accounts with its Settings-sheet options;
-    ``overrides`` (any :func:`icp_xl.core.optimize.optimize_weights` keyword, e.g. ``n_trials``,
-    ``folds``, ``progress``) win. Returns the ``OptimizationResult``; writes nothing
-    (store it with :func:`store_optimization`)."""
+    ``target`` (Accounts headers, comma-separated; default: the Settings sheet's 'Target
+    columns', else hardware + consumables) and ``overrides`` (any
+    :func:`icp_xl.core.optimize.optimize_weights` keyword, e.g. ``n_trials``, ``folds``,
+    ``progress``) win. Returns the ``OptimizationResult``; writes nothing (store it with
+    :func:`store_optimization`)."""
+    import dataclasses
+
     from icp_xl.core.optimize import optimize_weights
+    from icp_xl.core.target import target_fields, with_target
 
     options = optimizer_options(book)
+    fields = target_fields(target or target_columns_setting(book))
     result = score_book(book)
-    return optimize_weights(result.accounts, result.settings, **{**options, **overrides})
+    accounts = with_target(result.accounts, fields)
+    found = optimize_weights(accounts, result.settings, **{**options, **overrides})
+    return dataclasses.replace(found, target_columns=fields)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from icp_xl.core.cells import parse_cell, range_ref
+from icp_xl.core.errors import IcpError
 from icp_xl.core.quality import QualityReport
 from icp_xl.core.segments import (
     ALL_SEGMENTS,
@@ -58,7 +59,12 @@ def rescore(
     quality = data_quality_report(book, read.accounts, result.settings, read.raw, read.source)
     write_data_quality(book, quality)
     book.status("Writing Scores")
-    book.write_table(layout.SCORES_TABLE.name, layout.SCORES_TABLE.header, scores_rows(result))
+    extras = extra_columns(book, result)
+    book.write_table(
+        layout.SCORES_TABLE.name,
+        [*layout.SCORES_TABLE.header, *extras],
+        _with_extras(scores_rows(result), result, extras, np.arange(len(result.scored))),
+    )
     _write_segments(book, result)
     return replace(_write_view(book, result, view), quality=quality)
 
@@ -98,18 +104,58 @@ def _write_segments(book: Book, result: Scored) -> None:
     book.write_block(Block(sheet, layout.RECOMMENDATIONS_TOP_LEFT, lines[:room]))
 
 
-def top_customers(result: Scored, view: str, count: int = layout.TOP_CUSTOMERS_COUNT) -> list:
+def top_customers(
+    result: Scored, view: str, count: int = layout.TOP_CUSTOMERS_COUNT, extras: tuple = ()
+) -> list:
     """Top ``count`` rows of the view by view score (ties keep row order), as
-    :data:`icp_xl.workbook.layout.TOP_CUSTOMERS_COLUMNS` cells."""
+    :data:`icp_xl.workbook.layout.TOP_CUSTOMERS_COLUMNS` cells followed by the user's
+    ``extras`` Accounts columns (see :func:`extra_columns`)."""
     mask, rows = view_scores(result.scored, view)
     frame = result.accounts.frame[mask]
     rows = rows.join(frame)
     order = np.argsort(-rows["view_score"].to_numpy(), kind="stable")[:count]
     picked = rows.iloc[order].assign(rank=np.arange(1, len(order) + 1))
-    return [
+    cells = [
         [cell_value(v) for v in row]
         for row in picked[[f for f, *_ in layout.TOP_CUSTOMERS_COLUMNS]].itertuples(index=False)
     ]
+    return _with_extras(cells, result, extras, np.flatnonzero(mask)[order])
+
+
+def extra_columns(book: Book, result: Scored) -> tuple[str, ...]:
+    """The user's own Accounts headers named on Settings (``ExtraColumns``, comma-separated,
+    any case), as spelled in the Accounts table; () when blank or in a workbook made before
+    the setting. Raises IcpError naming the cell and the header that is not in Accounts."""
+    from icp_xl.core.accounts import header_key
+
+    try:
+        text = book.read_name(layout.EXTRA_COLUMNS_NAME)
+    except IcpError:
+        return ()
+    wanted = [w.strip() for w in str(text or "").split(",") if w.strip()]
+    by_key = {header_key(c): str(c) for c in result.raw.columns}
+    found = []
+    for name in wanted:
+        header = by_key.get(header_key(name))
+        if header is None:
+            where = book.locate(layout.EXTRA_COLUMNS_NAME)
+            raise IcpError(
+                f"{where} ({layout.EXTRA_COLUMNS_NAME}): the Accounts table has no column "
+                f"'{name}'; name Accounts headers, separated by commas"
+            )
+        if header not in found:
+            found.append(header)
+    return tuple(found)
+
+
+def _with_extras(
+    rows: list[list[Any]], result: Scored, extras: tuple, positions: np.ndarray
+) -> list[list[Any]]:
+    """``rows`` with the ``extras`` raw Accounts cells of the accounts at ``positions``."""
+    if not extras:
+        return rows
+    raw = result.raw[list(extras)].to_numpy(dtype=object)[positions]
+    return [[*row, *(cell_value(v) for v in more)] for row, more in zip(rows, raw, strict=True)]
 
 
 def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
@@ -131,7 +177,8 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
     header_row = layout.TOP_CUSTOMERS_HEADER_ROW
     width = len(layout.TOP_CUSTOMERS_COLUMNS)
     ranked_by = "ICP score" if view == ALL_SEGMENTS else "within-segment ICP score"
-    rows = top_customers(result, view)
+    extras = extra_columns(book, result)
+    rows = top_customers(result, view, extras=extras)
     book.write_block(
         Block(
             sheet,
@@ -142,14 +189,16 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
             ],
         )
     )
-    book.write_block(
-        Block(sheet, f"A{header_row}", [[label for _, label, _ in layout.TOP_CUSTOMERS_COLUMNS]])
-    )
+    header = [*(label for _, label, _ in layout.TOP_CUSTOMERS_COLUMNS), *extras]
     book.clear_range(
         sheet, range_ref(header_row + 1, 1, header_row + layout.TOP_CUSTOMERS_COUNT, width)
     )
-    if rows:
-        book.write_block(Block(sheet, f"A{header_row + 1}", rows))
+    try:
+        book.locate(layout.TOP_CUSTOMERS_TABLE.name)
+    except IcpError:  # a workbook made before Top Customers was a table (live Excel)
+        book.write_block(Block(sheet, f"A{header_row}", [header, *rows]))
+    else:
+        book.write_table(layout.TOP_CUSTOMERS_TABLE.name, header, rows)
     write_blocks(book, _chart_blocks(book, result, view))
     write_account_explanation(book, result)
     book.status(f"Done: {len(scored):,} accounts scored; view {view}")

@@ -1,0 +1,126 @@
+"""How every sheet looks and prints, applied to openpyxl worksheets from the layout's
+declarations (:mod:`icp_xl.workbook.layout`, section "looks and print setup"): print setup,
+hidden helper sheets, the input-cell style, fitted column widths, wrapped header rows,
+centred ranges and the bold title. Part of building a sheet's structure, so it is written
+with the sheet's own XML (pageSetup, printOptions, cols, sheetView)."""
+
+from __future__ import annotations
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.worksheet.worksheet import Worksheet
+
+from icp_xl.core.cells import column_letter, parse_cell
+from icp_xl.hosts.file.sheet_look import LINE_HEIGHT_PT
+from icp_xl.workbook import layout
+from icp_xl.workbook.widths import fitted_widths, header_lines
+
+TITLE_FONT = Font(name="Calibri", bold=True, size=14)
+_WRAPPED = Alignment(wrap_text=True, vertical="bottom")
+_CENTERED = Alignment(horizontal="center")
+
+
+def apply_print_setup(ws: Worksheet, spec: layout.SheetSpec) -> None:
+    """Orientation, fit to pages, repeated header rows, margins and centring of ``spec``."""
+    setup = layout.print_setup(spec)
+    ws.page_setup.orientation = "landscape" if setup.landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = setup.fit_wide
+    ws.page_setup.fitToHeight = setup.fit_tall
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    left, right, top, bottom = setup.margins
+    ws.page_margins.left, ws.page_margins.right = left, right
+    ws.page_margins.top, ws.page_margins.bottom = top, bottom
+    ws.page_margins.header = ws.page_margins.footer = min(top, bottom) / 2
+    ws.print_options.horizontalCentered = setup.centered
+    ws.print_title_rows = setup.title_rows
+    ws.oddFooter.center.text = "&A - page &P of &N"
+
+
+def apply_visibility(ws: Worksheet, spec: layout.SheetSpec) -> None:
+    """Hide the helper sheets (never printed, charts still read them)."""
+    ws.sheet_state = "hidden" if spec.name in layout.HIDDEN_SHEETS else "visible"
+
+
+def apply_title(ws: Worksheet) -> None:
+    """A text in A1 that is not a table header is the sheet's title: large and bold."""
+    if isinstance(ws["A1"].value, str) and not any(
+        parse_cell(t.ref.split(":")[0]) == (1, 1) for t in ws.tables.values()
+    ):
+        ws["A1"].font = TITLE_FONT
+
+
+def apply_wrapped_rows(ws: Worksheet, spec: layout.SheetSpec) -> None:
+    """Header rows (declared, and the header of a fitted sheet) wrap their text; the row
+    is as tall as its longest wrapped header."""
+    fitted = layout.fitted_header_row(spec)
+    for row in sorted({*spec.wrapped_rows, *(() if fitted is None else (fitted,))}):
+        lines = 1
+        for cell in ws[row]:
+            cell.alignment = _WRAPPED
+            width = ws.column_dimensions[cell.column_letter].width or 8.43
+            lines = max(lines, header_lines(cell.value, width))
+        ws.row_dimensions[row].height = LINE_HEIGHT_PT * lines
+
+
+def apply_centered(ws: Worksheet) -> None:
+    for sheet, ref in layout.CENTERED_RANGES:
+        if sheet == ws.title:
+            for row in ws[ref]:
+                for cell in row:
+                    cell.alignment = _CENTERED
+
+
+def fit_columns(ws: Worksheet, spec: layout.SheetSpec) -> None:
+    """Widths of a table-like sheet from its content: every column of the block that
+    starts at its header row (down to the first empty row, at most
+    :data:`~icp_xl.workbook.layout.FIT_SAMPLE_ROWS` rows), header wrapping allowed."""
+    header_row = layout.fitted_header_row(spec)
+    if header_row is None or ws.max_row < header_row:
+        return
+    last = min(ws.max_row, header_row + layout.FIT_SAMPLE_ROWS)
+    rows = []
+    for row in ws.iter_rows(min_row=header_row + 1, max_row=last):
+        if all(c.value is None for c in row):
+            break
+        rows.append(row)
+    header = [c.value for c in next(ws.iter_rows(min_row=header_row, max_row=header_row))]
+    formats = [rows[0][j].number_format if rows and j < len(rows[0]) else None
+               for j in range(len(header))]  # fmt: skip
+    values = ([c.value for c in row] for row in rows)
+    widths = fitted_widths(header, values, formats, layout.FIT_WIDTH_BOUNDS)
+    for index, width in enumerate(widths):
+        ws.column_dimensions[column_letter(index + 1)].width = width
+
+
+def input_style(workbook: Workbook) -> NamedStyle:
+    """The workbook's input-cell style (yellow fill, thin border, dark blue text),
+    registered once."""
+    for style in workbook.named_styles:
+        if getattr(style, "name", style) == layout.INPUT_STYLE:
+            return layout.INPUT_STYLE  # type: ignore[return-value]
+    side = Side(style="thin", color="BF8F00")
+    style = NamedStyle(
+        name=layout.INPUT_STYLE,
+        fill=PatternFill("solid", start_color=layout.INPUT_FILL, end_color=layout.INPUT_FILL),
+        border=Border(left=side, right=side, top=side, bottom=side),
+        font=Font(name="Calibri", size=11, color="1F3864"),
+    )
+    workbook.add_named_style(style)
+    return style
+
+
+def mark_inputs(workbook: Workbook, names: tuple[str, ...]) -> None:
+    """Give the cells of the defined ``names`` the input style, keeping their number format."""
+    input_style(workbook)
+    for name in names:
+        defined = workbook.defined_names.get(name)
+        if defined is None:
+            continue
+        for sheet, ref in defined.destinations:
+            if sheet not in workbook.sheetnames:
+                continue
+            cell = workbook[sheet][ref.replace("$", "")]
+            number_format = cell.number_format
+            cell.style = layout.INPUT_STYLE
+            cell.number_format = number_format
