@@ -121,9 +121,11 @@ class Calibration:
                 "The calibration's percentiles must be between 0 and 1, never decreasing"
             )
         bounds = tuple(float(b) for b in self.grade_bounds)
-        if len(bounds) != len(GRADES) - 1 or any(
-            not 0 <= b <= 1 for b in bounds
-        ) or list(bounds) != sorted(bounds):
+        if (
+            len(bounds) != len(GRADES) - 1
+            or any(not 0 <= b <= 1 for b in bounds)
+            or list(bounds) != sorted(bounds)
+        ):
             raise IcpError(
                 "The calibration needs four grade bounds between 0 and 1, in order F, D, C, B"
             )
