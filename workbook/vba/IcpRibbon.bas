@@ -53,7 +53,7 @@ End Sub
 
 ' Ribbon button: Calibrate
 Public Sub OnCalibrate(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('calibrate')"
+    RunIcpAction "calibrate"
 End Sub
 
 ' Ribbon button: Optimize
@@ -83,7 +83,7 @@ End Sub
 
 ' Ribbon button: Export changed
 Public Sub OnExportChanged(control As IRibbonControl)
-    RunPython "import icp_xl.excel.ribbon; icp_xl.excel.ribbon.run_action('export_changed')"
+    RunIcpAction "export_changed"
 End Sub
 
 ' Ribbon button: Help
