@@ -35,7 +35,10 @@ TIME_CELLS = {
     (layout.DASHBOARD, layout.LAST_RESCORED.ref),
     (layout.WEIGHTS, layout.NAMES_BY_NAME["Opt_RunAt"].ref),
     (layout.DATA_QUALITY, layout.DATA_QUALITY_TIME_CELL),
+    (layout.SETTINGS, "R8"),  # Calibrated at, and its copy on Movers
+    (layout.MOVERS, "AP12"),
 }
+RUNS_ROW = int(layout.RUNS_TOP_LEFT[1:])  # the Runs table's Time column (B) below it
 # Actions that change the workbook, run on both backends and compared.
 WRITING_ACTIONS = (
     "rescore",
@@ -44,6 +47,7 @@ WRITING_ACTIONS = (
     "use_optimized_weights",
     "reset_weights",
     "import_accounts",
+    "calibrate",
 )
 
 
@@ -80,7 +84,10 @@ def sheet_values(path: Path) -> dict[str, list[list[Any]]]:
             cells = []
             for cell in row:
                 value = cell.value
-                if (ws.title, cell.coordinate) in TIME_CELLS and value is not None:
+                run_time = (
+                    ws.title == layout.MOVERS and cell.row > RUNS_ROW and cell.column in (2, 5)
+                )
+                if ((ws.title, cell.coordinate) in TIME_CELLS or run_time) and value is not None:
                     value = "<time>"
                 elif isinstance(value, int | float) and not isinstance(value, bool):
                     value = float(f"{value:.12g}")  # xlsx text round trip
@@ -123,6 +130,7 @@ def test_run_action_drives_each_action_through_xlwings(
         "new_workbook": (accounts_csv, new_path),
         "import_accounts": (accounts_csv,),
         "export_csv": (csv_path,),
+        "export_changed": (csv_path,),
     }
     choose = answers(*dialog_answers.get(name, ()))
     opened: list[Path] = []
@@ -137,10 +145,10 @@ def test_run_action_drives_each_action_through_xlwings(
         book.save()
     assert opened == ([live.user_guide()] if name == "help" else [])
     after = sheet_values(workbook)
-    if name in ("help", "validate", "export_csv", "new_workbook", "stop"):
+    if name in ("help", "validate", "export_csv", "export_changed", "new_workbook", "stop"):
         assert after == before
-        if name == "export_csv":
-            assert csv_path.read_text().startswith("Customer ID")
+        if name in ("export_csv", "export_changed"):
+            assert csv_path.read_text(encoding="utf-8-sig").startswith("Customer ID")  # BOM
         if name == "new_workbook":
             assert FileBook.open(new_path).read_table("ScoresTable").shape[0] == 260
     else:

@@ -51,7 +51,8 @@ def test_formats_validation_and_conditional_formatting(template: Path) -> None:
     assert "K2:K1048576" in grade_rules
     scores = wb[layout.SCORES]
     assert scores["J2"].number_format == layout.SCORE
-    assert scores["N2"].number_format == layout.ANNUAL_REVENUE  # 0 shows as "unknown"
+    revenue = column_letter(layout.SCORES_TABLE.header.index("Annual Revenue") + 1)
+    assert scores[f"{revenue}2"].number_format == layout.ANNUAL_REVENUE  # 0 shows "unknown"
     assert scores.freeze_panes == "C2"
     assert dashboard["B9"].number_format == layout.PERCENT  # share of portfolio
     assert wb[layout.SETTINGS]["B10"].number_format == layout.PERCENT

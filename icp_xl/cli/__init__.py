@@ -24,6 +24,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "icp_xl.cli.optimize",
     "icp_xl.cli.workbook",
     "icp_xl.cli.explain",
+    "icp_xl.cli.calibrate",
+    "icp_xl.cli.accounts_import",
+    "icp_xl.cli.weights",
+    "icp_xl.cli.movers",
 )
 
 

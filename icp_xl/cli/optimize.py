@@ -223,6 +223,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = dataclasses.replace(result, target_columns=fields)
     print(summary(result))
+    print(_preview(result, book, scored if book is not None else None, accounts, settings))
     if result.shared_worker:
         print(
             "A worker of a shared study: the study's best so far, not refined or validated; "
@@ -263,6 +264,20 @@ def _save_or_keep(book: Any, result: Any, source: Path) -> None:
         raise FileChangedError(
             f"{error}; the optimized weights are kept in {kept} (import them, or rerun)"
         ) from None
+
+
+def _preview(result: Any, book: Any, scored: Any, accounts: Any, settings: Any) -> str:
+    """What the optimized weights would do, against the workbook's current scores (in its
+    scoring mode) or, for an accounts file, against the default weights."""
+    from icp_xl.core.movers import preview
+    from icp_xl.core.scoring import score_accounts
+    from icp_xl.workbook.actions import preview_text, preview_weights
+
+    if book is not None:
+        return preview_text(preview_weights(scored, result.weights, book))
+    current = score_accounts(accounts, settings)
+    candidate = score_accounts(accounts, settings.with_weights(result.weights))
+    return preview_text(preview(accounts.frame, current, candidate, settings))
 
 
 def summary(result: Any) -> str:

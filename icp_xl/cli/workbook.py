@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("-o", "--output", type=Path, default=Path("ICP.xlsx"), help="workbook")
     new.add_argument("--force", action="store_true", help="replace an existing workbook")
     add_column_option(new)
+    new.add_argument(
+        "--weights", type=Path, help="optimized_weights.json to start with (default weights)"
+    )
     new.set_defaults(func=run_new)
 
     rescore = subparsers.add_parser(
@@ -42,8 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export = subparsers.add_parser(
         "export",
         help="export the scores of a segment view to CSV",
-        description="Score the workbook's inputs and write the view's accounts to "
-        "icp_scores_<segment>_<YYYYmmdd_HHMMSS>.csv (formula-injection safe).",
+        description="Write the view's accounts with the scores the Scores sheet holds (as "
+        "of the last rescore; a warning says when they are out of date) to "
+        "icp_scores_<segment>_<YYYYmmdd_HHMMSS>.csv: UTF-8 with BOM, formula-injection safe.",
     )
     export.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
     export.add_argument("--segment", help=SEGMENT_HELP + " (default: the Dashboard selector)")
@@ -51,6 +55,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o", "--output", type=Path, help="CSV file or folder (default: beside the workbook)"
     )
     export.add_argument("--force", action="store_true", help="replace an existing CSV file")
+    export.add_argument(
+        "--changed",
+        action="store_true",
+        help="only accounts whose grade changed at the last rescore (and new ones): "
+        "the file a CRM update needs",
+    )
+    export.add_argument(
+        "--exact", action="store_true", help="full precision (default: money and scores rounded)"
+    )
     export.set_defaults(func=run_export)
 
     validate = subparsers.add_parser(
@@ -79,7 +92,14 @@ def run_new(args: argparse.Namespace) -> int:
 
     mapping = column_map(args)
     check_output(args.output, "xlsx", inputs=[args.accounts], force=args.force)
-    path, result = create_workbook(args.output, args.accounts, overwrite=True, column_map=mapping)
+    weights = None
+    if args.weights is not None:
+        from icp_xl.files.weights_json import read_weights_json
+
+        weights = read_weights_json(args.weights)[0]
+    path, result = create_workbook(
+        args.output, args.accounts, overwrite=True, column_map=mapping, weights=weights
+    )
     _print_quality(result)
     print(f"Wrote ICP workbook {path}", file=sys.stderr)
     return 0
@@ -118,7 +138,9 @@ def run_export(args: argparse.Namespace) -> int:
     elif output is not None:
         target = check_output(output, "csv", inputs=[args.workbook], force=args.force)
     book = FileBook.open(args.workbook, for_writing=False)
-    path = export_csv(book, folder, args.segment, output=target)
+    path = export_csv(
+        book, folder, args.segment, output=target, changed=args.changed, exact=args.exact
+    )
     print(path)
     return 0
 

@@ -363,14 +363,15 @@ def _new_workbook(session: Session) -> None:
     session.app.books.open(str(path))
 
 
-def _export_csv(session: Session) -> None:
+def _export_csv(session: Session, changed: bool = False) -> None:
     book = session.workbook
     view = actions.selected_view(book)
+    title = "Export changed grades to CSV" if changed else "Export scores to CSV"
     target = session.choose_file(
         session.app,
         FileRequest(
             "save",
-            "Export scores to CSV",
+            title,
             CSV_FILES,
             actions.export_file_name(view),
             folder=session.folder,
@@ -378,8 +379,23 @@ def _export_csv(session: Session) -> None:
     )
     if target is None:
         return
-    path = actions.export_csv(book, target.parent, view=view, output=target)
-    session.tell(f"Exported the {view} scores to {path}")
+    path = actions.export_csv(book, target.parent, view=view, output=target, changed=changed)
+    what = "accounts whose grade changed" if changed else "scores"
+    warning = actions.stale_warning(book)
+    session.tell(f"Exported the {view} {what} to {path}" + (f"\n\n{warning}." if warning else ""))
+
+
+def _export_changed(session: Session) -> None:
+    _export_csv(session, changed=True)
+
+
+def _calibrate(session: Session) -> None:
+    book = session.workbook
+    calibration, _ = actions.calibrate_book(book)
+    book.status(
+        f"Calibrated on {calibration.accounts:,} accounts; scoring mode is now Calibrated "
+        "(Settings sheet, column Q)"
+    )
 
 
 def _validate(session: Session) -> None:
@@ -401,10 +417,13 @@ Import accounts: replace the Accounts sheet with a CSV/XLSX file and rescore.
 Validate: list every problem in Accounts, Weights and {settings}.
 Rescore: score again after editing weights or settings.
 Refresh segment view: update the Dashboard for the segment chosen in Dashboard!B3.
+Calibrate: freeze the score scale so scores stop moving when other accounts change.
 Optimize: search the best weights against historical revenue; {stop} to stop it,
   keeping the best weights found so far.
 Use optimized weights / Reset weights: make them the current weights and rescore.
 Export CSV: save the current segment's scores as CSV.
+Export changed: only the accounts whose grade changed at the last rescore (for the CRM).
+Every rescore records a run: see the Movers sheet and its Runs table.
 
 The user guide: {guide}
 Error details: {logs}"""
@@ -445,11 +464,13 @@ HANDLERS: Mapping[str, tuple[str, Callable[[Session], None]]] = {
     "validate": ("Validate", _validate),
     "rescore": ("Rescore", _rescore),
     "refresh_segment_view": ("Refresh segment view", _refresh_segment_view),
+    "calibrate": ("Calibrate", _calibrate),
     "optimize": ("Optimize", _optimize),
     "stop": ("Stop", _stop),
     "use_optimized_weights": ("Use optimized weights", _use_optimized_weights),
     "reset_weights": ("Reset weights", _reset_weights),
     "export_csv": ("Export CSV", _export_csv),
+    "export_changed": ("Export changed", _export_changed),
     "help": ("Help", _help),
 }
 """Ribbon action name -> (button label, handler); the add-in builder checks that every

@@ -146,10 +146,10 @@ def _read_cells(path: Path, min_bytes: int) -> pa.Table | None:
 
 
 def write_csv_fast(
-    frame: pd.DataFrame, path: str | Path, min_rows: int = FAST_WRITE_MIN_ROWS
+    frame: pd.DataFrame, path: str | Path, min_rows: int = FAST_WRITE_MIN_ROWS, bom: bool = False
 ) -> bool:
-    """Write ``frame`` as :func:`icp_xl.files.tables.write_csv` does (UTF-8, atomic,
-    formula-like text neutralized) and return True, or return False without writing
+    """Write ``frame`` as :func:`icp_xl.files.tables.write_csv` does (UTF-8, with a
+    byte-order mark when ``bom``, atomic, formula-like text neutralized) and return True, or return False without writing
     when it has fewer than ``min_rows`` rows or a column this engine does not write
     (anything but text, int64 and float64 columns with text headers)."""
     if len(frame) < min_rows or frame.shape[1] < 2:
@@ -166,7 +166,7 @@ def write_csv_fast(
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
-            handle.write(header.encode("utf-8") + b"\n")
+            handle.write(("\ufeff" if bom else "").encode("utf-8") + header.encode("utf-8") + b"\n")
             for start in range(0, len(frame), _WRITE_CHUNK_ROWS):
                 parts = [c.slice(start, _WRITE_CHUNK_ROWS) for c in columns]
                 lines = pc.binary_join_element_wise(*parts, _text(","))

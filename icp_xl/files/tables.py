@@ -278,11 +278,16 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as UTF-8 CSV atomically, with formula-like text neutralized."""
+def write_csv(frame: pd.DataFrame, path: str | Path, encoding: str = "utf-8") -> Path:
+    """Write ``frame`` as CSV atomically (``encoding``: "utf-8-sig" adds the BOM Excel
+    needs to read UTF-8 on double-click), with formula-like text neutralized."""
     from icp_xl.files.fast_csv import write_csv_fast  # pyarrow: imported when needed
 
-    if write_csv_fast(frame, path):  # large tables of text and numbers; same bytes
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig")
+    bom = encoding.lower().replace("_", "-") == "utf-8-sig"
+    if utf8 and write_csv_fast(frame, path, bom=bom):  # large text/number tables; same bytes
         return Path(path)
     safe = neutralize_formulas(frame)
-    return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format=None))
+    return atomic_write(
+        path, lambda tmp: safe.to_csv(tmp, index=False, float_format=None, encoding=encoding)
+    )

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from icp_xl.core.accounts import ACCOUNT_COLUMNS
-from icp_xl.core.cells import column_letter, parse_cell, range_ref
+from icp_xl.core.cells import column_letter, parse_cell, parse_range, range_ref
 from icp_xl.core.explain import (
     COMPONENTS_HEADER_ROW,
     GRID_ROWS,
@@ -66,6 +66,11 @@ OPTIMIZATION = "Optimization"
 ACCOUNT = "Account"
 CHART_DATA = "Chart Data"
 DATA_QUALITY = "Data Quality"
+MOVERS = "Movers"
+MOVERS_WIDTHS: Mapping[str, float] = MappingProxyType(
+    {"A": 16, "B": 17, "C": 11, "D": 20, "E": 17, "F": 12, "G": 26, "H": 34, "I": 9, "J": 16,
+     "K": 26, **{c: 10 for c in "LMNOPQ"}}
+)  # fmt: skip
 
 Role = Literal["input", "output", "external"]
 
@@ -158,7 +163,21 @@ SHEETS: tuple[SheetSpec, ...] = (
         SETTINGS,
         "input",
         "ICP settings",
-        {"A": 38, "B": 16, "C": 10, "D": 18, "E": 18, "F": 10, "G": 3, "H": 36, "I": 14},
+        {
+            "A": 38,
+            "B": 16,
+            "C": 10,
+            "D": 18,
+            "E": 18,
+            "F": 10,
+            "G": 3,
+            "H": 36,
+            "I": 14,
+            "P": 3,
+            "Q": 34,
+            "R": 22,
+            "S": 12,
+        },  # fmt: skip
         freeze="A3",
         note="Edit the yellow cells or a table row, then Rescore.",
     ),
@@ -184,7 +203,20 @@ SHEETS: tuple[SheetSpec, ...] = (
         OPTIMIZATION,
         "external",
         None,
-        {"A": 30, "B": 13, "C": 13, "D": 13, "E": 13, "F": 13, "G": 13, "H": 13, "I": 6, "J": 10},
+        {
+            "A": 30,
+            "B": 13,
+            "C": 13,
+            "D": 13,
+            "E": 13,
+            "F": 13,
+            "G": 13,
+            "H": 13,
+            "I": 6,
+            "J": 10,
+            "K": 30,
+            **{c: 11 for c in "LMNOPQ"},
+        },  # fmt: skip
         freeze="A3",
         note="Run Optimize (ribbon) or `icp-xl optimize ICP.xlsx` to fill this sheet.",
     ),
@@ -195,6 +227,13 @@ SHEETS: tuple[SheetSpec, ...] = (
         {"A": 19, "B": 10, "C": 34, "D": 9, "E": 140},
         freeze="A5",
         note="Written by every Rescore and Import: what the last read of the accounts found.",
+    ),
+    SheetSpec(
+        MOVERS,
+        "output",
+        "Movers: what changed since the previous rescore",
+        MOVERS_WIDTHS,
+        freeze="A3",
     ),
     SheetSpec(CHART_DATA, "external", None),
 )
@@ -295,6 +334,9 @@ SCORES_FIELDS: tuple[tuple[Column, str], ...] = (
     (Column("Raw score", SCORE, 10), "ICP_score_raw"),
     (Column("ICP score", SCORE, 10), "ICP_score"),
     (Column("Grade", None, 8), "ICP_grade"),
+    (Column("Previous score", SCORE, 10), "previous_ICP_score"),  # history: the run before
+    (Column("Previous grade", None, 9), "previous_ICP_grade"),
+    (Column("Change", "+0.0;-0.0;0.0", 9), "ICP_score_change"),
     (Column("Segment ICP score", SCORE, 12), "segment_ICP_score"),
     (Column("Segment grade", None, 10), "segment_ICP_grade"),
     (Column("Annual Revenue", ANNUAL_REVENUE, 17), "annual_revenue"),
@@ -306,6 +348,8 @@ SCORES_FIELDS: tuple[tuple[Column, str], ...] = (
     *SCORES_EXPLANATION_FIELDS,
 )
 SCORES_TABLE = TableSpec("ScoresTable", SCORES, "A1", tuple(c for c, _ in SCORES_FIELDS))
+HISTORY_SCORES_FIELDS: tuple[str, ...] = ("previous_ICP_score", "previous_ICP_grade",
+                                          "ICP_score_change")  # fmt: skip
 
 SIZE_TIERS_TABLE = TableSpec(
     "SizeTiers",
@@ -397,6 +441,33 @@ DATA_QUALITY_TIME = FormatRange(
     DATA_QUALITY, f"{DATA_QUALITY_TIME_CELL}:{DATA_QUALITY_TIME_CELL}", TIMESTAMP
 )
 
+CALIBRATION_TABLE = TableSpec(
+    "CalibrationTable",
+    SETTINGS,
+    "Q7",
+    (Column("Item"), Column("Value"), Column("Percentile", "0.000000")),
+    style="TableStyleLight9",
+)
+RUNS_COLUMNS: tuple[tuple[str, Column], ...] = (
+    ("run", Column("Run", INTEGER)),
+    ("time", Column("Time", TIMESTAMP)),
+    ("mode", Column("Mode")),
+    ("weights", Column("Weights (V / S / A / R)")),
+    ("calibrated_at", Column("Calibrated at", TIMESTAMP)),
+    ("changes", Column("Changed since the run before")),
+    ("accounts", Column("Accounts", COUNT)),
+    ("in_both", Column("In both runs", COUNT)),
+    ("new", Column("New", COUNT)),
+    ("gone", Column("Gone", COUNT)),
+    ("grade_changes", Column("Grade changes", COUNT)),
+    ("average_score", Column("Average ICP score", SCORE)),
+    ("high_value_accounts", Column("High-value accounts", COUNT)),
+    ("gp24_share_ab", Column("GP24 share of A+B", PERCENT)),
+    ("spearman_target", Column("Spearman with target", "0.000")),
+    *((f"share_{g}", Column(f"Share {g}", PERCENT)) for g in reversed(GRADES)),
+)
+RUNS_TOP_LEFT = "A41"
+RUNS_TABLE = TableSpec("RunsTable", MOVERS, RUNS_TOP_LEFT, tuple(c for _, c in RUNS_COLUMNS))
 TABLES: tuple[TableSpec, ...] = (
     ACCOUNTS_TABLE,
     SCORES_TABLE,
@@ -404,6 +475,8 @@ TABLES: tuple[TableSpec, ...] = (
     VERTICAL_TABLE,
     COLUMN_MAP_TABLE,
     INDUSTRY_MAP_TABLE,
+    CALIBRATION_TABLE,
+    RUNS_TABLE,
 )
 EXTRA_COLUMNS_NAME = "ExtraColumns"  # Settings: the user's own Accounts columns (owner, region,
 # ...) carried to the end of ScoresTable and TopCustomersTable, comma-separated headers
@@ -558,6 +631,175 @@ _kpi_cells = [
     for i, (f, label, fmt) in enumerate(KPI_FIELDS)
 ]
 
+# ---------------------------------------------------------------- history, calibration, preview
+# Scoring mode and calibration (Settings K-M), stale-results check (Dashboard, Scores),
+# the Movers sheet with its Runs table, and the candidate-weights preview (Optimization K+).
+
+SCORING_MODE = NamedCell("ScoringMode", SETTINGS, "R4", "Scoring mode (Relative or Calibrated)",
+                         "Relative")  # fmt: skip
+SCORING_MODE_CHOICES: tuple[str, ...] = ("Relative", "Calibrated")
+# Fixed rows of CalibrationTable (header at K7): the items the formulas below refer to.
+CALIBRATION_ROWS: Mapping[str, int] = MappingProxyType(
+    {"Calibrated at": 8, "Accounts": 9, **{f"Weight {c}": 10 + i for i, c in enumerate(COMPONENTS)}}
+)
+_cal = {k: f"$R${r}" for k, r in CALIBRATION_ROWS.items()}
+_weights_differ = ",".join(f"{WEIGHT_NAMES[c]}<>{_cal[f'Weight {c}']}" for c in COMPONENTS)
+CALIBRATION_STATUS = NamedCell(
+    "CalibrationStatus",
+    SETTINGS,
+    "R3",
+    "Calibration status",
+    f'=IF({_cal["Calibrated at"]}="",IF(ScoringMode="Calibrated","Calibrated mode needs a '
+    f'calibration: press Calibrate","No calibration yet (Relative mode re-ranks every run)"),'
+    f'IF(OR({_weights_differ}),"The weights differ from the calibration\'s: Calibrate again",'
+    f'"Calibrated "&TEXT({_cal["Calibrated at"]},"yyyy-mm-dd hh:mm")&" on "&'
+    f'TEXT({_cal["Accounts"]},"#,##0")&" accounts"))',
+)
+
+# What the last rescore used, kept on Movers (columns AA+) for the stale check: the four
+# weights, and copies of the Settings areas that change scores (kind, source, copy's top left).
+LAST_WEIGHT_NAMES: Mapping[str, str] = MappingProxyType(
+    {c: f"LastRescore_{_TITLES[c]}" for c in COMPONENTS}
+)
+_last_weight_cells = [
+    NamedCell(LAST_WEIGHT_NAMES[c], MOVERS, f"AB{2 + i}", f"Weight {c}", None, WEIGHT)
+    for i, c in enumerate(COMPONENTS)
+]
+SETTINGS_COPIES: tuple[tuple[str, str, str], ...] = (
+    ("settings", "B4:C18", "AB8"),
+    ("settings", "D4:I300", "AD8"),
+    ("settings", "K4:O300", "AJ8"),  # column and industry maps
+    ("calibration", "Q4:S300", "AO8"),
+)
+
+
+def copy_ref(source: str, top_left: str) -> str:
+    """The range a Settings area ``source`` is copied to, starting at ``top_left``."""
+    top, left, bottom, right = parse_range(source)
+    row, column = parse_cell(top_left)
+    return range_ref(row, column, row + bottom - top, column + right - left)
+
+
+def _absolute(ref: str) -> str:
+    return ":".join("$" + "$".join(_split(c)) for c in ref.split(":"))
+
+
+def _split(cell: str) -> tuple[str, str]:
+    row, column = parse_cell(cell)
+    return column_letter(column), str(row)
+
+
+_differences = "+".join(
+    f"SUMPRODUCT(--({SETTINGS}!{_absolute(src)}<>{MOVERS}!{_absolute(copy_ref(src, top))}))"
+    for _, src, top in SETTINGS_COPIES
+)
+_same_weights = ",".join(f"{WEIGHT_NAMES[c]}={LAST_WEIGHT_NAMES[c]}" for c in COMPONENTS)
+STALE_TEXT = "Out of date: the weights or settings changed since the last rescore; press Rescore"
+FRESH_TEXT = "Up to date with the weights and settings"
+RESULTS_STATUS = NamedCell(
+    "ResultsStatus",
+    DASHBOARD,
+    "B6",
+    "Results",
+    f'=IF(COUNT({LAST_WEIGHT_NAMES["vertical"]})=0,"Not scored yet: press Rescore",'
+    f'IF(AND({_same_weights},{_differences}=0),"{FRESH_TEXT}","{STALE_TEXT}"))',
+)
+SCORES_STATUS = NamedCell(
+    "ScoresStatus", SCORES, f"{column_letter(len(SCORES_FIELDS) + 2)}1", None, "=ResultsStatus"
+)
+
+# Movers sheet blocks (top-left of each header row) and the area rewritten on each rescore.
+MOVERS_SUMMARY = "A2"
+MIGRATION_TOP = "A5"
+MIGRATION_SHARES_TOP = "J5"
+MOVES_UP_TOP = "A14"
+MOVES_DOWN_TOP = "A27"
+NEW_ACCOUNTS_TOP = "J14"
+GONE_ACCOUNTS_TOP = "J27"
+MOVERS_LIST_ROWS = 10  # rows of each list; one more row says how many were left out
+MOVERS_AREA = "A2:O39"
+MOVE_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("customer_id", "Customer ID", None),
+    ("previous_grade", "Previous grade", None),
+    ("grade", "Grade", None),
+    ("previous_score", "Previous score", SCORE),
+    ("score", "ICP score", SCORE),
+    ("change", "Change", "+0.0;-0.0;0.0"),
+    ("company_name", "Company Name", None),
+    ("reason", "Reason", None),
+)
+# The KPIs-over-runs chart reads the last RUN_CHART_ROWS runs from this block.
+RUN_CHART_TOP = "AS2"
+RUN_CHART_ROWS = 24
+RUN_CHART_SERIES: tuple[tuple[str, str], ...] = (
+    ("gp24_share_ab", "GP24 share of A+B"),
+    ("spearman_target", "Spearman with target"),
+    ("share_A", "Share A"),
+    ("high_value_rate", "High-value rate"),
+)
+
+# Candidate weights and their preview on the Optimization sheet (right of the optimizer's
+# columns A-J, below its charts).
+PREVIEW_CAPTION_ROW = 23
+CANDIDATE_WEIGHT_NAMES: Mapping[str, str] = MappingProxyType(
+    {c: f"Candidate_{_TITLES[c]}" for c in COMPONENTS}
+)
+_candidate_cells = [
+    NamedCell(CANDIDATE_WEIGHT_NAMES[c], OPTIMIZATION, f"L{PREVIEW_CAPTION_ROW + 2 + i}",
+              _TITLES[c], None, WEIGHT)
+    for i, c in enumerate(COMPONENTS)
+]  # fmt: skip
+PREVIEW_CURRENT_TOP = f"M{PREVIEW_CAPTION_ROW + 2}"  # current weights beside the candidate
+PREVIEW_TOP = f"K{PREVIEW_CAPTION_ROW + 7}"
+PREVIEW_AREA = f"K{PREVIEW_CAPTION_ROW + 7}:Q{PREVIEW_CAPTION_ROW + 60}"
+
+HISTORY_FORMAT_RANGES: tuple[FormatRange, ...] = (
+    FormatRange(MOVERS, "K6:O10", PERCENT),
+    FormatRange(MOVERS, "D15:E24", SCORE),
+    FormatRange(MOVERS, "F15:F24", "+0.0;-0.0;0.0"),
+    FormatRange(MOVERS, "D28:E37", SCORE),
+    FormatRange(MOVERS, "F28:F37", "+0.0;-0.0;0.0"),
+    FormatRange(MOVERS, "L15:L24", SCORE),
+    FormatRange(MOVERS, "L28:L37", SCORE),
+    FormatRange(MOVERS, "AT3:AW26", PERCENT),
+    FormatRange(OPTIMIZATION, f"L{PREVIEW_CAPTION_ROW + 2}:M{PREVIEW_CAPTION_ROW + 5}", WEIGHT),
+    FormatRange(OPTIMIZATION, f"L{PREVIEW_CAPTION_ROW + 17}:M{PREVIEW_CAPTION_ROW + 17}", SCORE),
+    FormatRange(OPTIMIZATION, f"L{PREVIEW_CAPTION_ROW + 19}:M{PREVIEW_CAPTION_ROW + 19}", PERCENT),
+    FormatRange(OPTIMIZATION, f"L{PREVIEW_CAPTION_ROW + 20}:M{PREVIEW_CAPTION_ROW + 20}", "0.000"),
+    FormatRange(OPTIMIZATION, f"L{PREVIEW_CAPTION_ROW + 21}:M{PREVIEW_CAPTION_ROW + 28}", PERCENT),
+)
+HISTORY_NAMES: tuple[NamedCell, ...] = (
+    SCORING_MODE,
+    CALIBRATION_STATUS,
+    RESULTS_STATUS,
+    SCORES_STATUS,
+    *_last_weight_cells,
+    *_candidate_cells,
+)
+HISTORY_CAPTIONS: tuple[TextCell, ...] = (
+    TextCell(SETTINGS, "Q2", "Scoring mode and calibration"),
+    TextCell(SETTINGS, "Q6", "Calibration (written by Calibrate; used in Calibrated mode)"),
+    TextCell(MOVERS, "A4", "Grade migration: accounts by previous grade (rows) and grade now"),
+    TextCell(MOVERS, "J4", "Share of each previous grade"),
+    TextCell(MOVERS, "A13", "Largest moves up"),
+    TextCell(MOVERS, "A26", "Largest moves down"),
+    TextCell(MOVERS, "J13", "New accounts (not in the previous run)"),
+    TextCell(MOVERS, "J26", "Gone accounts (in the previous run, not now)"),
+    TextCell(MOVERS, "A40", "Runs: one row per rescore"),
+    TextCell(MOVERS, "AA1", "What the last rescore used (the stale check compares with it)"),
+    TextCell(MOVERS, "AS1", "KPIs of the last runs (chart data)"),
+    TextCell(OPTIMIZATION, f"K{PREVIEW_CAPTION_ROW}",
+             "Preview: candidate weights vs current (Optimize fills them; type others, "
+             "then Rescore)"),
+    TextCell(OPTIMIZATION, f"K{PREVIEW_CAPTION_ROW + 1}", "Component"),
+    TextCell(OPTIMIZATION, f"L{PREVIEW_CAPTION_ROW + 1}", "Candidate"),
+    TextCell(OPTIMIZATION, f"M{PREVIEW_CAPTION_ROW + 1}", "Current"),
+)  # fmt: skip
+# Added after the first release: the file host adds them to an older workbook.
+BACKFILLED_NAMES: tuple[str, ...] = (SCORING_MODE.name, CALIBRATION_STATUS.name)
+BACKFILLED_TABLES: tuple[TableSpec, ...] = (CALIBRATION_TABLE, RUNS_TABLE)
+DROPDOWNS: tuple[tuple[NamedCell, tuple[str, ...]], ...] = ((SCORING_MODE, SCORING_MODE_CHOICES),)
+
 NAMES: tuple[NamedCell, ...] = (
     *_weight_cells,
     W_SUM,
@@ -569,6 +811,7 @@ NAMES: tuple[NamedCell, ...] = (
     WEIGHTS_USED,
     *_kpi_cells,
     ACCOUNT_PICK,
+    *HISTORY_NAMES,
 )
 NAMES_BY_NAME: Mapping[str, NamedCell] = MappingProxyType({n.name: n for n in NAMES})
 
@@ -606,6 +849,7 @@ CAPTIONS: tuple[TextCell, ...] = (
         TextCell(DATA_QUALITY, f"{column_letter(i + 1)}{DATA_QUALITY_HEADER_ROW}", c.header)
         for i, c in enumerate(DATA_QUALITY_COLUMNS)
     ),
+    *HISTORY_CAPTIONS,
 )  # fmt: skip
 
 # ---------------------------------------------------------------- output regions
@@ -697,6 +941,7 @@ HISTORY_FORMAT_ROWS = 2000  # trial history rows that get number formats
 FORMAT_RANGES: tuple[FormatRange, ...] = (
     DATA_QUALITY_TIME,
     DATA_QUALITY_COUNTS,
+    *HISTORY_FORMAT_RANGES,
     _under(SUMMARY_TOP, 1, 2, 1, 1, "0.0000"),  # objective, Spearman
     _under(SUMMARY_TOP, 3, 3, 1, 1, "0.00E+00"),  # KL divergence, often tiny
     _under(SUMMARY_TOP, 4, 4, 1, 1, "0.0000"),  # out-of-sample Spearman
@@ -741,7 +986,12 @@ def grade_ranges() -> tuple[tuple[str, str], ...]:
 
 # Areas the other modules own (charts, optimizer); actions never write there.
 CHART_AREAS: Mapping[str, str] = MappingProxyType(
-    {DASHBOARD: "from column F", SEGMENTS_SHEET: "from row 26", OPTIMIZATION: "from column K"}
+    {
+        DASHBOARD: "from column F",
+        SEGMENTS_SHEET: "from row 26",
+        OPTIMIZATION: "from column K, rows 1-22",
+        MOVERS: "from column Q, rows 1-39",
+    }
 )
 OPTIMIZATION_AREA = "A1:J1048576"  # the optimizer's blocks; cleared before each run's are written
 

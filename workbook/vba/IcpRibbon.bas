@@ -51,6 +51,11 @@ Public Sub OnRefreshSegmentView(control As IRibbonControl)
     RunIcpAction "refresh_segment_view"
 End Sub
 
+' Ribbon button: Calibrate
+Public Sub OnCalibrate(control As IRibbonControl)
+    RunIcpAction "calibrate"
+End Sub
+
 ' Ribbon button: Optimize
 Public Sub OnOptimize(control As IRibbonControl)
     RunIcpAction "optimize"
@@ -74,6 +79,11 @@ End Sub
 ' Ribbon button: Export CSV
 Public Sub OnExportCsv(control As IRibbonControl)
     RunIcpAction "export_csv"
+End Sub
+
+' Ribbon button: Export changed
+Public Sub OnExportChanged(control As IRibbonControl)
+    RunIcpAction "export_changed"
 End Sub
 
 ' Ribbon button: Help

@@ -63,6 +63,7 @@ from icp_xl.workbook.layout import (
     ACCOUNT_COMPONENT_ROWS,
     ACCOUNT_COMPONENTS_HEADER_ROW,
     DASHBOARD,
+    MOVERS,
     OPTIMIZATION,
     SEGMENTS_SHEET,
 )
@@ -489,6 +490,39 @@ def account_points_chart() -> ChartBase:
     return chart
 
 
+# --- KPIs over the runs (Movers sheet) ------------------------------------------------------
+
+RUN_COLORS = ("2F5597", "C00000", "59A14F", "F28E2B")
+
+
+def runs_chart() -> ChartBase:
+    """KPIs of the last runs (Movers sheet, written by every rescore): GP24 share of A+B,
+    Spearman with the target, share of grade A and the high-value rate, one line each."""
+    from icp_xl.core.cells import column_letter, parse_cell
+    from icp_xl.workbook.layout import MOVERS, RUN_CHART_ROWS, RUN_CHART_SERIES, RUN_CHART_TOP
+
+    row, column = parse_cell(RUN_CHART_TOP)
+    first, last = row + 1, row + RUN_CHART_ROWS
+
+    def ref(offset: int, top: int, bottom: int) -> str:
+        letter = column_letter(column + offset)
+        return f"'{MOVERS}'!${letter}${top}:${letter}${bottom}"
+
+    chart = LineChart()
+    for i, _ in enumerate(RUN_CHART_SERIES, start=1):
+        series = make_series(ref(i, first, last), title_from_data=False)
+        series.tx = SeriesLabel(strRef=StrRef(f=ref(i, row, row)))
+        series.cat = AxDataSource(strRef=StrRef(f=ref(0, first, last)))
+        series.graphicalProperties = _line_props(RUN_COLORS[i - 1], 2.0)
+        series.marker = Marker(symbol="circle", size=5)
+        series.smooth = False
+        chart.series.append(series)
+    _axis(chart.x_axis, "Run", None)
+    _axis(chart.y_axis, "Share / correlation", "0%", low=0)
+    chart.legend = _legend()
+    return chart
+
+
 # --- layout ----------------------------------------------------------------------------------
 
 
@@ -514,6 +548,7 @@ GRID_ORIGIN: dict[str, tuple[int, int]] = {
     SEGMENTS_SHEET: (1, 26),
     OPTIMIZATION: (11, 2),
     ACCOUNT: (1, ACCOUNT_CHART_ROW),  # below the explanation grid
+    MOVERS: (22, 2),
 }
 GAP_PX = 12
 
@@ -578,6 +613,7 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec(OPTIMIZATION, convergence_chart, "Optimizer convergence", 0, 0, 17.0, 9.0),
     ChartSpec(OPTIMIZATION, weights_chart, "Weights: current vs optimized", 0, 1, 12.0, 9.0),
     ChartSpec(ACCOUNT, account_points_chart, "Points per component vs averages", 0, 0, 18.0, 9.0),
+    ChartSpec(MOVERS, runs_chart, "KPIs over the runs", 0, 0, 17.0, 8.0),
 )
 
 

@@ -10,9 +10,11 @@ import pandas as pd
 
 from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
+from icp_xl.core.settings import Weights
 from icp_xl.workbook.actions.accounts_import import account_cells, read_accounts_file
 from icp_xl.workbook.actions.data_quality import FileRead, store_column_map
 from icp_xl.workbook.actions.rescoring import RescoreResult, rescore
+from icp_xl.workbook.actions.weights import set_current_weights
 
 
 def new_workbook(
@@ -22,13 +24,20 @@ def new_workbook(
     overwrite: bool = False,
     sample_size: int = 2000,
     column_map: Mapping[str, str] | None = None,
+    weights: Weights | None = None,
 ) -> Path:
     """Create a scored ICP workbook file at ``path`` from an accounts file or table
     (sample accounts when None). Refuses to replace an existing file unless
-    ``overwrite``. ``column_map`` (field -> header) is used to read the accounts and
+    ``overwrite``. ``weights``: the current weights to score with (default weights when
+    None). ``column_map`` (field -> header) is used to read the accounts and
     stored in the workbook's Column map."""
     return create_workbook(
-        path, accounts, overwrite=overwrite, sample_size=sample_size, column_map=column_map
+        path,
+        accounts,
+        overwrite=overwrite,
+        sample_size=sample_size,
+        column_map=column_map,
+        weights=weights,
     )[0]
 
 
@@ -39,6 +48,7 @@ def create_workbook(
     overwrite: bool = False,
     sample_size: int = 2000,
     column_map: Mapping[str, str] | None = None,
+    weights: Weights | None = None,
 ) -> tuple[Path, RescoreResult]:
     """:func:`new_workbook`, also returning what the first rescore found (its Data Quality
     report is ``result.quality``)."""
@@ -59,5 +69,7 @@ def create_workbook(
         where = Path(accounts).name
     book = FileBook.new(account_cells(raw, where, column_map))
     store_column_map(book, column_map or {})
+    if weights is not None:
+        set_current_weights(book, weights)
     result = rescore(book, file_read=FileRead(raw, prepared, where))
     return book.save(path), result

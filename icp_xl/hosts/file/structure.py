@@ -177,11 +177,8 @@ def missing_structure(
     lacking = [
         f"sheet '{s.name}'" for s in layout.SHEETS if s.role != "input" and s.name not in sheets
     ]
-    lacking += [
-        f"table {t.name}"
-        for t in layout.TABLES
-        if t.sheet not in layout.INPUT_SHEETS and t.name not in tables
-    ]
+    lacking += [f"table {t.name}" for t in _output_tables() if t.name not in tables]
+    lacking += [f"name {n}" for n in layout.BACKFILLED_NAMES if n not in names]
     lacking += [f"table {name}" for name in layout.DEFAULT_TABLE_ROWS if name not in tables]
     lacking += [
         f"name {n.name}"
@@ -189,6 +186,16 @@ def missing_structure(
         if n.sheet not in layout.INPUT_SHEETS and n.name not in names and n.sheet in sheets
     ]
     return lacking
+
+
+def _output_tables() -> list[layout.TableSpec]:
+    """The tables a rebuild makes: those of output sheets, and input-sheet tables added to
+    the layout after the first workbooks were made (empty until an action fills them)."""
+    return [
+        t
+        for t in layout.TABLES
+        if t.sheet not in layout.INPUT_SHEETS or t in layout.BACKFILLED_TABLES
+    ]
 
 
 def apply_output_structure(wb: Workbook) -> None:
@@ -212,10 +219,13 @@ def apply_output_structure(wb: Workbook) -> None:
         if named.sheet not in layout.INPUT_SHEETS:
             fresh = named.name not in wb.defined_names or named.sheet in created
             _add_name(wb, named, with_default=fresh)
-    for table in layout.TABLES:
-        if table.sheet not in layout.INPUT_SHEETS and table.name not in wb[table.sheet].tables:
+    for table in _output_tables():
+        if table.name not in wb[table.sheet].tables:
             _refuse_moved_table(wb, table)
             _add_table(wb, table)
+    for name in layout.BACKFILLED_NAMES:  # added to the layout later: older workbooks
+        if name not in wb.defined_names:
+            _add_name(wb, layout.NAMES_BY_NAME[name], with_default=True)
     _add_missing_map_tables(wb)
     for region in layout.FORMAT_RANGES:
         for row in wb[region.sheet][region.ref]:
@@ -292,6 +302,11 @@ def _ensure_segment_dropdown(wb: Workbook) -> None:
     _ensure_dropdown(
         wb, layout.SEGMENT_VIEW, f'"{choices}"', "Segment view", f"Choose one of: {choices}"
     )
+    for named, options in layout.DROPDOWNS:
+        listed = ",".join(options)
+        _ensure_dropdown(
+            wb, named, f'"{listed}"', str(named.label)[:32], f"Choose one of: {listed}"
+        )
 
 
 def _ensure_account_dropdown(wb: Workbook) -> None:

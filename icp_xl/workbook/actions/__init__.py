@@ -13,14 +13,23 @@ the actions' public surface. A new workbook *file* is made by the file host:
 """
 
 from icp_xl.workbook.actions.accounts_import import account_cells, import_accounts
+from icp_xl.workbook.actions.calibrate import calibrate_book
 from icp_xl.workbook.actions.explanation import picked_customer_id, write_account_explanation
-from icp_xl.workbook.actions.export import export_csv, export_file_name, export_frame, free_path
+from icp_xl.workbook.actions.export import (
+    export_csv,
+    export_file_name,
+    export_frame,
+    free_path,
+    stale_warning,
+)
+from icp_xl.workbook.actions.history import changed_since_last_rescore
 from icp_xl.workbook.actions.optimization import (
     optimization_blocks,
     optimize_book,
     optimizer_options,
     store_optimization,
 )
+from icp_xl.workbook.actions.preview import candidate_weights, preview_text, preview_weights
 from icp_xl.workbook.actions.rescoring import (
     RescoreResult,
     refresh_segment_view,
@@ -43,6 +52,9 @@ __all__ = [
     "Scored",
     "Validation",
     "account_cells",
+    "calibrate_book",
+    "candidate_weights",
+    "changed_since_last_rescore",
     "export_csv",
     "export_file_name",
     "export_frame",
@@ -52,12 +64,15 @@ __all__ = [
     "optimize_book",
     "optimizer_options",
     "picked_customer_id",
+    "preview_text",
+    "preview_weights",
     "refresh_segment_view",
     "rescore",
     "reset_weights",
     "score_book",
     "scores_rows",
     "selected_view",
+    "stale_warning",
     "store_optimization",
     "store_optimized_weights",
     "stored_optimized_weights",

@@ -1,34 +1,100 @@
-"""Export CSV: the accounts of a segment view with their scores, safe against formula
-injection."""
+"""Export CSV: the accounts of a segment view with the scores the Scores sheet holds (never
+recomputed with other weights), safe against formula injection, readable by Excel on
+double-click (UTF-8 with BOM; counts as integers, money and scores rounded unless exact)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from icp_xl.core.scoring import SCORE_COLUMNS
-from icp_xl.core.segments import (
-    segment_slug,
-    view_rows,
-)
+from icp_xl.core.accounts import ACCOUNT_COLUMNS, match_columns
+from icp_xl.core.errors import IcpError
+from icp_xl.core.scoring import COMPONENT_COLUMNS, SCORE_COLUMNS
+from icp_xl.core.segments import segment_slug, view_rows
 from icp_xl.files.tables import write_csv
-from icp_xl.workbook.actions.scoring import Scored, score_book, selected_view
+from icp_xl.workbook import layout
+from icp_xl.workbook.actions.scoring import selected_view
 from icp_xl.workbook.book import Book
 
+HISTORY_COLUMNS: tuple[str, ...] = ("previous_ICP_score", "previous_ICP_grade", "ICP_score_change")
+EXPORT_SCORE_COLUMNS: tuple[str, ...] = (
+    *SCORE_COLUMNS,
+    "segment_ICP_score",
+    "segment_ICP_grade",
+    *HISTORY_COLUMNS,
+)
+_SCORE_SCALE = ("ICP_score_raw", "ICP_score", "segment_ICP_score", *HISTORY_COLUMNS[:1],
+                "ICP_score_change")  # fmt: skip
+_FIELD_OF_HEADER = {column.header: field for column, field in layout.SCORES_FIELDS}
+_SCORES_SOURCE = {"relationship_feature": "software_revenue"}
 
-def export_frame(result: Scored, view: str) -> pd.DataFrame:
-    """The view's accounts: the Accounts table columns plus the score columns of
-    SPEC §9 and ``segment_ICP_score``/``segment_ICP_grade``."""
-    extra = [*SCORE_COLUMNS, "segment_ICP_score", "segment_ICP_grade"]
-    raw = result.raw.drop(columns=[c for c in extra if c in result.raw.columns])
-    table = raw.join(result.scored[extra])
-    return table[view_rows(result.scored, view)].reset_index(drop=True)
+
+def stored_scores(book: Book) -> pd.DataFrame:
+    """The Scores table as the last rescore wrote it, under the export's column names
+    (:data:`EXPORT_SCORE_COLUMNS`), plus ``customer_id``. Raises IcpError when empty."""
+    table = book.read_table(layout.SCORES_TABLE.name)
+    table = table.rename(columns=lambda h: _FIELD_OF_HEADER.get(str(h), str(h)))
+    if table.empty or "customer_id" not in table or table["customer_id"].isna().all():
+        raise IcpError("The Scores sheet is empty; press Rescore before exporting")
+    out = pd.DataFrame({"customer_id": table["customer_id"].map(str)})
+    for name in EXPORT_SCORE_COLUMNS:
+        source = _SCORES_SOURCE.get(name, name)
+        out[name] = table[source].to_numpy() if source in table else None
+    return out.reset_index(drop=True)
+
+
+def export_frame(book: Book, view: str, changed: bool = False) -> pd.DataFrame:
+    """The view's accounts: the Accounts table columns (joined by Customer ID) plus the
+    score columns the Scores sheet holds, in Scores order. ``changed`` keeps only the
+    accounts whose grade differs from the previous run's (new accounts included)."""
+    scores = stored_scores(book)
+    raw = book.read_table(layout.ACCOUNTS_TABLE.name)
+    mapping, _ = match_columns(raw.columns)
+    id_header = mapping.get("customer_id")
+    raw = raw.drop(columns=[c for c in EXPORT_SCORE_COLUMNS if c in raw.columns])
+    if id_header is not None and len(raw):
+        keys = raw[id_header].map(lambda v: None if v is None else str(v).strip())
+        raw = raw.set_axis(pd.Index(keys), axis=0)
+        raw = raw[~raw.index.duplicated()]
+        accounts = raw.reindex(scores["customer_id"].to_numpy()).reset_index(drop=True)
+        accounts[id_header] = scores["customer_id"].to_numpy()
+    else:
+        accounts = pd.DataFrame({"Customer ID": scores["customer_id"]})
+    table = pd.concat([accounts, scores[list(EXPORT_SCORE_COLUMNS)]], axis=1)
+    keep = view_rows(scores, view)
+    if changed:
+        previous = scores["previous_ICP_grade"].to_numpy(dtype=object)
+        keep = keep & np.array(
+            [p is None or p != g for p, g in zip(previous, scores["ICP_grade"], strict=True)]
+        )
+    return table[keep].reset_index(drop=True)
+
+
+def readable_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as Excel users expect them in a CSV: whole-number columns as integers,
+    components to 4 decimals, scores and money to 2 decimals; other columns unchanged."""
+    out = frame.copy()
+    money = {c.header for c in ACCOUNT_COLUMNS if c.numeric} | {"relationship_feature"}
+    for name in out.columns:
+        values = pd.to_numeric(out[name], errors="coerce")
+        present = out[name].notna()
+        if not present.any() or values[present].isna().any() or out[name].dtype == bool:
+            continue  # text, blank or mixed: as it is
+        finite = values[present].to_numpy(dtype=float)
+        if np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)):
+            out[name] = values.astype("Int64")
+        elif name in COMPONENT_COLUMNS:
+            out[name] = values.round(4)
+        elif name in _SCORE_SCALE or name in money:
+            out[name] = values.round(2)
+    return out
 
 
 def export_file_name(view: str, now: datetime | None = None) -> str:
-    """``icp_scores_<segment slug>_<YYYYmmdd_HHMMSS>.csv`` (SPEC §9)."""
+    """``icp_scores_<segment slug>_<YYYYmmdd_HHMMSS>.csv``."""
     stamp = (now or datetime.now()).strftime("%Y%m%d_%H%M%S")
     return f"icp_scores_{segment_slug(view)}_{stamp}.csv"
 
@@ -43,16 +109,44 @@ def free_path(path: Path) -> Path:
     return candidate
 
 
+def stale_warning(book: Book) -> str | None:
+    """A sentence when the weights or settings changed since the last rescore (the
+    exported scores are then those of the last rescore), else None."""
+    from icp_xl.workbook.actions.history import FIRST_RUN, changed_since_last_rescore
+
+    changes = [c for c in changed_since_last_rescore(book) if c != FIRST_RUN]
+    if not changes:
+        return None
+    return (
+        f"The Scores sheet is out of date ({', '.join(changes)} changed since the last "
+        "rescore); the export holds the scores of the last rescore. Rescore to update them"
+    )
+
+
 def export_csv(
-    book: Book, folder: str | Path, view: str | None = None, output: str | Path | None = None
+    book: Book,
+    folder: str | Path,
+    view: str | None = None,
+    output: str | Path | None = None,
+    *,
+    changed: bool = False,
+    exact: bool = False,
 ) -> Path:
-    """Score the inputs and write the view's accounts to CSV, formula-injection safe.
+    """Write the view's accounts with the scores the Scores sheet holds to CSV (UTF-8 with
+    BOM, formula-injection safe). ``changed``: only accounts whose grade changed since the
+    previous run; ``exact``: full precision instead of :func:`readable_numbers`.
     ``output`` names the file (replaced if it exists); default
     ``folder/icp_scores_<segment>_<timestamp>.csv``, with ``_2``, ``_3``, ... added when
-    that name is taken."""
+    that name is taken. A stale Scores sheet is reported through ``book.status``."""
     view = selected_view(book, view)
-    result = score_book(book)
+    frame = export_frame(book, view, changed)
+    if not exact:
+        frame = readable_numbers(frame)
     path = Path(output) if output is not None else free_path(Path(folder) / export_file_name(view))
-    write_csv(export_frame(result, view), path)
-    book.status(f"Exported {int(view_rows(result.scored, view).sum()):,} accounts to {path}")
+    write_csv(frame, path, encoding="utf-8-sig")
+    warning = stale_warning(book)
+    if warning:
+        book.status(f"Warning: {warning}")
+    what = "accounts whose grade changed" if changed else "accounts"
+    book.status(f"Exported {len(frame):,} {what} to {path}")
     return path

@@ -107,6 +107,8 @@ def store_optimization(book: Book, result: Any, apply: bool = False) -> RescoreR
     write_blocks(book, blocks)
     metadata = {**result.metadata(), "run_at": datetime.now().replace(microsecond=0)}
     store_optimized_weights(book, result.weights, metadata, apply=apply)
+    for component in COMPONENTS:  # previewed by the rescore below
+        book.set_name(layout.CANDIDATE_WEIGHT_NAMES[component], getattr(result.weights, component))
     return rescore(book)
 
 

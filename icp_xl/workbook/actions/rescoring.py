@@ -53,8 +53,13 @@ def rescore(
     Dashboard and chart data. ``view`` (a segment label or slug) also sets the Dashboard
     selector; default: the selector's value. ``file_read``: the accounts file just copied
     into the workbook, which Data Quality then describes (New, Import)."""
+    from icp_xl.workbook.actions.history import read_previous_run, record_run, with_previous
+    from icp_xl.workbook.actions.preview import write_preview
+
     view = selected_view(book, view)
     result = score_book(book)
+    previous = read_previous_run(book)  # before Scores is rewritten
+    result = with_previous(result, previous)
     read = file_read or FileRead(result.raw, result.accounts, None)
     quality = data_quality_report(book, read.accounts, result.settings, read.raw, read.source)
     write_data_quality(book, quality)
@@ -66,6 +71,8 @@ def rescore(
         _with_extras(scores_rows(result), result, extras, np.arange(len(result.scored))),
     )
     _write_segments(book, result)
+    record_run(book, result, previous)
+    write_preview(book, result)
     return replace(_write_view(book, result, view), quality=quality)
 
 

@@ -11,9 +11,9 @@ import pandas as pd
 from icp_xl.core.accounts import (
     Accounts,
 )
+from icp_xl.core.calibration import RELATIVE, score_in_mode
 from icp_xl.core.errors import IcpError
 from icp_xl.core.explain import explanation_columns
-from icp_xl.core.scoring import score_accounts
 from icp_xl.core.segments import (
     ALL_SEGMENTS,
     parse_segment_view,
@@ -37,17 +37,23 @@ class Scored:
     accounts: Accounts
     settings: Settings
     scored: pd.DataFrame
+    mode: str = RELATIVE
 
 
 def score_book(book: Book) -> Scored:
-    """Read Accounts, Weights and Settings and score every account (SPEC §4-§5)."""
+    """Read Accounts, Weights and Settings and score every account (SPEC §4-§5) in the
+    workbook's scoring mode (Relative, or Calibrated against its calibration)."""
+    from icp_xl.workbook.calibration_table import read_calibration, read_scoring_mode
+
     settings = read_settings(book)
+    mode = read_scoring_mode(book)
+    calibration = read_calibration(book) if mode != RELATIVE else None
     raw, accounts = read_accounts(book)
-    book.status(f"Scoring {len(accounts):,} accounts")
-    scored = score_accounts(accounts, settings)
+    book.status(f"Scoring {len(accounts):,} accounts ({mode})")
+    scored = score_in_mode(accounts, settings, mode, calibration)
     scored = scored.join(within_segment_scores(scored, settings))
     scored = scored.join(explanation_columns(accounts.frame, scored, settings))
-    return Scored(raw, accounts, settings, scored)
+    return Scored(raw, accounts, settings, scored, mode)
 
 
 def selected_view(book: Book, view: str | None = None) -> str:

@@ -16,7 +16,11 @@ from icp_xl.workbook.inputs import read_weights
 
 
 def _copy_weights(book: Book, names: Mapping[str, str]) -> Weights:
-    weights = read_weights(book, names)
+    return set_current_weights(book, read_weights(book, names))
+
+
+def set_current_weights(book: Book, weights: Weights) -> Weights:
+    """Write ``weights`` (already valid) into the current weights."""
     for component in COMPONENTS:
         book.set_name(layout.WEIGHT_NAMES[component], getattr(weights, component))
     book.status("Weights set: " + weights_text(weights) + ". Rescore to apply them")

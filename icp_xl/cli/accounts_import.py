@@ -1,0 +1,31 @@
+"""``icp-xl import``: replace a workbook's accounts with a file, keeping everything else."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="replace the accounts of an ICP workbook with a CSV/XLSX file and rescore",
+        description="Replace the Accounts table with the file's accounts and rescore. "
+        "Weights, settings, the calibration, the Runs history and your own sheets are "
+        "kept; the Movers sheet then shows what changed since the previous run.",
+    )
+    parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
+    parser.add_argument("accounts", type=Path, help="accounts .csv or .xlsx")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from icp_xl.cli.movers import print_movers
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook.actions import import_accounts
+
+    book = FileBook.open(args.workbook)
+    import_accounts(book, args.accounts)
+    book.save()
+    print_movers(book)
+    return 0

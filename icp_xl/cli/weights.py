@@ -1,0 +1,47 @@
+"""``icp-xl weights``: set the current weights of an ICP workbook without Excel."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "weights",
+        help="set the current weights: the optimized ones, the defaults, or from a JSON file",
+        description="Copy weights into the workbook's current weights (Weights!B5:B8), as "
+        "the ribbon's Use optimized weights / Reset weights buttons do. The scores are out "
+        "of date until the next rescore (add --rescore to do it now).",
+    )
+    parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--use-optimized", action="store_true", help="the optimized weights")
+    source.add_argument("--reset", action="store_true", help="the default weights")
+    source.add_argument(
+        "--from", dest="json", type=Path, metavar="JSON", help="optimized_weights.json"
+    )
+    parser.add_argument("--rescore", action="store_true", help="rescore after setting them")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from icp_xl.files.weights_json import read_weights_json
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook.actions import rescore, reset_weights, use_optimized_weights
+    from icp_xl.workbook.actions.weights import set_current_weights
+
+    book = FileBook.open(args.workbook)
+    if args.use_optimized:
+        weights = use_optimized_weights(book)
+    elif args.reset:
+        weights = reset_weights(book)
+    else:
+        weights = set_current_weights(book, read_weights_json(args.json)[0])
+    if args.rescore:
+        rescore(book)
+    book.save()
+    shown = ", ".join(f"{k} {v:.2f}" for k, v in weights.as_dict().items())
+    then = "rescored" if args.rescore else "rescore to apply them (icp-xl rescore)"
+    print(f"Current weights of {args.workbook}: {shown}; {then}")
+    return 0

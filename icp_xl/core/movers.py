@@ -1,0 +1,244 @@
+"""What changed between two scorings of a portfolio: grade migration, new and gone
+accounts, the largest moves and their reasons, run KPIs, and the preview of candidate
+weights. Pure functions over pandas objects.
+
+A *run* here is one scoring, given as a DataFrame indexed by Customer ID with at least
+``ICP_score`` and ``ICP_grade`` (and, for reasons, the input columns of
+:data:`INPUT_FIELDS`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from icp_xl.core.objective import spearman
+from icp_xl.core.settings import GRADES, Settings
+
+BEST_FIRST: tuple[str, ...] = tuple(reversed(GRADES))  # A, B, C, D, F
+# Inputs whose change makes "data" the reason of a move.
+INPUT_FIELDS: tuple[str, ...] = (
+    "industry",
+    "annual_revenue",
+    "printer_count",
+    "consumable_revenue",
+    "software_revenue",
+)
+TOP_SHARES: tuple[float, ...] = (0.10, 0.20, 0.30)
+OTHER_ACCOUNTS = "other accounts (re-ranking)"
+
+
+def migration_matrix(previous: pd.Series, current: pd.Series) -> pd.DataFrame:
+    """Counts of accounts by previous grade (rows A-F) and current grade (columns A-F),
+    over the Customer IDs present in both Series (indexed by Customer ID)."""
+    both = previous.index.intersection(current.index)
+    table = pd.crosstab(
+        pd.Categorical(previous.loc[both], categories=BEST_FIRST),
+        pd.Categorical(current.loc[both], categories=BEST_FIRST),
+        dropna=False,
+    )
+    table = table.reindex(index=list(BEST_FIRST), columns=list(BEST_FIRST), fill_value=0)
+    table.index.name, table.columns.name = "previous", "current"
+    return table.astype(int)
+
+
+def row_shares(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Each row of a migration matrix as shares of its row total (NaN for an empty row)."""
+    totals = matrix.sum(axis=1).replace(0, np.nan)
+    return matrix.div(totals, axis=0)
+
+
+@dataclass(frozen=True)
+class RunKpis:
+    """Headline figures of one scoring. Scores 0-100, shares and correlations 0-1."""
+
+    accounts: int
+    average_score: float
+    high_value_accounts: int
+    gp24_share_ab: float
+    spearman_target: float
+    grade_shares: Mapping[str, float]
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def run_kpis(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> RunKpis:
+    """KPIs of a scoring: ``frame`` the prepared accounts (``gp24``, ``target_revenue``),
+    ``scored`` their ``ICP_score``/``ICP_grade`` (same row order). The Spearman is over
+    the accounts with target revenue > 0 (the optimizer's training accounts)."""
+    score = scored["ICP_score"].to_numpy(dtype=float)
+    grade = scored["ICP_grade"].to_numpy(dtype=object)
+    gp24 = frame["gp24"].to_numpy(dtype=float)
+    target = frame["target_revenue"].to_numpy(dtype=float)
+    total = float(np.nansum(gp24))
+    ab = np.isin(grade, ("A", "B"))
+    positive = target > 0
+    rho = spearman(score[positive], target[positive]) if positive.sum() > 1 else math.nan
+    n = len(score)
+    return RunKpis(
+        accounts=n,
+        average_score=float(score.mean()) if n else math.nan,
+        high_value_accounts=int((score >= settings.high_value_cutoff).sum()),
+        gp24_share_ab=float(np.nansum(gp24[ab])) / total if total else math.nan,
+        spearman_target=rho,
+        grade_shares={g: float(np.mean(grade == g)) if n else math.nan for g in BEST_FIRST},
+    )
+
+
+def captured_shares(
+    scores: np.ndarray | pd.Series,
+    target: np.ndarray | pd.Series,
+    shares: Sequence[float] = TOP_SHARES,
+) -> dict[float, float]:
+    """Share of the (positive) target revenue held by the top x of accounts by score
+    (ties keep row order; the top x is ceil(x * n) accounts), for each x in ``shares``."""
+    s = np.asarray(scores, dtype=float)
+    y = np.maximum(np.nan_to_num(np.asarray(target, dtype=float)), 0.0)
+    total = y.sum()
+    order = np.argsort(-s, kind="stable")
+    out = {}
+    for x in shares:
+        top = int(math.ceil(x * len(s) - 1e-9))
+        out[x] = float(y[order[:top]].sum() / total) if total > 0 else math.nan
+    return out
+
+
+@dataclass(frozen=True)
+class Movers:
+    """Changes between two runs.
+
+    ``matrix``: :func:`migration_matrix` previous x current; ``new``/``gone``: Customer IDs
+    only in the current/previous run; ``moves``: accounts in both runs with ``previous_score``,
+    ``score``, ``change``, ``previous_grade``, ``grade`` and ``reason``, largest rise first.
+    """
+
+    matrix: pd.DataFrame
+    new: list[str]
+    gone: list[str]
+    moves: pd.DataFrame
+
+    @property
+    def in_both(self) -> int:
+        return int(self.matrix.to_numpy().sum())
+
+    @property
+    def grade_changes(self) -> int:
+        return self.in_both - int(np.trace(self.matrix.to_numpy()))
+
+    def up(self, count: int = 10) -> pd.DataFrame:
+        """The ``count`` largest rises (change > 0)."""
+        return self.moves[self.moves["change"] > 0].head(count)
+
+    def down(self, count: int = 10) -> pd.DataFrame:
+        """The ``count`` largest falls (change < 0), largest first."""
+        falls = self.moves[self.moves["change"] < 0]
+        return falls.iloc[np.argsort(falls["change"].to_numpy(), kind="stable")].head(count)
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Element-wise equality where two blanks (None/NaN) are equal."""
+    left, right = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
+    blank_l = pd.isna(a).to_numpy()
+    blank_r = pd.isna(b).to_numpy()
+    equal = np.array([x == y for x, y in zip(left, right, strict=True)], dtype=bool)
+    return (blank_l & blank_r) | (~blank_l & ~blank_r & equal)
+
+
+def compare_runs(
+    previous: pd.DataFrame,
+    current: pd.DataFrame,
+    run_changes: Sequence[str] = (),
+    relative: bool = True,
+) -> Movers:
+    """Compare two runs indexed by Customer ID (see the module docstring).
+
+    ``run_changes``: what changed for everyone between the runs (e.g. ``"weights"``,
+    ``"settings"``, ``"calibration"``). A move's reason lists ``data`` when the account's
+    own inputs (:data:`INPUT_FIELDS` present in both frames) changed, then the run
+    changes; with neither, in Relative mode, :data:`OTHER_ACCOUNTS`.
+    """
+    both = previous.index.intersection(current.index, sort=False)
+    before, after = previous.loc[both], current.loc[both]
+    fields = [f for f in INPUT_FIELDS if f in previous.columns and f in current.columns]
+    data_changed = np.zeros(len(both), dtype=bool)
+    for name in fields:
+        a, b = before[name], after[name]
+        if name != "industry":
+            a, b = pd.to_numeric(a, errors="coerce"), pd.to_numeric(b, errors="coerce")
+        else:
+            a = a.map(lambda v: None if pd.isna(v) else str(v).strip().lower())
+            b = b.map(lambda v: None if pd.isna(v) else str(v).strip().lower())
+        data_changed |= ~_same(a, b)
+    reasons = []
+    for changed in data_changed:
+        parts = (["data"] if changed else []) + list(run_changes)
+        if not parts and relative:
+            parts = [OTHER_ACCOUNTS]
+        reasons.append(", ".join(parts))
+    previous_score = pd.to_numeric(before["ICP_score"], errors="coerce").to_numpy(dtype=float)
+    score = after["ICP_score"].to_numpy(dtype=float)
+    moves = pd.DataFrame(
+        {
+            "previous_score": previous_score,
+            "score": score,
+            "change": score - previous_score,
+            "previous_grade": before["ICP_grade"].to_numpy(dtype=object),
+            "grade": after["ICP_grade"].to_numpy(dtype=object),
+            "reason": reasons,
+        },
+        index=both,
+    )
+    moves = moves.iloc[np.argsort(-np.nan_to_num(moves["change"].to_numpy()), kind="stable")]
+    return Movers(
+        matrix=migration_matrix(before["ICP_grade"], after["ICP_grade"]),
+        new=[str(i) for i in current.index if i not in previous.index],
+        gone=[str(i) for i in previous.index if i not in current.index],
+        moves=moves,
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What candidate weights would do before they are applied.
+
+    ``matrix``: migration current grade (rows) -> candidate grade (columns);
+    ``entering_a``/``leaving_a``: Customer IDs that would enter or leave grade A;
+    ``current``/``candidate``: :class:`RunKpis`; ``captured``: top share ->
+    (current, candidate) share of target revenue captured.
+    """
+
+    matrix: pd.DataFrame
+    entering_a: list[str]
+    leaving_a: list[str]
+    current: RunKpis
+    candidate: RunKpis
+    captured: Mapping[float, tuple[float, float]]
+
+
+def preview(
+    frame: pd.DataFrame,
+    current: pd.DataFrame,
+    candidate: pd.DataFrame,
+    settings: Settings,
+) -> Preview:
+    """Compare the current scoring with the candidate one, both of the prepared accounts
+    ``frame`` (same rows, with ``customer_id``, ``gp24`` and ``target_revenue``)."""
+    ids = pd.Index(frame["customer_id"].astype(str))
+    was = pd.Series(current["ICP_grade"].to_numpy(dtype=object), index=ids)
+    will = pd.Series(candidate["ICP_grade"].to_numpy(dtype=object), index=ids)
+    target = frame["target_revenue"].to_numpy(dtype=float)
+    now = captured_shares(current["ICP_score"], target)
+    then = captured_shares(candidate["ICP_score"], target)
+    return Preview(
+        matrix=migration_matrix(was, will),
+        entering_a=list(ids[(will == "A").to_numpy() & (was != "A").to_numpy()]),
+        leaving_a=list(ids[(was == "A").to_numpy() & (will != "A").to_numpy()]),
+        current=run_kpis(frame, current, settings),
+        candidate=run_kpis(frame, candidate, settings),
+        captured={x: (now[x], then[x]) for x in TOP_SHARES},
+    )

@@ -1,0 +1,287 @@
+"""Run history: what every rescore keeps of the run before it.
+
+Before a rescore writes Scores, :func:`read_previous_run` reads the previous run (the
+Scores table as it stands, the Runs table, and what the last rescore used); after it,
+:func:`record_run` writes the Movers sheet (grade migration, new and gone accounts,
+largest moves with their reason), appends a row to the Runs table and stores what this
+rescore used, which the stale-results formulas compare with the current inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from icp_xl.core.movers import BEST_FIRST, INPUT_FIELDS, Movers, compare_runs, row_shares, run_kpis
+from icp_xl.core.settings import COMPONENTS
+from icp_xl.workbook import layout
+from icp_xl.workbook.actions.scoring import Scored
+from icp_xl.workbook.blocks import Block, cell_value
+from icp_xl.workbook.book import Book
+from icp_xl.workbook.calibration_table import EXCEL_EPOCH
+
+FIRST_RUN = "first run"
+_SCORES_FIELD = {column.header: field for column, field in layout.SCORES_FIELDS}
+_RUNS_KEY = {column.header: key for key, column in layout.RUNS_COLUMNS}
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The run before this one: ``scores`` indexed by Customer ID (``ICP_score``,
+    ``ICP_grade``, ``company_name`` and the inputs of
+    :data:`icp_xl.core.movers.INPUT_FIELDS` as the Scores sheet held them), ``runs``
+    (the Runs table, keyed like :data:`icp_xl.workbook.layout.RUNS_COLUMNS`) and
+    ``changes``: what changed for every account since then (``weights``, ``settings``,
+    ``calibration``; ``first run`` when nothing was recorded)."""
+
+    scores: pd.DataFrame
+    runs: pd.DataFrame
+    changes: tuple[str, ...]
+
+    @property
+    def exists(self) -> bool:
+        return FIRST_RUN not in self.changes and not self.scores.empty
+
+
+def _same_value(x: Any, y: Any) -> bool:
+    """Equal cell values; blank equals ""; a date equals its Excel serial number (a copy may
+    be shown as a number)."""
+    if isinstance(x, datetime) or isinstance(y, datetime):
+        serials = [
+            (v - EXCEL_EPOCH).total_seconds() / 86400 if isinstance(v, datetime) else v
+            for v in (x, y)
+        ]
+        if all(isinstance(v, int | float) for v in serials):
+            return abs(serials[0] - serials[1]) < 1e-6
+    return (None if x == "" else x) == (None if y == "" else y)
+
+
+def _same_cells(a: list[list[Any]], b: list[list[Any]]) -> bool:
+    return all(
+        _same_value(x, y) for ra, rb in zip(a, b, strict=True) for x, y in zip(ra, rb, strict=True)
+    )
+
+
+def changed_since_last_rescore(book: Book) -> tuple[str, ...]:
+    """What differs between the current inputs and those the last rescore used:
+    ``weights``, ``settings`` (Settings values and tables), ``calibration`` (scoring mode
+    or calibration); ``("first run",)`` when the workbook records no rescore. The same
+    comparison the ResultsStatus formula makes."""
+    last = [book.read_name(layout.LAST_WEIGHT_NAMES[c]) for c in COMPONENTS]
+    if all(v is None for v in last):
+        return (FIRST_RUN,)
+    now = [book.read_name(layout.WEIGHT_NAMES[c]) for c in COMPONENTS]
+    changes = ["weights"] if now != last else []
+    for kind, source, top_left in layout.SETTINGS_COPIES:
+        copy = layout.copy_ref(source, top_left)
+        same = _same_cells(
+            book.read_range(layout.SETTINGS, source), book.read_range(layout.MOVERS, copy)
+        )
+        if not same and kind not in changes:
+            changes.append(kind)
+    return tuple(changes)
+
+
+def _previous_scores(book: Book) -> pd.DataFrame:
+    table = book.read_table(layout.SCORES_TABLE.name)
+    table = table.rename(columns=lambda h: _SCORES_FIELD.get(str(h), str(h)))
+    if table.empty or "customer_id" not in table or "ICP_grade" not in table:
+        return pd.DataFrame(columns=["ICP_score", "ICP_grade"])
+    table = table[table["customer_id"].notna()]
+    table.index = pd.Index(table["customer_id"].map(str), name="customer_id")
+    return table
+
+
+def read_previous_run(book: Book) -> PreviousRun:
+    """The previous run, read before a rescore writes anything."""
+    runs = book.read_table(layout.RUNS_TABLE.name).rename(
+        columns=lambda h: _RUNS_KEY.get(str(h), h)
+    )
+    if "run" in runs:
+        runs = runs[runs["run"].notna()]
+    return PreviousRun(_previous_scores(book), runs, changed_since_last_rescore(book))
+
+
+def with_previous(result: Scored, previous: PreviousRun) -> Scored:
+    """``result`` with ``previous_ICP_score``, ``previous_ICP_grade`` and
+    ``ICP_score_change`` (blank for accounts new since the previous run)."""
+    ids = result.accounts.frame["customer_id"].astype(str)
+    before = previous.scores.reindex(ids.to_numpy())
+    score = pd.to_numeric(before["ICP_score"], errors="coerce").to_numpy(dtype=float)
+    scored = result.scored.assign(
+        previous_ICP_score=score,
+        previous_ICP_grade=before["ICP_grade"].to_numpy(dtype=object),
+        ICP_score_change=result.scored["ICP_score"].to_numpy(dtype=float) - score,
+    )
+    return replace(result, scored=scored)
+
+
+def current_run(result: Scored) -> pd.DataFrame:
+    """This run as :func:`icp_xl.core.movers.compare_runs` takes it: indexed by Customer ID."""
+    frame = result.accounts.frame
+    run = (
+        frame[["company_name", *INPUT_FIELDS]].copy()
+        if "company_name" in frame
+        else frame[list(INPUT_FIELDS)].copy()
+    )
+    run["ICP_score"] = result.scored["ICP_score"].to_numpy(dtype=float)
+    run["ICP_grade"] = result.scored["ICP_grade"].to_numpy(dtype=object)
+    run.index = pd.Index(frame["customer_id"].astype(str), name="customer_id")
+    return run
+
+
+def record_run(book: Book, result: Scored, previous: PreviousRun) -> Movers:
+    """Write the Movers sheet and a Runs row for ``result`` (compared with ``previous``)
+    and store what this rescore used. Returns the comparison."""
+    current = current_run(result)
+    run_changes = [c for c in previous.changes if c != FIRST_RUN]
+    movers = compare_runs(
+        previous.scores if previous.exists else current.iloc[:0],
+        current,
+        run_changes,
+        relative=result.mode == "Relative",
+    )
+    if not previous.exists:
+        movers = replace(movers, new=[])
+    number = (
+        int(pd.to_numeric(previous.runs.get("run"), errors="coerce").max()) + 1
+        if len(previous.runs)
+        else 1
+    )
+    book.status("Writing Movers and Runs")
+    book.clear_range(layout.MOVERS, layout.MOVERS_AREA)
+    for block in movers_blocks(movers, current, previous, number):
+        book.write_block(block)
+    runs = _append_run(book, result, movers, previous, number)
+    book.write_block(_run_chart_block(runs))
+    _store_inputs(book)
+    return movers
+
+
+def movers_blocks(
+    movers: Movers, current: pd.DataFrame, previous: PreviousRun, number: int
+) -> list[Block]:
+    """The Movers sheet's blocks (summary, migration counts and shares, moves, lists)."""
+    sheet = layout.MOVERS
+    if previous.exists:
+        changes = ", ".join(previous.changes) or "nothing but the accounts' own data"
+        summary = (
+            f"Run {number} against run {number - 1}: {movers.in_both:,} accounts in both runs, "
+            f"{len(movers.new):,} new, {len(movers.gone):,} gone; {movers.grade_changes:,} "
+            f"changed grade. Changed for everyone since run {number - 1}: {changes}."
+        )
+    else:
+        summary = f"Run {number}: the first recorded run; the next rescore shows what moved."
+    counts = movers.matrix
+    corner = "Previous \\ Now"
+    migration = [[corner, *BEST_FIRST, "Total"]]
+    migration += [
+        [g, *(int(v) for v in counts.loc[g]), int(counts.loc[g].sum())] for g in BEST_FIRST
+    ]
+    migration.append(["Total", *(int(v) for v in counts.sum()), int(counts.to_numpy().sum())])
+    shares = row_shares(counts)
+    share_rows = [[corner, *BEST_FIRST]] + [
+        [g, *(cell_value(v) for v in shares.loc[g])] for g in BEST_FIRST
+    ]
+    blocks = [
+        Block(sheet, layout.MOVERS_SUMMARY, [[summary]]),
+        Block(sheet, layout.MIGRATION_TOP, migration),
+        Block(sheet, layout.MIGRATION_SHARES_TOP, share_rows),
+        Block(sheet, layout.MOVES_UP_TOP, _move_rows(movers.up(layout.MOVERS_LIST_ROWS), current)),
+        Block(
+            sheet, layout.MOVES_DOWN_TOP, _move_rows(movers.down(layout.MOVERS_LIST_ROWS), current)
+        ),
+        Block(sheet, layout.NEW_ACCOUNTS_TOP, _id_rows(movers.new, current, "Grade")),
+        Block(
+            sheet,
+            layout.GONE_ACCOUNTS_TOP,
+            _id_rows(movers.gone, previous.scores, "Previous grade"),
+        ),
+    ]
+    return blocks
+
+
+def _move_rows(moves: pd.DataFrame, current: pd.DataFrame) -> list[list[Any]]:
+    rows = [[label for _, label, _ in layout.MOVE_COLUMNS]]
+    names = current.get("company_name")
+    for customer, move in moves.iterrows():
+        values = {**move.to_dict(), "customer_id": customer}
+        values["company_name"] = None if names is None else names.get(customer)
+        rows.append([cell_value(values[key]) for key, _, _ in layout.MOVE_COLUMNS])
+    return rows
+
+
+def _id_rows(ids: list[str], run: pd.DataFrame, grade_label: str) -> list[list[Any]]:
+    rows: list[list[Any]] = [["Customer ID", "Company Name", "ICP score", grade_label]]
+    for customer in ids[: layout.MOVERS_LIST_ROWS]:
+        row = run.loc[customer]
+        rows.append(
+            [customer, cell_value(row.get("company_name")), cell_value(row.get("ICP_score")),
+             cell_value(row.get("ICP_grade"))]
+        )  # fmt: skip
+    if len(ids) > layout.MOVERS_LIST_ROWS:
+        rows.append([f"... and {len(ids) - layout.MOVERS_LIST_ROWS:,} more", None, None, None])
+    return rows
+
+
+def _append_run(
+    book: Book, result: Scored, movers: Movers, previous: PreviousRun, number: int
+) -> pd.DataFrame:
+    from icp_xl.workbook.actions.rescoring import weights_text
+    from icp_xl.workbook.calibration_table import read_calibration
+
+    kpis = run_kpis(result.accounts.frame, result.scored, result.settings)
+    calibration = read_calibration(book) if result.mode != "Relative" else None
+    values: dict[str, Any] = {
+        "run": number,
+        "time": datetime.now().replace(microsecond=0),
+        "mode": result.mode,
+        "weights": weights_text(result.settings.weights),
+        "calibrated_at": calibration.calibrated_at if calibration else None,
+        "changes": ", ".join(previous.changes) if previous.exists else FIRST_RUN,
+        "accounts": kpis.accounts,
+        "in_both": movers.in_both if previous.exists else None,
+        "new": len(movers.new) if previous.exists else None,
+        "gone": len(movers.gone) if previous.exists else None,
+        "grade_changes": movers.grade_changes if previous.exists else None,
+        "average_score": kpis.average_score,
+        "high_value_accounts": kpis.high_value_accounts,
+        "gp24_share_ab": kpis.gp24_share_ab,
+        "spearman_target": kpis.spearman_target,
+        **{f"share_{g}": kpis.grade_shares[g] for g in BEST_FIRST},
+    }
+    keys = [key for key, _ in layout.RUNS_COLUMNS]
+    old = [[cell_value(row.get(key)) for key in keys] for row in previous.runs.to_dict("records")]
+    rows = [*old, [cell_value(values[key]) for key in keys]]
+    book.write_table(layout.RUNS_TABLE.name, layout.RUNS_TABLE.header, rows)
+    return pd.DataFrame(rows, columns=keys)
+
+
+def _run_chart_block(runs: pd.DataFrame) -> Block:
+    """The last :data:`~icp_xl.workbook.layout.RUN_CHART_ROWS` runs' KPIs for the chart."""
+    last = runs.tail(layout.RUN_CHART_ROWS)
+    accounts = pd.to_numeric(last["accounts"], errors="coerce").to_numpy(dtype=float)
+    high = pd.to_numeric(last["high_value_accounts"], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        series = {**{k: last[k].to_numpy() for k, _ in layout.RUN_CHART_SERIES if k in last},
+                  "high_value_rate": high / accounts}  # fmt: skip
+    header = ["Run", *(label for _, label in layout.RUN_CHART_SERIES)]
+    rows = [
+        [f"Run {int(r)}", *(cell_value(series[k][i]) for k, _ in layout.RUN_CHART_SERIES)]
+        for i, r in enumerate(last["run"])
+    ]
+    rows += [[None] * len(header) for _ in range(layout.RUN_CHART_ROWS - len(rows))]
+    return Block(layout.MOVERS, layout.RUN_CHART_TOP, [header, *rows])
+
+
+def _store_inputs(book: Book) -> None:
+    """Keep what this rescore used: the weights and copies of the Settings areas."""
+    for component in COMPONENTS:
+        name = layout.WEIGHT_NAMES[component]
+        book.set_name(layout.LAST_WEIGHT_NAMES[component], book.read_name(name))
+    for _, source, top_left in layout.SETTINGS_COPIES:
+        book.write_block(Block(layout.MOVERS, top_left, book.read_range(layout.SETTINGS, source)))

@@ -1,0 +1,139 @@
+"""The calibration as the rows of ``CalibrationTable`` (Settings sheet) and back, and the
+scoring mode cell. The table has three columns, Item, Value and Percentile:
+
+- ``Calibrated at`` (date and time), ``Accounts``, ``Weight vertical`` ... ``Weight
+  relationship`` (rows 8-13 of the sheet, which the status formula reads);
+- ``<input> log1p min`` / ``<input> log1p max`` for printers, consumables and software;
+- ``Grade F up to`` ... ``Grade B up to``: the grade bounds, in the Percentile column;
+- one ``Raw score`` row per point: raw score in Value, its percentile in Percentile.
+
+The same rows are what the formulas take as their ``calibration`` argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from icp_xl.core.calibration import SCALED_INPUTS, Calibration, parse_scoring_mode
+from icp_xl.core.errors import IcpError
+from icp_xl.core.settings import COMPONENTS, GRADES, Weights
+from icp_xl.workbook import layout
+from icp_xl.workbook.book import Book
+
+POINT = "Raw score"
+EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's date serial numbers (1900 system)
+_LIMITS = ("min", "max")
+
+
+def calibration_rows(calibration: Calibration) -> list[list[Any]]:
+    """Item, Value, Percentile rows of ``calibration`` (see the module docstring)."""
+    rows: list[list[Any]] = [
+        ["Calibrated at", calibration.calibrated_at, None],
+        ["Accounts", calibration.accounts, None],
+    ]
+    rows += [[f"Weight {c}", getattr(calibration.weights, c), None] for c in COMPONENTS]
+    for name in SCALED_INPUTS:
+        low, high = calibration.log_ranges[name]
+        rows += [
+            [f"{name.title()} log1p min", low, None],
+            [f"{name.title()} log1p max", high, None],
+        ]
+    rows += [
+        [f"Grade {g} up to", None, b]
+        for g, b in zip(GRADES[:-1], calibration.grade_bounds, strict=True)
+    ]
+    rows += [[POINT, raw, p] for raw, p in calibration.points]
+    return rows
+
+
+def calibration_from_rows(
+    rows: Sequence[Sequence[Any]], where: str = "The calibration"
+) -> Calibration:
+    """A :class:`Calibration` from Item, Value, Percentile rows (as :func:`calibration_rows`
+    writes them). Raises IcpError naming ``where`` and the item when one is missing or bad."""
+    items: dict[str, Any] = {}
+    points = []
+    for row in rows:
+        item = "" if row[0] is None else str(row[0]).strip()
+        if not item:
+            continue
+        if item.lower() == POINT.lower():
+            points.append((_number(row[1], where, POINT), _number(row[2], where, POINT)))
+        else:
+            items[item.lower()] = row
+
+    def value(item: str, column: int = 1) -> Any:
+        row = items.get(item.lower())
+        if row is None or row[column] is None:
+            raise IcpError(f"{where} has no '{item}' row; press Calibrate again")
+        return row[column]
+
+    when = value("Calibrated at")
+    if isinstance(when, int | float) and not isinstance(when, bool):  # a date shown as number
+        when = EXCEL_EPOCH + timedelta(days=float(when))
+    if not isinstance(when, datetime):
+        raise IcpError(f"{where}: 'Calibrated at' must be a date and time, got {when!r}")
+    weights = Weights(
+        **{c: _number(value(f"Weight {c}"), where, f"Weight {c}") for c in COMPONENTS}
+    )
+    ranges = {
+        name: tuple(
+            _number(value(f"{name.title()} log1p {limit}"), where, f"{name} log1p {limit}")
+            for limit in _LIMITS
+        )
+        for name in SCALED_INPUTS
+    }
+    bounds = tuple(
+        _number(value(f"Grade {g} up to", 2), where, f"Grade {g} up to") for g in GRADES[:-1]
+    )
+    accounts = _number(value("Accounts"), where, "Accounts")
+    when = when.replace(microsecond=0)
+    return Calibration(when, int(accounts), weights, ranges, tuple(points), bounds)  # type: ignore[arg-type]
+
+
+def _number(value: Any, where: str, item: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise IcpError(f"{where}: '{item}' must be a number, got {value!r}")
+    return float(value)
+
+
+def read_calibration(book: Book) -> Calibration | None:
+    """The workbook's calibration, or None when CalibrationTable is empty."""
+    table = book.read_table(layout.CALIBRATION_TABLE.name)
+    if table.empty or table.iloc[:, 0].isna().all():
+        return None
+    where = str(book.locate(layout.CALIBRATION_TABLE.name))
+    return calibration_from_rows(table.astype(object).values.tolist(), where)
+
+
+def read_scoring_mode(book: Book) -> str:
+    """'Relative' or 'Calibrated' from the ScoringMode cell (Relative when the workbook
+    has none, e.g. made by an older version)."""
+    try:
+        value = book.read_name(layout.SCORING_MODE.name)
+    except IcpError:
+        return "Relative"
+    try:
+        return parse_scoring_mode(value)
+    except IcpError as error:
+        raise IcpError(f"{book.locate(layout.SCORING_MODE.name)}: {error}") from None
+
+
+def write_calibration(book: Book, calibration: Calibration) -> None:
+    """Replace CalibrationTable with ``calibration``."""
+    book.write_table(
+        layout.CALIBRATION_TABLE.name,
+        layout.CALIBRATION_TABLE.header,
+        calibration_rows(calibration),
+    )
+
+
+def calibration_frame(calibration: Calibration) -> pd.DataFrame:
+    """The calibration rows as a DataFrame with the table's headers (for printing)."""
+    return pd.DataFrame(
+        calibration_rows(calibration), columns=list(layout.CALIBRATION_TABLE.header)
+    )

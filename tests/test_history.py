@@ -1,0 +1,340 @@
+"""Run history, movers, calibration in the workbook, the candidate preview, stale results and
+the monthly routine, on the file host and live through the openpyxl-backed xlwings engine."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+import xlwings as xw
+from support.openpyxl_engine import active_engine
+
+from icp_xl.cli import main
+from icp_xl.core.movers import BEST_FIRST
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.hosts.file.book import FileBook
+from icp_xl.hosts.file.new_workbook import new_workbook
+from icp_xl.hosts.xlwings_book import XlwingsBook
+from icp_xl.workbook import actions, layout
+from icp_xl.workbook.book import Book
+
+Opener = Callable[[Path], AbstractContextManager[Book]]
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two monthly account files: month 2 drops 10 accounts, adds 40, and 25 accounts
+    bought 5 more printers."""
+    folder = tmp_path_factory.mktemp("months")
+    accounts = make_sample_accounts(340, seed=21)
+    month1, month2 = accounts.iloc[:300], accounts.iloc[10:340].copy()
+    changed = month2.index[:25]
+    month2.loc[changed, "Small Box Count"] = month2.loc[changed, "Small Box Count"] + 5
+    paths = folder / "month1.csv", folder / "month2.csv"
+    month1.to_csv(paths[0], index=False)
+    month2.to_csv(paths[1], index=False)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, months: tuple[Path, Path]) -> Path:
+    path = tmp_path_factory.mktemp("history") / "ICP.xlsx"
+    new_workbook(path, months[0])
+    return path
+
+
+@contextmanager
+def file_host(path: Path) -> Iterator[Book]:
+    book = FileBook.open(path, status=lambda message: None)
+    yield book
+    book.save()
+
+
+@contextmanager
+def live_host(path: Path) -> Iterator[Book]:
+    with active_engine():
+        book = xw.Book(path)
+        yield XlwingsBook(book)
+        book.save()
+
+
+@pytest.fixture(params=["file", "live"])
+def host(request: pytest.FixtureRequest) -> Opener:
+    return file_host if request.param == "file" else live_host
+
+
+def scores(path: Path) -> pd.DataFrame:
+    return FileBook.open(path, for_writing=False).read_table(layout.SCORES_TABLE.name)
+
+
+def runs(path: Path) -> pd.DataFrame:
+    return FileBook.open(path, for_writing=False).read_table(layout.RUNS_TABLE.name)
+
+
+def migration(path: Path) -> pd.DataFrame:
+    book = FileBook.open(path, for_writing=False)
+    rows = book.read_range(layout.MOVERS, "A5:G11")
+    frame = pd.DataFrame([r[1:] for r in rows[1:]], index=[r[0] for r in rows[1:]],
+                         columns=rows[0][1:])  # fmt: skip
+    return frame
+
+
+def test_two_rescores_with_a_weight_change_keep_the_previous_run(
+    host: Opener, workbook: Path, months: tuple[Path, Path]
+) -> None:
+    first = scores(workbook).set_index("Customer ID")
+    with host(workbook) as book:
+        book.set_name(layout.WEIGHT_NAMES["vertical"], 0.45)
+        book.set_name(layout.WEIGHT_NAMES["size"], 0.15)
+        actions.import_accounts(book, months[1])  # new accounts, and a rescore
+    second = scores(workbook).set_index("Customer ID")
+    both = first.index.intersection(second.index)
+    assert len(both) == 290
+    assert (second.loc[both, "Previous grade"] == first.loc[both, "Grade"]).all()
+    # equal to the last bit on the file host; the test engine saves 16 significant digits
+    previous, was = second.loc[both, "Previous score"], first.loc[both, "ICP score"]
+    assert ((previous - was).abs() <= 1e-13 * was.abs().clip(lower=1)).all()
+    change = second.loc[both, "ICP score"] - first.loc[both, "ICP score"]
+    assert (second.loc[both, "Change"] - change).abs().max() < 1e-11
+    new = second.index.difference(first.index)
+    assert len(new) == 40 and second.loc[new, "Previous grade"].isna().all()
+
+    matrix = migration(workbook)
+    assert list(matrix.columns) == [*BEST_FIRST, "Total"]
+    assert matrix.loc[list(BEST_FIRST), list(BEST_FIRST)].to_numpy().sum() == len(both)
+    assert matrix.loc["Total", "Total"] == len(both)
+    for was in BEST_FIRST:
+        for now in BEST_FIRST:
+            expected = (
+                (first.loc[both, "Grade"] == was) & (second.loc[both, "Grade"] == now)
+            ).sum()
+            assert matrix.loc[was, now] == expected, (was, now)
+    book = FileBook.open(workbook, for_writing=False)
+    new_listed = [r[0] for r in book.read_range(layout.MOVERS, "J15:J24")]
+    assert new_listed == sorted(new, key=list(second.index).index)[:10]
+    assert book.read_range(layout.MOVERS, "J25")[0][0] == "... and 30 more"
+    gone = [r[0] for r in book.read_range(layout.MOVERS, "J28:J37")]
+    assert gone == list(first.index.difference(second.index)) and len(gone) == 10
+    up = book.read_range(layout.MOVERS, "A15:H24")
+    assert all(row[5] > 0 for row in up) and "weights" in up[0][7]
+
+    history = runs(workbook)
+    assert history["Run"].tolist() == [1, 2]
+    assert history["Changed since the run before"].tolist() == ["first run", "weights"]
+    assert history["Accounts"].tolist() == [300, 330]
+    assert history.loc[1, "In both runs"] == 290
+    assert history.loc[1, "New"] == 40 and history.loc[1, "Gone"] == 10
+    assert history.loc[1, "Weights (V / S / A / R)"] == "0.45 / 0.15 / 0.20 / 0.20"
+
+
+def test_calibrated_scores_stay_put_when_other_accounts_arrive(
+    workbook: Path, months: tuple[Path, Path], tmp_path: Path
+) -> None:
+    assert main(["calibrate", str(workbook)]) == 0
+    calibrated = scores(workbook).set_index("Customer ID")
+    assert FileBook.open(workbook, for_writing=False).read_name("ScoringMode") == "Calibrated"
+    relative = calibrated["Previous score"]  # the run before Calibrate was Relative
+    raw = calibrated["Raw score"]
+    untied = ~raw.duplicated(keep=False)
+    assert (calibrated.loc[untied, "ICP score"] == relative[untied]).all()
+    assert (calibrated.loc[untied, "Grade"] == calibrated.loc[untied, "Previous grade"]).all()
+
+    assert main(["import", str(workbook), str(months[1])]) == 0
+    after = scores(workbook).set_index("Customer ID")
+    book = FileBook.open(workbook, for_writing=False)
+    assert book.read_name("ScoringMode") == "Calibrated"  # import keeps the calibration
+    same_data = after.index.intersection(calibrated.index)
+    same_data = [c for c in same_data if after.loc[c, "Printer Count"]
+                 == calibrated.loc[c, "Printer Count"]]  # fmt: skip
+    assert len(same_data) > 250
+    pd.testing.assert_series_equal(
+        after.loc[same_data, "ICP score"], calibrated.loc[same_data, "ICP score"]
+    )
+    assert (after.loc[same_data, "Grade"] == calibrated.loc[same_data, "Grade"]).all()
+    reasons = {row[7] for row in book.read_range(layout.MOVERS, "A15:H24") if row[0]}
+    assert reasons == {"data"}
+    assert runs(workbook)["Mode"].tolist() == ["Relative", "Calibrated", "Calibrated"]
+
+
+def test_preview_matches_use_optimized_weights_then_rescore(host: Opener, workbook: Path) -> None:
+    with host(workbook) as book:
+        result = actions.optimize_book(book, n_trials=12, folds=0)
+        actions.store_optimization(book, result)
+    book = FileBook.open(workbook, for_writing=False)
+    top = int(layout.PREVIEW_TOP[1:])
+    previewed = book.read_range(layout.OPTIMIZATION, f"K{top + 1}:Q{top + 7}")
+    assert previewed[0][0] == "Now \\ Candidate"
+    with host(workbook) as book:
+        actions.use_optimized_weights(book)
+        actions.rescore(book)
+    applied = FileBook.open(workbook, for_writing=False).read_range(layout.MOVERS, "A5:G11")
+    assert [r[1:] for r in previewed[1:]] == [r[1:] for r in applied[1:]]
+    assert sum(r[-1] for r in applied[1:-1]) == 300
+
+
+def test_candidate_weights_typed_in_are_previewed_and_bad_ones_explained(workbook: Path) -> None:
+    book = FileBook.open(workbook, status=lambda m: None)
+    for component, value in zip(
+        layout.CANDIDATE_WEIGHT_NAMES.values(), (0.4, 0.1, 0.3, 0.2), strict=True
+    ):
+        book.set_name(component, value)
+    actions.rescore(book)
+    top = int(layout.PREVIEW_TOP[1:])
+    block = book.read_range(layout.OPTIMIZATION, f"K{top}:M{top + 40}")
+    labels = [r[0] for r in block]
+    assert "Target revenue, top 10%" in labels and "GP24 share of A+B" in labels
+    assert any(str(label).startswith("Entering grade A") for label in labels)
+    book.set_name(layout.CANDIDATE_WEIGHT_NAMES["vertical"], 0.9)
+    actions.rescore(book)
+    note = book.read_range(layout.OPTIMIZATION, layout.PREVIEW_TOP)[0][0]
+    assert note.startswith("No preview: ") and "sum to 1" in note
+
+
+def test_export_changed_writes_what_scores_holds_and_warns_when_stale(
+    workbook: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["import", str(workbook), str(months[1])]) == 0
+    out = tmp_path / "changed.csv"
+    assert main(["export", str(workbook), "--changed", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    changed = pd.read_csv(out, encoding="utf-8-sig")
+    sheet = scores(workbook)
+    moved = sheet[sheet["Grade"] != sheet["Previous grade"]]
+    assert sorted(changed["Customer ID"]) == sorted(moved["Customer ID"])
+    assert changed["Big Box Count"].dtype.kind == "i"  # counts as integers
+    assert (changed["ICP_score"] == changed["ICP_score"].round(2)).all()
+    exact = tmp_path / "exact.csv"
+    assert main(["export", str(workbook), "--exact", "-o", str(exact)]) == 0
+    full = pd.read_csv(exact, encoding="utf-8-sig").set_index("Customer ID")
+    assert full["ICP_score"].tolist() == sheet.set_index("Customer ID")["ICP score"].tolist()
+    capsys.readouterr()
+
+    assert main(["weights", str(workbook), "--from", str(_weights_json(tmp_path))]) == 0
+    assert main(["export", str(workbook), "-o", str(tmp_path / "stale.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "out of date (weights changed since the last rescore)" in err
+    stale = pd.read_csv(tmp_path / "stale.csv", encoding="utf-8-sig")
+    assert stale["ICP_score"].tolist() == sheet["ICP score"].round(2).tolist()  # not recomputed
+
+
+def _weights_json(folder: Path) -> Path:
+    path = folder / "optimized_weights.json"
+    path.write_text(
+        '{"weights": {"vertical_score": 0.35, "size_score": 0.15, "adoption_score": 0.3, '
+        '"relationship_score": 0.2}}'
+    )
+    return path
+
+
+def test_weights_cli_and_new_with_weights(workbook: Path, tmp_path: Path, months) -> None:
+    assert main(["weights", str(workbook), "--from", str(_weights_json(tmp_path)),
+                 "--rescore"]) == 0  # fmt: skip
+    book = FileBook.open(workbook, for_writing=False)
+    assert book.read_name("W_Adoption") == 0.3
+    assert actions.changed_since_last_rescore(book) == ()
+    assert main(["weights", str(workbook), "--reset"]) == 0
+    book = FileBook.open(workbook, for_writing=False)
+    assert book.read_name("W_Adoption") == 0.2
+    assert actions.changed_since_last_rescore(book) == ("weights",)
+    assert main(["weights", str(workbook), "--use-optimized"]) == 1  # none yet
+    new = tmp_path / "New.xlsx"
+    assert main(["new", str(months[0]), "-o", str(new), "--weights",
+                 str(_weights_json(tmp_path))]) == 0  # fmt: skip
+    assert FileBook.open(new, for_writing=False).read_name("W_Vertical") == 0.35
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_stale_cells_are_computed_by_the_spreadsheet(workbook: Path, tmp_path: Path) -> None:
+    """LibreOffice computes ResultsStatus and ScoresStatus: up to date after a rescore, out of
+    date after a weight or a setting changes (no Python involved)."""
+    variants = {"fresh": None, "weights": ("W_Size", 0.25), "settings": ("HighValueCutoff", 75)}
+    expected = {"fresh": layout.FRESH_TEXT, "weights": layout.STALE_TEXT,
+                "settings": layout.STALE_TEXT}  # fmt: skip
+    for label, edit in variants.items():
+        path = tmp_path / f"{label}.xlsx"
+        shutil.copyfile(workbook, path)
+        if edit:
+            wb = openpyxl.load_workbook(path)
+            name = wb.defined_names[edit[0]]
+            sheet, ref = next(iter(name.destinations))
+            wb[sheet][ref.replace("$", "")] = edit[1]
+            wb.save(path)
+        out = tmp_path / label
+        profile = (tmp_path / "profile").as_uri()
+        subprocess.run(
+            [SOFFICE, "--headless", "--norestore", f"-env:UserInstallation={profile}",
+             "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(path)],
+            check=True, capture_output=True, timeout=240,
+        )  # fmt: skip
+        computed = openpyxl.load_workbook(out / path.name, data_only=True)
+        dashboard = computed[layout.DASHBOARD][layout.RESULTS_STATUS.ref].value
+        assert dashboard == expected[label], label
+        assert computed[layout.SCORES][layout.SCORES_STATUS.ref].value == expected[label]
+
+
+def test_monthly_routine_on_the_command_line(
+    tmp_path: Path, months: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
+    """The documented routine: new -> calibrate, then each month import -> movers ->
+    export --changed."""
+    workbook = tmp_path / "ICP.xlsx"
+    assert main(["new", str(months[0]), "-o", str(workbook)]) == 0
+    assert main(["calibrate", str(workbook)]) == 0
+    assert main(["import", str(workbook), str(months[1])]) == 0
+    assert main(["movers", str(workbook)]) == 0
+    shown = capsys.readouterr().out
+    assert "Run 3 against run 2: 290 accounts in both runs, 40 new, 10 gone" in shown
+    assert main(["export", str(workbook), "--changed", "-o", str(tmp_path / "crm.csv")]) == 0
+    crm = pd.read_csv(tmp_path / "crm.csv", encoding="utf-8-sig")
+    assert len(crm) >= 40  # the new accounts, plus those whose own data moved their grade
+    assert set(crm["previous_ICP_grade"].dropna()) <= set(BEST_FIRST)
+
+
+def test_monthly_routine_from_the_ribbon(
+    workbook: Path, months: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Calibrate, Import accounts (which rescores and fills Movers), Export changed: the
+    ribbon buttons, through xlwings, on the live workbook."""
+    from icp_xl.excel import ribbon
+
+    monkeypatch.setenv(ribbon.LOG_FOLDER_ENV, str(tmp_path / "logs"))
+    answers = iter([months[1], tmp_path / "crm.csv"])
+    with active_engine():
+        addin = xw.Book()
+        addin.set_mock_caller()
+        book = xw.Book(workbook)
+        book.impl.activate()
+        for action in ("calibrate", "import_accounts", "export_changed"):
+            chooser = lambda app, request: next(answers)  # noqa: E731
+            assert ribbon.run_action(action, choose_file=chooser) is True, book.app.impl.alerts
+        book.save()
+    history = runs(workbook)
+    assert history["Mode"].tolist() == ["Relative", "Calibrated", "Calibrated"]
+    assert history["New"].tolist()[-1] == 40 and history["Gone"].tolist()[-1] == 10
+    crm = pd.read_csv(tmp_path / "crm.csv", encoding="utf-8-sig")
+    sheet = scores(workbook)
+    moved = sheet[sheet["Grade"] != sheet["Previous grade"]]
+    assert sorted(crm["Customer ID"]) == sorted(moved["Customer ID"])
+
+
+def test_runs_chart_reads_the_last_runs_block(workbook: Path) -> None:
+    import zipfile
+
+    with file_host(workbook) as book:
+        actions.rescore(book)
+    book = FileBook.open(workbook, for_writing=False)
+    block = book.read_range(layout.MOVERS, "AS2:AW5")
+    assert block[0] == ["Run", *(label for _, label in layout.RUN_CHART_SERIES)]
+    assert [r[0] for r in block[1:]] == ["Run 1", "Run 2", None]
+    assert all(isinstance(v, float) for v in block[2][1:])
+    with zipfile.ZipFile(workbook) as archive:
+        charts = [archive.read(n).decode() for n in archive.namelist() if "charts/chart" in n]
+    (runs_chart,) = [c for c in charts if "KPIs over the runs" in c]
+    assert "'Movers'!$AT$3:$AT$26" in runs_chart and "<lineChart>" in runs_chart
