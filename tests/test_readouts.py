@@ -192,3 +192,11 @@ def test_every_sheet_gets_a_print_setup_and_inputs_are_marked(tmp_path):
     weights = wb[layout.WEIGHTS]
     assert weights["B5"].style == layout.INPUT_STYLE and weights["C5"].style != layout.INPUT_STYLE
     assert wb[layout.DASHBOARD][layout.SEGMENT_VIEW.ref].style == layout.INPUT_STYLE
+
+
+def test_the_runs_table_header_wraps():
+    from icp_xl.core.cells import parse_cell
+    from icp_xl.workbook import layout
+
+    movers = layout.SHEETS_BY_NAME[layout.MOVERS]
+    assert parse_cell(layout.RUNS_TOP_LEFT)[0] in movers.wrapped_rows

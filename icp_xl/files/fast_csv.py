@@ -149,9 +149,10 @@ def write_csv_fast(
     frame: pd.DataFrame, path: str | Path, min_rows: int = FAST_WRITE_MIN_ROWS, bom: bool = False
 ) -> bool:
     """Write ``frame`` as :func:`icp_xl.files.tables.write_csv` does (UTF-8, with a
-    byte-order mark when ``bom``, atomic, formula-like text neutralized) and return True, or return False without writing
-    when it has fewer than ``min_rows`` rows or a column this engine does not write
-    (anything but text, int64 and float64 columns with text headers)."""
+    byte-order mark when ``bom``, atomic, formula-like text neutralized) and return True,
+    or return False without writing when it has fewer than ``min_rows`` rows or a column
+    this engine does not write (anything but text, int64 and float64 columns with text
+    headers)."""
     if len(frame) < min_rows or frame.shape[1] < 2:
         return False
     if not all(isinstance(name, str) for name in frame.columns):

@@ -68,7 +68,7 @@ CHART_DATA = "Chart Data"
 DATA_QUALITY = "Data Quality"
 MOVERS = "Movers"
 MOVERS_WIDTHS: Mapping[str, float] = MappingProxyType(
-    {"A": 16, "B": 17, "C": 11, "D": 20, "E": 17, "F": 12, "G": 26, "H": 34, "I": 9, "J": 16,
+    {"A": 16, "B": 20, "C": 11, "D": 20, "E": 17, "F": 12, "G": 26, "H": 34, "I": 9, "J": 16,
      "K": 26, **{c: 10 for c in "LMNOPQ"}}
 )  # fmt: skip
 
@@ -234,6 +234,7 @@ SHEETS: tuple[SheetSpec, ...] = (
         "Movers: what changed since the previous rescore",
         MOVERS_WIDTHS,
         freeze="A3",
+        wrapped_rows=(41,),  # the Runs table's header (RUNS_TOP_LEFT)
     ),
     SheetSpec(CHART_DATA, "external", None),
 )
@@ -708,7 +709,8 @@ SCORES_STATUS = NamedCell(
     "ScoresStatus", SCORES, f"{column_letter(len(SCORES_FIELDS) + 2)}1", None, "=ResultsStatus"
 )
 
-# Movers sheet blocks (top-left of each header row) and the area rewritten on each rescore.
+# Movers sheet blocks (top-left of each header row) and the areas rewritten on each rescore
+# (around the captions of rows 4, 13 and 26).
 MOVERS_SUMMARY = "A2"
 MIGRATION_TOP = "A5"
 MIGRATION_SHARES_TOP = "J5"
@@ -717,7 +719,7 @@ MOVES_DOWN_TOP = "A27"
 NEW_ACCOUNTS_TOP = "J14"
 GONE_ACCOUNTS_TOP = "J27"
 MOVERS_LIST_ROWS = 10  # rows of each list; one more row says how many were left out
-MOVERS_AREA = "A2:O39"
+MOVERS_AREAS: tuple[str, ...] = ("A2:O2", "A5:O11", "A14:O25", "A27:O39")
 MOVE_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("customer_id", "Customer ID", None),
     ("previous_grade", "Previous grade", None),
@@ -1004,6 +1006,8 @@ OPTIMIZATION_AREA = "A1:J1048576"  # the optimizer's blocks; cleared before each
 INPUT_FILL = "FFF2CC"  # light yellow: the "ICP input" cell style of every input cell
 INPUT_STYLE = "ICP input"
 HIDDEN_SHEETS: frozenset[str] = frozenset({CHART_DATA})
+# Helper columns that formulas and charts read but people need not see (columns first:last).
+HIDDEN_COLUMNS: Mapping[str, tuple[str, str]] = MappingProxyType({MOVERS: ("AA", "AW")})
 FIT_WIDTH_BOUNDS: tuple[float, float] = (6.0, 48.0)  # characters, for fitted columns
 FIT_SAMPLE_ROWS = 2000  # rows measured below a header when fitting column widths
 
@@ -1061,13 +1065,16 @@ def fitted_header_row(spec: SheetSpec) -> int | None:
 
 
 def input_cell_names() -> tuple[str, ...]:
-    """Names of the cells the user edits (current weights, Settings values, the segment
-    view and account selectors); they get the input style."""
+    """Names of the cells the user edits (current weights, Settings values, the scoring
+    mode, the segment view and account selectors, the candidate weights); they get the
+    input style."""
     return (
         *WEIGHT_NAMES.values(),
         *(n.name for n in _settings_cells),
+        SCORING_MODE.name,
         SEGMENT_VIEW.name,
         ACCOUNT_PICK.name,
+        *CANDIDATE_WEIGHT_NAMES.values(),
     )
 
 

@@ -520,6 +520,7 @@ def runs_chart() -> ChartBase:
     _axis(chart.x_axis, "Run", None)
     _axis(chart.y_axis, "Share / correlation", "0%", low=0)
     chart.legend = _legend()
+    chart.visible_cells_only = False  # its data sits in hidden helper columns
     return chart
 
 

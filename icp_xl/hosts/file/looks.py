@@ -38,8 +38,12 @@ def apply_print_setup(ws: Worksheet, spec: layout.SheetSpec) -> None:
 
 
 def apply_visibility(ws: Worksheet, spec: layout.SheetSpec) -> None:
-    """Hide the helper sheets (never printed, charts still read them)."""
+    """Hide the helper sheets and helper columns (never printed; formulas and charts
+    still read them)."""
     ws.sheet_state = "hidden" if spec.name in layout.HIDDEN_SHEETS else "visible"
+    columns = layout.HIDDEN_COLUMNS.get(spec.name)
+    if columns is not None:
+        ws.column_dimensions.group(*columns, outline_level=0, hidden=True)
 
 
 def apply_title(ws: Worksheet) -> None:

@@ -153,7 +153,8 @@ def record_run(book: Book, result: Scored, previous: PreviousRun) -> Movers:
         else 1
     )
     book.status("Writing Movers and Runs")
-    book.clear_range(layout.MOVERS, layout.MOVERS_AREA)
+    for area in layout.MOVERS_AREAS:
+        book.clear_range(layout.MOVERS, area)
     for block in movers_blocks(movers, current, previous, number):
         book.write_block(block)
     runs = _append_run(book, result, movers, previous, number)

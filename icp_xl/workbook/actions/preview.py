@@ -49,14 +49,14 @@ def preview_rows(found: Preview) -> list[list[Any]]:
     rows += [["Total", *(int(v) for v in m.sum()), int(m.to_numpy().sum())], []]
     now, then = found.current, found.candidate
     rows += [
-        ["Figure", "Current", "Candidate"],
-        ["Average ICP score", now.average_score, then.average_score],
-        ["High-value accounts", now.high_value_accounts, then.high_value_accounts],
-        ["GP24 share of A+B", now.gp24_share_ab, then.gp24_share_ab],
-        ["Spearman with target", now.spearman_target, then.spearman_target],
-        *([f"Share {g}", now.grade_shares[g], then.grade_shares[g]] for g in BEST_FIRST),
+        ["Figure", "Candidate", "Current"],  # the columns of the weights above
+        ["Average ICP score", then.average_score, now.average_score],
+        ["High-value accounts", then.high_value_accounts, now.high_value_accounts],
+        ["GP24 share of A+B", then.gp24_share_ab, now.gp24_share_ab],
+        ["Spearman with target", then.spearman_target, now.spearman_target],
+        *([f"Share {g}", then.grade_shares[g], now.grade_shares[g]] for g in BEST_FIRST),
         *(
-            [f"Target revenue, top {x:.0%}", *found.captured[x]]
+            [f"Target revenue, top {x:.0%}", *reversed(found.captured[x])]
             for x in TOP_SHARES
         ),
         [],
