@@ -32,9 +32,10 @@ from icp_xl.core.scoring import score_accounts
 from icp_xl.core.segments import within_segment_scores
 from icp_xl.core.settings import Settings
 from icp_xl.hosts.file.charts import add_charts
-from icp_xl.workbook.chart_data import CHART_DATA_SHEET, chart_blocks
+from icp_xl.workbook.chart_data import chart_blocks
 from icp_xl.workbook.layout import DASHBOARD, SEGMENT_VIEW, SHEETS
 
+LONG_SHEETS = ("Accounts", "Scores")
 DEFAULT_SHEETS = ("Dashboard", "Segments", "Optimization")
 PDF_FILTER = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
 
@@ -83,7 +84,8 @@ def demo_workbook(folder: Path) -> Path:
 
 def renderable_copy(workbook: Path, target: Path, keep_rows: int = 60) -> Path:
     """A copy of ``workbook`` that LibreOffice renders at 100%: sheets longer than
-    ``keep_rows`` rows (Accounts, Scores), except 'Chart Data', are cut to ``keep_rows``.
+    ``keep_rows`` rows among Accounts and Scores are cut to ``keep_rows`` (the other sheets
+    are kept whole: the stale check compares Settings with its copy on Movers).
 
     LibreOffice scales EVERY page of a ``SinglePageSheets`` export down when one sheet is
     taller than its page limit, which made the charts unreadable. openpyxl drops charts on
@@ -91,7 +93,7 @@ def renderable_copy(workbook: Path, target: Path, keep_rows: int = 60) -> Path:
     :func:`icp_xl.hosts.file.charts.add_charts`, exactly as the file host does on every write."""
     wb = openpyxl.load_workbook(workbook)
     for ws in wb.worksheets:
-        if ws.title != CHART_DATA_SHEET and ws.max_row > keep_rows:
+        if ws.title in LONG_SHEETS and ws.max_row > keep_rows:
             ws.delete_rows(keep_rows + 1, ws.max_row - keep_rows)
     add_charts(wb)
     wb.save(target)

@@ -1,5 +1,6 @@
-"""Column widths and header heights follow what each save writes (the package host
-rewrites only sheetData, so widths fitted when the sheet was built would go stale)."""
+"""Column widths follow what each save writes (the package host rewrites only sheetData,
+so widths fitted when the sheet was built would go stale); header heights never change
+(charts sit at fixed positions below them)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import openpyxl
 
 from icp_xl.core.sample import make_sample_accounts
 from icp_xl.hosts.file.book import FileBook
-from icp_xl.hosts.file.sheet_look import with_column_widths, with_row_height
+from icp_xl.hosts.file.sheet_look import HEADER_HEIGHT_PT, with_column_widths
 from icp_xl.workbook import actions, layout
 from icp_xl.workbook.actions.accounts_import import import_accounts
 
@@ -37,9 +38,6 @@ def test_a_cols_element_is_created_before_sheet_data() -> None:
         b'<x:worksheet><x:sheetFormatPr defaultRowHeight="15"/><x:cols>'
         b'<x:col min="1" max="1" width="12.0" customWidth="1"/></x:cols><x:sheetData>'
     )
-    assert with_row_height(b' r="1" ht="30" customHeight="1"', 45.0) == (
-        b' r="1" ht="45" customHeight="1"'
-    )
 
 
 def test_rescore_after_an_import_of_long_ids_widens_the_id_columns(tmp_path: Path) -> None:
@@ -64,4 +62,18 @@ def test_rescore_after_an_import_of_long_ids_widens_the_id_columns(tmp_path: Pat
     assert top.column_dimensions["B"].width >= len("0015g00000AbCdE000")
     assert wb[layout.ACCOUNTS].column_dimensions["A"].width >= len("0015g00000AbCdE000")
     header_row = layout.fitted_header_row(layout.SHEETS_BY_NAME[layout.SCORES])
-    assert scores.row_dimensions[header_row].height in (15.0, 30.0, 45.0)
+    assert scores.row_dimensions[header_row].height == HEADER_HEIGHT_PT
+
+
+def test_header_heights_stay_as_built_so_charts_keep_clear_of_the_cells(tmp_path: Path) -> None:
+    path = tmp_path / "ICP.xlsx"
+    FileBook.new(make_sample_accounts(40, seed=2)).save(path)
+    built = openpyxl.load_workbook(path)
+    heights = {ws.title: dict(ws.row_dimensions.items()) for ws in built.worksheets}
+    book = FileBook.open(path, status=lambda message: None)
+    actions.rescore(book)
+    book.save()
+    for ws in openpyxl.load_workbook(path).worksheets:
+        for row, dimension in ws.row_dimensions.items():
+            if row in heights[ws.title]:
+                assert dimension.height == heights[ws.title][row].height, (ws.title, row)

@@ -695,8 +695,9 @@ _differences = "+".join(
     for _, src, top in SETTINGS_COPIES
 )
 _same_weights = ",".join(f"{WEIGHT_NAMES[c]}={LAST_WEIGHT_NAMES[c]}" for c in COMPONENTS)
-STALE_TEXT = "Out of date: the weights or settings changed since the last rescore; press Rescore"
-FRESH_TEXT = "Up to date with the weights and settings"
+# Short: the Dashboard shows it beside its charts.
+STALE_TEXT = "Out of date: press Rescore"
+FRESH_TEXT = "Up to date"
 RESULTS_STATUS = NamedCell(
     "ResultsStatus",
     DASHBOARD,

@@ -88,11 +88,3 @@ def fitted_widths(
         text = head if isinstance(head, str) else None
         widths.append(column_width(text, cells, bounds))
     return widths
-
-
-def header_lines(text: Any, width: float) -> int:
-    """Lines a wrapped header ``text`` takes in a column ``width`` characters wide
-    (at most :data:`HEADER_LINES`)."""
-    if not isinstance(text, str) or not text:
-        return 1
-    return min(-(-len(text) // max(int(width) - 1, 1)), HEADER_LINES)

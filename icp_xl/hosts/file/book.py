@@ -52,7 +52,7 @@ from icp_xl.hosts.file.package_index import (
 )
 from icp_xl.hosts.file.package_writer import copy_stream, write_package
 from icp_xl.hosts.file.sheet_edits import Cleared, SheetEdits, Values
-from icp_xl.hosts.file.sheet_look import fitted_look
+from icp_xl.hosts.file.sheet_look import fitted_widths_of
 from icp_xl.hosts.file.sheet_values import SheetValues
 from icp_xl.hosts.file.sheet_writer import rewrite_sheet
 from icp_xl.hosts.file.structure import (
@@ -230,7 +230,7 @@ class FileBook:
                 part = self._index.sheets[sheet]
                 written = scratch / f"sheet{len(replaced)}.xml"
                 with source.open(part) as old, open(written, "wb") as new:
-                    result = rewrite_sheet(old, new, edits, styles, fitted_look(sheet, edits))
+                    result = rewrite_sheet(old, new, edits, styles, fitted_widths_of(sheet, edits))
                 formulas_changed |= result.formulas_changed
                 replaced[part] = _file_writer(written)
             for name, header in self._resized.items():

@@ -11,9 +11,9 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.worksheet.worksheet import Worksheet
 
 from icp_xl.core.cells import column_letter, parse_cell
-from icp_xl.hosts.file.sheet_look import LINE_HEIGHT_PT
+from icp_xl.hosts.file.sheet_look import HEADER_HEIGHT_PT
 from icp_xl.workbook import layout
-from icp_xl.workbook.widths import fitted_widths, header_lines
+from icp_xl.workbook.widths import fitted_widths
 
 TITLE_FONT = Font(name="Calibri", bold=True, size=14)
 _WRAPPED = Alignment(wrap_text=True, vertical="bottom")
@@ -55,16 +55,14 @@ def apply_title(ws: Worksheet) -> None:
 
 
 def apply_wrapped_rows(ws: Worksheet, spec: layout.SheetSpec) -> None:
-    """Header rows (declared, and the header of a fitted sheet) wrap their text; the row
-    is as tall as its longest wrapped header."""
+    """Header rows (declared, and the header of a fitted sheet) wrap their text and are as
+    tall as the longest wrapped header can be, whatever the content (charts at fixed
+    positions below them stay clear of the cells)."""
     fitted = layout.fitted_header_row(spec)
     for row in sorted({*spec.wrapped_rows, *(() if fitted is None else (fitted,))}):
-        lines = 1
         for cell in ws[row]:
             cell.alignment = _WRAPPED
-            width = ws.column_dimensions[cell.column_letter].width or 8.43
-            lines = max(lines, header_lines(cell.value, width))
-        ws.row_dimensions[row].height = LINE_HEIGHT_PT * lines
+        ws.row_dimensions[row].height = HEADER_HEIGHT_PT
 
 
 def apply_centered(ws: Worksheet) -> None:

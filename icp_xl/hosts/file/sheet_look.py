@@ -1,45 +1,36 @@
-"""Column widths and header-row heights that follow a sheet's content, applied on every
-save of a table-like sheet (:func:`icp_xl.workbook.layout.fitted_header_row`): computed
-from what the actions wrote (:func:`fitted_look`), written into the worksheet part's
-``<cols>`` and the header ``<row>`` by the sheet writer. Columns the layout does not fit
-keep their ``<col>`` element as it was (width, style, hidden)."""
+"""Column widths that follow a sheet's content, applied on every save of a table-like
+sheet (:func:`icp_xl.workbook.layout.fitted_header_row`): computed from what the actions
+wrote (:func:`fitted_widths_of`) and written into the worksheet part's ``<cols>`` by the
+sheet writer. Columns the layout does not fit keep their ``<col>`` element as it was
+(width, style, hidden). Row heights never change after the sheet is built: header rows
+are as tall as the longest wrapped header can be (:data:`HEADER_HEIGHT_PT`), so charts,
+which sit at fixed positions, stay clear of the cells."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from icp_xl.hosts.file.sheet_edits import SheetEdits, Values
 from icp_xl.workbook import layout
-from icp_xl.workbook.widths import fitted_widths, header_lines
+from icp_xl.workbook.widths import HEADER_LINES, fitted_widths
 
-LINE_HEIGHT_PT = 15.0  # one line of 11-point text
+HEADER_HEIGHT_PT = 15.0 * HEADER_LINES  # lines of 11-point text a wrapped header may take
 _COLS = re.compile(rb"<(\w+:)?cols\b[^>]*?(?:/>|>.*?</(?:\w+:)?cols>)", re.S)
 _COL = re.compile(rb"<(?:\w+:)?col\b([^>]*?)/?>")
 _ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
 _SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b")
-_HEIGHT = re.compile(rb'\s+(?:ht|customHeight)="[^"]*"')
 
 
-@dataclass(frozen=True)
-class SheetLook:
-    """``widths``: column number (1-based) -> width in characters; ``heights``: row
-    number -> height in points."""
-
-    widths: Mapping[int, float] = field(default_factory=dict)
-    heights: Mapping[int, float] = field(default_factory=dict)
-
-
-def fitted_look(sheet: str, edits: SheetEdits) -> SheetLook | None:
-    """The widths of a fitted sheet's columns and its header row's height, from the
-    header and body ``edits`` wrote (None when the sheet is not fitted or its header row
-    was not written)."""
+def fitted_widths_of(sheet: str, edits: SheetEdits) -> dict[int, float]:
+    """Column number (1-based) -> width in characters of a fitted sheet's columns, from
+    the header and body ``edits`` wrote (empty when the sheet is not fitted or its header
+    row was not written)."""
     spec = layout.SHEETS_BY_NAME.get(sheet)
     header_row = layout.fitted_header_row(spec) if spec is not None else None
     values = [layer for layer in edits.layers if isinstance(layer, Values)]
     if header_row is None or not any(v.top <= header_row <= v.bottom for v in values):
-        return None
+        return {}
     right = max(v.right for v in values)
     grid = edits.overlay(header_row, 1, [[None] * right for _ in range(layout.FIT_SAMPLE_ROWS)])
     header, body = grid[0], []
@@ -51,11 +42,7 @@ def fitted_look(sheet: str, edits: SheetEdits) -> SheetLook | None:
         header.pop()
     formats = [_column_format(values, header_row + 1, j + 1) for j in range(len(header))]
     widths = fitted_widths(header, body, formats, layout.FIT_WIDTH_BOUNDS)
-    lines = max((header_lines(h, w) for h, w in zip(header, widths, strict=True)), default=1)
-    return SheetLook(
-        widths={j + 1: w for j, w in enumerate(widths)},
-        heights={header_row: LINE_HEIGHT_PT * lines},
-    )
+    return {j + 1: w for j, w in enumerate(widths)}
 
 
 def _column_format(values: list[Values], row: int, column: int) -> str | None:
@@ -124,8 +111,3 @@ def _col_attributes(old: dict[bytes, bytes], column: int, width: float) -> dict[
         b"width": repr(round(width, 2)).encode(),
         b"customWidth": b"1",
     }
-
-
-def with_row_height(attributes: bytes, height: float) -> bytes:
-    """A ``<row>`` element's attributes with its height set to ``height`` points."""
-    return _HEIGHT.sub(b"", attributes) + f' ht="{height:g}" customHeight="1"'.encode()

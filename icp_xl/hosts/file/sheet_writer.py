@@ -9,14 +9,14 @@ from __future__ import annotations
 import functools
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
 from icp_xl.core.cells import column_letter, column_number
 from icp_xl.hosts.file.cell_xml import DATETIME_FORMAT, cell_xml, escape, is_temporal
 from icp_xl.hosts.file.sheet_edits import Cleared, SheetEdits, Values
-from icp_xl.hosts.file.sheet_look import SheetLook, with_column_widths, with_row_height
+from icp_xl.hosts.file.sheet_look import with_column_widths
 from icp_xl.hosts.file.styles_xml import StyleSheet
 
 _CHUNK = 1 << 22
@@ -84,12 +84,12 @@ def rewrite_sheet(
     target: IO[bytes],
     edits: SheetEdits,
     styles: StyleSheet,
-    look: SheetLook | None = None,
+    widths: Mapping[int, float] | None = None,
 ) -> SheetWriteResult:
     """Write worksheet part ``source`` to ``target`` with ``edits`` applied to its cells
-    (styles added to ``styles`` where a number format is new) and the column widths and
-    row heights of ``look`` set."""
-    return _SheetRewrite(source, target, edits, styles, look or SheetLook()).run()
+    (styles added to ``styles`` where a number format is new) and ``widths`` (column
+    number -> width in characters) set."""
+    return _SheetRewrite(source, target, edits, styles, widths or {}).run()
 
 
 class _SheetRewrite:
@@ -99,10 +99,10 @@ class _SheetRewrite:
         target: IO[bytes],
         edits: SheetEdits,
         styles: StyleSheet,
-        look: SheetLook,
+        widths: Mapping[int, float],
     ) -> None:
         self.source, self.target, self.edits, self.styles = source, target, edits, styles
-        self.look = look
+        self.widths = widths
         self.result = SheetWriteResult()
         self.bounds = _Bounds()
         self.column_styles: dict[int, list[int | None]] = {}  # id(Values) -> styles
@@ -124,7 +124,7 @@ class _SheetRewrite:
             else:
                 rest = self._merge(self._old_rows())
             prefix = _DIMENSION.sub(lambda m: m.group(1) + self.bounds.ref() + m.group(2), prefix)
-            prefix = with_column_widths(prefix, self.look.widths, p)
+            prefix = with_column_widths(prefix, self.widths, p)
             self.target.write(prefix + open_tag)
             body.seek(0)
             while chunk := body.read(_CHUNK):
@@ -320,13 +320,9 @@ class _SheetRewrite:
 
     def _row_head(self, number: int, attributes: bytes | None) -> str:
         prefix = self.prefix_ns
-        attributes = _SPANS.sub(b"", attributes) if attributes is not None else None
-        height = self.look.heights.get(number)
-        if height is not None:
-            attributes = with_row_height(attributes or f' r="{number}"'.encode(), height)
         if attributes is None:
             return f'<{prefix}row r="{number}"'
-        return f"<{prefix}row" + attributes.decode()
+        return f"<{prefix}row" + _SPANS.sub(b"", attributes).decode()
 
     def _assemble(self, number: int, attributes: bytes | None, cells: dict) -> bytes:
         p = self.prefix_ns
