@@ -4,14 +4,15 @@ engine). Results are read back from the saved file with openpyxl."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from support.hosts import file_host, live_host
 
 from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
@@ -20,7 +21,7 @@ from icp_xl.core.sample import make_sample_accounts
 from icp_xl.core.scoring import score_accounts
 from icp_xl.core.segments import view_metrics, within_segment_scores
 from icp_xl.core.settings import Settings, Weights
-from icp_xl.hosts.file.book import FileBook, exact_float_writes
+from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout
 from icp_xl.workbook.book import Book
@@ -41,31 +42,10 @@ def template(tmp_path_factory: pytest.TempPathFactory, raw_accounts: pd.DataFram
     return path
 
 
-@contextmanager
-def _file_host(path: Path) -> Iterator[Book]:
-    book = FileBook.open(path, status=lambda message: None)
-    yield book
-    book.save()
-
-
-@contextmanager
-def _live_host(path: Path) -> Iterator[Book]:
-    import xlwings as xw
-    from support.openpyxl_engine import active_engine
-
-    from icp_xl.hosts.xlwings_book import XlwingsBook
-
-    with active_engine():
-        live = xw.Book(path)
-        yield XlwingsBook(live)
-        with exact_float_writes():  # Excel stores doubles exactly; so must its stand-in
-            live.save()
-
-
 @pytest.fixture(params=["file", "live"])
 def host(request: pytest.FixtureRequest) -> Opener:
     """Open a workbook path as a Book; leaving the block saves it."""
-    return _file_host if request.param == "file" else _live_host
+    return file_host if request.param == "file" else live_host
 
 
 def scores_frame(path: Path) -> pd.DataFrame:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 import xlwings as xw
+from support.hosts import file_host, live_host
 from support.openpyxl_engine import active_engine
 
 from icp_xl.cli import main
@@ -20,7 +21,6 @@ from icp_xl.core.movers import BEST_FIRST
 from icp_xl.core.sample import make_sample_accounts
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
-from icp_xl.hosts.xlwings_book import XlwingsBook
 from icp_xl.workbook import actions, layout
 from icp_xl.workbook.book import Book
 
@@ -48,21 +48,6 @@ def template(tmp_path_factory: pytest.TempPathFactory, months: tuple[Path, Path]
     path = tmp_path_factory.mktemp("history") / "ICP.xlsx"
     new_workbook(path, months[0])
     return path
-
-
-@contextmanager
-def file_host(path: Path) -> Iterator[Book]:
-    book = FileBook.open(path, status=lambda message: None)
-    yield book
-    book.save()
-
-
-@contextmanager
-def live_host(path: Path) -> Iterator[Book]:
-    with active_engine():
-        book = xw.Book(path)
-        yield XlwingsBook(book)
-        book.save()
 
 
 @pytest.fixture(params=["file", "live"])
