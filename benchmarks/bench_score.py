@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_score.py [--accounts 1000000] [--naive-slice 20000]``.
 Prints accounts per second for both, on the same sample data in one run, and
-their ratio. The naive version computes the same SPEC §4 formulas one row at a
+their ratio. The naive version computes the same scoring formulas one row at a
 time with ``DataFrame.apply`` and plain Python, and is checked to agree.
 """
 
@@ -23,7 +23,7 @@ from icp_xl.core.settings import Settings
 
 
 def naive_score(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """SPEC §4 row by row: what a first implementation with DataFrame.apply looks like."""
+    """The scoring formulas row by row, as a first implementation with DataFrame.apply would."""
     table, weights = settings.vertical_table, settings.weights
 
     def features(row: pd.Series) -> pd.Series:

@@ -1,4 +1,7 @@
-"""``icp-xl optimize``: optimize the scoring weights against historical revenue (SPEC §6)."""
+"""``icp-xl optimize``: optimize the scoring weights against historical revenue.
+
+The objective, the feasible weights and the search: docs/optimizer.md.
+"""
 
 from __future__ import annotations
 

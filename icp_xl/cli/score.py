@@ -14,9 +14,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "score",
         help="score an accounts CSV/XLSX into a scored CSV",
         description=(
-            "Score every account (SPEC §4) and write the input columns plus vertical_score, "
-            "size_score, adoption_score, relationship_score, relationship_feature, "
-            "ICP_score_raw, ICP_score, ICP_grade and customer_segment."
+            "Score every account on the Ideal Customer Profile (four weighted components, "
+            "ranked onto a 0-100 bell curve, graded A-F, segmented by annual revenue) and "
+            "write the input columns plus vertical_score, size_score, adoption_score, "
+            "relationship_score, relationship_feature, ICP_score_raw, ICP_score, ICP_grade "
+            "and customer_segment."
         ),
     )
     parser.add_argument("accounts", type=Path, help="accounts .csv or .xlsx")

@@ -1,11 +1,11 @@
-"""The weight-optimization objective of SPEC §6, exact and fast.
+"""The weight-optimization objective, exact and fast (docs/optimizer.md).
 
 Objective to minimize, for weights ``w`` (vertical, size, adoption, relationship)::
 
     lambda * KL(actual grade shares || target shares) + (1 - lambda) * (-Spearman(s, target))
 
 where ``s = X·w`` over the training accounts (no normalization), the grades of
-``s`` follow the percentile rule of SPEC §4 (:func:`icp_xl.core.scoring.grades`) and
+``s`` follow the scoring's percentile rule (:func:`icp_xl.core.scoring.grades`) and
 ``KL = sum(a * ln((a + 1e-10) / (t + 1e-10)))`` over F, D, C, B, A.
 
 Two implementations of the same numbers:
@@ -46,7 +46,7 @@ def check_lambda(lam: float) -> float:
 
 @dataclass(frozen=True)
 class TrainingData:
-    """The training accounts of SPEC §6.
+    """The training accounts: those whose target revenue is > 0.
 
     ``components``: (n, 4) float array, columns vertical, size, adoption,
     relationship, each in [0, 1], computed over the whole population;
@@ -109,7 +109,7 @@ def combined_scores(components: np.ndarray, weights: Sequence[float] | np.ndarra
 
 
 def grade_shares(scores: np.ndarray, settings: Settings) -> dict[str, float]:
-    """Share (0-1) of each grade F, D, C, B, A when ``scores`` are graded by SPEC §4's rule."""
+    """Share (0-1) of each grade F, D, C, B, A when ``scores`` are graded by percentile."""
     letters = grades(scores, settings)
     return {g: float(np.mean(letters == g)) for g in GRADES}
 
@@ -152,7 +152,7 @@ class Evaluation:
 def evaluate_weights(
     data: TrainingData, weights: Sequence[float] | np.ndarray, lam: float, settings: Settings
 ) -> Evaluation:
-    """The reference objective of SPEC §6 at ``weights`` (vertical, size, adoption,
+    """The reference optimization objective at ``weights`` (vertical, size, adoption,
     relationship) on ``data``; ``settings`` gives the grade target shares."""
     lam = check_lambda(lam)
     s = combined_scores(data.components, weights)
@@ -183,7 +183,7 @@ class BatchEvaluation:
 
 
 class BatchObjective:
-    """The SPEC §6 objective on fixed training data, vectorized over weight vectors.
+    """The optimization objective on fixed training data, vectorized over weight vectors.
 
     Build once (ranks the target), then call with an (m, 4) array of weights.
     Results equal :func:`evaluate_weights` (tests check it to 1e-12).

@@ -1,6 +1,6 @@
-"""Weight optimization (SPEC §6): a feasible-only Optuna search plus a local refinement.
+"""Weight optimization: a feasible-only Optuna search plus a local refinement.
 
-The search space is the bounded simplex of SPEC §6 — weights summing to 1 with
+The search space is the bounded simplex of feasible weights — weights summing to 1 with
 vertical, size, adoption in [0.10, 0.40] and relationship in [0.15, 0.40]
 (size locked at 0 in no-size mode). :class:`FeasibleWeights` maps the unit cube
 onto it one-to-one, so every Optuna trial is a feasible weight vector: no trial
@@ -221,7 +221,7 @@ class OptimizationResult:
     """What an optimization run found.
 
     ``weights``: best feasible weights; ``objective``, ``spearman``, ``kl`` and
-    ``grade_shares`` (fractions, F..A): the SPEC §6 objective and its parts at
+    ``grade_shares`` (fractions, F..A): the optimization objective and its parts at
     those weights on the training set; ``out_of_sample_spearman``: mean Spearman
     on held-out folds (None when validation was skipped or interrupted) and
     ``fold_spearman`` per fold; ``history``: one row per completed trial of the
@@ -713,7 +713,7 @@ def optimize_weights(
     grace: int = DEFAULT_GRACE_SECONDS,
     storage_wait: float = RETRY_SECONDS,
 ) -> OptimizationResult:
-    """Optimize the weights of SPEC §6 on ``accounts`` (training set: target > 0;
+    """Optimize the four scoring weights on ``accounts`` (training set: target > 0;
     components scored over the whole population with ``settings``).
 
     ``n_trials`` Optuna trials (all feasible) then, if ``refine``, the local

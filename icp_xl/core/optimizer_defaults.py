@@ -1,4 +1,4 @@
-"""Optimizer defaults and limits (SPEC §6), kept free of heavy imports so that the
+"""Optimizer defaults and limits (docs/optimizer.md), kept free of heavy imports so that the
 CLI's ``--help`` and the workbook layout can show them without loading NumPy or Optuna."""
 
 SAMPLERS: tuple[str, ...] = ("tpe", "qmc", "random")

@@ -54,7 +54,7 @@ def _company_names(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def make_sample_accounts(n: int = 2000, seed: int = 42) -> pd.DataFrame:
-    """Return ``n`` sample accounts with the canonical headers of SPEC §3.
+    """Return ``n`` sample accounts with the canonical accounts headers (docs/scoring.md).
 
     Same ``n`` and ``seed`` give the same table. Includes every industry of the
     default vertical table plus a few unknown ones and blanks; lognormal annual

@@ -1,4 +1,5 @@
-"""ICP scoring, exactly as SPEC §4: components, raw score, normal-curve score, grade.
+"""ICP scoring, exactly as docs/scoring.md states it: components, raw score, normal-curve
+score, grade.
 
 All functions are pure: they take pandas objects and :class:`~icp_xl.core.settings.Settings`
 and return new ones. Components are computed over the scored population (min-max
@@ -156,7 +157,7 @@ def segments(annual_revenue: pd.Series | np.ndarray, settings: Settings) -> np.n
 
 
 def score_accounts(accounts: Accounts | pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Score every account (SPEC §4) and assign its revenue segment (SPEC §5).
+    """Score every account and assign its revenue segment (Annual Revenue thresholds).
 
     Returns a DataFrame indexed like the accounts with :data:`SCORE_COLUMNS`:
     the four components in [0, 1], ``relationship_feature`` (software revenue,

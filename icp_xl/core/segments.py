@@ -1,4 +1,4 @@
-"""Revenue segments, segment views and per-segment metrics (SPEC §5). Pure functions."""
+"""Revenue segments, segment views and per-segment metrics. Pure functions."""
 
 from __future__ import annotations
 
@@ -204,7 +204,8 @@ def view_metrics(
     frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings, view: str
 ) -> SegmentMetrics:
     """Dashboard KPIs of a segment view: in a one-segment view the scores are the
-    within-segment ones (SPEC §5), shares are relative to the whole portfolio.
+    within-segment ones (re-ranked inside the segment), shares are relative to the whole
+    portfolio.
     """
     view = parse_segment_view(view)
     mask = view_rows(scored, view)

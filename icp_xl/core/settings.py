@@ -2,7 +2,7 @@
 
 Weights, vertical table, size tiers, grade target shares, segment thresholds,
 high-value cutoff and the scores for unknown industry / unknown revenue all live
-here (SPEC §4-§5). Constructing an object validates it; a bad value raises
+here (docs/scoring.md). Constructing an object validates it; a bad value raises
 :class:`~icp_xl.core.errors.IcpError` with a sentence that names it.
 """
 
@@ -99,7 +99,8 @@ class SizeTier:
         check_unit_interval(self.score, "A size tier's score")
 
 
-# Tiers are tried in this order, first match wins (SPEC §4). A tier with lower 0
+# Tiers are tried in this order, first match wins (as documented, unlike the seed's code,
+# where later tiers overwrote earlier ones). A tier with lower 0
 # matches every known revenue r > 0 below its upper bound.
 DEFAULT_SIZE_TIERS: tuple[SizeTier, ...] = (
     SizeTier(250e6, 1e9, 1.0),
@@ -150,7 +151,7 @@ DEFAULT_GRADE_SHARES: Mapping[str, float] = MappingProxyType(
 
 @dataclass(frozen=True)
 class Settings:
-    """All scoring and segmentation settings (SPEC §4-§5), validated on construction.
+    """All scoring and segmentation settings, validated on construction.
 
     Money is in USD; scores and shares are fractions in [0, 1] except
     ``high_value_cutoff``, which is on the 0-100 ICP score scale.

@@ -1,4 +1,4 @@
-"""The seed-compatible ``optimized_weights.json`` file (SPEC §6)."""
+"""The seed-compatible ``optimized_weights.json`` file: the optimized weights and their metadata."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ onwards the data. :func:`section` gives the place of any section and column;
 ``docs/charts.md`` lists every address.
 
 Which scores: a segment view filters every figure of the Dashboard; inside a
-one-segment view the within-segment ICP score and grade are used (SPEC §5).
+one-segment view the within-segment ICP score and grade (re-ranked inside the segment) are used.
 The Segments sheet figures (segment comparison, score spread) compare the three
 segments with the portfolio-wide score and are not filtered by the view.
 """

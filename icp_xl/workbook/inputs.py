@@ -29,7 +29,7 @@ from icp_xl.workbook.book import Book
 
 @dataclass(frozen=True)
 class OptimizerSettings:
-    """Optimizer settings from the Settings sheet (SPEC §6).
+    """Optimizer settings from the Settings sheet (docs/optimizer.md).
 
     ``trials`` Optuna trials; ``lambda_param`` weight of the grade-shape (KL) term in
     [0, 1]; ``include_size`` False locks the size weight at 0; ``seed`` None = random;

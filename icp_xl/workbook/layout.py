@@ -1,4 +1,4 @@
-"""The ICP workbook, described once (SPEC §7): sheets, tables, named cells, formats.
+"""The ICP workbook, described once: sheets, tables, named cells, formats.
 
 Everything a host needs to build or find a part of the workbook is here as
 data; :mod:`icp_xl.hosts.file.book` builds the structure from it, actions find cells

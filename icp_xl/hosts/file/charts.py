@@ -1,6 +1,6 @@
 """Native Excel charts (openpyxl.chart) bound to the 'Chart Data' sheet: the file host's part.
 
-:func:`add_charts` (re)creates every chart of SPEC §7 on the Dashboard, Segments,
+:func:`add_charts` (re)creates every native chart of the workbook on the Dashboard, Segments,
 Optimization and Account sheets of an openpyxl workbook. openpyxl drops charts when it loads a
 file, so the file host calls it on every write, after the values. Every series points
 at the fixed ranges of :mod:`icp_xl.workbook.chart_data`, so in live Excel the same charts

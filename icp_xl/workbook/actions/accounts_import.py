@@ -39,9 +39,9 @@ def account_cells(
     raw: pd.DataFrame, where: str, column_map: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
     """A raw accounts table (as read; ``where`` names it in messages) as the cells to
-    write into ``AccountsTable``: each numeric account column (SPEC §3, found by header or
-    alias) as the floats :func:`~icp_xl.core.accounts.parse_numbers` reads from it (blank ->
-    NaN, an empty cell), so Excel's SUM, filters and pivots see numbers; every other
+    write into ``AccountsTable``: each numeric account column (found by header or alias,
+    docs/scoring.md) as the floats :func:`~icp_xl.core.accounts.parse_numbers` reads from
+    it (blank -> NaN, an empty cell), so Excel's SUM, filters and pivots see numbers; every other
     column unchanged (a Customer ID ``007`` stays text)."""
     mapping, _ = match_columns(raw.columns, column_map)
     cells = raw.copy()

@@ -41,7 +41,7 @@ class Scored:
 
 
 def score_book(book: Book) -> Scored:
-    """Read Accounts, Weights and Settings and score every account (SPEC §4-§5) in the
+    """Read Accounts, Weights and Settings, score every account and assign its segment, in the
     workbook's scoring mode (Relative, or Calibrated against its calibration)."""
     from icp_xl.workbook.calibration_table import read_calibration, read_scoring_mode
 
