@@ -117,6 +117,19 @@ def excel_rows(frame: pd.DataFrame) -> list[list[Any]]:
     return [list(frame.columns)] + [[cell(v) for v in row] for row in frame.itertuples(False)]
 
 
+def prospect_fields(account: pd.Series) -> list[Any]:
+    """A prepared account's industry ... software revenue, as ICP_SCORE_PROSPECT takes them
+    from cells (blank for an unknown industry or revenue)."""
+    revenue = account["annual_revenue"]
+    return [
+        account["industry"] or None,
+        None if math.isnan(revenue) else revenue,
+        account["printer_count"],
+        account["consumable_revenue"],
+        account["software_revenue"],
+    ]
+
+
 @pytest.fixture(scope="module")
 def portfolio() -> pd.DataFrame:
     raw = make_sample_accounts(1500, seed=11)
@@ -338,16 +351,11 @@ def test_prospect_fields_with_a_portfolio_id_equal_its_scores_row(udfs, portfoli
     frame = prepare_accounts(portfolio).frame
     for i in range(0, len(frame), 29):
         account = frame.iloc[i]
-        revenue = account["annual_revenue"]
         result = call_like_excel(
             udfs,
             "ICP_SCORE_PROSPECT",
             rows,
-            account["industry"] or None,
-            None if math.isnan(revenue) else revenue,
-            account["printer_count"],
-            account["consumable_revenue"],
-            account["software_revenue"],
+            *prospect_fields(account),
             *W,
             "ICP_score,ICP_grade,customer_segment",
             account["customer_id"],
@@ -496,11 +504,8 @@ def test_table_account_and_prospect_follow_the_settings_ranges(udfs, portfolio, 
         )
         assert account == expect, i
         fields = frame.iloc[i]
-        revenue = fields["annual_revenue"]
         prospect = call_like_excel(
-            udfs, "ICP_SCORE_PROSPECT", rows, fields["industry"] or None,
-            None if math.isnan(revenue) else revenue, fields["printer_count"],
-            fields["consumable_revenue"], fields["software_revenue"], *W, wanted,
+            udfs, "ICP_SCORE_PROSPECT", rows, *prospect_fields(fields), *W, wanted,
             fields["customer_id"], *settings_args,
         )  # fmt: skip
         assert prospect == expect, i
@@ -649,17 +654,11 @@ def test_calibrated_prospect_and_account_need_no_portfolio(udfs, portfolio, rows
     for i in range(0, len(frame), 41):
         row = expected.iloc[i]
         expect = [row["ICP_score"], row["ICP_grade"], row["ICP_score_raw"], row["adoption_score"]]
-        fields = frame.iloc[i]
-        revenue = fields["annual_revenue"]
         prospect = call_like_excel(
             udfs,
             "ICP_SCORE_PROSPECT",
             MISSING,
-            fields["industry"] or None,
-            None if math.isnan(revenue) else revenue,
-            fields["printer_count"],
-            fields["consumable_revenue"],
-            fields["software_revenue"],
+            *prospect_fields(frame.iloc[i]),
             *[MISSING] * 4,
             wanted,
             *[MISSING] * 8,
