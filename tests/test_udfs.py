@@ -13,25 +13,37 @@ from __future__ import annotations
 
 import math
 import types
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 import xlwings as xw
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import ndtri
 from xlwings import conversion
 
+from icp_xl.cli import main
 from icp_xl.core.accounts import prepare_accounts
+from icp_xl.core.calibration import Calibration, calibrate, score_calibrated
+from icp_xl.core.explain import SUMMARY_LABELS
 from icp_xl.core.sample import make_sample_accounts
 from icp_xl.core.scoring import SCORE_COLUMNS, grades, score_accounts
 from icp_xl.core.settings import Settings, SizeTier, Weights
 from icp_xl.excel import formula_cache
+from icp_xl.excel.addin.registration import MACRO_OPTIONS_LIMIT, describe
 from icp_xl.excel.addin.udf_wrappers import (
     generate_udf_wrapper_module,
     import_udf_module,
     udf_names,
 )
+from icp_xl.hosts.file.book import FileBook
+from icp_xl.hosts.file.new_workbook import new_workbook
+from icp_xl.workbook import layout
+from icp_xl.workbook.calibration_table import calibration_rows
 
 UDFS = {
     "ICP_SCORE_TABLE",
@@ -103,6 +115,19 @@ def excel_rows(frame: pd.DataFrame) -> list[list[Any]]:
         return None if math.isnan(value) else value
 
     return [list(frame.columns)] + [[cell(v) for v in row] for row in frame.itertuples(False)]
+
+
+def prospect_fields(account: pd.Series) -> list[Any]:
+    """A prepared account's industry ... software revenue, as ICP_SCORE_PROSPECT takes them
+    from cells (blank for an unknown industry or revenue)."""
+    revenue = account["annual_revenue"]
+    return [
+        account["industry"] or None,
+        None if math.isnan(revenue) else revenue,
+        account["printer_count"],
+        account["consumable_revenue"],
+        account["software_revenue"],
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -326,16 +351,11 @@ def test_prospect_fields_with_a_portfolio_id_equal_its_scores_row(udfs, portfoli
     frame = prepare_accounts(portfolio).frame
     for i in range(0, len(frame), 29):
         account = frame.iloc[i]
-        revenue = account["annual_revenue"]
         result = call_like_excel(
             udfs,
             "ICP_SCORE_PROSPECT",
             rows,
-            account["industry"] or None,
-            None if math.isnan(revenue) else revenue,
-            account["printer_count"],
-            account["consumable_revenue"],
-            account["software_revenue"],
+            *prospect_fields(account),
             *W,
             "ICP_score,ICP_grade,customer_segment",
             account["customer_id"],
@@ -484,11 +504,8 @@ def test_table_account_and_prospect_follow_the_settings_ranges(udfs, portfolio, 
         )
         assert account == expect, i
         fields = frame.iloc[i]
-        revenue = fields["annual_revenue"]
         prospect = call_like_excel(
-            udfs, "ICP_SCORE_PROSPECT", rows, fields["industry"] or None,
-            None if math.isnan(revenue) else revenue, fields["printer_count"],
-            fields["consumable_revenue"], fields["software_revenue"], *W, wanted,
+            udfs, "ICP_SCORE_PROSPECT", rows, *prospect_fields(fields), *W, wanted,
             fields["customer_id"], *settings_args,
         )  # fmt: skip
         assert prospect == expect, i
@@ -552,3 +569,348 @@ def test_table_follows_a_column_map_and_an_industry_map(udfs):
         assert [r[j] for r in table[1:]] == expected[column].tolist(), column
     unmapped = call_like_excel(udfs, "ICP_SCORE_TABLE", rows)
     assert [r[1] for r in unmapped[1:]] == [0.3, 1.0, 0.6]  # built-in spellings only
+
+
+# ----------------------------------------- calibrated: the CalibrationTable range as argument
+
+CALIBRATED_AT = datetime(2026, 1, 31, 9, 30)
+POPULATION_UDFS = (
+    "ICP_SCORE_TABLE",
+    "ICP_SCORE_ACCOUNT",
+    "ICP_SCORE_PROSPECT",
+    "ICP_EXPLAIN",
+    "ICP_GRADE",
+)
+
+
+def as_excel_hands_it(rows: list[list[Any]]) -> list[list[Any]]:
+    """Cells as xlwings hands a range over: numbers as floats, blanks as None."""
+
+    def cell(value: Any) -> Any:
+        if value == "" or value is None:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+    return [[cell(v) for v in row] for row in rows]
+
+
+def calibration_range(calibration: Calibration) -> list[list[Any]]:
+    """CalibrationTable[#All] of a workbook holding ``calibration``, as Excel hands it over."""
+    return as_excel_hands_it([["Item", "Value", "Percentile"], *calibration_rows(calibration)])
+
+
+@pytest.fixture(scope="module")
+def frozen(portfolio: pd.DataFrame) -> Calibration:
+    """A calibration on the first 600 accounts of the portfolio, under the default settings."""
+    return calibrate(prepare_accounts(portfolio.iloc[:600]), Settings(), CALIBRATED_AT)
+
+
+def test_population_formulas_take_an_optional_calibration_range(udfs):
+    for name in POPULATION_UDFS:
+        arguments = {a["name"]: a for a in getattr(udfs, name).__xlfunc__["args"]}
+        calibration = arguments["calibration"]
+        assert calibration["options"]["ndim"] == 2 and calibration["optional"] is None, name
+        assert "CalibrationTable[#All]" in calibration["doc"]
+        assert len(describe(calibration["doc"])) <= MACRO_OPTIONS_LIMIT
+    wrappers = generate_udf_wrapper_module(["icp_xl.excel.formulas"], "ICP.xlam").source
+    assert wrappers.count("Optional calibration)") == len(POPULATION_UDFS)
+    assert max(len(line) for line in wrappers.splitlines()) < 1023  # VBA's line limit
+
+
+def test_calibrated_table_equals_the_core_calibrated_scores(udfs, portfolio, rows, frozen):
+    expected = score_calibrated(prepare_accounts(portfolio), Settings(), frozen)
+    table = call_like_excel(
+        udfs, "ICP_SCORE_TABLE", rows, *[MISSING] * 14, calibration_range(frozen)
+    )
+    assert table[0][1:] == list(SCORE_COLUMNS)
+    for j, column in enumerate(SCORE_COLUMNS, start=1):
+        assert [r[j] for r in table[1:]] == expected[column].tolist(), column
+    relative = call_like_excel(udfs, "ICP_SCORE_TABLE", rows)
+    assert [r[7] for r in relative[1:]] != [r[7] for r in table[1:]]  # not the Relative table
+    weights = Weights(0.1, 0.2, 0.3, 0.4)  # today's weights, not the calibration's
+    reweighted = score_calibrated(prepare_accounts(portfolio), Settings(weights=weights), frozen)
+    table = call_like_excel(
+        udfs,
+        "ICP_SCORE_TABLE",
+        rows,
+        0.1,
+        0.2,
+        0.3,
+        0.4,
+        "ICP_score",
+        *[MISSING] * 9,
+        calibration_range(frozen),
+    )
+    assert [r[1] for r in table[1:]] == reweighted["ICP_score"].tolist()
+
+
+def test_calibrated_prospect_and_account_need_no_portfolio(udfs, portfolio, rows, frozen):
+    expected = score_calibrated(prepare_accounts(portfolio), Settings(), frozen)
+    frame = prepare_accounts(portfolio).frame
+    calibration = calibration_range(frozen)
+    wanted = "ICP_score,ICP_grade,ICP_score_raw,adoption_score"
+    for i in range(0, len(frame), 41):
+        row = expected.iloc[i]
+        expect = [row["ICP_score"], row["ICP_grade"], row["ICP_score_raw"], row["adoption_score"]]
+        prospect = call_like_excel(
+            udfs,
+            "ICP_SCORE_PROSPECT",
+            MISSING,
+            *prospect_fields(frame.iloc[i]),
+            *[MISSING] * 4,
+            wanted,
+            *[MISSING] * 8,
+            calibration,
+        )
+        assert prospect == expect, i
+        account = call_like_excel(
+            udfs,
+            "ICP_SCORE_ACCOUNT",
+            MISSING,
+            [rows[0], rows[i + 1]],
+            *[MISSING] * 4,
+            wanted,
+            *[MISSING] * 8,
+            calibration,
+        )
+        assert account == expect, i
+    best = call_like_excel(
+        udfs,
+        "ICP_SCORE_PROSPECT",
+        None,
+        "High Tech",
+        5e8,
+        1e6,
+        1e12,
+        1e12,
+        *[MISSING] * 4,
+        "adoption_score,relationship_score,ICP_grade",
+        *[MISSING] * 8,
+        calibration,
+    )
+    assert best == [1.0, 1.0, "A"]  # beyond the frozen range: clipped to 1
+
+
+def test_calibrated_grade_needs_no_range_of_scores(udfs, portfolio, frozen):
+    expected = score_calibrated(prepare_accounts(portfolio), Settings(), frozen)
+    column = [[s] for s in expected["ICP_score"].tolist()]
+    spilled = call_like_excel(
+        udfs, "ICP_GRADE", column, MISSING, MISSING, calibration_range(frozen)
+    )
+    assert [r[0] for r in spilled] == expected["ICP_grade"].tolist()
+    assert call_like_excel(udfs, "ICP_GRADE", 100.0, None, None, calibration_range(frozen)) == "A"
+    assert call_like_excel(udfs, "ICP_GRADE", 0.0, None, None, calibration_range(frozen)) == "F"
+
+
+def test_calibrated_explanation_uses_the_calibrated_scores(udfs, portfolio, rows, frozen):
+    expected = score_calibrated(prepare_accounts(portfolio), Settings(), frozen)
+    for i in (3, 700):
+        grid = call_like_excel(
+            udfs, "ICP_EXPLAIN", rows, rows[i + 1][0], *[MISSING] * 11, calibration_range(frozen)
+        )
+        summary = {r[0]: r[1] for r in grid[: len(SUMMARY_LABELS)]}
+        assert summary["ICP score"] == expected["ICP_score"].iloc[i]
+        assert summary["Grade"] == expected["ICP_grade"].iloc[i]
+
+
+FIELDS = (
+    "customer_id",
+    "industry",
+    "annual_revenue",
+    "printer_count",
+    "consumable_revenue",
+    "software_revenue",
+)
+HEADER = [
+    "Customer ID",
+    "Industry",
+    "Annual Revenue",
+    "Printer Count",
+    "Total Consumable Revenue",
+    "Total Software License Revenue",
+]
+account_fields = st.tuples(
+    st.sampled_from(["High Tech", "Dental", "Retail", "Energy", None]),
+    st.one_of(st.none(), st.floats(0, 5e10)),
+    st.floats(0, 1e5),
+    st.floats(0, 1e9),
+    st.floats(0, 1e9),
+)
+
+
+@pytest.fixture(scope="module")
+def field_rows(portfolio: pd.DataFrame) -> list[list[Any]]:
+    """The portfolio's scored fields as rows under :data:`HEADER`, as Excel hands them."""
+    frame = prepare_accounts(portfolio).frame[list(FIELDS)]
+    return excel_rows(frame)[1:]
+
+
+@given(
+    base=st.integers(1, 40),
+    offset=st.integers(0, 1400),
+    extra=st.lists(account_fields, min_size=1, max_size=12),
+)
+@settings(max_examples=25, deadline=None)
+def test_adding_accounts_changes_no_existing_calibrated_formula_score(
+    udfs, field_rows, frozen, base, offset, extra
+):
+    present = field_rows[offset : offset + base]
+    new = [[f"NEW-{k}", *fields] for k, fields in enumerate(extra)]
+    calibration = calibration_range(frozen)
+    wanted = "ICP_score,ICP_grade,ICP_score_raw"
+
+    def table(accounts: list[list[Any]]) -> list[list[Any]]:
+        return call_like_excel(
+            udfs,
+            "ICP_SCORE_TABLE",
+            [HEADER, *accounts],
+            *[MISSING] * 4,
+            wanted,
+            *[MISSING] * 9,
+            calibration,
+        )
+
+    before, after = table(present), table([*present, *new])
+    assert after[: len(before)] == before
+    assert len(after) == len(before) + len(new)
+    assert all(isinstance(row[1], float) for row in after[1:])  # scores, not #ICP! texts
+
+
+@pytest.fixture(scope="module")
+def calibrated_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workbook calibrated on 300 accounts, then given 330 others (40 new, 10 gone, 25 with
+    more printers) and rescored in Calibrated mode, as the monthly routine does."""
+    folder = tmp_path_factory.mktemp("calibrated")
+    accounts = make_sample_accounts(340, seed=21)
+    month2 = accounts.iloc[10:340].copy()
+    month2.loc[month2.index[:25], "Small Box Count"] += 5
+    accounts.iloc[:300].to_csv(folder / "month1.csv", index=False)
+    month2.to_csv(folder / "month2.csv", index=False)
+    path = folder / "ICP.xlsx"
+    new_workbook(path, folder / "month1.csv")
+    assert main(["calibrate", str(path)]) == 0
+    assert main(["import", str(path), str(folder / "month2.csv")]) == 0
+    return path
+
+
+def test_calibrated_formulas_equal_the_scores_sheet_in_calibrated_mode(udfs, calibrated_workbook):
+    book = FileBook.open(calibrated_workbook, for_writing=False)
+    assert book.read_name(layout.SCORING_MODE.name) == "Calibrated"
+
+    def table_range(name: str) -> list[list[Any]]:
+        where = book.locate(name)
+        return as_excel_hands_it(book.read_range(where.sheet, where.ref))
+
+    accounts, calibration = table_range("AccountsTable"), table_range("CalibrationTable")
+    assert calibration[0] == ["Item", "Value", "Percentile"]
+    scores = book.read_table(layout.SCORES_TABLE.name).set_index("Customer ID")
+    columns = {"ICP_score_raw": "Raw score", "ICP_score": "ICP score", "ICP_grade": "Grade"}
+    table = call_like_excel(
+        udfs,
+        "ICP_SCORE_TABLE",
+        accounts,
+        *[MISSING] * 4,
+        ",".join(columns),
+        *[MISSING] * 9,
+        calibration,
+    )
+    ids = [row[0] for row in table[1:]]
+    assert len(ids) == 330 and table[0][1:] == list(columns)
+    for j, column in enumerate(columns.values(), start=1):
+        assert [row[j] for row in table[1:]] == scores.loc[ids, column].tolist(), column
+    grades_column = [[row[2]] for row in table[1:]]
+    spilled = call_like_excel(udfs, "ICP_GRADE", grades_column, None, None, calibration)
+    assert [row[0] for row in spilled] == scores.loc[ids, "Grade"].tolist()
+    for row in accounts[1::37]:  # one account row at a time, no portfolio
+        score = call_like_excel(
+            udfs, "ICP_SCORE_ACCOUNT", None, [accounts[0], row], *[MISSING] * 13, calibration
+        )
+        assert score == scores.loc[row[0], "ICP score"], row[0]
+    picked = book.read_name(layout.ACCOUNT_PICK.name)
+    sheet = as_excel_hands_it(book.read_range(layout.ACCOUNT, layout.ACCOUNT_GRID_REF))
+    explained = call_like_excel(udfs, "ICP_EXPLAIN", accounts, picked, *[MISSING] * 11, calibration)
+    labels = dict(zip(SUMMARY_LABELS, range(len(SUMMARY_LABELS)), strict=True))
+    for label in ("ICP score", "Grade", "Percentile", "Reason"):
+        assert explained[labels[label]][1] == sheet[labels[label]][1], label
+
+
+def _without(rows: list[list[Any]], item: str) -> list[list[Any]]:
+    return [row for row in rows if row[0] != item]
+
+
+def _with(rows: list[list[Any]], item: str, value: Any, column: int = 1) -> list[list[Any]]:
+    return [[*row[:column], value, *row[column + 1 :]] if row[0] == item else row for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda rows: [[None, None, None]] * 3, "The calibration range is empty: select the whole"),
+        (
+            lambda rows: [row[:2] for row in rows],
+            "must have three columns (Item, Value, "
+            "Percentile); it has 2: select the whole CalibrationTable",
+        ),
+        (lambda rows: rows[:12], "The calibration range has no 'Software log1p max' row; select"),
+        (lambda rows: _without(rows, "Accounts"), "The calibration range has no 'Accounts' row"),
+        (
+            lambda rows: _without(rows, "Raw score"),
+            "The calibration range: the calibration has no raw-score points",
+        ),
+        (
+            lambda rows: _with(rows, "Printers log1p max", "high"),
+            "The calibration range: 'printers log1p max' must be a number, got 'high'",
+        ),
+        (
+            lambda rows: _with(rows, "Grade C up to", 0.95, 2),
+            "four grade bounds between 0 and 1, in order F, D, C, B",
+        ),
+        (
+            lambda rows: _with(rows, "Weight size", 0.9),
+            "The calibration range: the weights must sum to 1",
+        ),
+    ],
+)
+def test_a_bad_calibration_range_is_one_sentence_naming_it(udfs, rows, frozen, change, message):
+    calibration = change(calibration_range(frozen))
+    for result in (
+        call_like_excel(udfs, "ICP_SCORE_TABLE", rows, *[MISSING] * 14, calibration),
+        call_like_excel(udfs, "ICP_SCORE_PROSPECT", None, "Dental", *[MISSING] * 17, calibration),
+        call_like_excel(udfs, "ICP_GRADE", 50.0, None, None, calibration),
+    ):
+        assert result.startswith("#ICP! ") and message in result, result
+        assert "\n" not in result and len(result) < 300
+
+
+def test_without_a_calibration_the_population_is_required(udfs, rows):
+    assert call_like_excel(udfs, "ICP_SCORE_PROSPECT", MISSING, "Dental") == (
+        "#ICP! The reference range is missing: give the portfolio's accounts with their "
+        "header row, or a calibration range (CalibrationTable[#All])"
+    )
+    assert "The reference range is missing" in call_like_excel(
+        udfs, "ICP_SCORE_ACCOUNT", MISSING, [rows[0], rows[1]]
+    )
+    assert "The range of scores is missing" in call_like_excel(udfs, "ICP_GRADE", 50.0)
+    alone = call_like_excel(udfs, "ICP_SCORE_ACCOUNT", None, rows[1], *[MISSING] * 13, [[1.0]])
+    assert alone.startswith("#ICP! The calibration range must have three columns")
+
+
+def test_cache_keeps_tables_apart_per_calibration(udfs, portfolio, rows, frozen):
+    formula_cache.clear_caches()
+    other = calibrate(prepare_accounts(portfolio.iloc[600:]), Settings(), CALIBRATED_AT)
+
+    def icp_scores(calibration: Any) -> list[float]:
+        table = call_like_excel(
+            udfs, "ICP_SCORE_TABLE", rows, *[MISSING] * 4, "ICP_score", *[MISSING] * 9, calibration
+        )
+        return [row[1] for row in table[1:]]
+
+    first, second = icp_scores(calibration_range(frozen)), icp_scores(calibration_range(other))
+    assert first != second
+    assert icp_scores(calibration_range(frozen)) == first
+    assert icp_scores(MISSING) not in (first, second)
+    assert formula_cache.cache_info()["calibrations"] == (1, 2)  # read once per content
+    assert formula_cache.cache_info()["accounts"] == (3, 1)
+    assert formula_cache.cache_info()["tables"] == (1, 3)

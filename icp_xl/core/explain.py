@@ -502,10 +502,13 @@ class Explanation:
         return GRADES[index + 1] if index + 1 < len(GRADES) else None
 
 
-def scored_for_explanation(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """score_accounts output joined with the within-segment score and grade and
+def scored_for_explanation(
+    frame: pd.DataFrame, settings: Settings, scores: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """``scores`` (score_accounts-like output for ``frame``, e.g. Calibrated scores;
+    score_accounts when None) joined with the within-segment score and grade and
     :data:`EXPLANATION_COLUMNS`: everything :func:`explain_account` reads."""
-    scored = score_accounts(frame, settings)
+    scored = score_accounts(frame, settings) if scores is None else scores
     scored = scored.join(within_segment_scores(scored, settings))
     return scored.join(explanation_columns(frame, scored, settings))
 

@@ -14,16 +14,22 @@ import pandas as pd
 from icp_xl.core.accounts import (
     parse_numbers,
 )
+from icp_xl.core.calibration import Calibration
 from icp_xl.core.columns import column_map_from_pairs, header_key
 from icp_xl.core.errors import IcpError, describe_value
 from icp_xl.core.settings import COMPONENTS, GRADES, Settings, SizeTier, Weights
 from icp_xl.excel.addin.version import formula_version_mismatch
+from icp_xl.workbook.calibration_table import calibration_from_rows
 
 #: The start of every error text a formula returns.
 ERROR_PREFIX = "#ICP!"
 Cell = Any  # one cell: float, str, bool, None (blank) or a 1x1 list of lists
 Cells = Any  # a range: a list of row lists (``ndim=2``)
 _DEFAULT = Settings()
+_CALIBRATION_FIX = (
+    "select the whole CalibrationTable on the Settings sheet (CalibrationTable[#All]), "
+    "or press Calibrate first"
+)
 
 
 def formula(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -195,7 +201,7 @@ def _looks_like_header(cell: str) -> bool:
 
 def size_tiers_from_cells(table: Cells) -> tuple[SizeTier, ...]:
     """A three-column range (lower, upper, score; blank upper = no limit), optionally
-    under a header row, as size tiers in row order (first match wins, as in SPEC §4).
+    under a header row, as size tiers in row order (first match wins, as in scoring).
 
     Blank rows are skipped; a first row whose score cell is text that is not a number
     is taken as the header (so ``Settings!D4:F9`` and ``SizeTiers[#All]`` both work).
@@ -333,3 +339,19 @@ def table_frame(values: Cells, what: str) -> pd.DataFrame:
             unique = f"{name} ({repeat})"
         header.append(unique)
     return pd.DataFrame([row[:width] for row in rows[1:]], columns=header, dtype=object)
+
+
+def calibration_from_cells(table: Cells) -> Calibration:
+    """The calibration from a range of the Settings sheet's CalibrationTable (three columns
+    Item, Value, Percentile; its header row and blank rows allowed), e.g.
+    ``CalibrationTable[#All]``, read by the same code as the workbook's Calibrated scoring.
+    Raises IcpError naming what is missing or wrong."""
+    rows = [list(row) for row in grid(table) if not all(is_blank(c) for c in row)]
+    if not rows:
+        raise IcpError(f"The calibration range is empty: {_CALIBRATION_FIX}")
+    if len(rows[0]) != 3:
+        raise IcpError(
+            f"The calibration range must have three columns (Item, Value, Percentile); "
+            f"it has {len(rows[0])}: {_CALIBRATION_FIX}"
+        )
+    return calibration_from_rows(rows, "The calibration range", fix=_CALIBRATION_FIX)

@@ -44,9 +44,11 @@ class ContentCache:
 
 
 #: The caches, by what they hold: prepared accounts, components, spilled tables,
-#: reference raw scores per weights, grades of a score range.
+#: reference raw scores per weights, grades of a score range, calibrations read from a
+#: calibration range.
 CACHES: dict[str, ContentCache] = {
-    name: ContentCache() for name in ("accounts", "components", "tables", "raw", "grades")
+    name: ContentCache()
+    for name in ("accounts", "components", "tables", "raw", "grades", "calibrations")
 }
 
 

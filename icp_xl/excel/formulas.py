@@ -11,8 +11,15 @@ traceback as the cell's text). Every function returns instead one text cell
 ``"#ICP! <sentence>"``, e.g. ``#ICP! The weights must sum to 1 ...``; detect it with
 ``=LEFT(cell, 5) = "#ICP!"``.
 
-Settings: a setting left out is the SPEC §4 default, not the workbook's Settings sheet;
-pass the sheet's ranges (vertical_table, size_tiers, grade_shares, ...) to follow it.
+Settings: a setting left out is the default of docs/scoring.md, not the workbook's
+Settings sheet; pass the sheet's ranges (vertical_table, size_tiers, grade_shares, ...) to
+follow it.
+
+Calibration: the formulas whose results depend on the population (the table, one account,
+a prospect, the explanation, a grade) take an optional ``calibration`` range, the Settings
+sheet's CalibrationTable. Given it, they score as the workbook's Calibrated mode
+(:func:`icp_xl.core.calibration.score_calibrated`): an account's score depends only on its
+own data, and the single-account formulas need no portfolio at all.
 
 Recalculation: the table and single-account formulas cache on the *content* of
 the accounts range (not its address): the prepared accounts and their components
@@ -30,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xlwings as xw
+from scipy.special import ndtri
 
 from icp_xl.core.accounts import (
     Accounts,
@@ -38,6 +46,7 @@ from icp_xl.core.accounts import (
     match_columns,
     prepare_accounts,
 )
+from icp_xl.core.calibration import Calibration, score_calibrated
 from icp_xl.core.errors import IcpError
 from icp_xl.core.explain import (
     explain_account,
@@ -55,10 +64,11 @@ from icp_xl.core.scoring import (
     size_scores,
     vertical_scores,
 )
-from icp_xl.core.settings import COMPONENTS, DEFAULT_WEIGHTS, Settings, Weights
+from icp_xl.core.settings import COMPONENTS, DEFAULT_WEIGHTS, GRADES, Settings, Weights
 from icp_xl.excel.formula_arguments import (
     Cell,
     Cells,
+    calibration_from_cells,
     column_map_from_cells,
     formula,
     formula_settings,
@@ -113,7 +123,8 @@ def _prepared(
 
 
 def _score_columns(value: Any) -> list[str]:
-    """The SPEC §9 score columns named by ``value`` (all of them when None or blank)."""
+    """The score columns of the scored table (:data:`SCORE_COLUMNS`, as `icp-xl score`
+    writes them) named by ``value`` (all of them when None or blank)."""
     wanted = name_list(value) if value is not None else []
     if not wanted:
         return list(SCORE_COLUMNS)
@@ -141,6 +152,39 @@ def _settings_args(func: Callable[..., Any]) -> Callable[..., Any]:
     ):
         func = decorate(func)
     return func
+
+
+@dataclass(frozen=True)
+class FrozenReference:
+    """A calibration read from a calibration range, with the key of the range's content."""
+
+    key: Hashable
+    calibration: Calibration
+
+
+def frozen_reference(cells: Cells | None) -> FrozenReference | None:
+    """The calibration of a ``calibration`` argument (None when left out), read once per
+    distinct range content."""
+    if cells is None:
+        return None
+    key = ContentKey(grid(cells))
+    return CACHES["calibrations"].get(
+        key, lambda: FrozenReference(key, calibration_from_cells(cells))
+    )
+
+
+def _calibration_key(frozen: FrozenReference | None) -> Hashable:
+    return None if frozen is None else ("calibrated", frozen.key)
+
+
+def _calibration_arg(func: Callable[..., Any]) -> Callable[..., Any]:
+    """xlwings metadata of the optional ``calibration`` argument."""
+    return xw.arg(
+        "calibration",
+        ndim=2,
+        doc="Optional: the calibration, CalibrationTable[#All] on the Settings sheet; "
+        "given it, scores are Calibrated (frozen at the last Calibrate)",
+    )(func)
 
 
 def _weight_args(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -172,6 +216,7 @@ def _segment_args(func: Callable[..., Any]) -> Callable[..., Any]:
 @_settings_args
 @xw.arg("column_map", ndim=2, doc="Optional: Column map range (our column, your header)")
 @xw.arg("industry_map", ndim=2, doc="Optional: Industry map range (spelling, industry)")
+@_calibration_arg
 @formula
 def ICP_SCORE_TABLE(
     accounts: Cells,
@@ -189,20 +234,26 @@ def ICP_SCORE_TABLE(
     grade_shares: Cells = None,
     column_map: Cells = None,
     industry_map: Cells = None,
+    calibration: Cells = None,
 ) -> Result:
-    """Score every account of a range (SPEC §4): header row, then one row per account
-    with the Customer ID and the score columns (default: vertical_score, size_score,
+    """Score every account of a range: header row, then one row per account with the
+    Customer ID and the score columns (default: vertical_score, size_score,
     adoption_score, relationship_score, relationship_feature, ICP_score_raw, ICP_score,
-    ICP_grade, customer_segment). Spills as a dynamic array. Settings left out are
-    the defaults (SPEC §4); give the Settings sheet's ranges to follow the workbook.
+    ICP_grade, customer_segment). Spills as a dynamic array. Settings left out are the
+    defaults (docs/scoring.md); give the Settings sheet's ranges to follow the workbook.
+    With a calibration, the scores are those of the workbook's Calibrated mode.
     """
     settings = formula_settings(locals())
     columns = _score_columns(score_columns)
     mapping = column_map_from_cells(column_map) if column_map is not None else None
+    frozen = frozen_reference(calibration)
     key, prepared = _prepared(accounts, "The accounts range", mapping)
 
     def build() -> list[list[Any]]:
-        scored = score_accounts(prepared, settings)
+        if frozen is None:
+            scored = score_accounts(prepared, settings)
+        else:
+            scored = score_calibrated(prepared, settings, frozen.calibration)
         header = [prepared.source_columns["customer_id"], *columns]
         body = zip(
             prepared.frame["customer_id"].tolist(),
@@ -211,7 +262,8 @@ def ICP_SCORE_TABLE(
         )
         return [header, *map(list, body)]
 
-    return CACHES["tables"].get((key, settings_key(settings), tuple(columns)), build)
+    table_key = (key, settings_key(settings), tuple(columns), _calibration_key(frozen))
+    return CACHES["tables"].get(table_key, build)
 
 
 # ------------------------------------------------------------- one account vs portfolio
@@ -276,7 +328,7 @@ def score_against_reference(
     settings: Settings,
     columns: Sequence[str] = SCORE_COLUMNS,
 ) -> dict[str, Any]:
-    """Score one prepared account against a reference population (SPEC §4, one row).
+    """Score one prepared account against a reference population (one row of the table).
 
     Components: :func:`components_against`. Raw score: the core's formula. ICP score
     and grade: the account takes the place of the reference account with the same
@@ -309,18 +361,48 @@ def score_against_reference(
     return {name: result[name] for name in columns}
 
 
+def reference_unless_calibrated(
+    reference: Cells | None, settings: Settings, frozen: FrozenReference | None
+) -> Reference | None:
+    """The reference population of a single-account formula, None when it scores against
+    a calibration (which needs no population: the reference range is not read)."""
+    if frozen is not None:
+        return None
+    if reference is None:
+        raise IcpError(
+            "The reference range is missing: give the portfolio's accounts with their "
+            "header row, or a calibration range (CalibrationTable[#All])"
+        )
+    return reference_population(reference, settings)
+
+
 def _scored_account(
-    reference: Reference, account: Accounts, settings: Settings, result_column: Any
+    reference: Reference | None,
+    account: Accounts,
+    settings: Settings,
+    result_column: Any,
+    frozen: FrozenReference | None,
 ) -> Result:
-    """The requested score columns of an account: one value, or one row of values."""
+    """The requested score columns of an account, one value or one row of values: against
+    the calibration when ``frozen`` is given, else against the reference population."""
     columns = _score_columns(result_column if result_column is not None else "ICP_score")
-    scores = score_against_reference(reference, account, settings, columns)
-    values = [scores[c] for c in columns]
+    if frozen is not None:
+        scored = score_calibrated(account, settings, frozen.calibration)
+        values = [scored[c].tolist()[0] for c in columns]
+    else:
+        assert reference is not None  # reference_unless_calibrated gives one or the other
+        scores = score_against_reference(reference, account, settings, columns)
+        values = [scores[c] for c in columns]
     return values[0] if len(values) == 1 else [values]
 
 
 @xw.func(category="ICP")
-@xw.arg("reference", ndim=2, doc="Reference accounts table (the portfolio) with its header row")
+@xw.arg(
+    "reference",
+    ndim=2,
+    doc="Reference accounts table (the portfolio) with its header row; "
+    "leave blank with a calibration",
+)
 @xw.arg("account", ndim=2, doc="The account: one row (header row above it optional)")
 @_weight_args
 @xw.arg("result_column", doc="Optional: ICP_score (default), ICP_grade, ICP_score_raw, ...")
@@ -328,6 +410,7 @@ def _scored_account(
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
 @_settings_args
 @_segment_args
+@_calibration_arg
 @formula
 def ICP_SCORE_ACCOUNT(
     reference: Cells,
@@ -345,20 +428,28 @@ def ICP_SCORE_ACCOUNT(
     grade_shares: Cells = None,
     small_business_max: Cell = None,
     mid_market_max: Cell = None,
+    calibration: Cells = None,
 ) -> Result:
     """ICP score of one account row against a reference portfolio: equal to the
     account's row of ICP_SCORE_TABLE when the account (same Customer ID, same data)
-    is in the portfolio. The row's headers: the first of two rows, else
-    account_header, else the reference's header row.
+    is in the portfolio. With a calibration, its Calibrated score (no portfolio needed).
+    The row's headers: the first of two rows, else account_header, else the
+    reference's header row.
     """
     settings = formula_settings(locals())
+    frozen = frozen_reference(calibration)
     rows = [row for row in grid(account) if not all(is_blank(c) for c in row)]
     if account_header is not None:
         header = [c for row in grid(account_header) for c in row]
     elif len(rows) == 2:
         header, rows = rows[0], rows[1:]
-    else:
+    elif reference is not None:
         header = grid(reference)[0]
+    else:
+        raise IcpError(
+            "The account's headers are missing: give two rows (the header row above the "
+            "values), or account_header"
+        )
     if len(rows) != 1:
         raise IcpError(
             f"The account must be one row (with or without its header row above it); "
@@ -368,13 +459,18 @@ def ICP_SCORE_ACCOUNT(
         raise IcpError(
             f"The account row has {len(rows[0])} cells but its header row has {len(header)}"
         )
-    reference_accounts = reference_population(reference, settings)
+    reference_accounts = reference_unless_calibrated(reference, settings, frozen)
     prospect = prepare_accounts(table_frame([header, rows[0]], "The account"), "The account")
-    return _scored_account(reference_accounts, prospect, settings, result_column)
+    return _scored_account(reference_accounts, prospect, settings, result_column, frozen)
 
 
 @xw.func(category="ICP")
-@xw.arg("reference", ndim=2, doc="Reference accounts table (the portfolio) with its header row")
+@xw.arg(
+    "reference",
+    ndim=2,
+    doc="Reference accounts table (the portfolio) with its header row; "
+    "leave blank with a calibration",
+)
 @xw.arg("industry", doc="Industry (text)")
 @xw.arg("annual_revenue", doc="Company annual revenue, USD (blank = unknown)")
 @xw.arg("printer_count", doc="Printers owned (blank = 0)")
@@ -386,6 +482,7 @@ def ICP_SCORE_ACCOUNT(
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
 @_settings_args
 @_segment_args
+@_calibration_arg
 @formula
 def ICP_SCORE_PROSPECT(
     reference: Cells,
@@ -407,10 +504,12 @@ def ICP_SCORE_PROSPECT(
     grade_shares: Cells = None,
     small_business_max: Cell = None,
     mid_market_max: Cell = None,
+    calibration: Cells = None,
 ) -> Result:
     """ICP score of a prospect given by its fields, against a reference portfolio
     (min-max scaling and normal-curve ranking on the portfolio). With the Customer ID
-    of a portfolio account and its data, equals that account's ICP score.
+    of a portfolio account and its data, equals that account's ICP score. With a
+    calibration, its Calibrated score against the frozen scale (no portfolio needed).
     """
     settings = formula_settings(locals())
     nan = math.nan
@@ -426,12 +525,15 @@ def ICP_SCORE_PROSPECT(
             software_revenue, "The software revenue", blank=0.0
         ),
     }
-    reference_accounts = reference_population(reference, settings)
-    if customer_id is None or is_blank(single_cell(customer_id, "The Customer ID")):
+    frozen = frozen_reference(calibration)
+    reference_accounts = reference_unless_calibrated(reference, settings, frozen)
+    if reference_accounts is not None and (
+        customer_id is None or is_blank(single_cell(customer_id, "The Customer ID"))
+    ):
         while fields["Customer ID"] in reference_accounts.positions:
             fields["Customer ID"] += "'"
     prospect = prepare_accounts(pd.DataFrame([fields], dtype=object), "The prospect")
-    return _scored_account(reference_accounts, prospect, settings, result_column)
+    return _scored_account(reference_accounts, prospect, settings, result_column, frozen)
 
 
 # ------------------------------------------------------------------- one account explained
@@ -444,6 +546,7 @@ def ICP_SCORE_PROSPECT(
 @xw.arg("vertical_table", ndim=2, doc="Optional: vertical table range (industry, score)")
 @_settings_args
 @_segment_args
+@_calibration_arg
 @formula
 def ICP_EXPLAIN(
     accounts: Cells,
@@ -459,20 +562,26 @@ def ICP_EXPLAIN(
     grade_shares: Cells = None,
     small_business_max: Cell = None,
     mid_market_max: Cell = None,
+    calibration: Cells = None,
 ) -> Result:
     """One account of the range explained, as the Account sheet shows it (6 columns):
     summary (ICP score, grade, percentile, segment score, reason), each component's
     score, weight and points (100 x weight x component) against the portfolio and
     segment averages, and the smallest change per input that lifts it one grade,
-    checked by rescoring the range. Spills as a dynamic array.
+    checked by rescoring the range. Spills as a dynamic array. With a calibration, the
+    scores and points are the Calibrated ones, as on the Account sheet in that mode.
     """
     settings = formula_settings(locals())
     wanted = cell_text(single_cell(customer_id, "The Customer ID"))
+    frozen = frozen_reference(calibration)
     key, prepared = _prepared(accounts, "The accounts range")
-    scored_key = ("explained population", key, settings_key(settings))
+    scored_key = ("explained population", key, settings_key(settings), _calibration_key(frozen))
 
     def population() -> pd.DataFrame:
-        return scored_for_explanation(prepared.frame, settings)
+        if frozen is None:
+            return scored_for_explanation(prepared.frame, settings)
+        calibrated = score_calibrated(prepared, settings, frozen.calibration)
+        return scored_for_explanation(prepared.frame, settings, calibrated)
 
     def build() -> list[list[Any]]:
         scored = CACHES["tables"].get(scored_key, population)
@@ -510,7 +619,8 @@ def ICP_VERTICAL(
     industry: Cells, vertical_table: Cells = None, unknown_industry_score: Cell = None
 ) -> Result:
     """Vertical score (0-1) of an industry: trimmed, case-insensitive lookup in the
-    vertical table (default: SPEC §4); unknown or blank industries score 0.3.
+    vertical table (default: the table of docs/scoring.md); unknown or blank industries
+    score 0.3.
     """
     settings = settings_from_cells(vertical_table, unknown_industry_score)
 
@@ -529,8 +639,9 @@ def ICP_VERTICAL(
 def ICP_SIZE(
     annual_revenue: Cells, size_tiers: Cells = None, neutral_size_score: Cell = None
 ) -> Result:
-    """Size score (0-1) of an annual revenue in USD by the size tiers (default: SPEC §4;
-    first match wins); unknown (blank, 0 or negative) scores the neutral size score (0.5).
+    """Size score (0-1) of an annual revenue in USD by the size tiers (default: the tiers
+    of docs/scoring.md; first match wins); unknown (blank, 0 or negative) scores the
+    neutral size score (0.5).
     """
     settings = settings_from_cells(size_tiers=size_tiers, neutral_size_score=neutral_size_score)
 
@@ -576,18 +687,47 @@ def _score_population(scores: Cells, settings: Settings) -> tuple[np.ndarray, np
     return CACHES["grades"].get(key, build)
 
 
+def calibrated_grades(scores: np.ndarray, calibration: Calibration) -> np.ndarray:
+    """Grade letter of each ICP score (0-100) against ``calibration``: Calibrated scoring
+    grades an account by its percentile p (F up to the first grade bound, ...), and its
+    score is 50 + 15 * PhiInv(p), so the score cutoffs are the bounds mapped the same way."""
+    cutoffs = 50.0 + 15.0 * ndtri(np.asarray(calibration.grade_bounds))
+    index = np.searchsorted(cutoffs, np.asarray(scores, dtype=float), side="left")
+    return np.asarray(GRADES, dtype=object)[index]
+
+
 @xw.func(category="ICP")
 @xw.arg("score", ndim=2, doc="An ICP score, or a range of them")
-@xw.arg("scores", ndim=2, doc="The range of scores the grade is relative to")
+@xw.arg(
+    "scores",
+    ndim=2,
+    doc="The range of scores the grade is relative to; leave blank with a calibration",
+)
 @xw.arg("grade_shares", ndim=2, doc="Optional: grade target shares (A..F, or grade | share)")
+@_calibration_arg
 @formula
-def ICP_GRADE(score: Cells, scores: Cells, grade_shares: Cells = None) -> Result:
+def ICP_GRADE(
+    score: Cells, scores: Cells, grade_shares: Cells = None, calibration: Cells = None
+) -> Result:
     """Grade (A-F) of a score within a range of scores by the percentile rule
     (average rank / n: with the default target shares <= 10% F, <= 30% D, <= 70% C,
     <= 90% B, else A). A score found in the range gets the grade of that entry;
     another score is graded as one more member of the range. Blank cells in the range
-    are ignored.
+    are ignored. With a calibration, the grade by its frozen cutoffs (no range needed).
     """
+    frozen = frozen_reference(calibration)
+    if frozen is not None:
+
+        def by_cutoffs(cells: list[Any]) -> list[str]:
+            values = np.array([number_arg(c, "The score") for c in cells])
+            return calibrated_grades(values, frozen.calibration).tolist()
+
+        return _cellwise(score, "The score", by_cutoffs)
+    if scores is None:
+        raise IcpError(
+            "The range of scores is missing: give the scores the grade is relative to, "
+            "or a calibration range (CalibrationTable[#All])"
+        )
     settings = settings_from_cells(grade_shares=grade_shares)
     population, population_grades = _score_population(scores, settings)
 

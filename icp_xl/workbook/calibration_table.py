@@ -12,9 +12,9 @@ The same rows are what the formulas take as their ``calibration`` argument.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -27,6 +27,7 @@ from icp_xl.workbook.book import Book
 POINT = "Raw score"
 EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's date serial numbers (1900 system)
 _LIMITS = ("min", "max")
+T = TypeVar("T")
 
 
 def calibration_rows(calibration: Calibration) -> list[list[Any]]:
@@ -51,10 +52,15 @@ def calibration_rows(calibration: Calibration) -> list[list[Any]]:
 
 
 def calibration_from_rows(
-    rows: Sequence[Sequence[Any]], where: str = "The calibration"
+    rows: Sequence[Sequence[Any]],
+    where: str = "The calibration",
+    fix: str = "press Calibrate again",
 ) -> Calibration:
     """A :class:`Calibration` from Item, Value, Percentile rows (as :func:`calibration_rows`
-    writes them). Raises IcpError naming ``where`` and the item when one is missing or bad."""
+    writes them; other rows, such as the header row, are ignored). Serves the workbook's
+    scoring and the formulas' ``calibration`` argument alike. Raises IcpError naming
+    ``where`` and the item when one is missing or bad; ``fix`` ends the missing-row
+    sentence."""
     items: dict[str, Any] = {}
     points = []
     for row in rows:
@@ -69,7 +75,7 @@ def calibration_from_rows(
     def value(item: str, column: int = 1) -> Any:
         row = items.get(item.lower())
         if row is None or row[column] is None:
-            raise IcpError(f"{where} has no '{item}' row; press Calibrate again")
+            raise IcpError(f"{where} has no '{item}' row; {fix}")
         return row[column]
 
     when = value("Calibrated at")
@@ -77,8 +83,11 @@ def calibration_from_rows(
         when = EXCEL_EPOCH + timedelta(days=float(when))
     if not isinstance(when, datetime):
         raise IcpError(f"{where}: 'Calibrated at' must be a date and time, got {when!r}")
-    weights = Weights(
-        **{c: _number(value(f"Weight {c}"), where, f"Weight {c}") for c in COMPONENTS}
+    weights = _checked(
+        where,
+        lambda: Weights(
+            **{c: _number(value(f"Weight {c}"), where, f"Weight {c}") for c in COMPONENTS}
+        ),
     )
     ranges = {
         name: tuple(
@@ -92,7 +101,21 @@ def calibration_from_rows(
     )
     accounts = _number(value("Accounts"), where, "Accounts")
     when = when.replace(microsecond=0)
-    return Calibration(when, int(accounts), weights, ranges, tuple(points), bounds)  # type: ignore[arg-type]
+    return _checked(
+        where,
+        lambda: Calibration(when, int(accounts), weights, ranges, tuple(points), bounds),  # type: ignore[arg-type]
+    )
+
+
+def _checked(where: str, build: Callable[[], T]) -> T:
+    """``build()``, its IcpError (which names no place) prefixed with ``where``."""
+    try:
+        return build()
+    except IcpError as error:
+        text = str(error)
+        if text.startswith(where):
+            raise
+        raise IcpError(f"{where}: {text[:1].lower()}{text[1:]}") from None
 
 
 def _number(value: Any, where: str, item: str) -> float:
