@@ -199,6 +199,42 @@ def test_next_grade_changes_lift_and_one_step_less_does_not(
         ), f"{lift.change} is not the smallest change of {field}"
 
 
+@pytest.mark.parametrize("grade", ["F", "D", "C", "B"])
+def test_calibrated_lifts_reach_the_next_grade_against_the_calibration(
+    population: pd.DataFrame, grade: str
+) -> None:
+    from datetime import datetime
+
+    from icp_xl.core.calibration import calibrate, score_calibrated
+
+    calibration = calibrate(population.iloc[:150], Settings(), datetime(2026, 10, 1))
+    calibrated = score_calibrated(population, Settings(), calibration)
+    scored_now = scored_for_explanation(population, Settings(), calibrated)
+
+    def grade_with(field: str, value: Any) -> str:  # the account alone, against the calibration
+        changed = population.copy()
+        changed.iloc[position, changed.columns.get_loc(field)] = value
+        return str(score_calibrated(changed.iloc[[position]], Settings(), calibration)
+                   ["ICP_grade"].iloc[0])  # fmt: skip
+
+    position = int(np.flatnonzero(calibrated["ICP_grade"].to_numpy() == grade)[3])
+    target = GRADES[GRADES.index(grade) + 1]
+    explanation = explain_account(population, Settings(), population["customer_id"].iloc[position],
+                                  scored_now, calibration)  # fmt: skip
+    assert explanation.grade == grade
+    reachable = [lift for lift in explanation.lifts if lift.reachable]
+    assert reachable
+    for lift in reachable:
+        field = lift.input.field
+        assert lift.grade_after == target and grade_with(field, lift.new_value) == target
+        smaller = _one_step_smaller(population, position, field, lift.new_value)
+        assert GRADES.index(grade_with(field, smaller)) <= GRADES.index(grade), lift.change
+        changed = population.copy()
+        changed.iloc[position, changed.columns.get_loc(field)] = lift.new_value
+        score = score_calibrated(changed, Settings(), calibration)["ICP_score"].iloc[position]
+        assert lift.score_after == score  # the whole portfolio agrees: nobody else matters
+
+
 def test_unreachable_means_even_the_largest_change_searched_does_not_lift(
     population: pd.DataFrame, scored: pd.DataFrame
 ) -> None:

@@ -31,7 +31,11 @@ def run(args: argparse.Namespace) -> int:
     book = FileBook.open(args.workbook, for_writing=False, status=lambda message: None)
     result = score_book(book)
     explanation = explain_account(
-        result.accounts.frame, result.settings, args.customer_id, scored=result.scored
+        result.accounts.frame,
+        result.settings,
+        args.customer_id,
+        scored=result.scored,
+        calibration=result.calibration,
     )
     print(explanation_text(explanation))
     return 0

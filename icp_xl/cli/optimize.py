@@ -277,7 +277,7 @@ def _preview(result: Any, book: Any, scored: Any, accounts: Any, settings: Any) 
     from icp_xl.workbook.actions import preview_text, preview_weights
 
     if book is not None:
-        return preview_text(preview_weights(scored, result.weights, book))
+        return preview_text(preview_weights(scored, result.weights))
     current = score_accounts(accounts, settings)
     candidate = score_accounts(accounts, settings.with_weights(result.weights))
     return preview_text(preview(accounts.frame, current, candidate, settings))

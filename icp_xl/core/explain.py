@@ -34,12 +34,14 @@ import numpy as np
 import pandas as pd
 
 from icp_xl.core.accounts import cell_text
+from icp_xl.core.calibration import Calibration, calibrated_components, calibrated_normal_scores
 from icp_xl.core.errors import IcpError
 from icp_xl.core.scoring import (
     component_points,
     grades,
     normal_scores,
     raw_from_points,
+    raw_scores,
     score_accounts,
     size_scores,
     vertical_scores,
@@ -335,6 +337,44 @@ class _Search:
         return float(scored["ICP_score"].iloc[self.i]), str(scored["ICP_grade"].iloc[self.i])
 
 
+class _CalibratedSearch(_Search):
+    """The same search against a calibration: each candidate scores the account alone
+    (its score depends on nothing else)."""
+
+    def __init__(
+        self, frame: pd.DataFrame, settings: Settings, position: int, calibration: Calibration
+    ) -> None:
+        super().__init__(frame, settings, position)
+        self.calibration = calibration
+
+    def _alone(self, count: int, field: str | None = None, values: Any = None) -> pd.DataFrame:
+        """``count`` copies of the account's row, with ``field`` set to ``values``."""
+        rows = self.frame.iloc[np.repeat(self.i, count)].reset_index(drop=True)
+        if field is not None:
+            rows[field] = values
+        return rows
+
+    def _scores(self, rows: pd.DataFrame, vertical: np.ndarray | None = None):
+        components = calibrated_components(rows, self.settings, self.calibration)
+        if vertical is not None:
+            components["vertical_score"] = vertical
+        return calibrated_normal_scores(
+            raw_scores(components, self.settings.weights), self.calibration
+        )
+
+    def grades_for(self, field: str, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=float)  # vertical scores when field is "industry"
+        if field == "industry":
+            _, letters = self._scores(self._alone(len(values)), vertical=values)
+        else:
+            _, letters = self._scores(self._alone(len(values), field, values))
+        return np.array([GRADES.index(g) for g in letters], dtype=int)
+
+    def rescored(self, field: str, value: Any) -> tuple[float, str]:
+        scores, letters = self._scores(self._alone(1, field, [value]))
+        return float(scores[0]), str(letters[0])
+
+
 def _log_feature(values: np.ndarray) -> np.ndarray:
     return np.log1p(np.maximum(values, 0.0))
 
@@ -437,11 +477,16 @@ def _industry_lift(search: _Search, spec: LiftInput, target: int) -> Lift:
 
 
 def next_grade_changes(
-    frame: pd.DataFrame, settings: Settings, position: int, grade: str
+    frame: pd.DataFrame,
+    settings: Settings,
+    position: int,
+    grade: str,
+    calibration: Calibration | None = None,
 ) -> tuple[Lift, ...]:
     """Per input of :data:`LIFT_INPUTS`, the smallest change that lifts the account at
     row ``position`` of ``frame`` (prepared accounts) from ``grade`` to the next grade,
-    everything else fixed; the population is rescored with each change (relative mode).
+    everything else fixed; the population is rescored with each change (Relative mode),
+    or, given a ``calibration``, the account alone is scored against it (Calibrated).
 
     Numeric inputs only go up, in whole steps (1 printer, $100 of consumable or software
     revenue, $1 of annual revenue), up to :data:`CAP_FACTOR` times the largest value
@@ -454,7 +499,12 @@ def next_grade_changes(
         return tuple(
             Lift(spec, _now(frame, spec.field, position), TOP_GRADE) for spec in LIFT_INPUTS
         )
-    search = _Search(frame.reset_index(drop=True), settings, position)
+    frame = frame.reset_index(drop=True)
+    search = (
+        _Search(frame, settings, position)
+        if calibration is None
+        else _CalibratedSearch(frame, settings, position, calibration)
+    )
     target = current + 1
     finders = {"industry": _industry_lift, "annual_revenue": _revenue_lift}
     return tuple(
@@ -529,11 +579,14 @@ def explain_account(
     settings: Settings,
     customer_id: Any,
     scored: pd.DataFrame | None = None,
+    calibration: Calibration | None = None,
 ) -> Explanation:
     """Explain the account ``customer_id`` of ``frame`` (prepared accounts).
 
     ``scored``: :func:`scored_for_explanation` output for ``frame`` and ``settings``
-    (computed when None). Raises IcpError when the ID is not in ``frame``.
+    (computed when None). ``calibration``: the one ``scored`` was scored against in
+    Calibrated mode (the next-grade changes are then found against it; None = Relative).
+    Raises IcpError when the ID is not in ``frame``.
     """
     frame = frame.reset_index(drop=True)
     scored = scored_for_explanation(frame, settings) if scored is None else scored
@@ -569,7 +622,7 @@ def explain_account(
         segment_average_raw=float(raw[in_segment].mean()),
         reason=str(row[REASON_COLUMN]),
         components=components,
-        lifts=next_grade_changes(frame, settings, position, grade),
+        lifts=next_grade_changes(frame, settings, position, grade, calibration),
     )
 
 

@@ -585,7 +585,10 @@ def ICP_EXPLAIN(
 
     def build() -> list[list[Any]]:
         scored = CACHES["tables"].get(scored_key, population)
-        explanation = explain_account(prepared.frame, settings, wanted, scored=scored)
+        calibration = None if frozen is None else frozen.calibration
+        explanation = explain_account(
+            prepared.frame, settings, wanted, scored=scored, calibration=calibration
+        )
         return explanation_grid(explanation)
 
     return CACHES["tables"].get((*scored_key, wanted), build)

@@ -48,7 +48,11 @@ def write_account_explanation(book: Book, result: Scored) -> Explanation | None:
     book.status(f"Explaining account {picked}")
     try:
         explanation = explain_account(
-            result.accounts.frame, result.settings, picked, scored=result.scored
+            result.accounts.frame,
+            result.settings,
+            picked,
+            scored=result.scored,
+            calibration=result.calibration,
         )
     except IcpError as error:
         where = book.locate(layout.ACCOUNT_PICK.name)

@@ -233,10 +233,9 @@ def _append_run(
     book: Book, result: Scored, movers: Movers, previous: PreviousRun, number: int
 ) -> pd.DataFrame:
     from icp_xl.workbook.actions.rescoring import weights_text
-    from icp_xl.workbook.calibration_table import read_calibration
 
     kpis = run_kpis(result.accounts.frame, result.scored, result.settings)
-    calibration = read_calibration(book) if result.mode != "Relative" else None
+    calibration = result.calibration
     values: dict[str, Any] = {
         "run": number,
         "time": datetime.now().replace(microsecond=0),

@@ -26,14 +26,11 @@ def candidate_weights(book: Book) -> Weights | None:
     return read_weights(book, names)
 
 
-def preview_weights(result: Scored, candidate: Weights, book: Book) -> Preview:
+def preview_weights(result: Scored, candidate: Weights) -> Preview:
     """Score ``result``'s accounts with ``candidate`` in the same mode (and calibration)
     and compare with ``result``."""
-    from icp_xl.workbook.calibration_table import read_calibration
-
-    calibration = read_calibration(book) if result.mode != "Relative" else None
     settings = result.settings.with_weights(candidate)
-    scored = score_in_mode(result.accounts, settings, result.mode, calibration)
+    scored = score_in_mode(result.accounts, settings, result.mode, result.calibration)
     return preview(result.accounts.frame, result.scored, scored, result.settings)
 
 
@@ -92,7 +89,7 @@ def write_preview(book: Book, result: Scored) -> Preview | None:
         note = "No candidate weights: run Optimize, or type four weights above, then Rescore."
         book.write_block(Block(sheet, layout.PREVIEW_TOP, [[note]]))
         return None
-    found = preview_weights(result, candidate, book)
+    found = preview_weights(result, candidate)
     book.write_block(Block(sheet, layout.PREVIEW_TOP, preview_rows(found)))
     return found
 

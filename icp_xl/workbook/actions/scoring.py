@@ -11,7 +11,7 @@ import pandas as pd
 from icp_xl.core.accounts import (
     Accounts,
 )
-from icp_xl.core.calibration import RELATIVE, score_in_mode
+from icp_xl.core.calibration import RELATIVE, Calibration, score_in_mode
 from icp_xl.core.errors import IcpError
 from icp_xl.core.explain import explanation_columns
 from icp_xl.core.segments import (
@@ -38,6 +38,7 @@ class Scored:
     settings: Settings
     scored: pd.DataFrame
     mode: str = RELATIVE
+    calibration: Calibration | None = None  # the one Calibrated mode scored against
 
 
 def score_book(book: Book) -> Scored:
@@ -53,7 +54,7 @@ def score_book(book: Book) -> Scored:
     scored = score_in_mode(accounts, settings, mode, calibration)
     scored = scored.join(within_segment_scores(scored, settings))
     scored = scored.join(explanation_columns(accounts.frame, scored, settings))
-    return Scored(raw, accounts, settings, scored, mode)
+    return Scored(raw, accounts, settings, scored, mode, calibration)
 
 
 def selected_view(book: Book, view: str | None = None) -> str:
