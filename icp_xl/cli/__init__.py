@@ -10,6 +10,7 @@ Exit codes: 0 ok, 1 user error (one line on stderr), 2 usage, 130 interrupted (C
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -52,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     previous = _handle_sigterm(raise_terminated)
+    unraisable = sys.unraisablehook
     try:
         return int(args.func(args) or 0)
     except IcpError as error:
@@ -62,13 +64,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"icp-xl: error: {error.strerror or error}{where}", file=sys.stderr)
         return 1
     except Terminated:
+        sys.unraisablehook = _half_built_objects_are_gone
         print("icp-xl: stopped (SIGTERM); no file was half-written", file=sys.stderr)
         return 143
     except KeyboardInterrupt:
+        sys.unraisablehook = _half_built_objects_are_gone
         print("icp-xl: interrupted; no file was half-written", file=sys.stderr)
         return 130
     finally:
+        gc.collect()
+        sys.unraisablehook = unraisable
         _handle_sigterm(previous)
+
+
+def _half_built_objects_are_gone(unraisable: object) -> None:
+    """Say nothing when an object an interruption left half-built (a zip file stopped
+    inside its constructor) fails to close as it is freed: the temporary file it wrote is
+    already removed, and the user has been told the command stopped."""
 
 
 # --- File safety: SIGTERM (cron, CI, `timeout`) is handled like Ctrl-C, and no message
