@@ -20,8 +20,10 @@ and is used only where it can be exact:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -31,19 +33,25 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from icp_xl.core.accounts import Accounts, prepare_accounts
+from icp_xl.core.arrow_text import arrow_text, edge_bytes, has_byte, is_arrow_text
 from icp_xl.core.columns import HEADER_SEARCH_ROWS, find_header_row
 from icp_xl.files.atomic import atomic_write
 from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS, MAX_CSV_BYTES
-from icp_xl.files.neutralize import is_formula_like
+from icp_xl.files.neutralize import FORMULA_TRIGGERS, PLAIN_NUMBER, is_formula_like
 
 # Below these sizes today's reader/writer are quick enough and keep being used.
 FAST_READ_MIN_BYTES = 4 << 20  # 4 MiB, about 40,000 accounts
 FAST_WRITE_MIN_ROWS = 40_000
 
 _UTF8_BOM = b"\xef\xbb\xbf"
-_FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA_TRIGGER_BYTES = np.frombuffer("".join(FORMULA_TRIGGERS).encode(), dtype=np.uint8)
+_ASCII_PLAIN_NUMBER = f"^{PLAIN_NUMBER.replace(chr(92) + 'd', '[0-9]')}$"
 _NEEDS_QUOTES = r'[,"\n\r]'
 _WRITE_CHUNK_ROWS = 200_000
+# A float column whose evenly spaced sample of _FEW_VALUES_SAMPLE values holds at most
+# _FEW_VALUES distinct ones is formatted value by value only for its distinct values.
+_FEW_VALUES_SAMPLE = 1_000
+_FEW_VALUES = 64
 
 
 def read_accounts_fast(
@@ -135,7 +143,7 @@ def _read_cells(path: Path, min_bytes: int) -> pa.Table | None:
                 ignore_empty_lines=False,
             ),
             convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
+                column_types={name: pa.large_string() for name in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 check_utf8=True,
@@ -152,29 +160,35 @@ def write_csv_fast(
     byte-order mark when ``bom``, atomic, formula-like text neutralized) and return True,
     or return False without writing when it has fewer than ``min_rows`` rows or a column
     this engine does not write (anything but text, int64 and float64 columns with text
-    headers)."""
+    headers).
+
+    Columns are rendered, and blocks of rows joined, on as many threads as there are
+    cores (Arrow's kernels run without the interpreter lock)."""
     if len(frame) < min_rows or frame.shape[1] < 2:
         return False
     if not all(isinstance(name, str) for name in frame.columns):
         return False
-    columns: list[pa.Array] = []
-    for _, column in frame.items():
-        rendered = _rendered(column)
-        if rendered is None:
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        columns = list(pool.map(_rendered, (column for _, column in frame.items())))
+        if any(column is None for column in columns):
             return False
-        columns.append(rendered)
-    header = ",".join(_quote_texts(pa.array(list(frame.columns), pa.large_string())).to_pylist())
+        columns[-1] = pc.binary_join_element_wise(columns[-1], _text("\n"), _text(""))
+        header = ",".join(
+            _quote_texts(pa.array(list(frame.columns), pa.large_string())).to_pylist()
+        )
 
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as handle:
-            handle.write(("\ufeff" if bom else "").encode("utf-8") + header.encode("utf-8") + b"\n")
-            for start in range(0, len(frame), _WRITE_CHUNK_ROWS):
-                parts = [c.slice(start, _WRITE_CHUNK_ROWS) for c in columns]
-                lines = pc.binary_join_element_wise(*parts, _text(","))
-                lines = pc.binary_join_element_wise(lines, _text("\n"), _text(""))
-                handle.write(_joined_bytes(lines))
+        def lines(start: int) -> pa.Array:
+            parts = [c.slice(start, _WRITE_CHUNK_ROWS) for c in columns]
+            return pc.binary_join_element_wise(*parts, _text(","))
 
-    atomic_write(path, write)
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:
+                mark = "\ufeff" if bom else ""
+                handle.write(mark.encode("utf-8") + header.encode("utf-8") + b"\n")
+                for block in pool.map(lines, range(0, len(frame), _WRITE_CHUNK_ROWS)):
+                    handle.write(_joined_bytes(block))
+
+        atomic_write(path, write)
     return True
 
 
@@ -185,10 +199,8 @@ def _rendered(column: pd.Series) -> pa.Array | None:
         return format_floats(column.to_numpy())
     if dtype == np.int64:
         return pc.cast(pa.array(column.to_numpy()), pa.large_string())
-    if isinstance(dtype, pd.StringDtype):
-        text = pa.array(column.array).cast(pa.large_string())  # arrow-backed: no Python
-        if isinstance(text, pa.ChunkedArray):
-            text = text.combine_chunks()
+    if is_arrow_text(column):
+        text = arrow_text(column).combine_chunks().cast(pa.large_string())  # no Python
     elif dtype.kind == "O":
         try:
             text = pa.array(column.to_numpy(), type=pa.large_string(), from_pandas=True)
@@ -196,21 +208,37 @@ def _rendered(column: pd.Series) -> pa.Array | None:
             return None  # mixed cells (numbers among text): today's writer
     else:
         return None
-    return _quote_texts(_neutralized(text).fill_null(""))
+    return _quote_texts(_neutralized(text.fill_null("")))
 
 
 def format_floats(values: np.ndarray) -> pa.Array:
     """Floats as pandas' ``to_csv`` writes them (Python's shortest round-trip repr:
-    ``0.5``, ``50374000.0``, ``1e-05``, ``1e+16``), NaN as blank."""
+    ``0.5``, ``50374000.0``, ``1e-05``, ``1e+16``), NaN as blank. A column of few
+    distinct values (grades' points, tiers) formats each value once."""
+    if len(values) > _FEW_VALUES_SAMPLE:
+        sample = values[:: len(values) // _FEW_VALUES_SAMPLE]
+        negative_zero = np.any(np.signbit(values) & (values == 0))  # factorize: -0.0 == 0.0
+        if len(np.unique(sample)) <= _FEW_VALUES and not negative_zero:
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
+            if len(uniques) <= _FEW_VALUES * 4:
+                return _format_each_float(np.asarray(uniques, dtype=float)).take(codes)
+    return _format_each_float(values)
+
+
+def _format_each_float(values: np.ndarray) -> pa.Array:
+    """:func:`format_floats` value by value."""
     text = pc.cast(pa.array(values), pa.large_string())
     magnitude = np.abs(values)
     missing = np.isnan(values)
-    exponent = pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
+    exponent = np.zeros(len(values), dtype=bool)
+    if has_byte(pa.chunked_array([text]), b"e"):
+        exponent = pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
     # Python writes numbers from 1e-4 up to 1e16 without an exponent, pyarrow fewer.
     ordinary = (((magnitude >= 1e-4) & (magnitude < 1e16)) | (values == 0)) & ~exponent
-    dotless = pc.invert(pc.match_substring(text, "."))
-    whole = pc.and_(pa.array(ordinary), dotless)  # pyarrow writes 3.0 as "3"
-    text = pc.if_else(whole, pc.binary_join_element_wise(text, _text(".0"), _text("")), text)
+    whole = ordinary & (values == np.floor(values))  # pyarrow writes 3.0 as "3"
+    if whole.any():
+        dotted = pc.binary_join_element_wise(text.filter(pa.array(whole)), _text(".0"), _text(""))
+        text = pc.replace_with_mask(text, pa.array(whole), dotted)
     if missing.any():
         text = pc.if_else(pa.array(missing), _text(""), text)
     special = np.flatnonzero(~ordinary & ~missing)  # tiny, huge, infinite: Python's repr
@@ -225,8 +253,13 @@ def format_floats(values: np.ndarray) -> pa.Array:
 def _neutralized(text: pa.Array) -> pa.Array:
     """``text`` with an apostrophe before cells that would run as formulas (see
     :func:`icp_xl.files.tables.neutralize_formulas`)."""
-    starts = pc.fill_null(pc.match_substring_regex(text, _FORMULA_START), False)
-    candidates = np.flatnonzero(starts.to_numpy(zero_copy_only=False))
+    first, _ = edge_bytes(pa.chunked_array([text]))
+    starts = np.flatnonzero(np.isin(first, _FORMULA_TRIGGER_BYTES))
+    if not len(starts):
+        return text
+    # Cells that are plain ASCII numbers (-300) are fine; Python's rule decides the rest.
+    plain = pc.match_substring_regex(text.take(pa.array(starts)), _ASCII_PLAIN_NUMBER)
+    candidates = starts[~plain.to_numpy(zero_copy_only=False)]
     if not len(candidates):
         return text
     cells = text.take(pa.array(candidates)).to_pylist()
@@ -243,14 +276,17 @@ def _neutralized(text: pa.Array) -> pa.Array:
 
 def _quote_texts(text: pa.Array) -> pa.Array:
     """Cells quoted as Python's csv writer quotes them (minimal quoting, ``""`` inside)."""
+    if not has_byte(pa.chunked_array([text]), b',"\n\r'):
+        return text
     needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), False)
-    if not pc.any(needs).as_py():
+    chosen = text.filter(needs)
+    if not len(chosen):
         return text
     quote, nothing = _text('"'), _text("")
     quoted = pc.binary_join_element_wise(
-        quote, pc.replace_substring(text, '"', '""'), quote, nothing
+        quote, pc.replace_substring(chosen, '"', '""'), quote, nothing
     )
-    return pc.if_else(needs, quoted, text)
+    return pc.replace_with_mask(text, needs, quoted)
 
 
 def _text(value: str) -> pa.Scalar:
