@@ -19,7 +19,7 @@ import pandas as pd
 
 from icp_xl.core.accounts import Accounts
 from icp_xl.core.columns import ACCOUNT_COLUMNS, COLUMNS_BY_FIELD, missing_column_effects
-from icp_xl.core.industries import BLANK, UNMATCHED, resolve_industries
+from icp_xl.core.industries import BLANK, UNMATCHED, industry_codes, resolve_industries
 from icp_xl.core.settings import Settings
 
 Level = Literal["ok", "info", "warning"]
@@ -153,14 +153,15 @@ def _column_findings(accounts: Accounts, headers: Sequence[object]) -> list[Find
 def _industry_findings(industry: pd.Series, settings: Settings) -> tuple[list[Finding], list[str]]:
     resolved = resolve_industries(industry, settings)
     findings, summary = [], []
-    text = pd.Series(industry.to_numpy(dtype=object)).fillna("").astype(str).str.strip()
-    how = pd.Series(resolved.how)
+    codes, names = industry_codes(industry)
+    stripped = np.array([str(name).strip() for name in names], dtype=object)
+    text = pd.Series(stripped[codes], dtype=object)
+    how = pd.Series(resolved.how, dtype=object)
     unknown = f"{settings.unknown_industry_score:g}"
     unmatched = text[how == UNMATCHED].value_counts(sort=False)
     unmatched = unmatched.sort_values(ascending=False, kind="stable")
-    mapped = (
-        pd.Series(resolved.label)[how == "map"].groupby(text[how == "map"]).agg(["first", "size"])
-    )
+    labels = pd.Series(resolved.label, dtype=object)
+    mapped = labels[how == "map"].groupby(text[how == "map"]).agg(["first", "size"])
     table_count = int((how == "table").sum())
     findings.append(Finding("Industries", "In the vertical table", table_count,
                             "Matched an industry of the vertical table", "ok"))  # fmt: skip
