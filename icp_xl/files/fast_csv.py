@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,13 @@ def read_accounts_fast(
     (also: a header that is not on the first line). ``column_map`` is field -> the
     file's header (``--column``). Raises what
     :func:`icp_xl.core.accounts.prepare_accounts` raises."""
+    with _large_buffer_pool():
+        return _read_accounts(path, column_map, min_bytes)
+
+
+def _read_accounts(
+    path: Path, column_map: Mapping[str, str] | None, min_bytes: int
+) -> tuple[pd.DataFrame, Accounts] | None:
     table = _read_cells(path, min_bytes)
     if table is None:
         return None
@@ -168,7 +176,7 @@ def write_csv_fast(
         return False
     if not all(isinstance(name, str) for name in frame.columns):
         return False
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with _large_buffer_pool(), ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         columns = list(pool.map(_rendered, (column for _, column in frame.items())))
         if any(column is None for column in columns):
             return False
@@ -190,6 +198,24 @@ def write_csv_fast(
 
         atomic_write(path, write)
     return True
+
+
+@contextmanager
+def _large_buffer_pool() -> Iterator[None]:
+    """Allocate Arrow buffers from jemalloc where pyarrow has it: writing a million rows
+    with pyarrow's default mimalloc spent over a second in the kernel (returning and
+    re-zeroing pages), against a third of that with jemalloc."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        yield
+        return
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 def _rendered(column: pd.Series) -> pa.Array | None:
