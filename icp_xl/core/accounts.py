@@ -152,7 +152,7 @@ def _number_problems(
     problems = []
     if len(bad):
         problems.append(_bad_cells_problem(values, bad, column, where, first_row))
-    huge = np.flatnonzero(np.abs(np.nan_to_num(read_values)) > MAX_ABS_VALUE)
+    huge = np.flatnonzero(np.abs(read_values) > MAX_ABS_VALUE)  # NaN is not huge, inf is
     if len(huge):
         problems.append(_bad_cells_problem(
             values, huge, column, where, first_row,

@@ -195,11 +195,11 @@ def _negative_zero(array: pa.ChunkedArray, plain: np.ndarray) -> bool:
 def _short_plain(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Which cells are short plain numbers (see :func:`plain_numbers`), as booleans, and
     their numbers."""
-    lengths = pc.binary_length(array).to_numpy(zero_copy_only=False)
-    if np.all(np.nan_to_num(lengths) <= SHORT_DIGITS) and only_bytes(array, b"0123456789.-"):
+    lengths = pc.fill_null(pc.binary_length(array), 0).to_numpy()
+    if np.all(lengths <= SHORT_DIGITS) and only_bytes(array, b"0123456789.-"):
         # Arrow's cast reads a cell of only these characters exactly when it has the
         # pattern _SHORT_PLAIN, so one cast of the non-blank cells checks them all.
-        filled = np.nan_to_num(lengths) > 0
+        filled = lengths > 0
         try:
             values = pc.cast(array.filter(pa.array(filled)), pa.float64())
         except pa.ArrowInvalid:

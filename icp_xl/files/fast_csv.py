@@ -49,6 +49,7 @@ _FORMULA_TRIGGER_BYTES = np.frombuffer("".join(FORMULA_TRIGGERS).encode(), dtype
 _ASCII_PLAIN_NUMBER = f"^{PLAIN_NUMBER.replace(chr(92) + 'd', '[0-9]')}$"
 _NEEDS_QUOTES = r'[,"\n\r]'
 _WRITE_CHUNK_ROWS = 200_000
+TextCells = pa.Array | pa.ChunkedArray  # a column's cells as text, whole or in chunks
 # A float column whose evenly spaced sample of _FEW_VALUES_SAMPLE values holds at most
 # _FEW_VALUES distinct ones is formatted value by value only for its distinct values.
 _FEW_VALUES_SAMPLE = 1_000
@@ -122,7 +123,7 @@ def _read_cells(path: Path, min_bytes: int) -> pa.Table | None:
     start = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[start : start + 1] in (b"\r", b"\n"):
         return None
-    if data.count(b"\n") > MAX_ACCOUNTS + 1 or re.search(b"\r(?!\n)", data):
+    if data.count(b"\n") > MAX_ACCOUNTS + 1 or (b"\r" in data and re.search(b"\r(?!\n)", data)):
         return None
     try:
         header = data[start : data.find(b"\n", start)].decode("utf-8")
@@ -218,7 +219,7 @@ def _large_buffer_pool() -> Iterator[None]:
         pa.set_memory_pool(previous)
 
 
-def _rendered(column: pd.Series) -> pa.Array | None:
+def _rendered(column: pd.Series) -> TextCells | None:
     """A column's cells as the CSV text pandas writes for them, quoted as needed."""
     dtype = column.dtype
     if dtype == np.float64:
@@ -226,7 +227,9 @@ def _rendered(column: pd.Series) -> pa.Array | None:
     if dtype == np.int64:
         return pc.cast(pa.array(column.to_numpy()), pa.large_string())
     if is_arrow_text(column):
-        text = arrow_text(column).combine_chunks().cast(pa.large_string())  # no Python
+        text = arrow_text(column)  # Arrow's own buffers, no copy while nothing changes
+        if not pa.types.is_large_string(text.type):
+            text = text.cast(pa.large_string())
     elif dtype.kind == "O":
         try:
             text = pa.array(column.to_numpy(), type=pa.large_string(), from_pandas=True)
@@ -234,7 +237,9 @@ def _rendered(column: pd.Series) -> pa.Array | None:
             return None  # mixed cells (numbers among text): today's writer
     else:
         return None
-    return _quote_texts(_neutralized(text.fill_null("")))
+    if text.null_count:
+        text = text.fill_null("")
+    return _quote_texts(_neutralized(text))
 
 
 def format_floats(values: np.ndarray) -> pa.Array:
@@ -276,13 +281,14 @@ def _format_each_float(values: np.ndarray) -> pa.Array:
     return text
 
 
-def _neutralized(text: pa.Array) -> pa.Array:
+def _neutralized(text: TextCells) -> TextCells:
     """``text`` with an apostrophe before cells that would run as formulas (see
     :func:`icp_xl.files.tables.neutralize_formulas`)."""
-    first, _ = edge_bytes(pa.chunked_array([text]))
+    first, _ = edge_bytes(_chunked(text))
     starts = np.flatnonzero(np.isin(first, _FORMULA_TRIGGER_BYTES))
     if not len(starts):
         return text
+    text = _combined(text)
     # Cells that are plain ASCII numbers (-300) are fine; Python's rule decides the rest.
     plain = pc.match_substring_regex(text.take(pa.array(starts)), _ASCII_PLAIN_NUMBER)
     candidates = starts[~plain.to_numpy(zero_copy_only=False)]
@@ -300,10 +306,11 @@ def _neutralized(text: pa.Array) -> pa.Array:
     return pc.replace_with_mask(text, pa.array(risky), pa.array(replacements, text.type))
 
 
-def _quote_texts(text: pa.Array) -> pa.Array:
+def _quote_texts(text: TextCells) -> TextCells:
     """Cells quoted as Python's csv writer quotes them (minimal quoting, ``""`` inside)."""
-    if not has_byte(pa.chunked_array([text]), b',"\n\r'):
+    if not has_byte(_chunked(text), b',"\n\r'):
         return text
+    text = _combined(text)
     needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), False)
     chosen = text.filter(needs)
     if not len(chosen):
@@ -313,6 +320,14 @@ def _quote_texts(text: pa.Array) -> pa.Array:
         quote, pc.replace_substring(chosen, '"', '""'), quote, nothing
     )
     return pc.replace_with_mask(text, needs, quoted)
+
+
+def _chunked(text: TextCells) -> pa.ChunkedArray:
+    return text if isinstance(text, pa.ChunkedArray) else pa.chunked_array([text])
+
+
+def _combined(text: TextCells) -> pa.Array:
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
 def _text(value: str) -> pa.Scalar:
