@@ -9,14 +9,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from icp_xl.core import numbers
 from icp_xl.core.accounts import _all_distinct, _text_column, prepare_accounts
 from icp_xl.core.arrow_text import arrow_text, edge_bytes, has_byte, only_bytes
-from icp_xl.core.industries import industry_codes
+from icp_xl.core.industries import BLANK, UNMATCHED, industry_codes, resolve_industries
 from icp_xl.core.numbers import plain_numbers, read_number_column
+from icp_xl.core.quality import _industry_findings
+from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.scoring import grades, score_accounts, segments
+from icp_xl.core.settings import Settings
 from icp_xl.files.fast_csv import format_floats, write_csv_fast
 from icp_xl.files.tables import neutralize_formulas
 
@@ -45,7 +50,7 @@ def assert_same_floats(got: np.ndarray, expected: np.ndarray) -> None:
     np.testing.assert_array_equal(np.signbit(got[known]), np.signbit(expected[known]))
 
 
-@settings(max_examples=300, deadline=None)
+@examples(max_examples=300, deadline=None)
 @given(st.lists(cells, min_size=1, max_size=30), st.sampled_from(["str", object]))
 def test_plain_numbers_are_exactly_what_to_numeric_reads(texts: list[str], dtype) -> None:
     series = pd.Series(texts, dtype=dtype)
@@ -75,7 +80,7 @@ def number_columns(values: list[str | None]) -> list[numbers.NumberColumn]:
     return [read_number_column(pd.Series(values, dtype=d)) for d in ("str", object)]
 
 
-@settings(max_examples=200, deadline=None)
+@examples(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(cells, st.none()), min_size=1, max_size=25))
 def test_number_columns_read_as_with_to_numeric(values: list[str | None]) -> None:
     """read_number_column with the Arrow path equals read_number_column with the
@@ -97,7 +102,7 @@ def test_number_columns_read_as_with_to_numeric(values: list[str | None]) -> Non
 TEXT_EDGES = [" a", "a ", "\ta\t", "a\xa0", "\u2003b", "\x1cc\x1f", "é ", " 株式会社", "", "x"]
 
 
-@settings(max_examples=200, deadline=None)
+@examples(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(TEXT_EDGES), any_text, st.none()), max_size=20))
 def test_arrow_text_columns_are_stripped_as_str_strip(values: list[str | None]) -> None:
     arrow = _text_column(pd.Series(values, dtype="str"))
@@ -106,7 +111,7 @@ def test_arrow_text_columns_are_stripped_as_str_strip(values: list[str | None]) 
     assert arrow.tolist() == ["" if v is None else v.strip() for v in values]
 
 
-@settings(max_examples=200, deadline=None)
+@examples(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["C1", "C2", "C3", "", "c1", "C1 "]), max_size=8))
 def test_duplicate_ids_are_found_as_pandas_finds_them(ids: list[str]) -> None:
     series = pd.Series(ids, dtype="str")
@@ -166,3 +171,52 @@ def test_formula_and_quote_checks_match_the_pandas_writer(tmp_path: Path) -> Non
     assert write_csv_fast(frame, fast, min_rows=0)
     neutralize_formulas(frame).to_csv(slow, index=False)
     assert fast.read_bytes() == slow.read_bytes()
+
+
+def industry_findings_per_account(industry: pd.Series, settings: Settings):
+    """The Data Quality industry findings counted account by account, as the report
+    counted them before it worked on distinct industries."""
+    resolved = resolve_industries(industry, settings)
+    text = pd.Series(industry.to_numpy(dtype=object)).fillna("").astype(str).str.strip()
+    how = pd.Series(resolved.how)
+    unmatched = text[how == UNMATCHED].value_counts(sort=False)
+    unmatched = unmatched.sort_values(ascending=False, kind="stable")
+    mapped = pd.Series(resolved.label)[how == "map"].groupby(text[how == "map"])
+    mapped = mapped.agg(["first", "size"])
+    return (
+        int((how == "table").sum()),
+        [(s, row["first"], int(row["size"])) for s, row in mapped.iterrows()],
+        [(s, int(c)) for s, c in unmatched.items()],
+        int((how == BLANK).sum()),
+    )
+
+
+INDUSTRIES = ["Retail", "retail ", " Energy", "High Tech", "Hi-Tech", "hightech", "", "Zoo", "zoo"]
+
+
+@examples(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(INDUSTRIES), st.none()), min_size=1, max_size=40))
+def test_industry_findings_count_as_account_by_account(values: list[str | None]) -> None:
+    options = Settings(industry_map={"Hi-Tech": "High Tech", "Hightech": "High Tech"})
+    for dtype in ("str", object):
+        industry = pd.Series(values, dtype=dtype)
+        findings, _ = _industry_findings(industry, options)
+        table, mapped, unmatched, blank = industry_findings_per_account(industry, options)
+        assert findings[0].count == table
+        rows = [(f.check, f.item, f.count) for f in findings[1:]]
+        expected = [("Industries", s, n) for s, _, n in mapped]
+        expected += [("Unmatched industry", s, n) for s, n in unmatched]
+        expected += [("Unmatched industry", "(blank)", blank)] if blank else []
+        assert rows == expected
+        labels = [f.detail for f in findings[1 : 1 + len(mapped)]]
+        assert labels == [f"Industry map: counted as {label}" for _, label, _ in mapped]
+
+
+def test_grade_and_segment_columns_equal_the_label_arrays() -> None:
+    frame = make_sample_accounts(3000, seed=4)
+    accounts = prepare_accounts(frame)
+    scored = score_accounts(accounts, Settings())
+    expected = pd.DataFrame(index=scored.index)
+    expected["ICP_grade"] = grades(scored["ICP_score"].to_numpy(), Settings())
+    expected["customer_segment"] = segments(accounts.frame["annual_revenue"], Settings())
+    pd.testing.assert_frame_equal(scored[["ICP_grade", "customer_segment"]], expected)

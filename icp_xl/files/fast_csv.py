@@ -195,7 +195,8 @@ def write_csv_fast(
                 mark = "\ufeff" if bom else ""
                 handle.write(mark.encode("utf-8") + header.encode("utf-8") + b"\n")
                 for block in pool.map(lines, range(0, len(frame), _WRITE_CHUNK_ROWS)):
-                    handle.write(_joined_bytes(block))
+                    for part in _joined_bytes(block):
+                        handle.write(part)
 
         atomic_write(path, write)
     return True
@@ -335,11 +336,13 @@ def _text(value: str) -> pa.Scalar:
     return pa.scalar(value, pa.large_string())
 
 
-def _joined_bytes(lines: pa.Array | pa.ChunkedArray) -> bytes | memoryview:
-    """The UTF-8 bytes of all ``lines`` one after another (their shared data buffer)."""
-    if isinstance(lines, pa.ChunkedArray):
-        lines = lines.combine_chunks()
-    lines = lines.cast(pa.large_string())
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    return memoryview(lines.buffers()[2])[first:last]
+def _joined_bytes(lines: TextCells) -> Iterator[memoryview]:
+    """The UTF-8 bytes of all ``lines`` one after another, as views of their data
+    buffers (one per chunk, nothing copied)."""
+    for chunk in _chunked(lines).chunks:
+        if not len(chunk):
+            continue
+        chunk = chunk.cast(pa.large_string())
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        first, last = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
+        yield memoryview(chunk.buffers()[2])[first:last]
