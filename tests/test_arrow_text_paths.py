@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import settings as examples
@@ -22,8 +23,9 @@ from icp_xl.core.quality import _industry_findings
 from icp_xl.core.sample import make_sample_accounts
 from icp_xl.core.scoring import grades, score_accounts, segments
 from icp_xl.core.settings import Settings
-from icp_xl.files.fast_csv import format_floats, write_csv_fast
-from icp_xl.files.tables import neutralize_formulas
+from icp_xl.files.fast_csv import _filled_rows, format_floats, read_accounts_fast, write_csv_fast
+from icp_xl.files.tables import ROW_NUMBERS, neutralize_formulas
+from tests.test_fast_csv import assert_same_read
 
 # Cells where pd.to_numeric and a naive cast part ways, or depend on the other cells.
 NUMBER_EDGES = [
@@ -220,3 +222,15 @@ def test_grade_and_segment_columns_equal_the_label_arrays() -> None:
     expected["ICP_grade"] = grades(scored["ICP_score"].to_numpy(), Settings())
     expected["customer_segment"] = segments(accounts.frame["annual_revenue"], Settings())
     pd.testing.assert_frame_equal(scored[["ICP_grade", "customer_segment"]], expected)
+
+
+def test_rows_of_quoted_empty_cells_are_skipped_with_their_row_numbers(tmp_path: Path) -> None:
+    lines = make_sample_accounts(40, seed=2).to_csv(index=False).splitlines(keepends=True)
+    empty = '""' + "," * (lines[0].count(",")) + "\n"
+    path = tmp_path / "accounts.csv"
+    path.write_text("".join(lines[:31] + [empty] + lines[31:]), encoding="utf-8")
+    assert_same_read(path)
+    raw, _ = read_accounts_fast(path, min_bytes=0)
+    assert list(raw.attrs[ROW_NUMBERS]) == [*range(2, 32), *range(33, 43)]  # row 32 is empty
+    body = pa.table({"a": ["", "x", "", ""], "b": ["", "", "y", ""]})
+    assert _filled_rows(body).tolist() == [1, 2]

@@ -89,11 +89,7 @@ def _read_accounts(
     if not named or len(set(named)) != len(named):
         return None  # today's reader words the message for repeated or missing headers
     body = table.slice(1)
-    filled = None
-    for column in body.columns:
-        present = pc.not_equal(column, "")
-        filled = present if filled is None else pc.or_(filled, present)
-    filled_rows = np.flatnonzero(filled.to_numpy(zero_copy_only=False))
+    filled_rows = _filled_rows(body)
     if not len(filled_rows):
         return None
     if len(filled_rows) < body.num_rows:
@@ -110,6 +106,23 @@ def _read_accounts(
         typed, where=path.name, first_row=row_numbers, column_map=column_map
     )
     return raw, accounts
+
+
+def _filled_rows(body: pa.Table) -> np.ndarray:
+    """Positions of the rows with a non-empty cell. A row of empty cells starts with an
+    empty cell, so only the rows whose first cell is empty are looked at across."""
+    first_empty = pc.equal(body.column(0), "").to_numpy(zero_copy_only=False)
+    candidates = np.flatnonzero(first_empty)
+    if not len(candidates):
+        return np.arange(body.num_rows)
+    rows = body.take(pa.array(candidates))
+    filled = None
+    for column in rows.columns:
+        present = pc.not_equal(column, "")
+        filled = present if filled is None else pc.or_(filled, present)
+    keep = np.ones(body.num_rows, dtype=bool)
+    keep[candidates[~filled.to_numpy(zero_copy_only=False)]] = False
+    return np.flatnonzero(keep)
 
 
 def _read_cells(path: Path, min_bytes: int) -> pa.Table | None:
