@@ -4,13 +4,14 @@ float text, quoting and formula neutralization."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
@@ -27,6 +28,11 @@ from icp_xl.files.fast_csv import _filled_rows, format_floats, read_accounts_fas
 from icp_xl.files.tables import ROW_NUMBERS, neutralize_formulas
 from tests.test_fast_csv import assert_same_read
 
+# Text held in Arrow (pandas 3's default "str"; "string[pyarrow]" on pandas 2 too) and
+# text held as Python objects.
+ARROW_TEXT = pd.StringDtype("pyarrow")
+TEXT_DTYPES = ["str", ARROW_TEXT, object]
+PANDAS_2 = int(pd.__version__.split(".")[0]) < 3
 # Cells where pd.to_numeric and a naive cast part ways, or depend on the other cells.
 NUMBER_EDGES = [
     "-0", "-0.0", "-00", "0", "0.0", "", " ", "1e5", "1E-3", " 7", "7 ", "+5", "007", "-.5",
@@ -53,8 +59,10 @@ def assert_same_floats(got: np.ndarray, expected: np.ndarray) -> None:
 
 
 @examples(max_examples=300, deadline=None)
-@given(st.lists(cells, min_size=1, max_size=30), st.sampled_from(["str", object]))
+@given(st.lists(cells, min_size=1, max_size=30), st.sampled_from(TEXT_DTYPES))
 def test_plain_numbers_are_exactly_what_to_numeric_reads(texts: list[str], dtype) -> None:
+    if PANDAS_2:  # its to_numeric reads '000000000000000001' as 0 among decimals, 1 alone
+        assume(not any(re.fullmatch(r"\s*[+-]?[0-9]{18,}\s*", t) for t in texts))
     series = pd.Series(texts, dtype=dtype)
     assert_same_floats(plain_numbers(series), to_numeric(series))
 
@@ -73,13 +81,13 @@ def test_plain_numbers_are_exactly_what_to_numeric_reads(texts: list[str], dtype
     ],
 )
 def test_plain_numbers_follow_to_numeric_on_negative_zero_and_long_cells(texts) -> None:
-    for dtype in ("str", object):
+    for dtype in TEXT_DTYPES:
         series = pd.Series(texts, dtype=dtype)
         assert_same_floats(plain_numbers(series), to_numeric(series))
 
 
 def number_columns(values: list[str | None]) -> list[numbers.NumberColumn]:
-    return [read_number_column(pd.Series(values, dtype=d)) for d in ("str", object)]
+    return [read_number_column(pd.Series(values, dtype=d)) for d in TEXT_DTYPES]
 
 
 @examples(max_examples=200, deadline=None)
@@ -101,13 +109,13 @@ def test_number_columns_read_as_with_to_numeric(values: list[str | None]) -> Non
         assert got.decimal_comma == expected.decimal_comma
 
 
-TEXT_EDGES = [" a", "a ", "\ta\t", "a\xa0", "\u2003b", "\x1cc\x1f", "é ", " 株式会社", "", "x"]
+TEXT_EDGES = ["\x00\r", " a", "a ", "\ta\t", "a\xa0", "\u2003b", "\x1cc\x1f", "é ", " 株", ""]
 
 
 @examples(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(TEXT_EDGES), any_text, st.none()), max_size=20))
 def test_arrow_text_columns_are_stripped_as_str_strip(values: list[str | None]) -> None:
-    arrow = _text_column(pd.Series(values, dtype="str"))
+    arrow = _text_column(pd.Series(values, dtype=ARROW_TEXT))
     python = _text_column(pd.Series(values, dtype=object))
     assert arrow.tolist() == python.tolist()
     assert arrow.tolist() == ["" if v is None else v.strip() for v in values]
@@ -116,21 +124,21 @@ def test_arrow_text_columns_are_stripped_as_str_strip(values: list[str | None]) 
 @examples(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["C1", "C2", "C3", "", "c1", "C1 "]), max_size=8))
 def test_duplicate_ids_are_found_as_pandas_finds_them(ids: list[str]) -> None:
-    series = pd.Series(ids, dtype="str")
+    series = pd.Series(ids, dtype=ARROW_TEXT)
     assert _all_distinct(series) == (not series.duplicated().any())
     assert not _all_distinct(series.astype(object))  # pandas decides for Python text
 
 
 def test_industry_codes_match_for_arrow_and_python_text() -> None:
     values = ["Retail", None, "retail ", "Energy", "Retail", ""]
-    arrow_codes, arrow_names = industry_codes(pd.Series(values, dtype="str"))
+    arrow_codes, arrow_names = industry_codes(pd.Series(values, dtype=ARROW_TEXT))
     python_codes, python_names = industry_codes(pd.Series(values, dtype=object))
     np.testing.assert_array_equal(arrow_codes, python_codes)
     assert list(arrow_names) == list(python_names) == ["Retail", "", "retail ", "Energy"]
 
 
 def test_byte_checks_see_every_cell_of_every_chunk() -> None:
-    series = pd.Series(pd.array(["12", "", None, "-3.5", "é,"], dtype="str"))
+    series = pd.Series(["12", "", None, "-3.5", "é,"], dtype=ARROW_TEXT)
     array = arrow_text(series.iloc[1:])  # an offset into the buffers
     assert not only_bytes(array, b"0123456789.-")
     assert has_byte(array, b",") and not has_byte(arrow_text(series.iloc[:4]), b",")
@@ -146,7 +154,7 @@ def test_accounts_with_negative_zeros_read_as_before(tmp_path: Path) -> None:
             "Annual Revenue": ["-0", "5", "7"],
             "GP24": ["-0", "1.5", ""],
         },
-        dtype="str",
+        dtype=ARROW_TEXT,
     )
     accounts = prepare_accounts(raw)
     revenue, gp24 = accounts.frame["annual_revenue"], accounts.frame["gp24"]
@@ -167,7 +175,7 @@ def test_few_valued_float_columns_are_written_value_by_value() -> None:
 def test_formula_and_quote_checks_match_the_pandas_writer(tmp_path: Path) -> None:
     cells = ["-١٢", "-12", "=1+1", "+x", "@a", "\tb", "-", "a,b", 'q"q', "plain", "-1e5", ""]
     frame = pd.DataFrame(
-        {"text": pd.Series(cells * 50, dtype="str"), "n": np.arange(len(cells) * 50) * 0.5}
+        {"text": pd.Series(cells * 50, dtype=ARROW_TEXT), "n": np.arange(len(cells) * 50) * 0.5}
     )
     fast, slow = tmp_path / "fast.csv", tmp_path / "slow.csv"
     assert write_csv_fast(frame, fast, min_rows=0)
@@ -200,7 +208,7 @@ INDUSTRIES = ["Retail", "retail ", " Energy", "High Tech", "Hi-Tech", "hightech"
 @given(st.lists(st.one_of(st.sampled_from(INDUSTRIES), st.none()), min_size=1, max_size=40))
 def test_industry_findings_count_as_account_by_account(values: list[str | None]) -> None:
     options = Settings(industry_map={"Hi-Tech": "High Tech", "Hightech": "High Tech"})
-    for dtype in ("str", object):
+    for dtype in TEXT_DTYPES:
         industry = pd.Series(values, dtype=dtype)
         findings, _ = _industry_findings(industry, options)
         table, mapped, unmatched, blank = industry_findings_per_account(industry, options)

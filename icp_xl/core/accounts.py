@@ -340,13 +340,14 @@ def _stripped_arrow_text(values: pd.Series) -> pd.Series:
     array = arrow_text(values).combine_chunks().fill_null("")
     first, last = edge_bytes(pa.chunked_array([array]))
     visible = (first >= 0x21) & (first <= 0x7E) & (last >= 0x21) & (last <= 0x7E)
-    edges = np.flatnonzero(~visible & (first != 0))
+    filled = pc.binary_length(array).to_numpy(zero_copy_only=False) > 0
+    edges = np.flatnonzero(~visible & filled)  # an empty cell's edge bytes read as 0
     if len(edges):
         stripped = [cell.strip() for cell in array.take(pa.array(edges)).to_pylist()]
         mask = np.zeros(len(array), dtype=bool)
         mask[edges] = True
         array = pc.replace_with_mask(array, pa.array(mask), pa.array(stripped, array.type))
-    return pd.Series(array.to_pandas(), index=values.index)
+    return pd.Series(array.to_pandas().array, index=values.index)
 
 
 def cell_text(cell: object) -> str:
