@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -49,6 +51,7 @@ _FORMULA_TRIGGER_BYTES = np.frombuffer("".join(FORMULA_TRIGGERS).encode(), dtype
 _ASCII_PLAIN_NUMBER = f"^{PLAIN_NUMBER.replace(chr(92) + 'd', '[0-9]')}$"
 _NEEDS_QUOTES = r'[,"\n\r]'
 _WRITE_CHUNK_ROWS = 200_000
+_WRITE_THREADS = 4
 TextCells = pa.Array | pa.ChunkedArray  # a column's cells as text, whole or in chunks
 # A float column whose evenly spaced sample of _FEW_VALUES_SAMPLE values holds at most
 # _FEW_VALUES distinct ones is formatted value by value only for its distinct values.
@@ -184,13 +187,14 @@ def write_csv_fast(
     this engine does not write (anything but text, int64 and float64 columns with text
     headers).
 
-    Columns are rendered, and blocks of rows joined, on as many threads as there are
-    cores (Arrow's kernels run without the interpreter lock)."""
+    Columns are rendered, and blocks of rows joined, on one thread per core, at most
+    :data:`_WRITE_THREADS` (Arrow's kernels run without the interpreter lock; each
+    thread holds a rendered column or a block of lines)."""
     if len(frame) < min_rows or frame.shape[1] < 2:
         return False
     if not all(isinstance(name, str) for name in frame.columns):
         return False
-    with _large_buffer_pool(), ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with _large_buffer_pool(), ThreadPoolExecutor(_write_threads()) as pool:
         columns = list(pool.map(_rendered, (column for _, column in frame.items())))
         if any(column is None for column in columns):
             return False
@@ -199,7 +203,7 @@ def write_csv_fast(
             _quote_texts(pa.array(list(frame.columns), pa.large_string())).to_pylist()
         )
 
-        def lines(start: int) -> pa.Array:
+        def lines(start: int) -> TextCells:
             parts = [c.slice(start, _WRITE_CHUNK_ROWS) for c in columns]
             return pc.binary_join_element_wise(*parts, _text(","))
 
@@ -207,12 +211,26 @@ def write_csv_fast(
             with open(tmp, "wb") as handle:
                 mark = "\ufeff" if bom else ""
                 handle.write(mark.encode("utf-8") + header.encode("utf-8") + b"\n")
-                for block in pool.map(lines, range(0, len(frame), _WRITE_CHUNK_ROWS)):
-                    for part in _joined_bytes(block):
-                        handle.write(part)
+                # Blocks are joined ahead on the pool, a few at a time, and written in order.
+                waiting: deque[Future[TextCells]] = deque()
+                for start in range(0, len(frame), _WRITE_CHUNK_ROWS):
+                    waiting.append(pool.submit(lines, start))
+                    if len(waiting) > _write_threads():
+                        _write_lines(handle, waiting.popleft().result())
+                while waiting:
+                    _write_lines(handle, waiting.popleft().result())
 
         atomic_write(path, write)
     return True
+
+
+def _write_lines(handle: BinaryIO, lines: TextCells) -> None:
+    for part in _joined_bytes(lines):
+        handle.write(part)
+
+
+def _write_threads() -> int:
+    return max(1, min(_WRITE_THREADS, os.cpu_count() or 1))
 
 
 @contextmanager
