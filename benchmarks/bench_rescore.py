@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import io
 import multiprocessing
+import queue as queue_module
 import resource
 import subprocess
 import sys
@@ -95,7 +96,13 @@ def run(job: str, path: Path, baseline: Path) -> tuple[float, float, float]:
     queue = context.Queue()
     process = context.Process(target=_measure, args=(job, str(path), str(baseline), queue))
     process.start()
-    result = queue.get()
+    while True:  # a job that dies (an error in its process) must not hang the benchmark
+        try:
+            result = queue.get(timeout=1)
+            break
+        except queue_module.Empty:
+            if not process.is_alive():
+                raise SystemExit(f"{job} failed (exit code {process.exitcode})") from None
     process.join()
     return result
 
