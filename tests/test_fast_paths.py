@@ -1,6 +1,7 @@
-"""The Arrow paths of the accounts reader and CSV writer give exactly what the pandas
-paths they replace give: plain numbers, stripped text, duplicate IDs, industries,
-float text, quoting and formula neutralization."""
+"""The fast paths give exactly what the code they replace gives: the Arrow paths of the
+accounts reader and CSV writer against pandas (plain numbers, stripped text, duplicate
+IDs, industries, float text, quoting and formula neutralization), and the Spearman of
+the rescore KPIs against scipy.stats."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
+from scipy.stats import rankdata, spearmanr
 
 from icp_xl.core import numbers
 from icp_xl.core.accounts import _all_distinct, _text_column, prepare_accounts
 from icp_xl.core.arrow_text import arrow_text, edge_bytes, has_byte, only_bytes
 from icp_xl.core.industries import BLANK, UNMATCHED, industry_codes, resolve_industries
 from icp_xl.core.numbers import plain_numbers, read_number_column
+from icp_xl.core.objective import average_ranks, spearman
 from icp_xl.core.quality import _industry_findings
 from icp_xl.core.sample import make_sample_accounts
 from icp_xl.core.scoring import grades, score_accounts, segments
@@ -242,3 +245,20 @@ def test_rows_of_quoted_empty_cells_are_skipped_with_their_row_numbers(tmp_path:
     assert list(raw.attrs[ROW_NUMBERS]) == [*range(2, 32), *range(33, 43)]  # row 32 is empty
     body = pa.table({"a": ["", "x", "", ""], "b": ["", "", "y", ""]})
     assert _filled_rows(body).tolist() == [1, 2]
+
+
+@examples(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.floats(-1e6, 1e6)), min_size=2, max_size=60),
+    st.booleans(),
+)
+def test_spearman_is_scipys_spearmanr_without_importing_it(pairs, ties: bool) -> None:
+    x = np.array([float(a) if ties else b for a, b in pairs])
+    y = np.array([b for _, b in pairs])
+    np.testing.assert_array_equal(average_ranks(x), rankdata(x, method="average"))
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        assert spearman(x, y) == 0.0
+    else:
+        assert spearman(x, y) == float(spearmanr(x, y).statistic)  # the same double
+    y[0] = np.nan
+    assert np.isnan(spearman(x, y)) or np.ptp(x) == 0
