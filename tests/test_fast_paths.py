@@ -262,3 +262,20 @@ def test_spearman_is_scipys_spearmanr_without_importing_it(pairs, ties: bool) ->
         assert spearman(x, y) == float(spearmanr(x, y).statistic)  # the same double
     y[0] = np.nan
     assert np.isnan(spearman(x, y)) or np.ptp(x) == 0
+
+
+SHEET_CELLS = [1.5, 2, np.float64(3.25), np.int64(4), None, np.nan, "7", "x", True, 1e300, np.inf]
+
+
+@examples(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(SHEET_CELLS), min_size=1, max_size=20))
+def test_sheet_number_columns_read_as_cell_by_cell(cells: list) -> None:
+    """A column of numbers as a sheet gives them (Python objects, no text) reads as when
+    every cell was looked at one by one."""
+    fast = read_number_column(pd.Series(cells, dtype=object))
+    with pytest.MonkeyPatch.context() as patch:  # no column kind: the cell-by-cell path
+        patch.setattr(numbers.pd.api.types, "infer_dtype", lambda *a, **k: "mixed")
+        before = read_number_column(pd.Series(cells, dtype=object))
+    assert_same_floats(fast.values, before.values)
+    np.testing.assert_array_equal(fast.bad, before.bad)
+    np.testing.assert_array_equal(fast.from_text, before.from_text)

@@ -116,8 +116,11 @@ def read_number_column(values: pd.Series) -> NumberColumn:
         bad = np.flatnonzero(np.isinf(result))
         return NumberColumn(result, bad, np.array([], dtype=int))
     blank = cells.isna().to_numpy()
-    if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+    kind = pd.api.types.infer_dtype(cells, skipna=True)
+    if kind in ("string", "empty"):
         is_text, is_number = ~blank, np.zeros(n, dtype=bool)  # a CSV column: all text
+    elif kind in ("floating", "integer", "mixed-integer-float"):
+        is_text, is_number = np.zeros(n, dtype=bool), ~blank  # a sheet's numbers, no text
     else:
         is_text = cells.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
         is_number = cells.map(
