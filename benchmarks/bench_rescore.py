@@ -2,12 +2,14 @@
 file host ("today", commit ``BASELINE``), and against the openpyxl floor, in one run.
 
     python benchmarks/bench_rescore.py [--sizes 10000 100000] [--baseline COMMIT]
+        [--jobs rescore new ...]
 
 "Today" is the same job run with the baseline's ``icp_xl`` package, exported with
 ``git archive`` into a temporary folder and put first on ``sys.path`` of that job's
 process (nothing else changes: same data, same machine, same run). For each size a scored
 ICP workbook is built once (not timed), then each measurement runs in a fresh process
-(peak memory = that process's max RSS):
+(peak memory = that process's max RSS; CPU = its user + system seconds, which
+shows how much of the wall time the machine's other load took):
 
 - ``rescore`` / ``rescore today``: ``icp-xl rescore``'s work: FileBook.open, read
   Accounts/Weights/Settings, score, write Scores/Segments/Top Customers/Dashboard/chart
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import io
 import multiprocessing
+import queue as queue_module
 import resource
 import subprocess
 import sys
@@ -30,6 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
+JOBS = ["floor", "rescore", "rescore today", "new", "new today"]
 BASELINE = "2027fbe"  # main before the package-level file host (openpyxl load + save)
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,18 +85,24 @@ def _measure(job: str, path: str, baseline: str, queue: multiprocessing.Queue) -
     if job.endswith(" today"):
         sys.path.insert(0, baseline)
     function = {"rescore": _rescore, "floor": _floor, "new": _new}[job.split()[0]]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     function(path)
-    queue.put((time.perf_counter() - started, _peak_mb()))
+    queue.put((time.perf_counter() - started, _peak_mb(), _cpu_seconds() - cpu))
 
 
-def run(job: str, path: Path, baseline: Path) -> tuple[float, float]:
-    """(seconds, peak MB) of ``job`` on ``path`` in a fresh process."""
+def run(job: str, path: Path, baseline: Path) -> tuple[float, float, float]:
+    """(seconds, peak MB, CPU seconds) of ``job`` on ``path`` in a fresh process."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=_measure, args=(job, str(path), str(baseline), queue))
     process.start()
-    result = queue.get()
+    while True:  # a job that dies (an error in its process) must not hang the benchmark
+        try:
+            result = queue.get(timeout=1)
+            break
+        except queue_module.Empty:
+            if not process.is_alive():
+                raise SystemExit(f"{job} failed (exit code {process.exitcode})") from None
     process.join()
     return result
 
@@ -122,21 +132,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--baseline", default=BASELINE, help="commit measured as 'today'")
+    parser.add_argument("--jobs", nargs="+", choices=JOBS, default=JOBS,
+                        help="measure only these jobs (the ratios need their pairs)")  # fmt: skip
     args = parser.parse_args(argv)
-    print(f"{'accounts':>9} {'job':>14} {'seconds':>9} {'peak MB':>9} {'vs floor':>9} "
-          f"{'today/this':>10}")  # fmt: skip
+    print(f"{'accounts':>9} {'job':>14} {'seconds':>9} {'CPU s':>7} {'peak MB':>9} "
+          f"{'vs floor':>9} {'today/this':>10}")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         baseline = export_baseline(args.baseline, Path(folder) / "baseline")
         for n in args.sizes:
             path = build(n, Path(folder))
-            jobs = ("floor", "rescore", "rescore today", "new", "new today")
-            results = {job: run(job, path, baseline) for job in jobs}
-            floor = results["floor"][0]
-            for job, (seconds, peak) in results.items():
+            results = {job: run(job, path, baseline) for job in args.jobs}
+            floor = results.get("floor", (None,))[0]
+            for job, (seconds, peak, cpu) in results.items():
                 today = results.get(f"{job} today", (None,))[0]
                 speedup = f"{today / seconds:>9.1f}x" if today else ""
-                print(f"{n:>9,} {job:>14} {seconds:>9.2f} {peak:>9.0f} "
-                      f"{seconds / floor:>8.2f}x {speedup:>10}")  # fmt: skip
+                versus = f"{seconds / floor:>8.2f}x" if floor else ""
+                print(f"{n:>9,} {job:>14} {seconds:>9.2f} {cpu:>7.2f} {peak:>9.0f} "
+                      f"{versus:>9} {speedup:>10}")  # fmt: skip
                 sys.stdout.flush()
     return 0
 

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from icp_xl.core.arrow_text import arrow_text, edge_bytes, is_arrow_text
 from icp_xl.core.cells import column_letter
 from icp_xl.core.columns import (
     ACCOUNT_COLUMNS,
@@ -149,7 +152,7 @@ def _number_problems(
     problems = []
     if len(bad):
         problems.append(_bad_cells_problem(values, bad, column, where, first_row))
-    huge = np.flatnonzero(np.abs(np.nan_to_num(read_values)) > MAX_ABS_VALUE)
+    huge = np.flatnonzero(np.abs(read_values) > MAX_ABS_VALUE)  # NaN is not huge, inf is
     if len(huge):
         problems.append(_bad_cells_problem(
             values, huge, column, where, first_row,
@@ -294,6 +297,8 @@ def _id_problems(ids: pd.Series, header: str, where: str, first_row: RowNumbers)
         rows = _rows_text(row_number(first_row, int(b)) for b in blank)
         problems.append(f"{where}, column '{header}': {len(blank)} rows have no Customer ID "
                         f"(a Customer ID is required), rows {rows}")  # fmt: skip
+    if _all_distinct(ids):
+        return problems
     duplicated = ids[ids.duplicated(keep=False) & (ids != "")]
     if len(duplicated):
         listed = []
@@ -308,12 +313,41 @@ def _id_problems(ids: pd.Series, header: str, where: str, first_row: RowNumbers)
     return problems
 
 
+def _all_distinct(ids: pd.Series) -> bool:
+    """Whether no two IDs are equal (sorted in Arrow for Arrow-held text)."""
+    if not is_arrow_text(ids):
+        return False  # the caller's pandas check decides
+    ordered = arrow_text(ids).take(pc.sort_indices(arrow_text(ids)))
+    if len(ordered) < 2:
+        return True
+    return not pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))).as_py()
+
+
 def _text_column(values: pd.Series) -> pd.Series:
     """Cells as stripped text; whole-number floats (1001.0) lose the '.0'; blanks become ''."""
+    if is_arrow_text(values):
+        return _stripped_arrow_text(values)
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
         return text.astype(object)
     return values.map(cell_text).astype(object)
+
+
+def _stripped_arrow_text(values: pd.Series) -> pd.Series:
+    """Arrow-held text cells stripped as ``str.strip`` does, blanks as '' (text stays in
+    Arrow): only cells that begin or end with something other than a visible ASCII
+    character are stripped one by one."""
+    array = arrow_text(values).combine_chunks().fill_null("")
+    first, last = edge_bytes(pa.chunked_array([array]))
+    visible = (first >= 0x21) & (first <= 0x7E) & (last >= 0x21) & (last <= 0x7E)
+    filled = pc.binary_length(array).to_numpy(zero_copy_only=False) > 0
+    edges = np.flatnonzero(~visible & filled)  # an empty cell's edge bytes read as 0
+    if len(edges):
+        stripped = [cell.strip() for cell in array.take(pa.array(edges)).to_pylist()]
+        mask = np.zeros(len(array), dtype=bool)
+        mask[edges] = True
+        array = pc.replace_with_mask(array, pa.array(mask), pa.array(stripped, array.type))
+    return pd.Series(array.to_pandas().array, index=values.index)
 
 
 def cell_text(cell: object) -> str:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from icp_xl.core.arrow_text import is_arrow_text
+
 if TYPE_CHECKING:
     from icp_xl.core.settings import Settings
 
@@ -106,10 +108,19 @@ class IndustryResolution:
     score: np.ndarray
 
 
+def industry_codes(industry: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+    """``(codes, names)``: the distinct industry cells in order of appearance (blank =
+    '') and each account's position in them (Arrow-held text is not turned into Python
+    strings)."""
+    if is_arrow_text(industry):
+        return pd.factorize(industry.fillna(""), sort=False)
+    return pd.factorize(industry.astype(object).fillna(""), sort=False)
+
+
 def resolve_industries(industry: pd.Series, settings: Settings) -> IndustryResolution:
     """Match every account's industry to the vertical table, directly or through the
     Industry map of ``settings`` (see the module docstring)."""
-    codes, names = pd.factorize(industry.astype(object).fillna(""), sort=False)
+    codes, names = industry_codes(industry)
     table, keys, mapping = settings.vertical_table, settings.vertical_keys, settings.industry_map
     labels, hows, scores = [], [], []
     for name in names:

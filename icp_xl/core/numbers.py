@@ -17,6 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from icp_xl.core.arrow_text import arrow_text, has_byte, is_arrow_text, only_bytes
 
 BLANK_WORDS = frozenset({"", "-", "--", "—", "–", "na", "n/a", "nan", "null", "none", "#n/a"})
 _CURRENCY = r"(?:US\$|C\$|A\$|[$€£¥₹]|USD|EUR|GBP|CHF|CAD|AUD|JPY|INR|SEK|NOK|DKK)"
@@ -45,6 +49,11 @@ _COMMA_EVIDENCE = re.compile(
 _POINT_EVIDENCE = re.compile(
     r"^\d+\.(?:\d{1,2}|\d{4,})$|^\d{1,3}(?:,\d{3})+\.\d*$|^\d{1,3}(?:,\d{3}){2,}$"
 )
+# Plain number text that Arrow's cast and pandas' to_numeric both read as the nearest
+# double: an optional minus, ASCII digits and at most one decimal point; with at most
+# SHORT_DIGITS digits both readers are exact (the digits fit a double, scaled once).
+_SHORT_PLAIN = r"^-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)$"
+SHORT_DIGITS = 15
 
 
 @dataclass(frozen=True)
@@ -107,8 +116,11 @@ def read_number_column(values: pd.Series) -> NumberColumn:
         bad = np.flatnonzero(np.isinf(result))
         return NumberColumn(result, bad, np.array([], dtype=int))
     blank = cells.isna().to_numpy()
-    if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+    kind = pd.api.types.infer_dtype(cells, skipna=True)
+    if kind in ("string", "empty"):
         is_text, is_number = ~blank, np.zeros(n, dtype=bool)  # a CSV column: all text
+    elif kind in ("floating", "integer", "mixed-integer-float"):
+        is_text, is_number = np.zeros(n, dtype=bool), ~blank  # a sheet's numbers, no text
     else:
         is_text = cells.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
         is_number = cells.map(
@@ -125,11 +137,11 @@ def read_number_column(values: pd.Series) -> NumberColumn:
     decimal_comma = False
     if is_text.any():
         positions = np.flatnonzero(is_text)
-        texts = cells[is_text].astype(str)
-        plain = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=float)
+        texts = (cells if is_text.all() else cells[is_text]).astype(str)
+        plain = plain_numbers(texts)
         # Plain numbers ('1234.5') need no parsing; only a comma in some other cell can
         # change how they read ('1.234' with decimal commas is 1234).
-        others = np.isnan(plain) | texts.str.contains(",", regex=False).to_numpy()
+        others = np.isnan(plain) | _has_comma(texts)
         decimal_comma = bool(others.any()) and uses_decimal_comma(texts[others])
         if decimal_comma:
             others[:] = True
@@ -151,3 +163,67 @@ def read_number_column(values: pd.Series) -> NumberColumn:
     bad_mask |= np.isinf(result)
     result[bad_mask] = np.nan
     return NumberColumn(result, np.flatnonzero(bad_mask), np.flatnonzero(from_text), decimal_comma)
+
+
+def plain_numbers(texts: pd.Series) -> np.ndarray:
+    """Each text cell's plain number (``1234.5``, ``-12``, ``1e5``, `` 7``), NaN for any
+    other text: exactly ``pd.to_numeric(texts, errors="coerce")`` as floats.
+
+    Short plain cells (a minus, ASCII digits, a decimal point; at most
+    :data:`SHORT_DIGITS` characters) are read with one Arrow cast; the rest, and a column
+    holding a negative zero (which to_numeric reads as ``0.0`` or ``-0.0`` depending on
+    the other cells), go to pandas."""
+    array = arrow_text(texts)
+    if array is None:
+        return _to_numeric(texts)
+    short, values = _short_plain(array)
+    plain = np.full(len(array), np.nan)
+    plain[short] = values
+    rest = np.flatnonzero(~short)
+    if len(rest):
+        plain[rest] = _to_numeric(texts.iloc[rest])
+    if _negative_zero(array, plain):
+        return _to_numeric(texts)
+    return plain
+
+
+def _negative_zero(array: pa.ChunkedArray, plain: np.ndarray) -> bool:
+    """Whether a cell read as zero has a minus sign."""
+    zeros = np.flatnonzero(plain == 0)
+    if not len(zeros) or not has_byte(array, b"-"):
+        return False
+    return pc.any(pc.match_substring(array.take(pa.array(zeros)), "-")).as_py()
+
+
+def _short_plain(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Which cells are short plain numbers (see :func:`plain_numbers`), as booleans, and
+    their numbers."""
+    lengths = pc.fill_null(pc.binary_length(array), 0).to_numpy()
+    if np.all(lengths <= SHORT_DIGITS) and only_bytes(array, b"0123456789.-"):
+        # Arrow's cast reads a cell of only these characters exactly when it has the
+        # pattern _SHORT_PLAIN, so one cast of the non-blank cells checks them all.
+        filled = lengths > 0
+        try:
+            values = pc.cast(array.filter(pa.array(filled)), pa.float64())
+        except pa.ArrowInvalid:
+            pass
+        else:
+            return filled, values.to_numpy()
+    short = pc.and_(
+        pc.match_substring_regex(array, _SHORT_PLAIN),
+        pc.less_equal(pc.binary_length(array), SHORT_DIGITS),
+    )
+    short = pc.fill_null(short, False)
+    values = pc.cast(array.filter(short), pa.float64())
+    return short.to_numpy(zero_copy_only=False), values.to_numpy()
+
+
+def _has_comma(texts: pd.Series) -> np.ndarray:
+    """Which text cells contain a comma (one look at the bytes when none does)."""
+    if is_arrow_text(texts) and not has_byte(arrow_text(texts), b","):
+        return np.zeros(len(texts), dtype=bool)
+    return texts.str.contains(",", regex=False).to_numpy(dtype=bool)
+
+
+def _to_numeric(texts: pd.Series) -> np.ndarray:
+    return pd.to_numeric(texts, errors="coerce").to_numpy(dtype=float, na_value=np.nan)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from icp_xl.core.accounts import Accounts
 from icp_xl.core.columns import ACCOUNT_COLUMNS, COLUMNS_BY_FIELD, missing_column_effects
-from icp_xl.core.industries import BLANK, UNMATCHED, resolve_industries
+from icp_xl.core.industries import BLANK, UNMATCHED, industry_codes, resolve_industries
 from icp_xl.core.settings import Settings
 
 Level = Literal["ok", "info", "warning"]
@@ -153,15 +153,26 @@ def _column_findings(accounts: Accounts, headers: Sequence[object]) -> list[Find
 def _industry_findings(industry: pd.Series, settings: Settings) -> tuple[list[Finding], list[str]]:
     resolved = resolve_industries(industry, settings)
     findings, summary = [], []
-    text = pd.Series(industry.to_numpy(dtype=object)).fillna("").astype(str).str.strip()
-    how = pd.Series(resolved.how)
+    # One row per distinct industry cell (in order of first appearance): its text, how it
+    # resolved, its label and how many accounts have it.
+    codes, names = industry_codes(industry)
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    distinct = pd.DataFrame(
+        {
+            "text": [str(name).strip() for name in names],
+            "how": resolved.how[first],
+            "label": resolved.label[first],
+            "size": np.bincount(codes, minlength=len(names)),
+        }
+    ).astype({"text": object, "how": object, "label": object})
+    how = distinct["how"]
     unknown = f"{settings.unknown_industry_score:g}"
-    unmatched = text[how == UNMATCHED].value_counts(sort=False)
+    unmatched = distinct[how == UNMATCHED].groupby("text", sort=False)["size"].sum()
     unmatched = unmatched.sort_values(ascending=False, kind="stable")
     mapped = (
-        pd.Series(resolved.label)[how == "map"].groupby(text[how == "map"]).agg(["first", "size"])
+        distinct[how == "map"].groupby("text").agg(first=("label", "first"), size=("size", "sum"))
     )
-    table_count = int((how == "table").sum())
+    table_count = int(distinct["size"][how == "table"].sum())
     findings.append(Finding("Industries", "In the vertical table", table_count,
                             "Matched an industry of the vertical table", "ok"))  # fmt: skip
     for spelling, row in mapped.iterrows():
@@ -171,7 +182,7 @@ def _industry_findings(industry: pd.Series, settings: Settings) -> tuple[list[Fi
         findings.append(Finding("Unmatched industry", spelling, int(count),
                                 f"Not in the vertical table or the Industry map: scores the "
                                 f"unknown-industry score {unknown}", "warning"))  # fmt: skip
-    blank = int((how == BLANK).sum())
+    blank = int(distinct["size"][how == BLANK].sum())
     if blank:
         findings.append(Finding("Unmatched industry", "(blank)", blank,
                                 f"No industry: scores the unknown-industry score {unknown}",

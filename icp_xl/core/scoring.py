@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.special import ndtri
 
 from icp_xl.core.accounts import Accounts
 from icp_xl.core.errors import IcpError
 from icp_xl.core.industries import resolve_industries
-from icp_xl.core.settings import COMPONENTS, GRADES, Settings, Weights
+from icp_xl.core.settings import COMPONENTS, GRADES, SEGMENTS, Settings, Weights
 
 COMPONENT_COLUMNS: tuple[str, ...] = (
     "vertical_score",
@@ -136,24 +137,42 @@ def grades(scores: np.ndarray | pd.Series, settings: Settings) -> np.ndarray:
     """Letter grades from the percentile q = (average rank of the score) / n:
     q <= cutoff(F) -> F, ..., above cutoff(B) -> A (cutoffs from the target shares).
     """
+    return np.asarray(GRADES, dtype=object)[_grade_index(scores, settings)]
+
+
+def _grade_index(scores: np.ndarray | pd.Series, settings: Settings) -> np.ndarray:
+    """Each score's position in :data:`GRADES` (see :func:`grades`)."""
     x = np.asarray(scores, dtype=float)
     if len(x) == 0:
-        return np.array([], dtype=object)
+        return np.array([], dtype=int)
     q = pd.Series(x).rank(method="average").to_numpy() / len(x)
-    index = np.searchsorted(np.asarray(settings.grade_cutoffs), q, side="left")
-    return np.asarray(GRADES, dtype=object)[index]
+    return np.searchsorted(np.asarray(settings.grade_cutoffs), q, side="left")
 
 
 def segments(annual_revenue: pd.Series | np.ndarray, settings: Settings) -> np.ndarray:
     """Revenue segment: unknown or <= small max -> Small Business; <= mid max -> Mid-Market;
     else Large Enterprise.
     """
+    return np.asarray(SEGMENTS, dtype=object)[_segment_index(annual_revenue, settings)]
+
+
+def _segment_index(annual_revenue: pd.Series | np.ndarray, settings: Settings) -> np.ndarray:
+    """Each account's position in :data:`SEGMENTS` (see :func:`segments`)."""
     r = np.asarray(annual_revenue, dtype=float)
     known = np.isfinite(r) & (r > 0)
-    labels = np.full(r.shape, "Small Business", dtype=object)
-    labels[known & (r > settings.small_business_max)] = "Mid-Market"
-    labels[known & (r > settings.mid_market_max)] = "Large Enterprise"
-    return labels
+    index = np.zeros(r.shape, dtype=np.int8)
+    index[known & (r > settings.small_business_max)] = 1
+    index[known & (r > settings.mid_market_max)] = 2
+    return index
+
+
+def _labels(labels: tuple[str, ...], index: np.ndarray, rows: pd.Index) -> pd.Series:
+    """``labels[index]`` as a text column, built in Arrow (no Python string per row);
+    the same values and dtype as assigning the object array ``labels[index]``."""
+    if not isinstance(pd.Series(["x"]).dtype, pd.StringDtype):  # pandas 2: Python objects
+        return pd.Series(np.asarray(labels, dtype=object)[index], index=rows, dtype=object)
+    text = pa.array(labels, pa.large_string()).take(pa.array(index))
+    return pd.Series(text.to_pandas().array, index=rows)
 
 
 def score_accounts(accounts: Accounts | pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -171,6 +190,7 @@ def score_accounts(accounts: Accounts | pd.DataFrame, settings: Settings) -> pd.
     scored["ICP_score_raw"] = raw
     icp = normal_scores(raw)
     scored["ICP_score"] = icp
-    scored["ICP_grade"] = grades(icp, settings)
-    scored["customer_segment"] = segments(frame["annual_revenue"], settings)
+    scored["ICP_grade"] = _labels(GRADES, _grade_index(icp, settings), scored.index)
+    segment = _segment_index(frame["annual_revenue"], settings)
+    scored["customer_segment"] = _labels(SEGMENTS, segment, scored.index)
     return scored

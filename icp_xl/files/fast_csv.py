@@ -20,9 +20,14 @@ and is used only where it can be exact:
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -31,19 +36,27 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from icp_xl.core.accounts import Accounts, prepare_accounts
+from icp_xl.core.arrow_text import arrow_text, edge_bytes, has_byte, is_arrow_text
 from icp_xl.core.columns import HEADER_SEARCH_ROWS, find_header_row
 from icp_xl.files.atomic import atomic_write
 from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS, MAX_CSV_BYTES
-from icp_xl.files.neutralize import is_formula_like
+from icp_xl.files.neutralize import FORMULA_TRIGGERS, PLAIN_NUMBER, is_formula_like
 
 # Below these sizes today's reader/writer are quick enough and keep being used.
 FAST_READ_MIN_BYTES = 4 << 20  # 4 MiB, about 40,000 accounts
 FAST_WRITE_MIN_ROWS = 40_000
 
 _UTF8_BOM = b"\xef\xbb\xbf"
-_FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA_TRIGGER_BYTES = np.frombuffer("".join(FORMULA_TRIGGERS).encode(), dtype=np.uint8)
+_ASCII_PLAIN_NUMBER = f"^{PLAIN_NUMBER.replace(chr(92) + 'd', '[0-9]')}$"
 _NEEDS_QUOTES = r'[,"\n\r]'
 _WRITE_CHUNK_ROWS = 200_000
+_WRITE_THREADS = 4
+TextCells = pa.Array | pa.ChunkedArray  # a column's cells as text, whole or in chunks
+# A float column whose evenly spaced sample of _FEW_VALUES_SAMPLE values holds at most
+# _FEW_VALUES distinct ones is formatted value by value only for its distinct values.
+_FEW_VALUES_SAMPLE = 1_000
+_FEW_VALUES = 64
 
 
 def read_accounts_fast(
@@ -57,6 +70,13 @@ def read_accounts_fast(
     (also: a header that is not on the first line). ``column_map`` is field -> the
     file's header (``--column``). Raises what
     :func:`icp_xl.core.accounts.prepare_accounts` raises."""
+    with _large_buffer_pool():
+        return _read_accounts(path, column_map, min_bytes)
+
+
+def _read_accounts(
+    path: Path, column_map: Mapping[str, str] | None, min_bytes: int
+) -> tuple[pd.DataFrame, Accounts] | None:
     table = _read_cells(path, min_bytes)
     if table is None:
         return None
@@ -72,11 +92,7 @@ def read_accounts_fast(
     if not named or len(set(named)) != len(named):
         return None  # today's reader words the message for repeated or missing headers
     body = table.slice(1)
-    filled = None
-    for column in body.columns:
-        present = pc.not_equal(column, "")
-        filled = present if filled is None else pc.or_(filled, present)
-    filled_rows = np.flatnonzero(filled.to_numpy(zero_copy_only=False))
+    filled_rows = _filled_rows(body)
     if not len(filled_rows):
         return None
     if len(filled_rows) < body.num_rows:
@@ -95,6 +111,23 @@ def read_accounts_fast(
     return raw, accounts
 
 
+def _filled_rows(body: pa.Table) -> np.ndarray:
+    """Positions of the rows with a non-empty cell. A row of empty cells starts with an
+    empty cell, so only the rows whose first cell is empty are looked at across."""
+    first_empty = pc.equal(body.column(0), "").to_numpy(zero_copy_only=False)
+    candidates = np.flatnonzero(first_empty)
+    if not len(candidates):
+        return np.arange(body.num_rows)
+    rows = body.take(pa.array(candidates))
+    filled = None
+    for column in rows.columns:
+        present = pc.not_equal(column, "")
+        filled = present if filled is None else pc.or_(filled, present)
+    keep = np.ones(body.num_rows, dtype=bool)
+    keep[candidates[~filled.to_numpy(zero_copy_only=False)]] = False
+    return np.flatnonzero(keep)
+
+
 def _read_cells(path: Path, min_bytes: int) -> pa.Table | None:
     """Every cell of the file as text (the header is the first row), or ``None``."""
     if path.suffix.lower() not in (".csv", ".txt", "") or not path.is_file():
@@ -106,7 +139,7 @@ def _read_cells(path: Path, min_bytes: int) -> pa.Table | None:
     start = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[start : start + 1] in (b"\r", b"\n"):
         return None
-    if data.count(b"\n") > MAX_ACCOUNTS + 1 or re.search(b"\r(?!\n)", data):
+    if data.count(b"\n") > MAX_ACCOUNTS + 1 or (b"\r" in data and re.search(b"\r(?!\n)", data)):
         return None
     try:
         header = data[start : data.find(b"\n", start)].decode("utf-8")
@@ -135,7 +168,7 @@ def _read_cells(path: Path, min_bytes: int) -> pa.Table | None:
                 ignore_empty_lines=False,
             ),
             convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
+                column_types={name: pa.large_string() for name in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 check_utf8=True,
@@ -152,43 +185,83 @@ def write_csv_fast(
     byte-order mark when ``bom``, atomic, formula-like text neutralized) and return True,
     or return False without writing when it has fewer than ``min_rows`` rows or a column
     this engine does not write (anything but text, int64 and float64 columns with text
-    headers)."""
+    headers).
+
+    Columns are rendered, and blocks of rows joined, on one thread per core, at most
+    :data:`_WRITE_THREADS` (Arrow's kernels run without the interpreter lock; each
+    thread holds a rendered column or a block of lines)."""
     if len(frame) < min_rows or frame.shape[1] < 2:
         return False
     if not all(isinstance(name, str) for name in frame.columns):
         return False
-    columns: list[pa.Array] = []
-    for _, column in frame.items():
-        rendered = _rendered(column)
-        if rendered is None:
+    with _large_buffer_pool(), ThreadPoolExecutor(_write_threads()) as pool:
+        columns = list(pool.map(_rendered, (column for _, column in frame.items())))
+        if any(column is None for column in columns):
             return False
-        columns.append(rendered)
-    header = ",".join(_quote_texts(pa.array(list(frame.columns), pa.large_string())).to_pylist())
+        columns[-1] = pc.binary_join_element_wise(columns[-1], _text("\n"), _text(""))
+        header = ",".join(
+            _quote_texts(pa.array(list(frame.columns), pa.large_string())).to_pylist()
+        )
 
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as handle:
-            handle.write(("\ufeff" if bom else "").encode("utf-8") + header.encode("utf-8") + b"\n")
-            for start in range(0, len(frame), _WRITE_CHUNK_ROWS):
-                parts = [c.slice(start, _WRITE_CHUNK_ROWS) for c in columns]
-                lines = pc.binary_join_element_wise(*parts, _text(","))
-                lines = pc.binary_join_element_wise(lines, _text("\n"), _text(""))
-                handle.write(_joined_bytes(lines))
+        def lines(start: int) -> TextCells:
+            parts = [c.slice(start, _WRITE_CHUNK_ROWS) for c in columns]
+            return pc.binary_join_element_wise(*parts, _text(","))
 
-    atomic_write(path, write)
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:
+                mark = "\ufeff" if bom else ""
+                handle.write(mark.encode("utf-8") + header.encode("utf-8") + b"\n")
+                # Blocks are joined ahead on the pool, a few at a time, and written in order.
+                waiting: deque[Future[TextCells]] = deque()
+                for start in range(0, len(frame), _WRITE_CHUNK_ROWS):
+                    waiting.append(pool.submit(lines, start))
+                    if len(waiting) > _write_threads():
+                        _write_lines(handle, waiting.popleft().result())
+                while waiting:
+                    _write_lines(handle, waiting.popleft().result())
+
+        atomic_write(path, write)
     return True
 
 
-def _rendered(column: pd.Series) -> pa.Array | None:
+def _write_lines(handle: BinaryIO, lines: TextCells) -> None:
+    for part in _joined_bytes(lines):
+        handle.write(part)
+
+
+def _write_threads() -> int:
+    return max(1, min(_WRITE_THREADS, os.cpu_count() or 1))
+
+
+@contextmanager
+def _large_buffer_pool() -> Iterator[None]:
+    """Allocate Arrow buffers from jemalloc where pyarrow has it: writing a million rows
+    with pyarrow's default mimalloc spent over a second in the kernel (returning and
+    re-zeroing pages), against a third of that with jemalloc."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        yield
+        return
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+def _rendered(column: pd.Series) -> TextCells | None:
     """A column's cells as the CSV text pandas writes for them, quoted as needed."""
     dtype = column.dtype
     if dtype == np.float64:
         return format_floats(column.to_numpy())
     if dtype == np.int64:
         return pc.cast(pa.array(column.to_numpy()), pa.large_string())
-    if isinstance(dtype, pd.StringDtype):
-        text = pa.array(column.array).cast(pa.large_string())  # arrow-backed: no Python
-        if isinstance(text, pa.ChunkedArray):
-            text = text.combine_chunks()
+    if is_arrow_text(column):
+        text = arrow_text(column)  # Arrow's own buffers, no copy while nothing changes
+        if not pa.types.is_large_string(text.type):
+            text = text.cast(pa.large_string())
     elif dtype.kind == "O":
         try:
             text = pa.array(column.to_numpy(), type=pa.large_string(), from_pandas=True)
@@ -196,21 +269,39 @@ def _rendered(column: pd.Series) -> pa.Array | None:
             return None  # mixed cells (numbers among text): today's writer
     else:
         return None
-    return _quote_texts(_neutralized(text).fill_null(""))
+    if text.null_count:
+        text = text.fill_null("")
+    return _quote_texts(_neutralized(text))
 
 
 def format_floats(values: np.ndarray) -> pa.Array:
     """Floats as pandas' ``to_csv`` writes them (Python's shortest round-trip repr:
-    ``0.5``, ``50374000.0``, ``1e-05``, ``1e+16``), NaN as blank."""
+    ``0.5``, ``50374000.0``, ``1e-05``, ``1e+16``), NaN as blank. A column of few
+    distinct values (grades' points, tiers) formats each value once."""
+    if len(values) > _FEW_VALUES_SAMPLE:
+        sample = values[:: len(values) // _FEW_VALUES_SAMPLE]
+        negative_zero = np.any(np.signbit(values) & (values == 0))  # factorize: -0.0 == 0.0
+        if len(np.unique(sample)) <= _FEW_VALUES and not negative_zero:
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
+            if len(uniques) <= _FEW_VALUES * 4:
+                return _format_each_float(np.asarray(uniques, dtype=float)).take(codes)
+    return _format_each_float(values)
+
+
+def _format_each_float(values: np.ndarray) -> pa.Array:
+    """:func:`format_floats` value by value."""
     text = pc.cast(pa.array(values), pa.large_string())
     magnitude = np.abs(values)
     missing = np.isnan(values)
-    exponent = pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
+    exponent = np.zeros(len(values), dtype=bool)
+    if has_byte(pa.chunked_array([text]), b"e"):
+        exponent = pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
     # Python writes numbers from 1e-4 up to 1e16 without an exponent, pyarrow fewer.
     ordinary = (((magnitude >= 1e-4) & (magnitude < 1e16)) | (values == 0)) & ~exponent
-    dotless = pc.invert(pc.match_substring(text, "."))
-    whole = pc.and_(pa.array(ordinary), dotless)  # pyarrow writes 3.0 as "3"
-    text = pc.if_else(whole, pc.binary_join_element_wise(text, _text(".0"), _text("")), text)
+    whole = ordinary & (values == np.floor(values))  # pyarrow writes 3.0 as "3"
+    if whole.any():
+        dotted = pc.binary_join_element_wise(text.filter(pa.array(whole)), _text(".0"), _text(""))
+        text = pc.replace_with_mask(text, pa.array(whole), dotted)
     if missing.any():
         text = pc.if_else(pa.array(missing), _text(""), text)
     special = np.flatnonzero(~ordinary & ~missing)  # tiny, huge, infinite: Python's repr
@@ -222,11 +313,17 @@ def format_floats(values: np.ndarray) -> pa.Array:
     return text
 
 
-def _neutralized(text: pa.Array) -> pa.Array:
+def _neutralized(text: TextCells) -> TextCells:
     """``text`` with an apostrophe before cells that would run as formulas (see
     :func:`icp_xl.files.tables.neutralize_formulas`)."""
-    starts = pc.fill_null(pc.match_substring_regex(text, _FORMULA_START), False)
-    candidates = np.flatnonzero(starts.to_numpy(zero_copy_only=False))
+    first, _ = edge_bytes(_chunked(text))
+    starts = np.flatnonzero(np.isin(first, _FORMULA_TRIGGER_BYTES))
+    if not len(starts):
+        return text
+    text = _combined(text)
+    # Cells that are plain ASCII numbers (-300) are fine; Python's rule decides the rest.
+    plain = pc.match_substring_regex(text.take(pa.array(starts)), _ASCII_PLAIN_NUMBER)
+    candidates = starts[~plain.to_numpy(zero_copy_only=False)]
     if not len(candidates):
         return text
     cells = text.take(pa.array(candidates)).to_pylist()
@@ -241,16 +338,28 @@ def _neutralized(text: pa.Array) -> pa.Array:
     return pc.replace_with_mask(text, pa.array(risky), pa.array(replacements, text.type))
 
 
-def _quote_texts(text: pa.Array) -> pa.Array:
+def _quote_texts(text: TextCells) -> TextCells:
     """Cells quoted as Python's csv writer quotes them (minimal quoting, ``""`` inside)."""
+    if not has_byte(_chunked(text), b',"\n\r'):
+        return text
+    text = _combined(text)
     needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), False)
-    if not pc.any(needs).as_py():
+    chosen = text.filter(needs)
+    if not len(chosen):
         return text
     quote, nothing = _text('"'), _text("")
     quoted = pc.binary_join_element_wise(
-        quote, pc.replace_substring(text, '"', '""'), quote, nothing
+        quote, pc.replace_substring(chosen, '"', '""'), quote, nothing
     )
-    return pc.if_else(needs, quoted, text)
+    return pc.replace_with_mask(text, needs, quoted)
+
+
+def _chunked(text: TextCells) -> pa.ChunkedArray:
+    return text if isinstance(text, pa.ChunkedArray) else pa.chunked_array([text])
+
+
+def _combined(text: TextCells) -> pa.Array:
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
 def _text(value: str) -> pa.Scalar:
@@ -258,11 +367,13 @@ def _text(value: str) -> pa.Scalar:
     return pa.scalar(value, pa.large_string())
 
 
-def _joined_bytes(lines: pa.Array | pa.ChunkedArray) -> bytes | memoryview:
-    """The UTF-8 bytes of all ``lines`` one after another (their shared data buffer)."""
-    if isinstance(lines, pa.ChunkedArray):
-        lines = lines.combine_chunks()
-    lines = lines.cast(pa.large_string())
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    return memoryview(lines.buffers()[2])[first:last]
+def _joined_bytes(lines: TextCells) -> Iterator[memoryview]:
+    """The UTF-8 bytes of all ``lines`` one after another, as views of their data
+    buffers (one per chunk, nothing copied)."""
+    for chunk in _chunked(lines).chunks:
+        if not len(chunk):
+            continue
+        chunk = chunk.cast(pa.large_string())
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        first, last = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
+        yield memoryview(chunk.buffers()[2])[first:last]
