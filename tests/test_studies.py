@@ -495,3 +495,21 @@ def test_storage_from_the_environment_and_a_file(accounts_file, tmp_path, capsys
     empty.write_text("\n")
     assert main(["optimize", str(accounts_file), "--storage-file", str(empty), "--study", "x"]) == 1
     assert f"The storage file {empty} is empty" in capsys.readouterr().err
+
+
+def test_a_trial_failed_as_stale_meanwhile_is_not_told_and_nothing_raises():
+    import optuna
+
+    from icp_xl.core.studies import tell_unless_failed
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study()
+    live, late = study.ask(), study.ask()
+    # another worker saw no heartbeat from `late` in time, failed it and queued it again
+    study._storage.set_trial_state_values(late._trial_id, state=STATES.FAIL)
+    assert tell_unless_failed(study, live, 0.5, {"result": "kept"})
+    assert not tell_unless_failed(study, late, 0.25, {"result": "dropped"})
+    assert study.trials[live.number].state == STATES.COMPLETE
+    assert study.trials[live.number].user_attrs == {"result": "kept"}
+    assert study.trials[late.number].state == STATES.FAIL
+    assert study.trials[late.number].value is None

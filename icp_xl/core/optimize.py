@@ -77,6 +77,7 @@ from icp_xl.core.studies import (
     release_trial,
     reset_stop,
     study_config,
+    tell_unless_failed,
     with_retries,
     worker_seed,
 )
@@ -401,9 +402,10 @@ class _Run:
             u = [trial.params[name] for name in self.distributions]
             w = self.space.from_unit(u)
             evaluation = self.objective.one(w)
-            trial.set_user_attr(RESULT_ATTR, _result_attr(w, evaluation, "search"))
-            self.study.tell(trial, evaluation.objective)
-            told = True
+            result = {RESULT_ATTR: _result_attr(w, evaluation, "search")}
+            told = tell_unless_failed(self.study, trial, evaluation.objective, result)
+            if not told:  # another worker failed it as stale and queued it again
+                return evaluation
         except BaseException:
             if not told and not isinstance(sys.exc_info()[1], StorageUnavailable):
                 release_trial(self.study, trial, retry=self.shared is not None)

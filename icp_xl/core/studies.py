@@ -38,7 +38,7 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -516,6 +516,21 @@ def fail_stale_trials(study: Any, grace: int = DEFAULT_GRACE_SECONDS) -> int:
         failed += 1
         callback(study, study._storage.get_trial(trial._trial_id))
     return failed
+
+
+def tell_unless_failed(
+    study: Any, trial: Any, value: float, attributes: Mapping[str, Any] | None = None
+) -> bool:
+    """Set ``trial``'s user ``attributes`` and tell its objective ``value``; False when
+    another worker failed it as stale meanwhile (its heartbeat came late) and queued it
+    again: the retry evaluates the same point, so this result is simply not recorded."""
+    try:
+        for key, attribute in (attributes or {}).items():
+            trial.set_user_attr(key, attribute)
+        study.tell(trial, value)
+    except (ValueError, _finished_trial_error()):
+        return False
+    return True
 
 
 def release_trial(study: Any, trial: Any, retry: bool) -> None:
