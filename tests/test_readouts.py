@@ -200,3 +200,21 @@ def test_the_runs_table_header_wraps():
 
     movers = layout.SHEETS_BY_NAME[layout.MOVERS]
     assert parse_cell(layout.RUNS_TOP_LEFT)[0] in movers.wrapped_rows
+
+
+def test_number_column_headers_sit_over_their_numbers(tmp_path):
+    import openpyxl
+
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook import actions, layout
+
+    book = FileBook.new(make_sample_accounts(60, seed=4))
+    actions.rescore(book)
+    wb = openpyxl.load_workbook(book.save(tmp_path / "ICP.xlsx"))
+    header = {c.value: c for c in wb[layout.SCORES][1]}
+    assert header["ICP score"].alignment.horizontal == "right"
+    assert header["Annual Revenue"].alignment.horizontal == "right"
+    assert header["Company Name"].alignment.horizontal in (None, "general", "left")
+    runs = {c.value: c for c in wb[layout.MOVERS][41]}
+    assert runs["Accounts"].alignment.horizontal == "right"
+    assert runs["Mode"].alignment.horizontal in (None, "general", "left")

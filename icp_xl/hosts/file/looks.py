@@ -18,6 +18,7 @@ from icp_xl.workbook.widths import fitted_widths
 TITLE_FONT = Font(name="Calibri", bold=True, size=14)
 _WRAPPED = Alignment(wrap_text=True, vertical="bottom")
 _CENTERED = Alignment(horizontal="center")
+_NUMBER_HEADER = Alignment(horizontal="right", wrap_text=True, vertical="bottom")
 
 
 def apply_print_setup(ws: Worksheet, spec: layout.SheetSpec) -> None:
@@ -63,6 +64,20 @@ def apply_wrapped_rows(ws: Worksheet, spec: layout.SheetSpec) -> None:
         for cell in ws[row]:
             cell.alignment = _WRAPPED
         ws.row_dimensions[row].height = HEADER_HEIGHT_PT
+
+
+def align_number_headers(workbook: Workbook) -> None:
+    """The header of each number column of the output tables is right-aligned, over its
+    right-aligned numbers (a left header over a wide number column reads as the next
+    column's)."""
+    for table in layout.TABLES:
+        if table.sheet in layout.INPUT_SHEETS or table.sheet not in workbook.sheetnames:
+            continue
+        ws = workbook[table.sheet]
+        top, left = parse_cell(table.top_left)
+        for j, column in enumerate(table.columns):
+            if column.number_format not in (None, "@"):
+                ws.cell(row=top, column=left + j).alignment = _NUMBER_HEADER
 
 
 def apply_centered(ws: Worksheet) -> None:

@@ -254,6 +254,7 @@ def apply_output_structure(wb: Workbook) -> None:
     for spec in layout.SHEETS:
         if spec.role != "input":
             _finish_look(wb[spec.name], spec)
+    looks.align_number_headers(wb)
 
 
 def _caption_font(caption: layout.TextCell) -> Font:
