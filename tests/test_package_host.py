@@ -287,3 +287,19 @@ def _convert(source: Path, folder: Path) -> Path:
         check=True, capture_output=True, timeout=240,
     )  # fmt: skip
     return folder / source.name
+
+
+def test_a_rescore_never_loads_openpyxl(tmp_path: Path) -> None:
+    import sys
+
+    path = tmp_path / "ICP.xlsx"
+    FileBook.new(make_sample_accounts(50, seed=3)).save(path)
+    script = (
+        "import sys; from icp_xl.cli import main; "
+        f"code = main(['rescore', {str(path)!r}]); "
+        "print(code, 'openpyxl' in sys.modules)"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=repo, check=True)  # fmt: skip
+    assert done.stdout.split()[-2:] == ["0", "False"], done.stderr

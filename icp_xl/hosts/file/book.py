@@ -42,7 +42,7 @@ from icp_xl.core.errors import IcpError
 from icp_xl.files.atomic import FileStamp, atomic_write, file_stamp
 from icp_xl.files.outputs import same_file
 from icp_xl.files.xlsx_package import READ_ERRORS, check_workbook_file, unreadable_workbook
-from icp_xl.hosts.file import package, structure
+from icp_xl.hosts.file import package
 from icp_xl.hosts.file.formula_cells import formula_cells
 from icp_xl.hosts.file.package_index import (
     CALC_CHAIN_PART,
@@ -55,12 +55,7 @@ from icp_xl.hosts.file.sheet_edits import Cleared, SheetEdits, Values
 from icp_xl.hosts.file.sheet_look import fitted_widths_of
 from icp_xl.hosts.file.sheet_values import SheetValues
 from icp_xl.hosts.file.sheet_writer import rewrite_sheet
-from icp_xl.hosts.file.structure import (
-    MACRO_SUFFIXES,
-    exact_float_writes,
-    layout_chart_counts,
-    missing_structure,
-)
+from icp_xl.hosts.file.structure_check import MACRO_SUFFIXES, missing_structure
 from icp_xl.hosts.file.styles_xml import StyleSheet
 from icp_xl.hosts.file.table_xml import resized_table
 from icp_xl.workbook import layout
@@ -70,7 +65,6 @@ from icp_xl.workbook.book import Location
 __all__ = [
     "MACRO_SUFFIXES",
     "FileBook",
-    "exact_float_writes",
     "foreign_content",
     "formula_constant",
     "frame_rows",
@@ -108,6 +102,13 @@ def formula_constant(formula: Any) -> tuple[bool, Any]:
 
 def _stderr_status(message: str) -> None:
     print(f"icp-xl: {message}", file=sys.stderr)
+
+
+def layout_chart_counts() -> dict[str, int]:
+    """Sheet name -> number of charts the layout puts on it."""
+    from icp_xl.hosts.file import structure  # openpyxl: loaded only when structure is built
+
+    return structure.layout_chart_counts()
 
 
 def foreign_content(path: str | Path) -> list[str]:
@@ -187,6 +188,8 @@ class FileBook:
         """A new ICP workbook in memory: every sheet, table and name of the layout with
         default settings, and ``accounts`` (raw cells, the user's headers) in the
         Accounts table."""
+        from icp_xl.hosts.file import structure  # openpyxl builds the structure
+
         book = cls(structure.new_package(), None, status)
         book.write_table(layout.ACCOUNTS_TABLE.name, [str(c) for c in accounts.columns],
                          frame_rows(accounts))  # fmt: skip
@@ -433,6 +436,8 @@ class FileBook:
                 "the deletion), or run this action from Excel (ICP ribbon)"
             )
         try:
+            from icp_xl.hosts.file import structure  # openpyxl rebuilds the structure
+
             rebuilt = structure.rebuild(path, path.suffix.lower() in MACRO_SUFFIXES)
         except READ_ERRORS as error:
             raise unreadable_workbook(path, error) from None

@@ -31,10 +31,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from icp_xl.core.cells import column_letter, parse_cell, range_ref
 from icp_xl.core.errors import IcpError
 from icp_xl.hosts.file import looks
+from icp_xl.hosts.file.structure_check import (
+    output_tables,
+    require_input_sheets,
+)
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import cell_value
 
-MACRO_SUFFIXES = (".xlsm", ".xltm")
 _BOLD = Font(name="Calibri", bold=True)
 _PLAIN = Font(name="Calibri", italic=True, color="595959")
 
@@ -167,37 +170,6 @@ def _add_table(wb: Workbook, table: layout.TableSpec) -> None:
     ws.add_table(spec)
 
 
-def missing_structure(
-    sheets: Sequence[str], names: Sequence[str], tables: Sequence[str]
-) -> list[str]:
-    """What of the output structure a workbook lacks, one phrase each (empty when
-    complete): output sheets, output tables, output named cells. ``sheets``, ``names``
-    and ``tables`` are what it has. Raises IcpError when an input sheet is missing."""
-    require_input_sheets(sheets)
-    lacking = [
-        f"sheet '{s.name}'" for s in layout.SHEETS if s.role != "input" and s.name not in sheets
-    ]
-    lacking += [f"table {t.name}" for t in _output_tables() if t.name not in tables]
-    lacking += [f"name {n}" for n in layout.BACKFILLED_NAMES if n not in names]
-    lacking += [f"table {name}" for name in layout.DEFAULT_TABLE_ROWS if name not in tables]
-    lacking += [
-        f"name {n.name}"
-        for n in layout.NAMES
-        if n.sheet not in layout.INPUT_SHEETS and n.name not in names and n.sheet in sheets
-    ]
-    return lacking
-
-
-def _output_tables() -> list[layout.TableSpec]:
-    """The tables a rebuild makes: those of output sheets, and input-sheet tables added to
-    the layout after the first workbooks were made (empty until an action fills them)."""
-    return [
-        t
-        for t in layout.TABLES
-        if t.sheet not in layout.INPUT_SHEETS or t in layout.BACKFILLED_TABLES
-    ]
-
-
 def apply_output_structure(wb: Workbook) -> None:
     """Re-apply what the layout says about output sheets (they may have been built
     by an older version or touched by the user): missing sheets and names, looks,
@@ -219,7 +191,7 @@ def apply_output_structure(wb: Workbook) -> None:
         if named.sheet not in layout.INPUT_SHEETS:
             fresh = named.name not in wb.defined_names or named.sheet in created
             _add_name(wb, named, with_default=fresh)
-    for table in _output_tables():
+    for table in output_tables():
         if table.name not in wb[table.sheet].tables:
             _refuse_moved_table(wb, table)
             _add_table(wb, table)
@@ -289,13 +261,6 @@ def _add_missing_map_tables(wb: Workbook) -> None:
         for caption in layout.CAPTIONS:
             if caption.sheet == table.sheet and parse_cell(caption.ref) == (top - 1, left):
                 ws[caption.ref].value, ws[caption.ref].font = caption.text, _BOLD
-
-
-def require_input_sheets(sheets: Sequence[str]) -> None:
-    """Raise IcpError naming the input sheets (Accounts, Weights, Settings) not in ``sheets``."""
-    missing_inputs = sorted(s for s in layout.INPUT_SHEETS if s not in sheets)
-    if missing_inputs:
-        raise IcpError(f"The workbook has no sheet {', '.join(missing_inputs)}")
 
 
 def _ensure_segment_dropdown(wb: Workbook) -> None:
