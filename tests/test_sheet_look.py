@@ -10,7 +10,8 @@ import openpyxl
 
 from icp_xl.core.sample import make_sample_accounts
 from icp_xl.hosts.file.book import FileBook
-from icp_xl.hosts.file.sheet_look import HEADER_HEIGHT_PT, with_column_widths
+from icp_xl.hosts.file.looks import HEADER_HEIGHT_PT
+from icp_xl.hosts.file.sheet_look import with_column_widths
 from icp_xl.workbook import actions, layout
 from icp_xl.workbook.actions.accounts_import import import_accounts
 

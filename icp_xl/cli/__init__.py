@@ -72,7 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("icp-xl: interrupted; no file was half-written", file=sys.stderr)
         return 130
     finally:
-        gc.collect()
+        if sys.unraisablehook is _half_built_objects_are_gone:
+            gc.collect()  # only after an interruption: their cycles are freed quietly now
         sys.unraisablehook = unraisable
         _handle_sigterm(previous)
 

@@ -1,8 +1,9 @@
 """How every sheet looks and prints, applied to openpyxl worksheets from the layout's
 declarations (:mod:`icp_xl.workbook.layout`, section "looks and print setup"): print setup,
-hidden helper sheets, the input-cell style, fitted column widths, wrapped header rows,
-centred ranges and the bold title. Part of building a sheet's structure, so it is written
-with the sheet's own XML (pageSetup, printOptions, cols, sheetView)."""
+hidden helper sheets and columns, the input-cell style, wrapped header rows, right-aligned
+number headers, centred ranges and the bold title. Part of building a sheet's structure, so
+it is written with the sheet's own XML (pageSetup, printOptions, cols, sheetView); column
+widths that follow the content are written by every save (:mod:`.sheet_look`)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from icp_xl.core.cells import column_letter, parse_cell
-from icp_xl.hosts.file.sheet_look import HEADER_HEIGHT_PT
+from icp_xl.core.cells import parse_cell
 from icp_xl.workbook import layout
-from icp_xl.workbook.widths import fitted_widths
+from icp_xl.workbook.widths import HEADER_LINES
 
 TITLE_FONT = Font(name="Calibri", bold=True, size=14)
 _WRAPPED = Alignment(wrap_text=True, vertical="bottom")
+HEADER_HEIGHT_PT = 15.0 * HEADER_LINES  # lines of 11-point text a wrapped header may take
 _CENTERED = Alignment(horizontal="center")
 _NUMBER_HEADER = Alignment(horizontal="right", wrap_text=True, vertical="bottom")
 
@@ -86,28 +87,6 @@ def apply_centered(ws: Worksheet) -> None:
             for row in ws[ref]:
                 for cell in row:
                     cell.alignment = _CENTERED
-
-
-def fit_columns(ws: Worksheet, spec: layout.SheetSpec) -> None:
-    """Widths of a table-like sheet from its content: every column of the block that
-    starts at its header row (down to the first empty row, at most
-    :data:`~icp_xl.workbook.layout.FIT_SAMPLE_ROWS` rows), header wrapping allowed."""
-    header_row = layout.fitted_header_row(spec)
-    if header_row is None or ws.max_row < header_row:
-        return
-    last = min(ws.max_row, header_row + layout.FIT_SAMPLE_ROWS)
-    rows = []
-    for row in ws.iter_rows(min_row=header_row + 1, max_row=last):
-        if all(c.value is None for c in row):
-            break
-        rows.append(row)
-    header = [c.value for c in next(ws.iter_rows(min_row=header_row, max_row=header_row))]
-    formats = [rows[0][j].number_format if rows and j < len(rows[0]) else None
-               for j in range(len(header))]  # fmt: skip
-    values = ([c.value for c in row] for row in rows)
-    widths = fitted_widths(header, values, formats, layout.FIT_WIDTH_BOUNDS)
-    for index, width in enumerate(widths):
-        ws.column_dimensions[column_letter(index + 1)].width = width
 
 
 def input_style(workbook: Workbook) -> NamedStyle:

@@ -3,7 +3,7 @@ sheet (:func:`icp_xl.workbook.layout.fitted_header_row`): computed from what the
 wrote (:func:`fitted_widths_of`) and written into the worksheet part's ``<cols>`` by the
 sheet writer. Columns the layout does not fit keep their ``<col>`` element as it was
 (width, style, hidden). Row heights never change after the sheet is built: header rows
-are as tall as the longest wrapped header can be (:data:`HEADER_HEIGHT_PT`), so charts,
+are as tall as the longest wrapped header can be (:mod:`icp_xl.hosts.file.looks`), so charts,
 which sit at fixed positions, stay clear of the cells."""
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from collections.abc import Mapping
 
 from icp_xl.hosts.file.sheet_edits import SheetEdits, Values
 from icp_xl.workbook import layout
-from icp_xl.workbook.widths import HEADER_LINES, fitted_widths
+from icp_xl.workbook.widths import fitted_widths
 
-HEADER_HEIGHT_PT = 15.0 * HEADER_LINES  # lines of 11-point text a wrapped header may take
 _COLS = re.compile(rb"<(\w+:)?cols\b[^>]*?(?:/>|>.*?</(?:\w+:)?cols>)", re.S)
 _COL = re.compile(rb"<(?:\w+:)?col\b([^>]*?)/?>")
 _ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')

@@ -365,9 +365,8 @@ def _apply_sheet_look(ws: Worksheet, spec: layout.SheetSpec) -> None:
 
 
 def _finish_look(ws: Worksheet, spec: layout.SheetSpec) -> None:
-    """What depends on the sheet's content: fitted widths, wrapped headers, centred ranges,
-    the title's font."""
-    looks.fit_columns(ws, spec)
+    """What depends on the sheet's content: wrapped headers, centred ranges, the title's
+    font. (Fitted column widths are written by every save: hosts/file/sheet_look.py.)"""
     looks.apply_wrapped_rows(ws, spec)
     looks.apply_centered(ws)
     looks.apply_title(ws)
