@@ -15,6 +15,7 @@ from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
 from icp_xl.core.scoring import (
     SCORE_COLUMNS,
+    average_ranks,
     grades,
     min_max,
     normal_scores,
@@ -220,3 +221,30 @@ def test_shuffling_rows_changes_only_tie_order(data):
     # within each group of equal raw scores the set of ICP scores is the same
     for _, group in base.groupby("ICP_score_raw"):
         assert sorted(group["ICP_score"]) == sorted(shuffled.loc[group.index, "ICP_score"])
+
+
+tied_values = st.lists(
+    st.one_of(st.sampled_from([0.0, 1.5, -2.0, 100.0]), st.floats(allow_infinity=False)),
+    min_size=0,
+    max_size=200,
+)
+
+
+@given(tied_values)
+def test_average_ranks_equal_pandas(values):
+    x = np.array(values, dtype=float)
+    expected = pd.Series(x).rank(method="average").to_numpy()
+    np.testing.assert_array_equal(average_ranks(x), expected)
+
+
+@given(st.lists(st.floats(min_value=-1e3, max_value=1e3), min_size=1, max_size=3000))
+def test_average_ranks_of_normal_scores_in_raw_order_equal_pandas(raw):
+    # score_accounts ranks the ICP scores in the order of the raw scores (no second sort);
+    # the clipped ends (0 and 100) and rounding make ties that pandas must agree with.
+    raw = np.repeat(np.array(raw), 3)
+    scores = normal_scores(raw)
+    order = np.argsort(raw, kind="stable")
+    expected = pd.Series(scores).rank(method="average").to_numpy()
+    np.testing.assert_array_equal(average_ranks(scores, order), expected)
+    shuffled = np.random.default_rng(0).permutation(len(raw))
+    np.testing.assert_array_equal(average_ranks(scores, shuffled), expected)  # not sorted

@@ -123,14 +123,39 @@ def normal_scores(raw: np.ndarray | pd.Series) -> np.ndarray:
     """Map raw scores onto a normal curve: rank "first" ascending, p = (rank - 0.5) / n,
     score = clip(50 + 15 * PhiInv(p), 0, 100). Ties keep row order; n = 1 gives 50.
     """
+    return _normal_scores_in_order(raw)[0]
+
+
+def _normal_scores_in_order(raw: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`normal_scores` and the ascending order of the ranks they were given."""
     x = np.asarray(raw, dtype=float)
     n = len(x)
     if n == 0:
         raise IcpError("There are no accounts to score")
+    order = np.argsort(x, kind="stable")
     ranks = np.empty(n, dtype=float)
-    ranks[np.argsort(x, kind="stable")] = np.arange(1, n + 1, dtype=float)
+    ranks[order] = np.arange(1, n + 1, dtype=float)
     p = (ranks - 0.5) / n
-    return np.clip(50.0 + 15.0 * ndtri(p), 0.0, 100.0)
+    return np.clip(50.0 + 15.0 * ndtri(p), 0.0, 100.0), order
+
+
+def average_ranks(values: np.ndarray | pd.Series, order: np.ndarray | None = None) -> np.ndarray:
+    """Ranks 1..n of ``values``, tied values sharing their average rank: the same floats
+    as pandas' ``rank(method="average")``. ``order`` may give positions that sort the
+    values ascending (saves sorting again); NaN values are ranked by pandas."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if order is None:
+        order = np.argsort(x, kind="stable")
+    ascending = x[order]
+    if n and not (ascending[1:] >= ascending[:-1]).all():  # NaN, or not in that order
+        return pd.Series(x).rank(method="average").to_numpy()
+    starts = np.flatnonzero(np.r_[True, ascending[1:] != ascending[:-1]])
+    ends = np.r_[starts[1:], n]
+    ranks = np.empty(n, dtype=float)
+    # The average of the ranks start+1 .. end, exact in floats as pandas computes it.
+    ranks[order] = np.repeat((starts + 1 + ends) / 2.0, ends - starts)
+    return ranks
 
 
 def grades(scores: np.ndarray | pd.Series, settings: Settings) -> np.ndarray:
@@ -140,12 +165,15 @@ def grades(scores: np.ndarray | pd.Series, settings: Settings) -> np.ndarray:
     return np.asarray(GRADES, dtype=object)[_grade_index(scores, settings)]
 
 
-def _grade_index(scores: np.ndarray | pd.Series, settings: Settings) -> np.ndarray:
-    """Each score's position in :data:`GRADES` (see :func:`grades`)."""
+def _grade_index(
+    scores: np.ndarray | pd.Series, settings: Settings, order: np.ndarray | None = None
+) -> np.ndarray:
+    """Each score's position in :data:`GRADES` (see :func:`grades`); ``order`` as for
+    :func:`average_ranks`."""
     x = np.asarray(scores, dtype=float)
     if len(x) == 0:
         return np.array([], dtype=int)
-    q = pd.Series(x).rank(method="average").to_numpy() / len(x)
+    q = average_ranks(x, order) / len(x)
     return np.searchsorted(np.asarray(settings.grade_cutoffs), q, side="left")
 
 
@@ -188,9 +216,9 @@ def score_accounts(accounts: Accounts | pd.DataFrame, settings: Settings) -> pd.
     scored["relationship_feature"] = frame["software_revenue"].to_numpy(dtype=float)
     raw = raw_scores(scored, settings.weights)
     scored["ICP_score_raw"] = raw
-    icp = normal_scores(raw)
+    icp, order = _normal_scores_in_order(raw)
     scored["ICP_score"] = icp
-    scored["ICP_grade"] = _labels(GRADES, _grade_index(icp, settings), scored.index)
+    scored["ICP_grade"] = _labels(GRADES, _grade_index(icp, settings, order), scored.index)
     segment = _segment_index(frame["annual_revenue"], settings)
     scored["customer_segment"] = _labels(SEGMENTS, segment, scored.index)
     return scored
