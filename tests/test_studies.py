@@ -513,3 +513,40 @@ def test_a_trial_failed_as_stale_meanwhile_is_not_told_and_nothing_raises():
     assert study.trials[live.number].user_attrs == {"result": "kept"}
     assert study.trials[late.number].state == STATES.FAIL
     assert study.trials[late.number].value is None
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
+def test_two_workers_failing_the_same_stale_trial_on_sqlite_queue_one_retry(tmp_path):
+    # Another worker holds the write lock and fails the trial; this worker's attempt
+    # waits for the lock, then must see the trial already failed (before transactions
+    # began with BEGIN IMMEDIATE it had read RUNNING and failed it a second time).
+    import sqlite3
+    import threading
+
+    import optuna
+
+    from icp_xl.core.studies import open_storage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    path = tmp_path / "study.db"
+    storage = open_storage(f"sqlite:///{path}", grace=30)
+    study = optuna.create_study(storage=storage, study_name="race")
+    trial = study.ask()
+    other = sqlite3.connect(path, isolation_level=None, timeout=60)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE trials SET state = 'FAIL' WHERE trial_id = ?", (trial._trial_id,))
+    outcome: dict[str, object] = {}
+
+    def fail_it() -> None:
+        try:
+            outcome["failed"] = storage.set_trial_state_values(trial._trial_id, STATES.FAIL)
+        except Exception as error:
+            outcome["error"] = type(error).__name__
+
+    worker = threading.Thread(target=fail_it)
+    worker.start()
+    time.sleep(1.0)  # the worker now waits for the lock
+    other.execute("COMMIT")
+    worker.join(30)
+    other.close()
+    assert outcome == {"error": "UpdateFinishedTrialError"}
