@@ -14,6 +14,7 @@ from icp_xl.core.errors import IcpError
 from icp_xl.core.sample import make_sample_accounts
 from icp_xl.core.scoring import SCORE_COLUMNS, score_accounts
 from icp_xl.core.settings import Settings
+from icp_xl.files import fast_csv
 from icp_xl.files.fast_csv import format_floats, read_accounts_fast, write_csv_fast
 from icp_xl.files.tables import ROW_NUMBERS, neutralize_formulas, read_table
 
@@ -177,3 +178,21 @@ def test_title_rows_above_the_header_go_to_todays_reader(tmp_path: Path) -> None
     path = tmp_path / "accounts.csv"
     path.write_bytes(("Accounts export,,,,,,,,,\n" + HEADER + EDGE_ROWS).encode())
     assert read_accounts_fast(path, min_bytes=0) is None
+
+
+def test_cells_are_quoted_as_pandas_quotes_them_across_blocks_of_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cells with separators, quotes and line breaks (a carriage return is quoted as the
+    # running Python's csv writer quotes it), in blocks of rows joined on threads.
+    monkeypatch.setattr(fast_csv, "_WRITE_CHUNK_ROWS", 3)
+    names = ['Acme, "Inc"', "plain", "two\nlines", "cr\rhere", "\x01\x02\x03\x04 bell\x07"]
+    frame = pd.DataFrame({"name": names * 3, "score": np.linspace(0, 1, 15)})
+    frame["note"] = ["x,y", "\x05", "", "=1+2", "ok"] * 3
+    assert_same_write(frame, tmp_path)
+
+
+def test_text_holding_every_byte_value_is_joined_right(tmp_path: Path) -> None:
+    every = "".join(chr(b) for b in range(1, 256))  # control characters, Latin-1
+    frame = pd.DataFrame({"name": [f"a,{every}", "b", every], "score": [0.5, 1.0, 2.0]})
+    assert_same_write(frame, tmp_path)

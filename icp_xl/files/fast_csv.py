@@ -20,6 +20,8 @@ and is used only where it can be exact:
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 from collections import deque
@@ -49,7 +51,18 @@ FAST_WRITE_MIN_ROWS = 40_000
 _UTF8_BOM = b"\xef\xbb\xbf"
 _FORMULA_TRIGGER_BYTES = np.frombuffer("".join(FORMULA_TRIGGERS).encode(), dtype=np.uint8)
 _ASCII_PLAIN_NUMBER = f"^{PLAIN_NUMBER.replace(chr(92) + 'd', '[0-9]')}$"
-_NEEDS_QUOTES = r'[,"\n\r]'
+
+
+def _quoted_by_python(char: str) -> bool:
+    """Whether Python's csv writer (pandas' ``to_csv``, lines ended by "\\n") quotes a cell
+    holding ``char``: a carriage return is quoted by some Python versions, not by others."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([f"a{char}b", "c"])
+    return out.getvalue().startswith('"')
+
+
+_QUOTED_CHARS = "".join(c for c in ',"\n\r' if _quoted_by_python(c))
+_NEEDS_QUOTES = "[" + re.escape(_QUOTED_CHARS) + "]"
 _WRITE_CHUNK_ROWS = 200_000
 _WRITE_THREADS = 4
 TextCells = pa.Array | pa.ChunkedArray  # a column's cells as text, whole or in chunks
@@ -340,7 +353,7 @@ def _neutralized(text: TextCells) -> TextCells:
 
 def _quote_texts(text: TextCells) -> TextCells:
     """Cells quoted as Python's csv writer quotes them (minimal quoting, ``""`` inside)."""
-    if not has_byte(_chunked(text), b',"\n\r'):
+    if not has_byte(_chunked(text), _QUOTED_CHARS.encode()):
         return text
     text = _combined(text)
     needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), False)

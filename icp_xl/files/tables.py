@@ -289,5 +289,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path, encoding: str = "utf-8") ->
         return Path(path)
     safe = neutralize_formulas(frame)
     return atomic_write(
-        path, lambda tmp: safe.to_csv(tmp, index=False, float_format=None, encoding=encoding)
+        path,
+        lambda tmp: safe.to_csv(
+            tmp, index=False, float_format=None, encoding=encoding, lineterminator="\n"
+        ),
     )
