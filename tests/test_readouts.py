@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
@@ -170,6 +172,30 @@ def test_column_widths_follow_the_displayed_values():
     assert wide == len("$12,345,678,901") + 2
     assert column_width("Rank", [(1, "0")], (6, 48)) == 6
     assert column_width(None, [("x" * 100, None)], (6, 48)) == 48
+
+
+_FORMATS = [None, "General", "0", "0.0", "#,##0", '"$"#,##0', "$#,##0.00", "0.0%", '0.00"x"']
+
+
+@given(
+    st.sampled_from(_FORMATS),
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.integers(-(10**15), 10**15),
+            st.booleans(),
+            st.none(),
+            st.text(max_size=12),
+        ),
+        max_size=40,
+    ),
+)
+def test_fitted_widths_measure_only_the_candidates_but_equal_measuring_all(fmt, values):
+    from icp_xl.workbook.widths import column_width, fitted_widths
+
+    bounds = (0.0, 1e9)
+    every = column_width("Head", [(v, fmt) for v in values], bounds)
+    assert fitted_widths(["Head"], [[v] for v in values], [fmt], bounds) == [every]
 
 
 def test_every_sheet_gets_a_print_setup_and_inputs_are_marked(tmp_path):

@@ -282,5 +282,6 @@ def _quiet_unraisable_oserrors() -> Iterator[None]:
         sys.unraisablehook = hook
     try:
         yield
-    finally:
-        gc.collect()
+    except BaseException:
+        gc.collect()  # the failed writer's objects go now, while the hook is in place
+        raise

@@ -84,7 +84,23 @@ def fitted_widths(
     widths = []
     for index, head in enumerate(header):
         fmt = formats[index] if index < len(formats) else None
-        cells = ((row[index], fmt) for row in body if index < len(row))
+        values = [row[index] for row in body if index < len(row)]
         text = head if isinstance(head, str) else None
-        widths.append(column_width(text, cells, bounds))
+        widths.append(
+            column_width(text, ((v, fmt) for v in _widest_candidates(values, fmt)), bounds)
+        )
     return widths
+
+
+def _widest_candidates(values: list[Any], number_format: str | None) -> list[Any]:
+    """The values of a column whose display can be the widest. With a fixed number format
+    (decimals, thousands, percent, currency) a number's text grows with its size and a
+    minus sign, so of the numbers only the largest and the smallest can be widest."""
+    fmt = number_format or "General"
+    if fmt == "General" or "E+" in fmt:
+        return values
+    numbers = [v for v in values if type(v) in (int, float) and math.isfinite(v)]
+    if len(numbers) <= 2:
+        return values
+    others = [v for v in values if not (type(v) in (int, float) and math.isfinite(v))]
+    return [*others, max(numbers), min(numbers)]

@@ -173,8 +173,13 @@ class FileBook:
         data, stamp = _snapshot(path)  # save() refuses if the file changes meanwhile
         book = cls(data, path, status)
         book._stamp = stamp
-        for sheet in layout.INPUT_SHEETS & set(book._index.sheets):
-            book._values.load(sheet)  # every action reads them; damage is found up front
+        inputs = sorted(layout.INPUT_SHEETS & set(book._index.sheets))
+        # Every action reads the inputs, and a rescore the previous Scores: read them all on
+        # a background thread while the structure is checked and the accounts scored.
+        scores = [layout.SCORES] if for_writing and layout.SCORES in book._index.sheets else []
+        book._values.prefetch([*inputs, *scores])
+        for sheet in inputs:
+            book._values.load(sheet)  # damage is found up front
         if for_writing:
             index = book._index
             missing = missing_structure(list(index.sheets), list(index.names), list(index.tables))

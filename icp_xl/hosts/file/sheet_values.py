@@ -11,6 +11,9 @@ returns the formula text instead); the file host decides what a formula cell mea
 from __future__ import annotations
 
 import io
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,8 @@ class SheetValues:
         self._name = name
         self._workbook: CalamineWorkbook | None = None
         self._sheets: dict[str, list[list[Any]]] = {}
+        self._pending: dict[str, Future[list[list[Any]]]] = {}
+        self._reader: threading.Thread | None = None
 
     def rectangle(
         self, sheet: str, top: int, left: int, bottom: int, right: int
@@ -61,19 +66,61 @@ class SheetValues:
     def _rows(self, sheet: str) -> list[list[Any]]:
         rows = self._sheets.get(sheet)
         if rows is None:
+            pending = self._pending.get(sheet)
             try:
-                if self._workbook is None:
-                    source = self._source
-                    self._workbook = (
-                        CalamineWorkbook.from_filelike(io.BytesIO(source))
-                        if isinstance(source, bytes)
-                        else CalamineWorkbook.from_path(str(source))
-                    )
-                rows = self._workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                if pending is not None:
+                    rows = pending.result()
+                else:
+                    if self._workbook is None:
+                        self._workbook = self._opened()
+                    rows = _sheet_rows(self._workbook, sheet)
             except CalamineError as error:
                 raise unreadable_workbook(self._name, error) from None
+            self._pending.pop(sheet, None)
             self._sheets[sheet] = rows
         return rows
+
+    def _opened(self) -> CalamineWorkbook:
+        source = self._source
+        if isinstance(source, bytes):
+            return CalamineWorkbook.from_filelike(io.BytesIO(source))
+        return CalamineWorkbook.from_path(str(source))
+
+    def prefetch(self, sheets: Iterable[str]) -> None:
+        """Start reading ``sheets`` on a background thread (calamine parses without the
+        interpreter lock, so the caller goes on meanwhile); reading one of them later
+        waits for it, and a damaged sheet fails then, as if read at that moment."""
+        wanted = [s for s in dict.fromkeys(sheets) if s not in self._sheets]
+        wanted = [s for s in wanted if s not in self._pending]
+        if not wanted:
+            return
+        futures = {sheet: Future() for sheet in wanted}
+        self._pending.update(futures)
+
+        def read() -> None:  # with a reader of its own: calamine's is not shared
+            try:
+                workbook = self._opened()
+            except BaseException as error:
+                for future in futures.values():
+                    future.set_exception(error)
+                return
+            try:
+                for sheet, future in futures.items():
+                    try:
+                        future.set_result(_sheet_rows(workbook, sheet))
+                    except BaseException as error:  # handed to whoever reads the sheet
+                        future.set_exception(error)
+            finally:
+                workbook.close()
+
+        self._wait_for_reader()
+        self._reader = threading.Thread(target=read, name="icp-xl sheet reader", daemon=True)
+        self._reader.start()
+
+    def _wait_for_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.join()
+            self._reader = None
 
     def load(self, sheet: str) -> None:
         """Read ``sheet`` now (a damaged sheet fails here, with one sentence)."""
@@ -81,7 +128,13 @@ class SheetValues:
 
     def close(self) -> None:
         """Release the reader and the cached sheets."""
+        self._wait_for_reader()
+        self._pending.clear()
         if self._workbook is not None:
             self._workbook.close()
         self._workbook = None
         self._sheets.clear()
+
+
+def _sheet_rows(workbook: CalamineWorkbook, sheet: str) -> list[list[Any]]:
+    return workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
