@@ -78,3 +78,36 @@ def test_header_heights_stay_as_built_so_charts_keep_clear_of_the_cells(tmp_path
         for row, dimension in ws.row_dimensions.items():
             if row in heights[ws.title]:
                 assert dimension.height == heights[ws.title][row].height, (ws.title, row)
+
+
+def test_live_excel_fits_the_same_widths_as_the_file_host(tmp_path: Path) -> None:
+    """Import writes 18-character CRM IDs; in live Excel (xlwings' Range.column_width) the
+    fitted sheets' columns get the widths the file host writes into the file."""
+    from support.hosts import file_host, live_host
+
+    template = tmp_path / "ICP.xlsx"
+    book = FileBook.new(make_sample_accounts(60, seed=1))
+    actions.rescore(book)
+    book.save(template)
+    accounts = make_sample_accounts(60, seed=1)
+    accounts["Customer ID"] = [f"0015g00000AbCdE{i:03d}" for i in range(60)]
+    crm = tmp_path / "crm.csv"
+    accounts.to_csv(crm, index=False)
+    widths = []
+    for host in (file_host, live_host):
+        path = tmp_path / f"{host.__name__}.xlsx"
+        path.write_bytes(template.read_bytes())
+        with host(path) as target:
+            import_accounts(target, crm)
+        wb = openpyxl.load_workbook(path)
+        widths.append(
+            {
+                (spec.name, letter): wb[spec.name].column_dimensions[letter].width
+                for spec in layout.SHEETS
+                if layout.fitted_header_row(spec) is not None
+                for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+            }
+        )
+    file_widths, live_widths = widths
+    assert file_widths == live_widths
+    assert live_widths[(layout.SCORES, "A")] >= len("0015g00000AbCdE000")

@@ -6,7 +6,9 @@ Each rectangle is read or written in one call (``Range.options(ndim=2).value``),
 10,000-row table costs one round trip to Excel, not one per cell. The adapter only
 writes values into the structure that is already in the workbook (sheets, tables,
 names, formats and charts stay Excel's); a table is resized in place with
-``Table.resize``.
+``Table.resize``. Writing the header row of a table-like sheet fits its columns to what
+was written (``Range.column_width``), by the rule the file host follows
+(:mod:`icp_xl.workbook.fitting`).
 
 Text is written with a leading apostrophe, Excel's own "this is text" marker, so a
 company called ``=1+1``, a Customer ID ``00123`` or an industry ``TRUE`` lands as
@@ -21,10 +23,12 @@ from typing import Any
 
 import pandas as pd
 
-from icp_xl.core.cells import parse_range, table_frame
+from icp_xl.core.cells import parse_cell, parse_range, table_frame
 from icp_xl.core.errors import IcpError
+from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block, cell_value
 from icp_xl.workbook.book import Location
+from icp_xl.workbook.fitting import fitted_columns
 
 
 def excel_input(value: Any) -> Any:
@@ -80,6 +84,7 @@ class XlwingsBook:
         if not block.rows or not block.width:
             return
         self._sheet(block.sheet).range(block.top_left).value = excel_rows(block.rows)
+        self._fit_columns(block.sheet, *parse_cell(block.top_left), block.rows)
 
     def write_table(self, table: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         target = self._table(table)
@@ -100,6 +105,8 @@ class XlwingsBook:
             sheet.range((top, right + 1), (min(old_bottom, bottom), old_right)).clear_contents()
         body = excel_rows(rows) if rows else [[None] * width]
         sheet.range((top, left)).value = [excel_rows([header])[0], *body]
+        formats = layout.table_number_formats(table, header)
+        self._fit_columns(sheet.name, top, left, [list(header), *rows], formats)
 
     def clear_range(self, sheet: str, ref: str) -> None:
         parse_range(ref)  # a clear error for a bad address before Excel sees it
@@ -112,6 +119,18 @@ class XlwingsBook:
         self.book.app.status_bar = message
 
     # ------------------------------------------------------------ helpers
+
+    def _fit_columns(
+        self,
+        sheet: str,
+        top: int,
+        left: int,
+        rows: Sequence[Sequence[Any]],
+        formats: Sequence[str | None] = (),
+    ) -> None:
+        target = self._sheet(sheet)
+        for column, width in fitted_columns(sheet, top, left, rows, formats).items():
+            target.range((1, column)).column_width = width
 
     def _sheet(self, name: str) -> Any:
         for sheet in self.book.sheets:

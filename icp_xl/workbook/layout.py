@@ -13,7 +13,7 @@ optimizer) through blocks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
@@ -1055,6 +1055,13 @@ def print_setup(spec: SheetSpec) -> SheetPrint:
         if 1 <= header_rows <= 5:
             return SheetPrint(title_rows=f"1:{header_rows}")
     return SheetPrint()
+
+
+def table_number_formats(table: str, header: Sequence[str]) -> list[str | None]:
+    """The number format of each column of ``table`` with ``header`` (None = General)."""
+    spec = TABLES_BY_NAME.get(table)
+    by_header = {c.header: c.number_format for c in spec.columns} if spec else {}
+    return [by_header.get(str(h)) for h in header]
 
 
 def fitted_header_row(spec: SheetSpec) -> int | None:

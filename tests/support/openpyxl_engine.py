@@ -613,6 +613,27 @@ class Range(base_classes.Range):
     def clear(self) -> None:
         self.clear_contents()
 
+    # -------------------------------------------------------- column widths
+
+    @property
+    def column_width(self) -> float | None:
+        """Excel's Range.ColumnWidth: the width in characters when every column of the
+        range has the same, else None."""
+        dimensions = self.sheet.worksheet.column_dimensions
+        widths = {
+            dimensions[get_column_letter(c)].width for c in range(self.column, self.last[1] + 1)
+        }
+        return widths.pop() if len(widths) == 1 else None
+
+    @column_width.setter
+    def column_width(self, value: float) -> None:
+        """Sets the width of every column the range touches (whole columns, as Excel)."""
+        if not 0 <= value <= 255:
+            raise ValueError("column_width must be in the range 0 <= column_width <= 255")
+        dimensions = self.sheet.worksheet.column_dimensions
+        for column in range(self.column, self.last[1] + 1):
+            dimensions[get_column_letter(column)].width = value
+
     # -------------------------------------------------------- addresses
 
     def get_address(self, row_absolute: bool = True, column_absolute: bool = True,

@@ -312,7 +312,7 @@ class FileBook:
             edits.add(Cleared(top, right + 1, min(old_bottom, bottom), old_right))
         edits.add(Values(top, left, [[str(h) for h in header]]))
         body = rows if rows else [[None] * width]  # values; the sheet writer converts others
-        formats = _table_formats(table, header)
+        formats = layout.table_number_formats(table, header)
         edits.add(Values(top + 1, left, body, formats=formats, table_body=True))
         spec = self._index.tables[table]
         spec.ref = range_ref(top, left, bottom, right)
@@ -521,9 +521,3 @@ def _text_safe(value: Any) -> Any:
     """A value as written: computed values converted (:func:`cell_value`); text is always
     written as text by the sheet writer, so ``=...`` never becomes a formula."""
     return cell_value(value)
-
-
-def _table_formats(table: str, header: Sequence[str]) -> list[str | None]:
-    spec = layout.TABLES_BY_NAME.get(table)
-    by_header = {c.header: c.number_format for c in spec.columns} if spec else {}
-    return [by_header.get(str(h)) for h in header]

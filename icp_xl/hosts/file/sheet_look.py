@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from icp_xl.hosts.file.sheet_edits import SheetEdits, Values
 from icp_xl.workbook import layout
-from icp_xl.workbook.widths import fitted_widths
+from icp_xl.workbook.fitting import fitted_columns
 
 _COLS = re.compile(rb"<(\w+:)?cols\b[^>]*?(?:/>|>.*?</(?:\w+:)?cols>)", re.S)
 _COL = re.compile(rb"<(?:\w+:)?col\b([^>]*?)/?>")
@@ -31,17 +31,10 @@ def fitted_widths_of(sheet: str, edits: SheetEdits) -> dict[int, float]:
     if header_row is None or not any(v.top <= header_row <= v.bottom for v in values):
         return {}
     right = max(v.right for v in values)
-    grid = edits.overlay(header_row, 1, [[None] * right for _ in range(layout.FIT_SAMPLE_ROWS)])
-    header, body = grid[0], []
-    for row in grid[1:]:
-        if all(value is None for value in row):
-            break
-        body.append(row)
-    while header and header[-1] is None:
-        header.pop()
-    formats = [_column_format(values, header_row + 1, j + 1) for j in range(len(header))]
-    widths = fitted_widths(header, body, formats, layout.FIT_WIDTH_BOUNDS)
-    return {j + 1: w for j, w in enumerate(widths)}
+    rows = layout.FIT_SAMPLE_ROWS + 1  # the header and the rows measured below it
+    grid = edits.overlay(header_row, 1, [[None] * right for _ in range(rows)])
+    formats = [_column_format(values, header_row + 1, j + 1) for j in range(right)]
+    return fitted_columns(sheet, header_row, 1, grid, formats)
 
 
 def _column_format(values: list[Values], row: int, column: int) -> str | None:
