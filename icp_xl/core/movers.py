@@ -145,7 +145,7 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     left, right = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
     blank_l = pd.isna(a).to_numpy()
     blank_r = pd.isna(b).to_numpy()
-    equal = np.array([x == y for x, y in zip(left, right, strict=True)], dtype=bool)
+    equal = np.equal(left, right, dtype=object).astype(bool)  # Python's == per pair, in C
     return (blank_l & blank_r) | (~blank_l & ~blank_r & equal)
 
 
@@ -196,8 +196,8 @@ def compare_runs(
     moves = moves.iloc[np.argsort(-np.nan_to_num(moves["change"].to_numpy()), kind="stable")]
     return Movers(
         matrix=migration_matrix(before["ICP_grade"], after["ICP_grade"]),
-        new=[str(i) for i in current.index if i not in previous.index],
-        gone=[str(i) for i in previous.index if i not in current.index],
+        new=[str(i) for i in current.index[~current.index.isin(previous.index)]],
+        gone=[str(i) for i in previous.index[~previous.index.isin(current.index)]],
         moves=moves,
     )
 
