@@ -12,6 +12,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from support.hosts import file_host, live_host
 
 from icp_xl.core.accounts import prepare_accounts
@@ -288,6 +290,29 @@ def test_one_conversion_of_computed_values_to_cells() -> None:
     for module in (rescoring, file_book, xlwings_book, chart_data):
         assert module.cell_value is blocks.cell_value, module.__name__
         assert not hasattr(module, "_number") and not hasattr(module, "_cells"), module.__name__
+
+
+@given(
+    st.lists(
+        st.one_of(st.floats(), st.sampled_from([0.0, -0.0, float("nan"), float("inf")])),
+        max_size=50,
+    ),
+    st.sampled_from(["float64", "object", "str", "Int64"]),
+)
+def test_whole_columns_convert_as_each_value_does(values, dtype) -> None:
+    from icp_xl.workbook.blocks import cell_value, column_cells
+
+    if dtype == "Int64":
+        column = pd.Series([None if not np.isfinite(v) else int(v) % 1000 for v in values])
+        column = column.astype("Int64")
+    elif dtype == "str":
+        column = pd.Series([None if np.isnan(v) else repr(v) for v in values], dtype="str")
+    else:
+        column = pd.Series(values, dtype=dtype)
+    expected = [cell_value(v) for v in column.tolist()]
+    converted = column_cells(column)
+    assert converted == expected
+    assert [type(v) for v in converted] == [type(v) for v in expected]
 
 
 def _accounts_cells(path: Path) -> tuple[list[str], list[tuple]]:

@@ -176,7 +176,8 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
     printers = frame["printer_count"].to_numpy(dtype=float).tolist()
     consumables = frame["consumable_revenue"].to_numpy(dtype=float).tolist()
     software = frame["software_revenue"].to_numpy(dtype=float).tolist()
-    known_industries = set(settings.vertical_table)
+    known = set(settings.vertical_table)
+    unknown_industries = {name for name in set(industry) if industry_key(name) not in known}
 
     def revenue_text(i: int) -> str:
         return f"{money_text(revenue[i])} annual revenue (size {score_text(size[i])})"
@@ -192,7 +193,7 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
         if name == "vertical":
             if not industry[i]:
                 return "industry blank"
-            if industry_key(industry[i]) not in known_industries:
+            if industry[i] in unknown_industries:
                 return "industry not in the vertical table"
             return f"weak vertical ({industry[i]})"
         if name == "size":

@@ -140,6 +140,13 @@ class Movers:
         return falls.iloc[np.argsort(falls["change"].to_numpy(), kind="stable")].head(count)
 
 
+def _missing_from(ids: pd.Index, other: pd.Index) -> list[str]:
+    """The IDs of ``ids`` that ``other`` lacks, in order (a set: Index.isin on Arrow text
+    took half a second for 100,000 IDs)."""
+    known = set(other.tolist())
+    return [str(i) for i in ids.tolist() if i not in known]
+
+
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Element-wise equality where two blanks (None/NaN) are equal."""
     left, right = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
@@ -196,8 +203,8 @@ def compare_runs(
     moves = moves.iloc[np.argsort(-np.nan_to_num(moves["change"].to_numpy()), kind="stable")]
     return Movers(
         matrix=migration_matrix(before["ICP_grade"], after["ICP_grade"]),
-        new=[str(i) for i in current.index[~current.index.isin(previous.index)]],
-        gone=[str(i) for i in previous.index[~previous.index.isin(current.index)]],
+        new=_missing_from(current.index, previous.index),
+        gone=_missing_from(previous.index, current.index),
         moves=moves,
     )
 

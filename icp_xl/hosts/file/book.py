@@ -59,7 +59,7 @@ from icp_xl.hosts.file.structure_check import MACRO_SUFFIXES, missing_structure
 from icp_xl.hosts.file.styles_xml import StyleSheet
 from icp_xl.hosts.file.table_xml import resized_table
 from icp_xl.workbook import layout
-from icp_xl.workbook.blocks import Block, cell_value
+from icp_xl.workbook.blocks import Block, cell_value, column_cells
 from icp_xl.workbook.book import Location
 
 __all__ = [
@@ -513,7 +513,7 @@ def _without_calc_chain(source: zipfile.ZipFile) -> dict[str, bytes]:
 
 def frame_rows(frame: pd.DataFrame) -> list[list[Any]]:
     """Rows of a DataFrame as cell values (NaN/NA -> None, numpy scalars -> Python)."""
-    columns = [[cell_value(v) for v in frame[c].tolist()] for c in frame.columns]
+    columns = [column_cells(frame[c]) for c in frame.columns]
     return [list(row) for row in zip(*columns, strict=True)] if columns else []
 
 

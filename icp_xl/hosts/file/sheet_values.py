@@ -48,19 +48,29 @@ class SheetValues:
         self._sheets: dict[str, list[list[Any]]] = {}
         self._pending: dict[str, Future[list[list[Any]]]] = {}
         self._reader: threading.Thread | None = None
+        self._used: dict[str, tuple[int, int]] = {}  # sheet -> (rows, columns) holding cells
 
     def rectangle(
         self, sheet: str, top: int, left: int, bottom: int, right: int
     ) -> list[list[Any]]:
         """Values of rows ``top..bottom`` and columns ``left..right`` (1-based, inclusive)
         of ``sheet``; cells outside the used area are None."""
-        rows = self._rows(sheet)
         width = right - left + 1
+        used = self._used.get(sheet)
+        if used is not None and sheet not in self._sheets and (top > used[0] or left > used[1]):
+            return [[None] * width for _ in range(bottom - top + 1)]  # outside the used area
+        rows = self._rows(sheet)
         grid = []
         for index in range(top - 1, min(bottom, len(rows))):
             row = rows[index][left - 1 : right]
             grid.append([cell(v) for v in row] + [None] * (width - len(row)))
         grid += [[None] * width for _ in range(bottom - top + 1 - len(grid))]
+        height, used_width = len(rows), len(rows[0]) if rows else 0
+        self._used[sheet] = (height, used_width)
+        if top == 1 and left == 1 and bottom >= height and right >= used_width:
+            # The whole sheet was read (a table's rows, the previous Scores): its cached
+            # cells go, and it is read again from the package if asked for once more.
+            self._sheets.pop(sheet, None)
         return grid
 
     def _rows(self, sheet: str) -> list[list[Any]]:

@@ -27,6 +27,9 @@ from icp_xl.workbook.calibration_table import EXCEL_EPOCH
 FIRST_RUN = "first run"
 _SCORES_FIELD = {column.header: field for column, field in layout.SCORES_FIELDS}
 _RUNS_KEY = {column.header: key for key, column in layout.RUNS_COLUMNS}
+_PREVIOUS_FIELDS = frozenset(
+    {"customer_id", "company_name", "ICP_score", "ICP_grade", *INPUT_FIELDS}
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ def _previous_scores(book: Book) -> pd.DataFrame:
     if table.empty or "customer_id" not in table or "ICP_grade" not in table:
         return pd.DataFrame(columns=["ICP_score", "ICP_grade"])
     table = table[table["customer_id"].notna()]
+    table = table[[c for c in table.columns if c in _PREVIOUS_FIELDS]]  # the rest is freed
     table.index = pd.Index(table["customer_id"].map(str), name="customer_id")
     return table
 

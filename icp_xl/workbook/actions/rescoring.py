@@ -30,7 +30,7 @@ from icp_xl.workbook.actions.data_quality import (
 from icp_xl.workbook.actions.explanation import write_account_explanation
 from icp_xl.workbook.actions.scoring import Scored, score_book, selected_view, view_scores
 from icp_xl.workbook.actions.stored_results import stored_optimized_weights, stored_trial_history
-from icp_xl.workbook.blocks import Block, cell_value
+from icp_xl.workbook.blocks import Block, cell_value, column_cells
 from icp_xl.workbook.book import Book
 
 
@@ -89,7 +89,7 @@ def scores_rows(result: Scored) -> list[list[Any]]:
     columns = []
     for _, name in layout.SCORES_FIELDS:
         source = next(s for s in sources if name in s.columns)
-        columns.append([cell_value(v) for v in source[name].tolist()])
+        columns.append(column_cells(source[name]))
     return [list(row) for row in zip(*columns, strict=True)]
 
 
