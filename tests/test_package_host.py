@@ -16,6 +16,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from support.outputs import output_snapshot
@@ -303,3 +305,11 @@ def test_a_rescore_never_loads_openpyxl(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=repo, check=True)  # fmt: skip
     assert done.stdout.split()[-2:] == ["0", "False"], done.stderr
+
+
+@given(st.binary(max_size=80) | st.text(alphabet='<:f />x"=t', max_size=80).map(str.encode))
+def test_the_quick_formula_check_never_misses_a_formula_element(text: bytes) -> None:
+    from icp_xl.hosts.file.formula_cells import _FORMULA, _may_hold_formula
+
+    if _FORMULA.search(text):
+        assert _may_hold_formula(text)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import zipfile
 
+import numpy as np
+
 from icp_xl.core.cells import column_number
 from icp_xl.hosts.file.cell_xml import unescape
 
@@ -43,7 +45,16 @@ def _has_formula(package: zipfile.ZipFile, part: str) -> bool:
     tail = b""
     with package.open(part) as stream:
         for chunk in iter(lambda: stream.read(1 << 22), b""):
-            if _FORMULA.search(tail + chunk):
+            text = tail + chunk
+            if _may_hold_formula(text) and _FORMULA.search(text):
                 return True
             tail = chunk[-16:]
     return False
+
+
+def _may_hold_formula(text: bytes) -> bool:
+    """Whether ``text`` holds "<f" or ":f" (every formula element does), looked for a whole
+    block at a time: a byte search stops at every "<", which XML is full of."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    follows_f = data[1:] == ord("f")
+    return bool(np.any(follows_f & ((data[:-1] == ord("<")) | (data[:-1] == ord(":")))))
