@@ -55,14 +55,11 @@ def naive_score(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     out["adoption_score"] = [0.5 * a + 0.5 * b for a, b in zip(p, c, strict=True)]
     out["relationship_score"] = s
+    # Each component's points 100 * (W * component), added in this order (docs/scoring.md):
+    # another order gives other last bits, and near-equal raw scores would rank apart.
     out["ICP_score_raw"] = [
-        100
-        * (
-            weights.vertical * v
-            + weights.size * z
-            + weights.adoption * a
-            + weights.relationship * r
-        )
+        ((100 * (weights.vertical * v) + 100 * (weights.size * z)) + 100 * (weights.adoption * a))
+        + 100 * (weights.relationship * r)
         for v, z, a, r in zip(f["vertical"], f["size"], out["adoption_score"], s, strict=True)
     ]
     n = len(out)
