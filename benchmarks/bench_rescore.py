@@ -50,11 +50,12 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _rescore(path: str) -> None:
+def _rescore(path: str, today: bool = False) -> None:
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook.actions import rescore
 
-    book = FileBook.open(path, status=lambda message: None)
+    ahead = {} if today else {"rescoring": True}  # as icp-xl rescore opens it
+    book = FileBook.open(path, status=lambda message: None, **ahead)
     rescore(book)
     book.save()
 
@@ -96,7 +97,7 @@ def _measure(job: str, path: str, baseline: str, queue: multiprocessing.Queue) -
     if kind == "new":
         work = functools.partial(_new, path, _made_by(job, path))
     elif job == "rescore today":
-        work = functools.partial(_rescore, _made_by(job, path))
+        work = functools.partial(_rescore, _made_by(job, path), today=True)
     else:
         work = functools.partial({"rescore": _rescore, "floor": _floor}[kind], path)
     started, cpu = time.perf_counter(), _cpu_seconds()

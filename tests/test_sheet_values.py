@@ -55,3 +55,19 @@ def test_prefetched_sheets_read_the_same_and_damage_surfaces_on_use(package: Pat
     with pytest.raises(IcpError, match="book.xlsx"):
         values.load("Missing")  # a sheet the package lacks fails when it is read
     values.close()
+
+
+def test_only_a_rescore_reads_the_previous_scores_ahead(tmp_path: Path) -> None:
+    """A long optimize opens the workbook too; it must not hold the Scores cells."""
+    from icp_xl.core.sample import make_sample_accounts
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook import layout
+
+    path = tmp_path / "ICP.xlsx"
+    FileBook.new(make_sample_accounts(30, seed=2)).save(path)
+    for rescoring in (False, True):
+        values = FileBook.open(path, status=lambda message: None, rescoring=rescoring)._values
+        ahead = set(values._pending) | set(values._sheets)
+        assert layout.ACCOUNTS in ahead
+        assert (layout.SCORES in ahead) is rescoring
+        values.close()

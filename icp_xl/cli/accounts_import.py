@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook.actions import import_accounts
 
-    book = FileBook.open(args.workbook)
+    book = FileBook.open(args.workbook, rescoring=True)  # the import rescores
     import_accounts(book, args.accounts)
     book.save()
     print_movers(book)

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook.actions import calibrate_book
 
-    book = FileBook.open(args.workbook)
+    book = FileBook.open(args.workbook, rescoring=True)  # calibrating rescores
     calibration, result = calibrate_book(book)
     book.save()
     weights = " / ".join(f"{v:.2f}" for v in calibration.weights.as_dict().values())

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from icp_xl.workbook.actions import rescore, reset_weights, use_optimized_weights
     from icp_xl.workbook.actions.weights import set_current_weights
 
-    book = FileBook.open(args.workbook)
+    book = FileBook.open(args.workbook, rescoring=args.rescore)
     if args.use_optimized:
         weights = use_optimized_weights(book)
     elif args.reset:

@@ -117,7 +117,7 @@ def run_rescore(args: argparse.Namespace) -> int:
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook.actions import rescore
 
-    book = FileBook.open(args.workbook)
+    book = FileBook.open(args.workbook, rescoring=True)
     result = rescore(book, args.segment)
     book.save()
     _print_quality(result)

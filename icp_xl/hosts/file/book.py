@@ -160,12 +160,16 @@ class FileBook:
         *,
         for_writing: bool = True,
         status: Callable[[str], None] | None = None,
+        rescoring: bool = False,
     ) -> FileBook:
         """Open an ICP workbook. With ``for_writing`` (default): re-create any missing
         output sheet, table or name (with openpyxl, refused when the file holds content
         openpyxl would lose, see :func:`foreign_content`); replace constant formulas
         (``=TRUE()``, ``=0.3``) in the cells actions read by their values and refuse any
-        other formula there (:meth:`_settle_input_formulas`)."""
+        other formula there (:meth:`_settle_input_formulas`). The input sheets, which every
+        action reads, are read on a background thread from the start; with ``rescoring``
+        (the caller goes on to rescore) so are the previous Scores the rescore compares
+        with, while the accounts are scored."""
         path = Path(path)
         if not path.exists():
             raise IcpError(f"Workbook not found: {path}")
@@ -174,9 +178,7 @@ class FileBook:
         book = cls(data, path, status)
         book._stamp = stamp
         inputs = sorted(layout.INPUT_SHEETS & set(book._index.sheets))
-        # Every action reads the inputs, and a rescore the previous Scores: read them all on
-        # a background thread while the structure is checked and the accounts scored.
-        scores = [layout.SCORES] if for_writing and layout.SCORES in book._index.sheets else []
+        scores = [layout.SCORES] if rescoring and layout.SCORES in book._index.sheets else []
         book._values.prefetch([*inputs, *scores])
         for sheet in inputs:
             book._values.load(sheet)  # damage is found up front
