@@ -7,7 +7,7 @@ One run, same data (sample accounts), for each mode (with size / no size):
     about 1 (|sum - 1| <= 1e-3 without size; 0.95-1.05 with size, then
     normalized) and meet the business bounds; the objective is the plain
     reference implementation (pandas grades, scipy Spearman), as the seed ran it;
-(b) ours: :func:`icp_xl.core.optimize.optimize_weights` at default settings (also
+(b) ours: :func:`icp_xl.studies.optimize.optimize_weights` at default settings (also
     timed without the k-fold validation, i.e. the search alone);
 (c) grid: every feasible weight vector on a 0.005 lattice, vectorized.
 
@@ -38,12 +38,14 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.accounts import prepare_accounts
-from icp_xl.core.objective import TrainingData, evaluate_weights, training_data
-from icp_xl.core.optimize import FeasibleWeights, grid_search, optimize_weights, search_weights
-from icp_xl.core.optimizer_defaults import DEFAULT_LAMBDA, SAMPLERS
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.settings import COMPONENTS, Settings
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.model.settings import COMPONENTS, Settings
+from icp_xl.core.optimization.defaults import DEFAULT_LAMBDA, SAMPLERS
+from icp_xl.core.optimization.objective import TrainingData, evaluate_weights, training_data
+from icp_xl.core.optimization.search import grid_search, search_weights
+from icp_xl.core.optimization.space import FeasibleWeights
+from icp_xl.studies.optimize import optimize_weights
 
 
 def seed_approach(

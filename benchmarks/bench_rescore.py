@@ -123,7 +123,7 @@ def run(job: str, path: Path, baseline: Path) -> tuple[float, float, float]:
 
 
 def build(n: int, folder: Path) -> Path:
-    from icp_xl.core.sample import make_sample_accounts
+    from icp_xl.core.inputs.sample import make_sample_accounts
     from icp_xl.hosts.file.new_workbook import new_workbook
 
     path = folder / f"icp_{n}.xlsx"

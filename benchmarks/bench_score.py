@@ -16,10 +16,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.accounts import prepare_accounts
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import score_accounts
-from icp_xl.core.settings import Settings
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.model.scoring import score_accounts
+from icp_xl.core.model.settings import Settings
 
 
 def naive_score(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:

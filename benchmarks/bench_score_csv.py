@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
 
 
 def _cpu(who: int) -> float:

@@ -36,7 +36,7 @@ book.save()
 
 
 def main(argv: list[str] | None = None) -> int:
-    from icp_xl.core.sample import make_sample_accounts
+    from icp_xl.core.inputs.sample import make_sample_accounts
     from icp_xl.hosts.file.new_workbook import new_workbook
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

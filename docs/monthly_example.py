@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
 
 HERE = Path(__file__).resolve().parent
 

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import openpyxl
 
-from icp_xl.core.accounts import prepare_accounts
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import score_accounts
-from icp_xl.core.segments import within_segment_scores
-from icp_xl.core.settings import Settings
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.model.scoring import score_accounts
+from icp_xl.core.model.segments import within_segment_scores
+from icp_xl.core.model.settings import Settings
 from icp_xl.hosts.file.charts import add_charts
 from icp_xl.workbook.chart_data import chart_blocks
 from icp_xl.workbook.layout import DASHBOARD, SEGMENT_VIEW, SHEETS
@@ -43,7 +43,7 @@ PDF_FILTER = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":
 def build_chart_workbook(path: Path, n: int = 2000, view: str = "All Segments") -> Path:
     """A workbook with every layout sheet, the chart data of the sample accounts in ``view``
     and all charts; Accounts/Scores stay empty (the workbook engineer's actions fill them)."""
-    from icp_xl.core.optimize import optimize_weights
+    from icp_xl.studies.optimize import optimize_weights
 
     accounts = prepare_accounts(make_sample_accounts(n))
     settings = Settings()

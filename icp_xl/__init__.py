@@ -26,13 +26,13 @@ from typing import Any
 __version__ = "0.1.0"
 _MODULES = {"actions": "icp_xl.workbook.actions"}
 _PUBLIC = {  # name -> the module that defines it
-    "Accounts": "icp_xl.core.accounts",
-    "prepare_accounts": "icp_xl.core.accounts",
+    "Accounts": "icp_xl.core.inputs.accounts",
+    "prepare_accounts": "icp_xl.core.inputs.accounts",
     "IcpError": "icp_xl.core.errors",
-    "score_accounts": "icp_xl.core.scoring",
-    "Settings": "icp_xl.core.settings",
-    "Weights": "icp_xl.core.settings",
-    "optimize_weights": "icp_xl.core.optimize",
+    "score_accounts": "icp_xl.core.model.scoring",
+    "Settings": "icp_xl.core.model.settings",
+    "Weights": "icp_xl.core.model.settings",
+    "optimize_weights": "icp_xl.studies.optimize",
     "FileBook": "icp_xl.hosts.file.book",
     "new_workbook": "icp_xl.hosts.file.new_workbook",
     "main": "icp_xl.cli",

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from icp_xl.core.accounts import Accounts, prepare_accounts
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.accounts import Accounts, prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
 
 
 @pytest.fixture(scope="session")

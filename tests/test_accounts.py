@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from icp_xl.core.accounts import (
+from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.accounts import (
     ACCOUNT_COLUMNS,
     header_key,
     match_columns,
     parse_numbers,
     prepare_accounts,
 )
-from icp_xl.core.errors import IcpError
 from icp_xl.files.tables import neutralize_formulas, read_accounts
 
 

@@ -16,13 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support.hosts import file_host, live_host
 
-from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.explain import explanation_columns
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import score_accounts
-from icp_xl.core.segments import view_metrics, within_segment_scores
-from icp_xl.core.settings import Settings, Weights
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.insight.explain import explanation_columns
+from icp_xl.core.model.scoring import score_accounts
+from icp_xl.core.model.segments import view_metrics, within_segment_scores
+from icp_xl.core.model.settings import Settings, Weights
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout
@@ -324,7 +324,7 @@ def _accounts_cells(path: Path) -> tuple[list[str], list[tuple]]:
 def assert_accounts_typed(path: Path, source: Path) -> None:
     """Numeric account columns hold numbers equal to the CSV's text (blank = empty cell);
     text columns hold the CSV's text as is."""
-    from icp_xl.core.accounts import ACCOUNT_COLUMNS
+    from icp_xl.core.inputs.accounts import ACCOUNT_COLUMNS
 
     text = pd.read_csv(source, dtype=str, keep_default_na=False)
     header, rows = _accounts_cells(path)

@@ -10,18 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icp_xl.core.accounts import prepare_accounts
-from icp_xl.core.calibration import (
+from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.model.calibration import (
     Calibration,
     calibrate,
     parse_scoring_mode,
     score_calibrated,
     score_in_mode,
 )
-from icp_xl.core.errors import IcpError
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import SCORE_COLUMNS, score_accounts
-from icp_xl.core.settings import Settings, Weights
+from icp_xl.core.model.scoring import SCORE_COLUMNS, score_accounts
+from icp_xl.core.model.settings import Settings, Weights
 
 WHEN = datetime(2026, 11, 1, 9, 30)
 INDUSTRIES = ["High Tech", "Dental", "Energy", "Other", "", "Unknown Co"]

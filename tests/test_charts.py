@@ -14,13 +14,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from icp_xl.core.accounts import prepare_accounts
-from icp_xl.core.cells import column_number
 from icp_xl.core.errors import IcpError
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import score_accounts
-from icp_xl.core.segments import within_segment_scores
-from icp_xl.core.settings import Settings, Weights
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.cells import column_number
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.model.scoring import score_accounts
+from icp_xl.core.model.segments import within_segment_scores
+from icp_xl.core.model.settings import Settings, Weights
 from icp_xl.hosts.file.charts import add_charts
 from icp_xl.workbook.chart_data import (
     CHART_DATA_SHEET,

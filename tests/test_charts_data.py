@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from icp_xl.core.accounts import prepare_accounts
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import score_accounts
-from icp_xl.core.segments import SEGMENT_VIEWS, within_segment_scores
-from icp_xl.core.settings import SEGMENTS, Settings, Weights
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.model.scoring import score_accounts
+from icp_xl.core.model.segments import SEGMENT_VIEWS, within_segment_scores
+from icp_xl.core.model.settings import SEGMENTS, Settings, Weights
 from icp_xl.workbook.chart_data import (
     CHART_DATA_SHEET,
     CONVERGENCE_POINTS,

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from icp_xl.cli import build_parser, main
-from icp_xl.core.scoring import SCORE_COLUMNS, score_accounts
-from icp_xl.core.settings import Settings, Weights
+from icp_xl.core.model.scoring import SCORE_COLUMNS, score_accounts
+from icp_xl.core.model.settings import Settings, Weights
 from icp_xl.files.tables import read_accounts
 
 

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from icp_xl.cli import main
-from icp_xl.core.accounts import AccountsError, prepare_accounts
-from icp_xl.core.columns import find_header_row, match_headers
 from icp_xl.core.errors import IcpError
-from icp_xl.core.industries import industry_key, resolve_industries
-from icp_xl.core.numbers import read_number_column
-from icp_xl.core.scoring import score_accounts
-from icp_xl.core.settings import Settings
+from icp_xl.core.inputs.accounts import AccountsError, prepare_accounts
+from icp_xl.core.inputs.columns import find_header_row, match_headers
+from icp_xl.core.inputs.industries import industry_key, resolve_industries
+from icp_xl.core.inputs.numbers import read_number_column
+from icp_xl.core.model.scoring import score_accounts
+from icp_xl.core.model.settings import Settings
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions import rescore, validate

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from support.openpyxl_engine import active_engine
 
 from icp_xl.cli import main
-from icp_xl.core.accounts import prepare_accounts
-from icp_xl.core.explain import (
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.insight.explain import (
     EXPLANATION_COLUMNS,
     GRID_ROWS,
     GRID_WIDTH,
@@ -39,9 +40,8 @@ from icp_xl.core.explain import (
     scored_for_explanation,
     smallest_lifting_step,
 )
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import score_accounts
-from icp_xl.core.settings import COMPONENTS, GRADES, Settings, Weights
+from icp_xl.core.model.scoring import score_accounts
+from icp_xl.core.model.settings import COMPONENTS, GRADES, Settings, Weights
 from icp_xl.excel import ribbon as live
 from icp_xl.excel.addin.udf_wrappers import import_udf_module
 from icp_xl.hosts.file.book import FileBook
@@ -205,7 +205,7 @@ def test_calibrated_lifts_reach_the_next_grade_against_the_calibration(
 ) -> None:
     from datetime import datetime
 
-    from icp_xl.core.calibration import calibrate, score_calibrated
+    from icp_xl.core.model.calibration import calibrate, score_calibrated
 
     calibration = calibrate(population.iloc[:150], Settings(), datetime(2026, 10, 1))
     calibrated = score_calibrated(population, Settings(), calibration)

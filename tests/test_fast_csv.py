@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import SCORE_COLUMNS, score_accounts
-from icp_xl.core.settings import Settings
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.model.scoring import SCORE_COLUMNS, score_accounts
+from icp_xl.core.model.settings import Settings
 from icp_xl.files import fast_csv
 from icp_xl.files.fast_csv import format_floats, read_accounts_fast, write_csv_fast
 from icp_xl.files.tables import ROW_NUMBERS, neutralize_formulas, read_table

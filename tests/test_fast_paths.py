@@ -17,16 +17,16 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 from scipy.stats import rankdata, spearmanr
 
-from icp_xl.core import numbers
-from icp_xl.core.accounts import _all_distinct, _text_column, prepare_accounts
-from icp_xl.core.arrow_text import arrow_text, edge_bytes, has_byte, only_bytes
-from icp_xl.core.industries import BLANK, UNMATCHED, industry_codes, resolve_industries
-from icp_xl.core.numbers import plain_numbers, read_number_column
-from icp_xl.core.objective import average_ranks, spearman
-from icp_xl.core.quality import _industry_findings
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import grades, score_accounts, segments
-from icp_xl.core.settings import Settings
+from icp_xl.core.inputs import numbers
+from icp_xl.core.inputs.accounts import _all_distinct, _text_column, prepare_accounts
+from icp_xl.core.inputs.arrow_text import arrow_text, edge_bytes, has_byte, only_bytes
+from icp_xl.core.inputs.industries import BLANK, UNMATCHED, industry_codes, resolve_industries
+from icp_xl.core.inputs.numbers import plain_numbers, read_number_column
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.insight.quality import _industry_findings
+from icp_xl.core.model.scoring import grades, score_accounts, segments
+from icp_xl.core.model.settings import Settings
+from icp_xl.core.optimization.objective import average_ranks, spearman
 from icp_xl.files.fast_csv import _filled_rows, format_floats, read_accounts_fast, write_csv_fast
 from icp_xl.files.tables import ROW_NUMBERS, neutralize_formulas
 from tests.test_fast_csv import assert_same_read

@@ -19,7 +19,7 @@ from support.file_safety import make_workbook, rewrite_part, sheet_part
 
 from icp_xl.cli import main
 from icp_xl.core.errors import IcpError
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS
 from icp_xl.files.tables import read_accounts
 from icp_xl.hosts.file.book import FileBook

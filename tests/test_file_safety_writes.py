@@ -30,7 +30,7 @@ from support.file_safety import (
 
 from icp_xl.cli import main
 from icp_xl.core.errors import IcpError
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.files.atomic import (
     STALE_TEMP_SECONDS,
     TEMP_PREFIX,

@@ -17,8 +17,8 @@ from support.hosts import file_host, live_host
 from support.openpyxl_engine import active_engine
 
 from icp_xl.cli import main
-from icp_xl.core.movers import BEST_FIRST
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.insight.movers import BEST_FIRST
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout

@@ -16,7 +16,7 @@ import xlwings as xw
 from support.openpyxl_engine import active_engine, parse_typed
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.xlwings_book import XlwingsBook, excel_input
 from icp_xl.workbook import layout

@@ -11,9 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.objective import (
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.model.settings import Settings
+from icp_xl.core.optimization.objective import (
     KL_EPSILON,
     BatchObjective,
     TrainingData,
@@ -25,8 +27,6 @@ from icp_xl.core.objective import (
     spearman,
     training_data,
 )
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.settings import Settings
 
 SETTINGS = Settings()
 # s = vertical column (weights 1, 0, 0, 0): three tied lowest values, then distinct.
@@ -144,7 +144,7 @@ def test_training_set_is_accounts_with_positive_target():
 def test_training_components_come_from_the_whole_population():
     accounts = _accounts(120, np.where(np.arange(120) < 60, np.arange(120) + 1.0, 0.0))
     data = training_data(accounts, SETTINGS)
-    from icp_xl.core.scoring import component_scores
+    from icp_xl.core.model.scoring import component_scores
 
     whole = component_scores(accounts, SETTINGS).to_numpy()[:60]
     np.testing.assert_array_equal(data.components, whole)

@@ -13,23 +13,20 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from icp_xl.cli import main
-from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.objective import evaluate_weights, training_data
-from icp_xl.core.optimize import (
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.model.settings import COMPONENTS, Settings
+from icp_xl.core.optimization.defaults import MAX_FOLDS, MAX_SEED
+from icp_xl.core.optimization.objective import evaluate_weights, training_data
+from icp_xl.core.optimization.search import (
     HISTORY_COLUMNS,
-    MAX_FOLDS,
-    MAX_SEED,
-    FeasibleWeights,
-    WeightBounds,
     grid_search,
-    make_storage,
-    optimize_weights,
     search_weights,
     trial_weights,
 )
-from icp_xl.core.settings import COMPONENTS, Settings
+from icp_xl.core.optimization.space import FeasibleWeights, WeightBounds
 from icp_xl.files.weights_json import read_weights_json
+from icp_xl.studies.optimize import make_storage, optimize_weights
 from icp_xl.workbook.actions import optimization_blocks
 from icp_xl.workbook.layout import HISTORY_TOP
 from icp_xl.workbook.layout import OPTIMIZATION as OPTIMIZATION_SHEET
@@ -334,7 +331,7 @@ def test_optimization_blocks_layout(sample_accounts):
     assert list(history.rows[0]) == list(HISTORY_COLUMNS)
     assert history.height == len(result.history) + 1
     assert history.rows[1][0] == result.history["Trial"].iloc[0]
-    from icp_xl.core.cells import parse_cell
+    from icp_xl.core.inputs.cells import parse_cell
 
     for block in blocks:
         row, column = parse_cell(block.top_left)

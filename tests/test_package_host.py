@@ -23,8 +23,8 @@ from openpyxl.comments import Comment
 from support.outputs import output_snapshot
 
 from icp_xl.cli import main
-from icp_xl.core.cells import column_letter
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.cells import column_letter
+from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.package_index import PackageIndex
 from icp_xl.workbook import actions, layout

@@ -8,19 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import score_accounts
-from icp_xl.core.segments import (
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.model.scoring import score_accounts
+from icp_xl.core.model.segments import (
     ALL_SEGMENTS,
     recommendations,
     segment_summary,
     view_metrics,
     within_segment_scores,
 )
-from icp_xl.core.settings import Settings, Weights
-from icp_xl.core.target import (
+from icp_xl.core.model.settings import Settings, Weights
+from icp_xl.core.model.target import (
     DEFAULT_TARGET_FIELDS,
     bound_notes,
     target_fields,
@@ -221,7 +221,7 @@ def test_every_sheet_gets_a_print_setup_and_inputs_are_marked(tmp_path):
 
 
 def test_the_runs_table_header_wraps():
-    from icp_xl.core.cells import parse_cell
+    from icp_xl.core.inputs.cells import parse_cell
     from icp_xl.workbook import layout
 
     movers = layout.SHEETS_BY_NAME[layout.MOVERS]

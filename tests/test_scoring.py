@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.scoring import (
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.model.scoring import (
     SCORE_COLUMNS,
     average_ranks,
     grades,
@@ -23,7 +23,7 @@ from icp_xl.core.scoring import (
     size_scores,
     vertical_scores,
 )
-from icp_xl.core.settings import Settings, Weights
+from icp_xl.core.model.settings import Settings, Weights
 
 FOUR = pd.DataFrame(
     {

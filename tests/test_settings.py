@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.settings import Settings, SizeTier, Weights
+from icp_xl.core.model.settings import Settings, SizeTier, Weights
 
 
 def test_defaults():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.looks import HEADER_HEIGHT_PT
 from icp_xl.hosts.file.sheet_look import with_column_widths

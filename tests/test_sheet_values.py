@@ -59,7 +59,7 @@ def test_prefetched_sheets_read_the_same_and_damage_surfaces_on_use(package: Pat
 
 def test_only_a_rescore_reads_the_previous_scores_ahead(tmp_path: Path) -> None:
     """A long optimize opens the workbook too; it must not hold the Scores cells."""
-    from icp_xl.core.sample import make_sample_accounts
+    from icp_xl.core.inputs.sample import make_sample_accounts
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook import layout
 

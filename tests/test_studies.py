@@ -24,24 +24,16 @@ import optuna
 import pytest
 
 from icp_xl.cli import main
-from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.objective import evaluate_weights, training_data
-from icp_xl.core.optimize import (
-    FeasibleWeights,
-    make_storage,
-    optimize_weights,
-    trial_weights,
-)
-from icp_xl.core.settings import Settings
-from icp_xl.core.studies import (
-    RESULT_ATTR,
-    describe_error,
-    is_transient,
-    normalize_url,
-    redact,
-    worker_seed,
-)
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.model.settings import Settings
+from icp_xl.core.optimization.objective import evaluate_weights, training_data
+from icp_xl.core.optimization.search import RESULT_ATTR, trial_weights
+from icp_xl.core.optimization.space import FeasibleWeights
+from icp_xl.studies.connections import is_transient
+from icp_xl.studies.optimize import make_storage, optimize_weights
+from icp_xl.studies.urls import describe_error, normalize_url, redact
+from icp_xl.studies.workers import worker_seed
 from tests.support.pg_cluster import ENV, LOCKED_DATABASE, PASSWORD, Cluster, find_bindir
 
 SETTINGS = Settings()
@@ -500,7 +492,7 @@ def test_storage_from_the_environment_and_a_file(accounts_file, tmp_path, capsys
 def test_a_trial_failed_as_stale_meanwhile_is_not_told_and_nothing_raises():
     import optuna
 
-    from icp_xl.core.studies import tell_unless_failed
+    from icp_xl.studies.workers import tell_unless_failed
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study()
@@ -525,7 +517,7 @@ def test_two_workers_failing_the_same_stale_trial_on_sqlite_queue_one_retry(tmp_
 
     import optuna
 
-    from icp_xl.core.studies import open_storage
+    from icp_xl.studies.connections import open_storage
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     path = tmp_path / "study.db"

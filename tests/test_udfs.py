@@ -27,12 +27,12 @@ from scipy.special import ndtri
 from xlwings import conversion
 
 from icp_xl.cli import main
-from icp_xl.core.accounts import prepare_accounts
-from icp_xl.core.calibration import Calibration, calibrate, score_calibrated
-from icp_xl.core.explain import SUMMARY_LABELS
-from icp_xl.core.sample import make_sample_accounts
-from icp_xl.core.scoring import SCORE_COLUMNS, grades, score_accounts
-from icp_xl.core.settings import Settings, SizeTier, Weights
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.core.insight.explain import SUMMARY_LABELS
+from icp_xl.core.model.calibration import Calibration, calibrate, score_calibrated
+from icp_xl.core.model.scoring import SCORE_COLUMNS, grades, score_accounts
+from icp_xl.core.model.settings import Settings, SizeTier, Weights
 from icp_xl.excel import formula_cache
 from icp_xl.excel.addin.registration import MACRO_OPTIONS_LIMIT, describe
 from icp_xl.excel.addin.udf_wrappers import (

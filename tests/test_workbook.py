@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from icp_xl.cli import main
-from icp_xl.core.cells import column_letter
+from icp_xl.core.inputs.cells import column_letter
 from icp_xl.hosts.file.book import FileBook, foreign_content, layout_chart_counts
 from icp_xl.workbook import layout
 

@@ -17,9 +17,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from icp_xl.cli import main
-from icp_xl.core.cells import column_letter
 from icp_xl.core.errors import IcpError
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.cells import column_letter
+from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.hosts.file.book import FileBook, foreign_content
 from icp_xl.hosts.file.package_index import PackageIndex
 from icp_xl.workbook import layout

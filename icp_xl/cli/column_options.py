@@ -28,7 +28,7 @@ def add_column_option(parser: argparse.ArgumentParser) -> None:
 def column_map(args: argparse.Namespace) -> dict[str, str]:
     """The ``--column`` options as a column map (field -> your header); IcpError naming
     the option for a bad one."""
-    from icp_xl.core.columns import column_map_from_pairs, parse_column_option
+    from icp_xl.core.inputs.columns import column_map_from_pairs, parse_column_option
 
     pairs = [parse_column_option(text) for text in getattr(args, "columns", [])]
     return column_map_from_pairs(pairs, "--column")

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from icp_xl.core.explain import explain_account, explanation_text
+    from icp_xl.core.insight.explain import explain_account, explanation_text
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook.actions import score_book
 

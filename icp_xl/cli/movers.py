@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
 def print_movers(book: Any) -> None:
     """Print the Movers sheet's summary, migration matrix and largest moves."""
-    from icp_xl.core.cells import parse_cell, range_ref
+    from icp_xl.core.inputs.cells import parse_cell, range_ref
     from icp_xl.workbook import layout
 
     sheet = layout.MOVERS

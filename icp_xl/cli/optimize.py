@@ -15,7 +15,7 @@ from icp_xl.core.errors import IcpError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from icp_xl.core.optimizer_defaults import (
+    from icp_xl.core.optimization.defaults import (
         DEFAULT_FOLDS,
         DEFAULT_LAMBDA,
         DEFAULT_SAMPLER,
@@ -149,13 +149,13 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from icp_xl.cli.study_options import sigterm_as_interrupt, storage_url
-    from icp_xl.core.optimize import optimize_weights
-    from icp_xl.core.optimizer_defaults import DEFAULT_LAMBDA, DEFAULT_SEED, DEFAULT_TRIALS
-    from icp_xl.core.settings import Settings
+    from icp_xl.core.model.settings import Settings
+    from icp_xl.core.optimization.defaults import DEFAULT_LAMBDA, DEFAULT_SEED, DEFAULT_TRIALS
     from icp_xl.files.atomic import check_writable
     from icp_xl.files.outputs import check_output
     from icp_xl.files.tables import read_accounts
     from icp_xl.files.weights_json import write_weights_json
+    from icp_xl.studies.optimize import optimize_weights
 
     storage = storage_url(args, dict(os.environ))
     book = None
@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         options["seed"] = DEFAULT_SEED if args.seed is None else args.seed
     for warning in accounts.warnings:
         print(f"icp-xl: warning: {warning}", file=sys.stderr)
-    from icp_xl.core.target import target_fields, with_target
+    from icp_xl.core.model.target import target_fields, with_target
 
     setting = None
     if book is not None:
@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as error:  # a database error the optimizer did not expect: one line
         if storage is None or not type(error).__module__.startswith(("sqlalchemy", "optuna")):
             raise
-        from icp_xl.core.studies import describe_error
+        from icp_xl.studies.urls import describe_error
 
         raise IcpError(describe_error(error, storage)) from None
     finally:
@@ -272,8 +272,8 @@ def _save_or_keep(book: Any, result: Any, source: Path) -> None:
 def _preview(result: Any, book: Any, scored: Any, accounts: Any, settings: Any) -> str:
     """What the optimized weights would do, against the workbook's current scores (in its
     scoring mode) or, for an accounts file, against the default weights."""
-    from icp_xl.core.movers import preview
-    from icp_xl.core.scoring import score_accounts
+    from icp_xl.core.insight.movers import preview
+    from icp_xl.core.model.scoring import score_accounts
     from icp_xl.workbook.actions import preview_text, preview_weights
 
     if book is not None:

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from icp_xl.core.errors import IcpError
-    from icp_xl.core.sample import make_sample_accounts
+    from icp_xl.core.inputs.sample import make_sample_accounts
     from icp_xl.files.atomic import atomic_write
     from icp_xl.files.outputs import check_output
 

@@ -37,9 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from icp_xl.core.quality import quality_report
-    from icp_xl.core.scoring import SCORE_COLUMNS, score_accounts
-    from icp_xl.core.settings import Settings
+    from icp_xl.core.insight.quality import quality_report
+    from icp_xl.core.model.scoring import SCORE_COLUMNS, score_accounts
+    from icp_xl.core.model.settings import Settings
     from icp_xl.files.outputs import check_output
     from icp_xl.files.tables import read_accounts, write_csv
     from icp_xl.files.weights_json import read_weights_json

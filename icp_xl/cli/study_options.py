@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.optimizer_defaults import DEFAULT_GRACE_SECONDS, STORAGE_ENV
+from icp_xl.core.optimization.defaults import DEFAULT_GRACE_SECONDS, STORAGE_ENV
 
 
 def add_study_arguments(parser: argparse.ArgumentParser) -> None:

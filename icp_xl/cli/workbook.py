@@ -172,11 +172,11 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from icp_xl.core.accounts import prepare_accounts
     from icp_xl.core.errors import IcpError
-    from icp_xl.core.objective import training_data
-    from icp_xl.core.sample import make_sample_accounts
-    from icp_xl.core.settings import Settings
+    from icp_xl.core.inputs.accounts import prepare_accounts
+    from icp_xl.core.inputs.sample import make_sample_accounts
+    from icp_xl.core.model.settings import Settings
+    from icp_xl.core.optimization.objective import training_data
     from icp_xl.files.atomic import atomic_write
     from icp_xl.files.outputs import check_output
     from icp_xl.hosts.file.book import FileBook

@@ -11,13 +11,13 @@ from typing import Any
 
 import pandas as pd
 
-from icp_xl.core.accounts import (
+from icp_xl.core.errors import IcpError, describe_value
+from icp_xl.core.inputs.accounts import (
     parse_numbers,
 )
-from icp_xl.core.calibration import Calibration
-from icp_xl.core.columns import column_map_from_pairs, header_key
-from icp_xl.core.errors import IcpError, describe_value
-from icp_xl.core.settings import COMPONENTS, GRADES, Settings, SizeTier, Weights
+from icp_xl.core.inputs.columns import column_map_from_pairs, header_key
+from icp_xl.core.model.calibration import Calibration
+from icp_xl.core.model.settings import COMPONENTS, GRADES, Settings, SizeTier, Weights
 from icp_xl.excel.addin.version import formula_version_mismatch
 from icp_xl.workbook.calibration_table import calibration_from_rows
 

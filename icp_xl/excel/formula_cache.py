@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from icp_xl.core.settings import Settings
+from icp_xl.core.model.settings import Settings
 
 _CACHE_SIZE = 8
 _MISSING = object()

@@ -18,7 +18,7 @@ follow it.
 Calibration: the formulas whose results depend on the population (the table, one account,
 a prospect, the explanation, a grade) take an optional ``calibration`` range, the Settings
 sheet's CalibrationTable. Given it, they score as the workbook's Calibrated mode
-(:func:`icp_xl.core.calibration.score_calibrated`): an account's score depends only on its
+(:func:`icp_xl.core.model.calibration.score_calibrated`): an account's score depends only on its
 own data, and the single-account formulas need no portfolio at all.
 
 Recalculation: the table and single-account formulas cache on the *content* of
@@ -39,21 +39,21 @@ import pandas as pd
 import xlwings as xw
 from scipy.special import ndtri
 
-from icp_xl.core.accounts import (
+from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.accounts import (
     Accounts,
     cell_text,
     header_key,
     match_columns,
     prepare_accounts,
 )
-from icp_xl.core.calibration import Calibration, score_calibrated
-from icp_xl.core.errors import IcpError
-from icp_xl.core.explain import (
+from icp_xl.core.insight.explain import (
     explain_account,
     explanation_grid,
     scored_for_explanation,
 )
-from icp_xl.core.scoring import (
+from icp_xl.core.model.calibration import Calibration, score_calibrated
+from icp_xl.core.model.scoring import (
     SCORE_COLUMNS,
     component_scores,
     grades,
@@ -64,7 +64,7 @@ from icp_xl.core.scoring import (
     size_scores,
     vertical_scores,
 )
-from icp_xl.core.settings import COMPONENTS, DEFAULT_WEIGHTS, GRADES, Settings, Weights
+from icp_xl.core.model.settings import COMPONENTS, DEFAULT_WEIGHTS, GRADES, Settings, Weights
 from icp_xl.excel.formula_arguments import (
     Cell,
     Cells,
@@ -303,7 +303,7 @@ def components_against(
 
     Printer count, consumable revenue and software revenue are first clipped to the
     reference's [min, max] (so the scaled components are clipped to [0, 1]). The
-    core's :func:`~icp_xl.core.scoring.component_scores` then scales them within a frame
+    core's :func:`~icp_xl.core.model.scoring.component_scores` then scales them within a frame
     of the reference's minimum row, its maximum row and the accounts: their
     transforms are non-decreasing, so that frame has the reference's min and max.
     An account whose inputs are within the reference range gets exactly the
@@ -336,7 +336,7 @@ def score_against_reference(
     (n + 1 accounts). The core's normal-curve score (rank "first", ties by row order,
     p = (rank - 0.5) / n) and grade rule then run on that population of raw scores,
     the other accounts keeping their reference raw scores. Returns the requested
-    :data:`~icp_xl.core.scoring.SCORE_COLUMNS` values.
+    :data:`~icp_xl.core.model.scoring.SCORE_COLUMNS` values.
     """
     frame = account.frame
     components = components_against(reference, frame, settings)

@@ -10,7 +10,7 @@ and is used only where it can be exact:
   exceeded, ...) returns ``None`` and
   the caller uses today's reader, which also words every message.
 * The cells go, as text, through the core's
-  :func:`icp_xl.core.accounts.prepare_accounts`, so every rule of column matching and
+  :func:`icp_xl.core.inputs.accounts.prepare_accounts`, so every rule of column matching and
   number parsing (money text, suffixes, decimal commas) and every message stays the same.
 * :func:`write_csv_fast` writes text, integer and float columns byte for byte as pandas'
   ``to_csv`` does (shortest round-trip floats, ``50374000.0`` for whole floats, blanks
@@ -37,9 +37,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from icp_xl.core.accounts import Accounts, prepare_accounts
-from icp_xl.core.arrow_text import arrow_text, edge_bytes, has_byte, is_arrow_text
-from icp_xl.core.columns import HEADER_SEARCH_ROWS, find_header_row
+from icp_xl.core.inputs.accounts import Accounts, prepare_accounts
+from icp_xl.core.inputs.arrow_text import arrow_text, edge_bytes, has_byte, is_arrow_text
+from icp_xl.core.inputs.columns import HEADER_SEARCH_ROWS, find_header_row
 from icp_xl.files.atomic import atomic_write
 from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS, MAX_CSV_BYTES
 from icp_xl.files.neutralize import FORMULA_TRIGGERS, PLAIN_NUMBER, is_formula_like
@@ -82,7 +82,7 @@ def read_accounts_fast(
     smaller than ``min_bytes`` or is not one this engine reads exactly like today's
     (also: a header that is not on the first line). ``column_map`` is field -> the
     file's header (``--column``). Raises what
-    :func:`icp_xl.core.accounts.prepare_accounts` raises."""
+    :func:`icp_xl.core.inputs.accounts.prepare_accounts` raises."""
     with _large_buffer_pool():
         return _read_accounts(path, column_map, min_bytes)
 

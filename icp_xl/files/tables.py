@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.accounts import Accounts, prepare_accounts
-from icp_xl.core.columns import HEADER_SEARCH_ROWS, find_header_row
 from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.accounts import Accounts, prepare_accounts
+from icp_xl.core.inputs.columns import HEADER_SEARCH_ROWS, find_header_row
 from icp_xl.files.atomic import atomic_write
 from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS, MAX_CSV_BYTES, size_text
 from icp_xl.files.neutralize import FORMULA_TRIGGERS as _FORMULA_TRIGGERS
@@ -45,7 +45,7 @@ def read_table(path: str | Path, column_map: Mapping[str, str] | None = None) ->
 
     CSV cells come back as text exactly as written (blank = ''); Excel cells as the
     stored values, read to the sheet's real extent. The header is the first non-blank
-    row naming our columns (:func:`~icp_xl.core.columns.find_header_row`, helped by
+    row naming our columns (:func:`~icp_xl.core.inputs.columns.find_header_row`, helped by
     ``column_map``), so title rows above it are skipped (``frame.attrs["header_row"]``);
     blank rows (also ``,,,,``) and the Total Rows of Excel tables are skipped, and
     ``frame.attrs["row_numbers"]`` holds the row each account has in Excel or an editor.
@@ -169,7 +169,7 @@ def _table(
 ) -> pd.DataFrame:
     """A raw table from a sheet's cells (row ``r`` at position ``r - 1``) and the 1-based
     numbers of its non-blank rows: the header (the first naming our columns, see
-    :func:`~icp_xl.core.columns.find_header_row`), then the accounts."""
+    :func:`~icp_xl.core.inputs.columns.find_header_row`), then the accounts."""
     if not len(filled_rows):
         raise IcpError(f"{name} is empty: expected a header row and accounts")
     candidates = [cells.iloc[r - 1].tolist() for r in filled_rows[:HEADER_SEARCH_ROWS]]

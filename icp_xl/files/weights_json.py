@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.settings import COMPONENTS, Weights
+from icp_xl.core.model.settings import COMPONENTS, Weights
 from icp_xl.files.atomic import atomic_write
 
 

@@ -10,8 +10,8 @@ import zlib
 from pathlib import Path
 from xml.etree import ElementTree
 
-from icp_xl.core.cells import parse_range
 from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.cells import parse_range
 from icp_xl.files.limits import MAX_UNCOMPRESSED_BYTES, size_text
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted xlsx and old .xls files

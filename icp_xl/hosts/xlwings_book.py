@@ -23,8 +23,8 @@ from typing import Any
 
 import pandas as pd
 
-from icp_xl.core.cells import parse_cell, parse_range, table_frame
 from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.cells import parse_cell, parse_range, table_frame
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block, cell_value
 from icp_xl.workbook.book import Location

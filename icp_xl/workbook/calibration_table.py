@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from icp_xl.core.calibration import SCALED_INPUTS, Calibration, parse_scoring_mode
 from icp_xl.core.errors import IcpError
-from icp_xl.core.settings import COMPONENTS, GRADES, Weights
+from icp_xl.core.model.calibration import SCALED_INPUTS, Calibration, parse_scoring_mode
+from icp_xl.core.model.settings import COMPONENTS, GRADES, Weights
 from icp_xl.workbook import layout
 from icp_xl.workbook.book import Book
 

@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.cells import column_letter
-from icp_xl.core.industries import resolve_industries
-from icp_xl.core.segments import ALL_SEGMENTS, parse_segment_view, segment_summary, view_rows
-from icp_xl.core.settings import COMPONENTS, GRADES, SEGMENTS, Settings, Weights
+from icp_xl.core.inputs.cells import column_letter
+from icp_xl.core.inputs.industries import resolve_industries
+from icp_xl.core.model.segments import ALL_SEGMENTS, parse_segment_view, segment_summary, view_rows
+from icp_xl.core.model.settings import COMPONENTS, GRADES, SEGMENTS, Settings, Weights
 from icp_xl.workbook.blocks import Block, cell_value
 from icp_xl.workbook.layout import CHART_DATA
 
@@ -472,7 +472,7 @@ def _trial_table(trials: pd.DataFrame) -> pd.DataFrame:
 def convergence_block(trials: pd.DataFrame | None) -> Block:
     """Trial number, objective and best-so-far of the optimizer's completed trials, evenly
     sampled down to :data:`CONVERGENCE_POINTS` (first and last kept); blank without trials.
-    ``trials``: :func:`icp_xl.core.optimize.trial_history` output or columns ``number``,
+    ``trials``: :func:`icp_xl.core.optimization.search.trial_history` output or columns ``number``,
     ``objective``, ``best_so_far``; trials without a finite objective are left out. The gap
     columns are the objective and best-so-far minus the best objective of all trials
     (0 = the best found), which the chart plots so that its axis starts at 0."""
@@ -507,7 +507,7 @@ def chart_blocks(
     ``frame``: prepared accounts (``Accounts.frame``); ``scored``: ``score_accounts`` output
     joined with ``within_segment_scores`` (same index); ``view``: a segment view (label or
     slug); ``optimized_weights``: the stored optimization result or None; ``trials``: the
-    optimizer's trials (:func:`icp_xl.core.optimize.trial_history` output, or ``number``,
+    optimizer's trials (:func:`icp_xl.core.optimization.search.trial_history` output, or ``number``,
     ``objective``, ``best_so_far``) or None: then the convergence block is left out, so a
     rescore keeps the convergence data the last optimization wrote. Blocks always have the
     same shapes; an empty view gives blank series.

@@ -15,14 +15,14 @@ from typing import Any
 
 import pandas as pd
 
-from icp_xl.core.accounts import Accounts, AccountsError, prepare_accounts
-from icp_xl.core.cells import cell_ref, parse_range, range_ref
-from icp_xl.core.columns import column_map_from_pairs
 from icp_xl.core.errors import IcpError, describe_value
-from icp_xl.core.industries import industry_key
-from icp_xl.core.optimizer_defaults import DEFAULT_TRIALS
-from icp_xl.core.quality import IgnoredRows
-from icp_xl.core.settings import COMPONENTS, GRADES, Settings, SizeTier, Weights
+from icp_xl.core.inputs.accounts import Accounts, AccountsError, prepare_accounts
+from icp_xl.core.inputs.cells import cell_ref, parse_range, range_ref
+from icp_xl.core.inputs.columns import column_map_from_pairs
+from icp_xl.core.inputs.industries import industry_key
+from icp_xl.core.insight.quality import IgnoredRows
+from icp_xl.core.model.settings import COMPONENTS, GRADES, Settings, SizeTier, Weights
+from icp_xl.core.optimization.defaults import DEFAULT_TRIALS
 from icp_xl.workbook import layout
 from icp_xl.workbook.book import Book
 

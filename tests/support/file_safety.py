@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.hosts.file.book import FileBook
 
 REPO = Path(__file__).resolve().parents[1]

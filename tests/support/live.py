@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import xlwings as xw
 
-from icp_xl.core.sample import make_sample_accounts
+from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.excel import ribbon as live
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook

@@ -30,7 +30,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from icp_xl.core.cells import (
+from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.cells import (
     cell_ref,
     parse_cell,
     parse_range,
@@ -38,7 +39,6 @@ from icp_xl.core.cells import (
     table_data_ref,
     table_frame,
 )
-from icp_xl.core.errors import IcpError
 from icp_xl.files.atomic import FileStamp, atomic_write, file_stamp
 from icp_xl.files.outputs import same_file
 from icp_xl.files.xlsx_package import READ_ERRORS, check_workbook_file, unreadable_workbook

@@ -53,9 +53,9 @@ from openpyxl.utils.units import cm_to_EMU, pixels_to_EMU
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from icp_xl.core.cells import parse_range
 from icp_xl.core.errors import IcpError
-from icp_xl.core.settings import SEGMENTS
+from icp_xl.core.inputs.cells import parse_range
+from icp_xl.core.model.settings import SEGMENTS
 from icp_xl.workbook.chart_data import CHART_DATA_SHEET, MARKERS, PlacedSection, section
 from icp_xl.workbook.layout import (
     ACCOUNT,
@@ -498,7 +498,7 @@ RUN_COLORS = ("2F5597", "C00000", "59A14F", "F28E2B")
 def runs_chart() -> ChartBase:
     """KPIs of the last runs (Movers sheet, written by every rescore): GP24 share of A+B,
     Spearman with the target, share of grade A and the high-value rate, one line each."""
-    from icp_xl.core.cells import column_letter, parse_cell
+    from icp_xl.core.inputs.cells import column_letter, parse_cell
     from icp_xl.workbook.layout import MOVERS, RUN_CHART_ROWS, RUN_CHART_SERIES, RUN_CHART_TOP
 
     row, column = parse_cell(RUN_CHART_TOP)

@@ -8,7 +8,7 @@ import zipfile
 
 import numpy as np
 
-from icp_xl.core.cells import column_number
+from icp_xl.core.inputs.cells import column_number
 from icp_xl.hosts.file.cell_xml import unescape
 
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")

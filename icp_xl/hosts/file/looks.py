@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from icp_xl.core.cells import parse_cell
+from icp_xl.core.inputs.cells import parse_cell
 from icp_xl.workbook import layout
 from icp_xl.workbook.widths import HEADER_LINES
 

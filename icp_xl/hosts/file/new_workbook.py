@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from icp_xl.core.accounts import prepare_accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.settings import Weights
+from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.model.settings import Weights
 from icp_xl.workbook.actions.accounts_import import account_cells, read_accounts_file
 from icp_xl.workbook.actions.data_quality import FileRead, store_column_map
 from icp_xl.workbook.actions.rescoring import RescoreResult, rescore
@@ -52,7 +52,7 @@ def create_workbook(
 ) -> tuple[Path, RescoreResult]:
     """:func:`new_workbook`, also returning what the first rescore found (its Data Quality
     report is ``result.quality``)."""
-    from icp_xl.core.sample import make_sample_accounts
+    from icp_xl.core.inputs.sample import make_sample_accounts
     from icp_xl.hosts.file.book import FileBook
 
     path = Path(path)

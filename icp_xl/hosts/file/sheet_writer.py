@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from icp_xl.core.cells import column_letter, column_number
+from icp_xl.core.inputs.cells import column_letter, column_number
 from icp_xl.hosts.file.cell_xml import DATETIME_FORMAT, cell_xml, escape, is_temporal
 from icp_xl.hosts.file.sheet_edits import Cleared, SheetEdits, Values
 from icp_xl.hosts.file.sheet_look import with_column_widths

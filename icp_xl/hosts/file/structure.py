@@ -28,8 +28,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from icp_xl.core.cells import column_letter, parse_cell, range_ref
 from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.cells import column_letter, parse_cell, range_ref
 from icp_xl.hosts.file import looks
 from icp_xl.hosts.file.structure_check import (
     output_tables,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from icp_xl.core.accounts import (
+from icp_xl.core.inputs.accounts import (
     ACCOUNT_COLUMNS,
     Accounts,
     match_columns,
@@ -40,7 +40,7 @@ def account_cells(
 ) -> pd.DataFrame:
     """A raw accounts table (as read; ``where`` names it in messages) as the cells to
     write into ``AccountsTable``: each numeric account column (found by header or alias,
-    docs/scoring.md) as the floats :func:`~icp_xl.core.accounts.parse_numbers` reads from
+    docs/scoring.md) as the floats :func:`~icp_xl.core.inputs.accounts.parse_numbers` reads from
     it (blank -> NaN, an empty cell), so Excel's SUM, filters and pivots see numbers; every other
     column unchanged (a Customer ID ``007`` stays text)."""
     mapping, _ = match_columns(raw.columns, column_map)

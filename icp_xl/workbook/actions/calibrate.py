@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from icp_xl.core.calibration import CALIBRATED, Calibration, calibrate
+from icp_xl.core.model.calibration import CALIBRATED, Calibration, calibrate
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.rescoring import RescoreResult, rescore
 from icp_xl.workbook.book import Book

@@ -10,12 +10,12 @@ from datetime import datetime
 
 import pandas as pd
 
-from icp_xl.core.accounts import Accounts
-from icp_xl.core.cells import column_letter
-from icp_xl.core.columns import COLUMNS_BY_FIELD, column_for
 from icp_xl.core.errors import IcpError
-from icp_xl.core.quality import QualityReport, quality_report
-from icp_xl.core.settings import Settings
+from icp_xl.core.inputs.accounts import Accounts
+from icp_xl.core.inputs.cells import column_letter
+from icp_xl.core.inputs.columns import COLUMNS_BY_FIELD, column_for
+from icp_xl.core.insight.quality import QualityReport, quality_report
+from icp_xl.core.model.settings import Settings
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block
 from icp_xl.workbook.book import Book

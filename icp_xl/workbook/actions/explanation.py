@@ -2,9 +2,9 @@
 
 Called by every rescore and segment-view refresh (live Excel and the CLI alike), after
 the scores are written: it reads the picked Customer ID, explains that account with
-:func:`icp_xl.core.explain.explain_account` (inputs, components, points against the
+:func:`icp_xl.core.insight.explain.explain_account` (inputs, components, points against the
 portfolio and segment averages, percentile, reason, the smallest change per input that
-lifts it one grade) and writes :func:`icp_xl.core.explain.explanation_grid` at
+lifts it one grade) and writes :func:`icp_xl.core.insight.explain.explanation_grid` at
 :data:`icp_xl.workbook.layout.ACCOUNT_GRID_REF`. A blank pick takes the top account; an
 unknown ID leaves a one-sentence note on the sheet instead of failing the rescore.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.explain import Explanation, cell_text, explain_account, explanation_grid
+from icp_xl.core.insight.explain import Explanation, cell_text, explain_account, explanation_grid
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import Scored
 from icp_xl.workbook.blocks import Block

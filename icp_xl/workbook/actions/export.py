@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.accounts import ACCOUNT_COLUMNS, match_columns
 from icp_xl.core.errors import IcpError
-from icp_xl.core.scoring import COMPONENT_COLUMNS, SCORE_COLUMNS
-from icp_xl.core.segments import segment_slug, view_rows
+from icp_xl.core.inputs.accounts import ACCOUNT_COLUMNS, match_columns
+from icp_xl.core.model.scoring import COMPONENT_COLUMNS, SCORE_COLUMNS
+from icp_xl.core.model.segments import segment_slug, view_rows
 from icp_xl.files.tables import write_csv
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import selected_view

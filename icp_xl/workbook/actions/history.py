@@ -16,8 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.movers import BEST_FIRST, INPUT_FIELDS, Movers, compare_runs, row_shares, run_kpis
-from icp_xl.core.settings import COMPONENTS
+from icp_xl.core.insight.movers import (
+    BEST_FIRST,
+    INPUT_FIELDS,
+    Movers,
+    compare_runs,
+    row_shares,
+    run_kpis,
+)
+from icp_xl.core.model.settings import COMPONENTS
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import Scored
 from icp_xl.workbook.blocks import Block, cell_value
@@ -36,7 +43,7 @@ _PREVIOUS_FIELDS = frozenset(
 class PreviousRun:
     """The run before this one: ``scores`` indexed by Customer ID (``ICP_score``,
     ``ICP_grade``, ``company_name`` and the inputs of
-    :data:`icp_xl.core.movers.INPUT_FIELDS` as the Scores sheet held them), ``runs``
+    :data:`icp_xl.core.insight.movers.INPUT_FIELDS` as the Scores sheet held them), ``runs``
     (the Runs table, keyed like :data:`icp_xl.workbook.layout.RUNS_COLUMNS`) and
     ``changes``: what changed for every account since then (``weights``, ``settings``,
     ``calibration``; ``first run`` when nothing was recorded)."""
@@ -125,7 +132,8 @@ def with_previous(result: Scored, previous: PreviousRun) -> Scored:
 
 
 def current_run(result: Scored) -> pd.DataFrame:
-    """This run as :func:`icp_xl.core.movers.compare_runs` takes it: indexed by Customer ID."""
+    """This run as :func:`icp_xl.core.insight.movers.compare_runs` takes it: indexed by
+    Customer ID."""
     frame = result.accounts.frame
     run = (
         frame[["company_name", *INPUT_FIELDS]].copy()

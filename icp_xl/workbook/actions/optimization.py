@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from icp_xl.core.optimize import HISTORY_COLUMNS, OptimizationResult
-from icp_xl.core.settings import COMPONENTS
+from icp_xl.core.model.settings import COMPONENTS
+from icp_xl.core.optimization.optimize import HISTORY_COLUMNS, OptimizationResult
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.rescoring import RescoreResult, rescore, write_blocks
 from icp_xl.workbook.actions.scoring import score_book
@@ -81,7 +81,7 @@ def fit_notes(result: OptimizationResult) -> list[str]:
     """What a reader must know about the fit, one sentence per row of the Optimization
     sheet's notes (at most :data:`~icp_xl.workbook.layout.NOTES_ROWS`): KL and lambda, the
     weights on a bound, and whether the target shares a column with a score input."""
-    from icp_xl.core.target import KL_NOTE, bound_notes, target_fields, target_overlap
+    from icp_xl.core.model.target import KL_NOTE, bound_notes, target_fields, target_overlap
 
     bounds = {name: getattr(result.bounds, name) for name in COMPONENTS}
     notes = [KL_NOTE]
@@ -95,9 +95,10 @@ def fit_notes(result: OptimizationResult) -> list[str]:
 
 
 def store_optimization(book: Book, result: Any, apply: bool = False) -> RescoreResult:
-    """Store an :class:`icp_xl.core.optimize.OptimizationResult` in the workbook: its blocks on
-    the Optimization sheet (columns A-J cleared first), the optimized weights and metadata
-    on the Weights sheet (``run_at`` = now); with ``apply`` they become the current weights.
+    """Store an :class:`icp_xl.core.optimization.optimize.OptimizationResult` in the
+    workbook: its blocks on the Optimization sheet (columns A-J cleared first), the optimized
+    weights and metadata on the Weights sheet (``run_at`` = now); with ``apply`` they become
+    the current weights.
     Then rescores (so the Scores, Dashboard and charts, including the weights radar and
     convergence chart, show the result)."""
 
@@ -113,9 +114,9 @@ def store_optimization(book: Book, result: Any, apply: bool = False) -> RescoreR
 
 
 def optimizer_options(book: Book) -> dict[str, Any]:
-    """Keyword arguments for :func:`icp_xl.core.optimize.optimize_weights` from the Settings
+    """Keyword arguments for :func:`icp_xl.studies.optimize.optimize_weights` from the Settings
     sheet: ``n_trials``, ``lam``, ``include_size``, ``seed`` and ``bounds``."""
-    from icp_xl.core.optimize import WeightBounds
+    from icp_xl.core.optimization.space import WeightBounds
     from icp_xl.workbook.inputs import read_optimizer_settings
 
     sheet = read_optimizer_settings(book)
@@ -144,13 +145,13 @@ def optimize_book(book: Book, target: str | None = None, **overrides: Any) -> An
     """Optimize the weights on the workbook's accounts with its Settings-sheet options;
     ``target`` (Accounts headers, comma-separated; default: the Settings sheet's 'Target
     columns', else hardware + consumables) and ``overrides`` (any
-    :func:`icp_xl.core.optimize.optimize_weights` keyword, e.g. ``n_trials``, ``folds``,
+    :func:`icp_xl.studies.optimize.optimize_weights` keyword, e.g. ``n_trials``, ``folds``,
     ``progress``) win. Returns the ``OptimizationResult``; writes nothing (store it with
     :func:`store_optimization`)."""
     import dataclasses
 
-    from icp_xl.core.optimize import optimize_weights
-    from icp_xl.core.target import target_fields, with_target
+    from icp_xl.core.model.target import target_fields, with_target
+    from icp_xl.studies.optimize import optimize_weights
 
     options = optimizer_options(book)
     fields = target_fields(target or target_columns_setting(book))

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from icp_xl.core.calibration import score_in_mode
 from icp_xl.core.errors import IcpError
-from icp_xl.core.movers import BEST_FIRST, TOP_SHARES, Preview, preview
-from icp_xl.core.settings import COMPONENTS, Weights
+from icp_xl.core.insight.movers import BEST_FIRST, TOP_SHARES, Preview, preview
+from icp_xl.core.model.calibration import score_in_mode
+from icp_xl.core.model.settings import COMPONENTS, Weights
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import Scored
 from icp_xl.workbook.blocks import Block, cell_value

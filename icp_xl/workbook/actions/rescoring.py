@@ -10,17 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from icp_xl.core.cells import parse_cell, range_ref
 from icp_xl.core.errors import IcpError
-from icp_xl.core.quality import QualityReport
-from icp_xl.core.segments import (
+from icp_xl.core.inputs.cells import parse_cell, range_ref
+from icp_xl.core.insight.quality import QualityReport
+from icp_xl.core.model.segments import (
     ALL_SEGMENTS,
     SegmentMetrics,
     recommendations,
     segment_summary,
     view_metrics,
 )
-from icp_xl.core.settings import COMPONENTS, Weights
+from icp_xl.core.model.settings import COMPONENTS, Weights
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.data_quality import (
     FileRead,
@@ -133,7 +133,7 @@ def extra_columns(book: Book, result: Scored) -> tuple[str, ...]:
     """The user's own Accounts headers named on Settings (``ExtraColumns``, comma-separated,
     any case), as spelled in the Accounts table; () when blank or in a workbook made before
     the setting. Raises IcpError naming the cell and the header that is not in Accounts."""
-    from icp_xl.core.accounts import header_key
+    from icp_xl.core.inputs.accounts import header_key
 
     try:
         text = book.read_name(layout.EXTRA_COLUMNS_NAME)

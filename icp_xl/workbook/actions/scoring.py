@@ -8,19 +8,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.accounts import (
+from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.accounts import (
     Accounts,
 )
-from icp_xl.core.calibration import RELATIVE, Calibration, score_in_mode
-from icp_xl.core.errors import IcpError
-from icp_xl.core.explain import explanation_columns
-from icp_xl.core.segments import (
+from icp_xl.core.insight.explain import explanation_columns
+from icp_xl.core.model.calibration import RELATIVE, Calibration, score_in_mode
+from icp_xl.core.model.segments import (
     ALL_SEGMENTS,
     parse_segment_view,
     view_rows,
     within_segment_scores,
 )
-from icp_xl.core.settings import Settings
+from icp_xl.core.model.settings import Settings
 from icp_xl.workbook import layout
 from icp_xl.workbook.book import Book
 from icp_xl.workbook.inputs import read_accounts, read_settings
@@ -29,9 +29,9 @@ from icp_xl.workbook.inputs import read_accounts, read_settings
 @dataclass(frozen=True)
 class Scored:
     """Everything one scoring pass produces: the raw Accounts table, prepared accounts,
-    settings, :func:`~icp_xl.core.scoring.score_accounts` output joined with the
+    settings, :func:`~icp_xl.core.model.scoring.score_accounts` output joined with the
     within-segment score and grade (``segment_ICP_score``, ``segment_ICP_grade``) and each
-    component's points and the reason (:data:`~icp_xl.core.explain.EXPLANATION_COLUMNS`)."""
+    component's points and the reason (:data:`~icp_xl.core.insight.explain.EXPLANATION_COLUMNS`)."""
 
     raw: pd.DataFrame
     accounts: Accounts

@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from icp_xl.core.cells import parse_cell, range_ref
 from icp_xl.core.errors import IcpError
-from icp_xl.core.optimize import HISTORY_COLUMNS
-from icp_xl.core.settings import COMPONENTS, Weights
+from icp_xl.core.inputs.cells import parse_cell, range_ref
+from icp_xl.core.model.settings import COMPONENTS, Weights
+from icp_xl.core.optimization.search import HISTORY_COLUMNS
 from icp_xl.workbook import layout
 from icp_xl.workbook.book import Book
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.quality import QualityReport
+from icp_xl.core.insight.quality import QualityReport
 from icp_xl.workbook.actions.data_quality import data_quality_report
 from icp_xl.workbook.actions.scoring import selected_view
 from icp_xl.workbook.book import Book

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.settings import COMPONENTS, Weights
+from icp_xl.core.model.settings import COMPONENTS, Weights
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.rescoring import weights_text
 from icp_xl.workbook.blocks import cell_value

@@ -17,10 +17,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.accounts import Accounts
-from icp_xl.core.columns import ACCOUNT_COLUMNS, COLUMNS_BY_FIELD, missing_column_effects
-from icp_xl.core.industries import BLANK, UNMATCHED, industry_codes, resolve_industries
-from icp_xl.core.settings import Settings
+from icp_xl.core.inputs.accounts import Accounts
+from icp_xl.core.inputs.columns import ACCOUNT_COLUMNS, COLUMNS_BY_FIELD, missing_column_effects
+from icp_xl.core.inputs.industries import BLANK, UNMATCHED, industry_codes, resolve_industries
+from icp_xl.core.model.settings import Settings
 
 Level = Literal["ok", "info", "warning"]
 PARSED_IN_WARNINGS = 10  # parsed values named per column in the short summary

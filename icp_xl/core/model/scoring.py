@@ -1,7 +1,7 @@
 """ICP scoring, exactly as docs/scoring.md states it: components, raw score, normal-curve
 score, grade.
 
-All functions are pure: they take pandas objects and :class:`~icp_xl.core.settings.Settings`
+All functions are pure: they take pandas objects and :class:`~icp_xl.core.model.settings.Settings`
 and return new ones. Components are computed over the scored population (min-max
 scaling), so scoring a subset gives other component values than scoring the whole.
 """
@@ -13,10 +13,10 @@ import pandas as pd
 import pyarrow as pa
 from scipy.special import ndtri
 
-from icp_xl.core.accounts import Accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.industries import resolve_industries
-from icp_xl.core.settings import COMPONENTS, GRADES, SEGMENTS, Settings, Weights
+from icp_xl.core.inputs.accounts import Accounts
+from icp_xl.core.inputs.industries import resolve_industries
+from icp_xl.core.model.settings import COMPONENTS, GRADES, SEGMENTS, Settings, Weights
 
 COMPONENT_COLUMNS: tuple[str, ...] = (
     "vertical_score",
@@ -45,7 +45,7 @@ def min_max(values: np.ndarray | pd.Series) -> np.ndarray:
 
 def vertical_scores(industry: pd.Series, settings: Settings) -> np.ndarray:
     """Industry -> vertical score, through the vertical table and the Industry map
-    (:func:`~icp_xl.core.industries.resolve_industries`); unmatched or blank -> the
+    (:func:`~icp_xl.core.inputs.industries.resolve_industries`); unmatched or blank -> the
     unknown-industry score."""
     return resolve_industries(industry, settings).score
 

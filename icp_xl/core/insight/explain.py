@@ -1,7 +1,7 @@
 """Why an account scores what it scores, and the smallest change that lifts it one grade.
 
 Pure functions over the prepared accounts (``Accounts.frame``: internal field names,
-money in USD, counts as floats) and :func:`~icp_xl.core.scoring.score_accounts` output:
+money in USD, counts as floats) and :func:`~icp_xl.core.model.scoring.score_accounts` output:
 
 - :func:`contributions`: each component's *points* of the raw score,
   ``100 * weight * component`` (0-100); the four add up to the raw score exactly,
@@ -17,7 +17,7 @@ money in USD, counts as floats) and :func:`~icp_xl.core.scoring.score_accounts` 
   candidate change is judged by re-scoring the whole population with it applied; the
   search is a bisection over whole steps (1 printer, $100, $1 of annual revenue) that
   scores 32 candidates at a time as one array, and its answer is verified with
-  :func:`~icp_xl.core.scoring.score_accounts` on the changed population;
+  :func:`~icp_xl.core.model.scoring.score_accounts` on the changed population;
 - :func:`explain_account` gathers all of it for one account, and
   :func:`explanation_grid` lays it out as the rows the Account sheet, the
   ``ICP_EXPLAIN`` formula and ``icp-xl explain`` all show.
@@ -33,10 +33,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.accounts import cell_text
-from icp_xl.core.calibration import Calibration, calibrated_components, calibrated_normal_scores
 from icp_xl.core.errors import IcpError
-from icp_xl.core.scoring import (
+from icp_xl.core.inputs.accounts import cell_text
+from icp_xl.core.model.calibration import (
+    Calibration,
+    calibrated_components,
+    calibrated_normal_scores,
+)
+from icp_xl.core.model.scoring import (
     component_points,
     grades,
     normal_scores,
@@ -46,8 +50,8 @@ from icp_xl.core.scoring import (
     size_scores,
     vertical_scores,
 )
-from icp_xl.core.segments import within_segment_scores
-from icp_xl.core.settings import COMPONENTS, GRADES, Settings, industry_key
+from icp_xl.core.model.segments import within_segment_scores
+from icp_xl.core.model.settings import COMPONENTS, GRADES, Settings, industry_key
 
 #: Scored column of each component's points of the raw score.
 POINTS_COLUMNS: dict[str, str] = {name: f"{name}_points" for name in COMPONENTS}
@@ -93,7 +97,7 @@ LIFT_INPUTS: tuple[LiftInput, ...] = (
 def contributions(scored: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Points of the raw score per component (``100 * weight * component``, 0-100).
 
-    ``scored``: :func:`~icp_xl.core.scoring.score_accounts` output (the four
+    ``scored``: :func:`~icp_xl.core.model.scoring.score_accounts` output (the four
     ``*_score`` columns). Returns :data:`POINTS_COLUMNS` indexed like it; per row the
     four add up (vertical + size + adoption + relationship) to ``ICP_score_raw``
     exactly.
@@ -381,7 +385,7 @@ def _log_feature(values: np.ndarray) -> np.ndarray:
 
 
 def _min_max_rows(x: np.ndarray) -> np.ndarray:
-    """:func:`~icp_xl.core.scoring.min_max` applied to each row (same arithmetic)."""
+    """:func:`~icp_xl.core.model.scoring.min_max` applied to each row (same arithmetic)."""
     low = x.min(axis=1, keepdims=True)
     high = x.max(axis=1, keepdims=True)
     spread = high > low

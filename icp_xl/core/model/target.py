@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from icp_xl.core.accounts import ACCOUNT_COLUMNS, Accounts, header_key
 from icp_xl.core.errors import IcpError
-from icp_xl.core.settings import COMPONENTS, Weights
+from icp_xl.core.inputs.accounts import ACCOUNT_COLUMNS, Accounts, header_key
+from icp_xl.core.model.settings import COMPONENTS, Weights
 
 DEFAULT_TARGET_FIELDS: tuple[str, ...] = ("hardware_revenue", "consumable_revenue")
 # Accounts fields each scoring component reads (vertical reads the industry, never a number).

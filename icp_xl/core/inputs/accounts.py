@@ -1,8 +1,8 @@
 """Turn a raw accounts table into clean, typed columns.
 
 Headers are matched through the column map, the canonical names and their aliases
-(:mod:`icp_xl.core.columns`); numeric cells may be numbers or text such as ``$1,200.50``,
-``(300)``, ``12.5M`` or ``1.234,56`` (:mod:`icp_xl.core.numbers`). Every problem of the
+(:mod:`icp_xl.core.inputs.columns`); numeric cells may be numbers or text such as ``$1,200.50``,
+``(300)``, ``12.5M`` or ``1.234,56`` (:mod:`icp_xl.core.inputs.numbers`). Every problem of the
 table is collected and raised at once as :class:`AccountsError`, grouped by kind with a
 count and the first rows of each.
 """
@@ -17,9 +17,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from icp_xl.core.arrow_text import arrow_text, edge_bytes, is_arrow_text
-from icp_xl.core.cells import column_letter
-from icp_xl.core.columns import (
+from icp_xl.core.errors import IcpError, describe_value
+from icp_xl.core.inputs.arrow_text import arrow_text, edge_bytes, is_arrow_text
+from icp_xl.core.inputs.cells import column_letter
+from icp_xl.core.inputs.columns import (
     ACCOUNT_COLUMNS,
     COLUMNS_BY_FIELD,
     AccountColumn,
@@ -29,8 +30,7 @@ from icp_xl.core.columns import (
     match_headers,
     missing_column_effects,
 )
-from icp_xl.core.errors import IcpError, describe_value
-from icp_xl.core.numbers import read_number_column
+from icp_xl.core.inputs.numbers import read_number_column
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -112,7 +112,7 @@ def match_columns(
     headers: Iterable[object], column_map: Mapping[str, str] | None = None
 ) -> tuple[dict[str, str], list[str]]:
     """Map internal fields to the user's headers; return ``(mapping, notes)``
-    (see :func:`icp_xl.core.columns.match_headers`)."""
+    (see :func:`icp_xl.core.inputs.columns.match_headers`)."""
     matching = match_headers(headers, column_map)
     return matching.mapping, list(matching.notes)
 

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.objective import spearman
-from icp_xl.core.settings import GRADES, Settings
+from icp_xl.core.model.settings import GRADES, Settings
+from icp_xl.core.optimization.objective import spearman
 
 BEST_FIRST: tuple[str, ...] = tuple(reversed(GRADES))  # A, B, C, D, F
 # Inputs whose change makes "data" the reason of a move.

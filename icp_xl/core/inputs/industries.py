@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.arrow_text import is_arrow_text
+from icp_xl.core.inputs.arrow_text import is_arrow_text
 
 if TYPE_CHECKING:
-    from icp_xl.core.settings import Settings
+    from icp_xl.core.model.settings import Settings
 
 
 def industry_key(industry: object) -> str:

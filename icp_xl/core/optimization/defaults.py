@@ -12,7 +12,7 @@ MAX_SEED = 2**32 - 1 - MAX_FOLDS
 and NumPy's generators behind Optuna's samplers take seeds from 0 to 2**32 - 1."""
 DEFAULT_LAMBDA = 0.25
 
-# Shared studies (icp_xl.core.studies, icp-xl optimize --storage): light for --help too.
+# Shared studies (icp_xl.studies, icp-xl optimize --storage): light for --help too.
 STORAGE_ENV = "ICP_XL_STORAGE"
 """Environment variable holding the storage URL (keeps a password off the command line)."""
 DEFAULT_GRACE_SECONDS = 60

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from icp_xl.core.arrow_text import arrow_text, has_byte, is_arrow_text, only_bytes
+from icp_xl.core.inputs.arrow_text import arrow_text, has_byte, is_arrow_text, only_bytes
 
 BLANK_WORDS = frozenset({"", "-", "--", "—", "–", "na", "n/a", "nan", "null", "none", "#n/a"})
 _CURRENCY = r"(?:US\$|C\$|A\$|[$€£¥₹]|USD|EUR|GBP|CHF|CAD|AUD|JPY|INR|SEK|NOK|DKK)"

@@ -15,7 +15,7 @@ from functools import lru_cache
 from types import MappingProxyType
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.industries import DEFAULT_INDUSTRY_MAP, industry_key, industry_label
+from icp_xl.core.inputs.industries import DEFAULT_INDUSTRY_MAP, industry_key, industry_label
 
 COMPONENTS: tuple[str, ...] = ("vertical", "size", "adoption", "relationship")
 GRADES: tuple[str, ...] = ("F", "D", "C", "B", "A")
@@ -213,7 +213,8 @@ class Settings:
 
     @property
     def vertical_keys(self) -> Mapping[str, str]:
-        """Matching key (:func:`~icp_xl.core.industries.industry_key`) -> vertical-table key."""
+        """Matching key (:func:`~icp_xl.core.inputs.industries.industry_key`) -> vertical-table
+        key."""
         return _vertical_keys(tuple(self.vertical_table))
 
     @property

@@ -5,7 +5,7 @@ Objective to minimize, for weights ``w`` (vertical, size, adoption, relationship
     lambda * KL(actual grade shares || target shares) + (1 - lambda) * (-Spearman(s, target))
 
 where ``s = X·w`` over the training accounts (no normalization), the grades of
-``s`` follow the scoring's percentile rule (:func:`icp_xl.core.scoring.grades`) and
+``s`` follow the scoring's percentile rule (:func:`icp_xl.core.model.scoring.grades`) and
 ``KL = sum(a * ln((a + 1e-10) / (t + 1e-10)))`` over F, D, C, B, A.
 
 Two implementations of the same numbers:
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.accounts import Accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.scoring import COMPONENT_COLUMNS, component_scores, grades
-from icp_xl.core.settings import GRADES, Settings, check_unit_interval
+from icp_xl.core.inputs.accounts import Accounts
+from icp_xl.core.model.scoring import COMPONENT_COLUMNS, component_scores, grades
+from icp_xl.core.model.settings import GRADES, Settings, check_unit_interval
 
 KL_EPSILON = 1e-10
 MIN_TRAINING_ACCOUNTS = 50

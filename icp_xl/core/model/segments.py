@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.scoring import grades, normal_scores
-from icp_xl.core.settings import SEGMENTS, Settings
+from icp_xl.core.model.scoring import grades, normal_scores
+from icp_xl.core.model.settings import SEGMENTS, Settings
 
 ALL_SEGMENTS = "All Segments"
 SEGMENT_VIEWS: tuple[str, ...] = (ALL_SEGMENTS, *SEGMENTS)
@@ -35,7 +35,7 @@ def parse_segment_view(name: str | None) -> str:
 def within_segment_scores(scored: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """ICP score and grade normalized within each account's own segment.
 
-    ``scored`` is the output of :func:`icp_xl.core.scoring.score_accounts`. Returns
+    ``scored`` is the output of :func:`icp_xl.core.model.scoring.score_accounts`. Returns
     ``segment_ICP_score`` (0-100) and ``segment_ICP_grade`` indexed like it: the
     same normal-curve mapping as the portfolio score, applied to the raw scores
     of the accounts in one segment at a time (row order breaks ties).

@@ -1,7 +1,7 @@
 """Calibrated scoring: freeze what a score takes from the population, then score any
 account against that frozen reference.
 
-*Relative* scoring (:mod:`icp_xl.core.scoring`) re-ranks the whole population on every
+*Relative* scoring (:mod:`icp_xl.core.model.scoring`) re-ranks the whole population on every
 run: an account's score moves when other accounts come or go. A :class:`Calibration`
 freezes, from one population (the *calibration accounts*):
 
@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from icp_xl.core.accounts import Accounts
 from icp_xl.core.errors import IcpError
-from icp_xl.core.scoring import (
+from icp_xl.core.inputs.accounts import Accounts
+from icp_xl.core.model.scoring import (
     SCORE_COLUMNS,
     raw_scores,
     score_accounts,
@@ -48,7 +48,7 @@ from icp_xl.core.scoring import (
     size_scores,
     vertical_scores,
 )
-from icp_xl.core.settings import GRADES, Settings, Weights
+from icp_xl.core.model.settings import GRADES, Settings, Weights
 
 RELATIVE = "Relative"
 CALIBRATED = "Calibrated"
@@ -239,7 +239,7 @@ def score_calibrated(
     accounts: Accounts | pd.DataFrame, settings: Settings, calibration: Calibration
 ) -> pd.DataFrame:
     """Score every account against ``calibration`` with ``settings`` (its current weights):
-    the same columns as :func:`icp_xl.core.scoring.score_accounts`. Each account's result
+    the same columns as :func:`icp_xl.core.model.scoring.score_accounts`. Each account's result
     depends only on its own row, the settings and the calibration."""
     frame = accounts.frame if isinstance(accounts, Accounts) else accounts
     if len(frame) == 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from icp_xl.core.settings import DEFAULT_VERTICAL_TABLE
+from icp_xl.core.model.settings import DEFAULT_VERTICAL_TABLE
 
 _UNKNOWN_INDUSTRIES = ("Retail", "Government", "Agriculture", "Hospitality")
 _SYLLABLES = (
