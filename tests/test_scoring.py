@@ -19,6 +19,8 @@ from icp_xl.core.model.scoring import (
     grades,
     min_max,
     normal_scores,
+    rank_key,
+    raw_scores,
     score_accounts,
     size_scores,
     vertical_scores,
@@ -148,7 +150,7 @@ def test_min_max_constant_is_zero():
 def test_scores_match_formula_on_sample(sample_accounts):
     scored = score_accounts(sample_accounts, Settings())
     raw = scored["ICP_score_raw"].to_numpy()
-    order = pd.Series(raw).rank(method="first").to_numpy()
+    order = pd.Series(raw.round(9)).rank(method="first").to_numpy()
     expected = np.clip(50 + 15 * norm.ppf((order - 0.5) / len(raw)), 0, 100)
     np.testing.assert_array_equal(scored["ICP_score"].to_numpy(), expected)
     q = pd.Series(expected).rank(method="average") / len(raw)
@@ -165,7 +167,7 @@ raw_lists = st.lists(
 def test_score_is_monotone_in_raw(raw):
     raw = np.array(raw)
     scores = normal_scores(raw)
-    order = np.argsort(raw, kind="stable")
+    order = np.argsort(raw.round(9), kind="stable")
     assert np.all(np.diff(scores[order]) >= 0)
     assert np.all((scores >= 0) & (scores <= 100))
 
@@ -248,3 +250,29 @@ def test_average_ranks_of_normal_scores_in_raw_order_equal_pandas(raw):
     np.testing.assert_array_equal(average_ranks(scores, order), expected)
     shuffled = np.random.default_rng(0).permutation(len(raw))
     np.testing.assert_array_equal(average_ranks(scores, shuffled), expected)  # not sorted
+
+
+def test_raw_scores_equal_to_9_decimals_tie_and_keep_row_order():
+    # Equal in exact arithmetic, different in the last bits: ranked by row order.
+    raw = np.array([50.0, 50.0 + 1e-13, 50.0 - 1e-13, 40.0, 50.0 + 2e-9])
+    scores = normal_scores(raw)
+    assert scores[3] < scores[0] < scores[1] < scores[2] < scores[4]
+    np.testing.assert_array_equal(rank_key(raw)[:3], [50.0, 50.0, 50.0])
+
+
+def test_weights_that_sum_points_in_another_order_do_not_reorder_equal_accounts():
+    # Under 0.2/0.2/0.3/0.3 the same points reached through different components give raw
+    # scores that differ in the last bit; the documented order (row order) must hold.
+    settings = Settings(weights=Weights(0.2, 0.2, 0.3, 0.3))
+    components = pd.DataFrame(
+        {
+            "vertical_score": [0.4, 0.8, 0.6, 0.3],
+            "size_score": [0.8, 0.4, 0.6, 0.9],
+            "adoption_score": [0.0, 0.0, 0.0, 0.0],
+            "relationship_score": [0.0, 0.0, 0.0, 0.0],
+        }
+    )
+    raw = raw_scores(components, settings.weights)  # 24 in exact arithmetic, every one
+    assert raw.tolist() == [24.000000000000007, 24.000000000000007, 24.0, 24.000000000000004]
+    scores = normal_scores(raw)
+    assert np.all(np.diff(scores) > 0)  # row order, not floating-point noise

@@ -44,6 +44,7 @@ from icp_xl.core.model.scoring import (
     component_points,
     grades,
     normal_scores,
+    rank_key,
     raw_from_points,
     raw_scores,
     score_accounts,
@@ -295,7 +296,9 @@ class _Search:
         self.scaled = {field: _min_max_rows(log[None, :]) for field, log in self.logs.items()}
 
     def rank_grades(self, raw: np.ndarray) -> np.ndarray:
-        """Grade index of the account for each row of raw scores (rank "first")."""
+        """Grade index of the account for each row of raw scores (rank "first" on the raw
+        score rounded as it is ranked, :func:`rank_key`)."""
+        raw = rank_key(raw)
         own = raw[:, self.i : self.i + 1]
         rank = (raw < own).sum(axis=1) + (raw[:, : self.i] == own).sum(axis=1) + 1
         return self.grade_by_rank[rank - 1]

@@ -42,6 +42,7 @@ from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import Accounts
 from icp_xl.core.model.scoring import (
     SCORE_COLUMNS,
+    rank_key,
     raw_scores,
     score_accounts,
     segments,
@@ -134,8 +135,9 @@ class Calibration:
         object.__setattr__(self, "_p", p)
 
     def percentiles(self, raw: np.ndarray | pd.Series) -> np.ndarray:
-        """Percentile p (0-1) of each raw score: linear between points, clipped at the ends."""
-        return np.interp(np.asarray(raw, dtype=float), self._raw, self._p)
+        """Percentile p (0-1) of each raw score (rounded as it is ranked, :func:`rank_key`):
+        linear between points, clipped at the ends."""
+        return np.interp(rank_key(raw), self._raw, self._p)
 
     def scale(self, name: str, values: pd.Series | np.ndarray) -> np.ndarray:
         """Min-max scale the log1p of ``values`` with the frozen range of input ``name``,
@@ -163,7 +165,7 @@ def calibrate(
     for name, column in SCALED_INPUTS.items():
         x = log_feature(frame[column])
         ranges[name] = (float(x.min()), float(x.max()))
-    raw = relative["ICP_score_raw"].to_numpy(dtype=float)
+    raw = rank_key(relative["ICP_score_raw"])
     n = len(raw)
     ordered = np.sort(raw, kind="stable")
     values, first = np.unique(ordered, return_index=True)

@@ -119,9 +119,22 @@ def raw_scores(components: pd.DataFrame, weights: Weights) -> np.ndarray:
     )
 
 
+RANK_DECIMALS = 9
+"""Raw scores are ranked rounded to this many decimals: sums that are equal in exact
+arithmetic (0.2 + 0.3 vs 0.3 + 0.2 weights of equal points) can differ in their last bit,
+and must tie whatever the order of the floating-point additions. Distinct raw scores of
+real portfolios lie far further apart than 1e-9 points."""
+
+
+def rank_key(raw: np.ndarray | pd.Series) -> np.ndarray:
+    """The raw scores as they are ranked: rounded to :data:`RANK_DECIMALS` decimals."""
+    return np.round(np.asarray(raw, dtype=float), RANK_DECIMALS)
+
+
 def normal_scores(raw: np.ndarray | pd.Series) -> np.ndarray:
-    """Map raw scores onto a normal curve: rank "first" ascending, p = (rank - 0.5) / n,
-    score = clip(50 + 15 * PhiInv(p), 0, 100). Ties keep row order; n = 1 gives 50.
+    """Map raw scores onto a normal curve: rank "first" ascending on the raw score rounded
+    to 9 decimals (:func:`rank_key`), p = (rank - 0.5) / n, score = clip(50 + 15 *
+    PhiInv(p), 0, 100). Ties keep row order; n = 1 gives 50.
     """
     return _normal_scores_in_order(raw)[0]
 
@@ -132,7 +145,7 @@ def _normal_scores_in_order(raw: np.ndarray | pd.Series) -> tuple[np.ndarray, np
     n = len(x)
     if n == 0:
         raise IcpError("There are no accounts to score")
-    order = np.argsort(x, kind="stable")
+    order = np.argsort(rank_key(x), kind="stable")
     ranks = np.empty(n, dtype=float)
     ranks[order] = np.arange(1, n + 1, dtype=float)
     p = (ranks - 0.5) / n
@@ -148,7 +161,8 @@ def average_ranks(values: np.ndarray | pd.Series, order: np.ndarray | None = Non
     if order is None:
         order = np.argsort(x, kind="stable")
     ascending = x[order]
-    if n and not (ascending[1:] >= ascending[:-1]).all():  # NaN, or not in that order
+    if n and (np.isnan(ascending[-1]) or not (ascending[1:] >= ascending[:-1]).all()):
+        # NaN (sorted last), or not in that order
         return pd.Series(x).rank(method="average").to_numpy()
     starts = np.flatnonzero(np.r_[True, ascending[1:] != ascending[:-1]])
     ends = np.r_[starts[1:], n]
