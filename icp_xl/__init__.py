@@ -12,8 +12,8 @@ The workbook actions run on a file as the CLI does::
     actions.rescore(book)
     book.save()
 
-The folders are the layers (lowest first): ``core``, ``files``, ``workbook``, ``hosts``,
-``excel``, ``cli``; see docs/architecture.md.
+The folders are the layers (lowest first): ``core``, ``files``, ``studies``, ``workbook``,
+``hosts``, ``excel``, ``cli``; see docs/architecture.md.
 
 The public names load on first use, so ``icp-xl --help`` does not import pandas.
 """
