@@ -393,3 +393,23 @@ def test_sample_accounts_round_trip_unchanged(tmp_path: Path) -> None:
     from_csv, from_xlsx = read_accounts(csv)[1].frame, read_accounts(xlsx)[1].frame
     assert len(from_csv) == len(from_xlsx) == 300
     assert from_csv["gp24"].tolist() == from_xlsx["gp24"].tolist()
+
+
+# ------------------------------------------------------------------ issue 23, items 7-14
+
+
+@pytest.mark.parametrize(("stored", "shown"), [(1e300, "1e+300"), (0, "00:00:00")])
+def test_a_calibration_time_no_date_can_be_names_its_cell(
+    workbook: Path, capsys, stored: float, shown: str
+) -> None:
+    """A huge number (no date) or 0 (a time without a date) in 'Calibrated at'."""
+    assert main(["calibrate", str(workbook)]) == 0
+    book = openpyxl.load_workbook(workbook)
+    book[layout.SETTINGS]["R8"] = stored  # the Value of the 'Calibrated at' row
+    book.save(workbook)
+    for command in (["rescore", str(workbook)], ["explain", str(workbook), "C1"]):
+        capsys.readouterr()
+        assert main(command) == 1
+        assert _error(capsys) == (
+            f"icp-xl: error: Settings!R8 ('Calibrated at') must be a date and time, found {shown}"
+        )
