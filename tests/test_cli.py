@@ -127,3 +127,24 @@ def test_operating_system_errors_are_one_line(tmp_path, capsys):
     assert all(line.startswith("icp-xl: warning: ") for line in err.splitlines()[:-1])
     assert (folder / "keep.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "taken"]
+
+
+def test_weights_json_nested_too_deep_is_one_sentence(tmp_path, capsys):
+    """100,000 nested lists make Python's JSON parser give up (RecursionError)."""
+    accounts, book = tmp_path / "a.csv", tmp_path / "ICP.xlsx"
+    main(["sample", "-n", "20", "-o", str(accounts)])
+    assert main(["new", str(accounts), "-o", str(book)]) == 0
+    deep = tmp_path / "w.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for command in (
+        ["score", str(accounts), "--weights", str(deep)],
+        ["new", str(accounts), "-o", str(tmp_path / "new.xlsx"), "--weights", str(deep)],
+        ["weights", str(book), "--from", str(deep)],
+    ):
+        capsys.readouterr()
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert err.strip().splitlines()[-1] == (
+            "icp-xl: error: w.json is nested too deeply to be a weights file "
+            "(one JSON object with a 'weights' entry of four numbers)"
+        )

@@ -25,6 +25,11 @@ def read_weights_json(path: str | Path) -> tuple[Weights, dict[str, Any]]:
         raise IcpError(f"Weights file not found: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise IcpError(f"{path.name} is not valid JSON ({error})") from None
+    except RecursionError:  # [[[[...]]]] thousands deep: Python's parser gives up
+        raise IcpError(
+            f"{path.name} is nested too deeply to be a weights file "
+            "(one JSON object with a 'weights' entry of four numbers)"
+        ) from None
     if not isinstance(document, dict):
         raise IcpError(f"{path.name}: expected a JSON object with a 'weights' entry")
     values = document.get("weights", document)
