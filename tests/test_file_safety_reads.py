@@ -413,3 +413,28 @@ def test_a_calibration_time_no_date_can_be_names_its_cell(
         assert _error(capsys) == (
             f"icp-xl: error: Settings!R8 ('Calibrated at') must be a date and time, found {shown}"
         )
+
+
+def test_sheets_renamed_only_in_case_are_found_as_excel_finds_them(workbook: Path) -> None:
+    """Excel matches sheet names in any case: 'Chart data' and 'scores' are the layout's
+    'Chart Data' and 'Scores' (on reading, writing, and when a rebuild is needed)."""
+    renames = [(b"Chart Data", b"Chart data"), (b"'Scores'", b"'scores'"), (b"Scores!", b"scores!"),
+               (b'name="Scores"', b'name="scores"')]  # fmt: skip
+    with zipfile.ZipFile(workbook) as package:
+        parts = [(info, package.read(info.filename)) for info in package.infolist()]
+    with zipfile.ZipFile(workbook, "w", zipfile.ZIP_DEFLATED) as package:
+        for info, data in parts:
+            for old, new in renames:
+                data = data.replace(old, new)
+            package.writestr(info, data)
+    assert main(["rescore", str(workbook)]) == 0
+    book = FileBook.open(workbook, for_writing=False)
+    assert len(book.read_table(layout.SCORES_TABLE.name)) == 120
+    assert openpyxl.load_workbook(workbook).sheetnames[-1] == "Chart data"  # the user's name
+    assert main(["validate", str(workbook)]) == 0
+    rebuilt = openpyxl.load_workbook(workbook)
+    del rebuilt[layout.OPTIMIZATION]  # an output sheet to re-create, with openpyxl
+    rebuilt.save(workbook)
+    assert main(["rescore", str(workbook)]) == 0
+    names = openpyxl.load_workbook(workbook).sheetnames
+    assert names.count("Chart Data") + names.count("Chart data") == 1 and len(names) == 12

@@ -41,9 +41,12 @@ class SheetValues:
     """The values of a package's sheets (``source``: a path or the package's bytes;
     ``name`` names the file in messages)."""
 
-    def __init__(self, source: Path | bytes, name: str = "The workbook") -> None:
+    def __init__(
+        self, source: Path | bytes, name: str = "The workbook", titles: dict[str, str] | None = None
+    ) -> None:
         self._source = source
         self._name = name
+        self._titles = titles or {}  # sheet key -> its name in the file, where they differ
         self._workbook: CalamineWorkbook | None = None
         self._sheets: dict[str, list[list[Any]]] = {}
         self._pending: dict[str, Future[list[list[Any]]]] = {}
@@ -83,7 +86,7 @@ class SheetValues:
                 else:
                     if self._workbook is None:
                         self._workbook = self._opened()
-                    rows = _sheet_rows(self._workbook, sheet)
+                    rows = _sheet_rows(self._workbook, self._titles.get(sheet, sheet))
             except CalamineError as error:
                 raise unreadable_workbook(self._name, error) from None
             self._pending.pop(sheet, None)
@@ -117,7 +120,7 @@ class SheetValues:
             try:
                 for sheet, future in futures.items():
                     try:
-                        future.set_result(_sheet_rows(workbook, sheet))
+                        future.set_result(_sheet_rows(workbook, self._titles.get(sheet, sheet)))
                     except BaseException as error:  # handed to whoever reads the sheet
                         future.set_exception(error)
             finally:
