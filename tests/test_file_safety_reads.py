@@ -438,3 +438,27 @@ def test_sheets_renamed_only_in_case_are_found_as_excel_finds_them(workbook: Pat
     assert main(["rescore", str(workbook)]) == 0
     names = openpyxl.load_workbook(workbook).sheetnames
     assert names.count("Chart Data") + names.count("Chart data") == 1 and len(names) == 12
+
+
+def test_a_pipe_is_named_as_such_not_as_a_missing_file(
+    tmp_path: Path, workbook: Path, capsys
+) -> None:
+    """A named pipe (as /dev/stdin is when data is piped in) exists but is no regular file:
+    every command that reads a file says so, without opening it (which would block)."""
+    import os
+
+    pipe = tmp_path / "accounts.csv"
+    os.mkfifo(pipe)
+    said = (
+        f"icp-xl: error: {pipe} is not a regular file (a pipe or device, such as "
+        "/dev/stdin); save the data to a file and give that file"
+    )
+    for command in (
+        ["score", str(pipe), "-o", str(tmp_path / "out.csv")],
+        ["rescore", str(pipe)],
+        ["import", str(workbook), str(pipe)],
+        ["weights", str(workbook), "--from", str(pipe)],
+    ):
+        capsys.readouterr()
+        assert main(command) == 1, command
+        assert _error(capsys) == said

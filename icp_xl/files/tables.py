@@ -17,6 +17,7 @@ from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import Accounts, prepare_accounts
 from icp_xl.core.inputs.columns import HEADER_SEARCH_ROWS, find_header_row
 from icp_xl.files.atomic import atomic_write
+from icp_xl.files.input_file import check_input_file
 from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS, MAX_CSV_BYTES, size_text
 from icp_xl.files.neutralize import FORMULA_TRIGGERS as _FORMULA_TRIGGERS
 from icp_xl.files.neutralize import PLAIN_NUMBER as _PLAIN_NUMBER
@@ -53,10 +54,7 @@ def read_table(path: str | Path, column_map: Mapping[str, str] | None = None) ->
     :mod:`icp_xl.files.limits`).
     """
     path = Path(path)
-    if path.is_dir():
-        raise IcpError(f"{path} is a folder; give the accounts file (.csv or .xlsx)")
-    if not path.is_file():
-        raise IcpError(f"File not found: {path}")
+    check_input_file(path, "the accounts file (.csv or .xlsx)")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return _read_excel_table(path, column_map)

@@ -10,6 +10,7 @@ from typing import Any
 from icp_xl.core.errors import IcpError
 from icp_xl.core.model.settings import COMPONENTS, Weights
 from icp_xl.files.atomic import atomic_write
+from icp_xl.files.input_file import check_input_file
 
 
 def read_weights_json(path: str | Path) -> tuple[Weights, dict[str, Any]]:
@@ -19,6 +20,9 @@ def read_weights_json(path: str | Path) -> tuple[Weights, dict[str, Any]]:
     bare ``{"vertical": ...}`` mapping. Raises IcpError naming the file.
     """
     path = Path(path)
+    if not path.exists():
+        raise IcpError(f"Weights file not found: {path}")
+    check_input_file(path, "the weights file (.json)")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
