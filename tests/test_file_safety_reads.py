@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.worksheet.table import Table
-from support.file_safety import make_workbook, rewrite_part, sheet_part
+from support.file_safety import add_far_cell, cli, make_workbook, rewrite_part, sheet_part
 
 from icp_xl.cli import main
 from icp_xl.core.errors import IcpError
@@ -462,3 +462,40 @@ def test_a_pipe_is_named_as_such_not_as_a_missing_file(
         capsys.readouterr()
         assert main(command) == 1, command
         assert _error(capsys) == said
+
+
+def _at_most_1_gib() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def test_a_note_in_the_last_cell_of_each_input_and_history_sheet_costs_no_memory(
+    workbook: Path, tmp_path: Path
+) -> None:
+    """A value in XFD1048576 of Accounts, Weights, Settings and Movers (the run history)
+    made calamine allocate each sheet's whole box (a Rust abort, or gigabytes): every
+    command works within 1 GiB of address space, scores as without the notes, and the
+    notes are kept."""
+    clean = tmp_path / "clean.xlsx"
+    shutil.copyfile(workbook, clean)
+    for sheet in (layout.ACCOUNTS, layout.WEIGHTS, layout.SETTINGS, layout.MOVERS):
+        add_far_cell(workbook, sheet)
+    for command in (
+        ["validate", str(workbook)],
+        ["explain", str(workbook), "C000001"],
+        ["rescore", str(workbook)],
+        ["calibrate", str(workbook)],
+    ):
+        done = cli(command, preexec=_at_most_1_gib)
+        assert done.returncode == 0, (command, done.stderr[-600:])
+    assert main(["rescore", str(clean)]) == 0
+    assert main(["calibrate", str(clean)]) == 0
+    far, near = (
+        FileBook.open(p, for_writing=False).read_table(layout.SCORES_TABLE.name)
+        for p in (workbook, clean)
+    )
+    assert far["ICP score"].tolist() == near["ICP score"].tolist() and len(far) == 120
+    with zipfile.ZipFile(workbook) as package:
+        sheets = [package.read(n) for n in package.namelist() if "worksheets/sheet" in n]
+    assert sum(b'r="XFD1048576"' in sheet for sheet in sheets) == 4

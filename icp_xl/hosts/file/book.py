@@ -147,7 +147,11 @@ class FileBook:
         except (*READ_ERRORS, SyntaxError) as error:
             raise unreadable_workbook(self.path or "The workbook", error) from None
         self._values = SheetValues(
-            source, self.path.name if self.path else "The workbook", self._index.titles
+            source,
+            self.path.name if self.path else "The workbook",
+            self._index.titles,
+            self._index.sheets,
+            self._index.owned_extents(),
         )
         self._edits: dict[str, SheetEdits] = {}
         self._resized: dict[str, list[str]] = {}  # table -> header, for tables written

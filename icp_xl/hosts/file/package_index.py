@@ -9,6 +9,7 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
+from icp_xl.core.inputs.cells import parse_range
 from icp_xl.hosts.file.package import relationships, sheet_parts
 from icp_xl.workbook import layout
 
@@ -17,6 +18,9 @@ STYLES_PART = "xl/styles.xml"
 CALC_CHAIN_PART = "xl/calcChain.xml"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _TABLE_TAG = re.compile(rb"<(?:\w+:)?table\b[^>]*>")
+_NAME_AREA = re.compile(
+    r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)$"
+)
 
 
 @dataclass
@@ -54,6 +58,28 @@ class PackageIndex:
             return name
         folded = name.casefold()
         return next((key for key in self.sheets if key.casefold() == folded), name)
+
+    def owned_extents(self) -> dict[str, tuple[int, int]]:
+        """Sheet key -> (last row, last column) of the tables and single-area defined names
+        on it: the cells the product reads there."""
+        extents: dict[str, tuple[int, int]] = {}
+
+        def add(sheet: str, ref: str) -> None:
+            try:
+                _, _, bottom, right = parse_range(ref.replace("$", ""))
+            except ValueError:
+                return
+            rows, columns = extents.get(sheet, (0, 0))
+            extents[sheet] = (max(rows, bottom), max(columns, right))
+
+        for table in self.tables.values():
+            add(table.sheet, table.ref)
+        for text in self.names.values():
+            match = _NAME_AREA.match(text.strip())
+            if match:
+                sheet = (match.group(1) or "").replace("''", "'") or match.group(2)
+                add(self.sheet_key(sheet), match.group(3))
+        return extents
 
     def title(self, sheet: str) -> str:
         """The name in the file of the sheet keyed ``sheet``."""
