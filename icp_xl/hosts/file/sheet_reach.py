@@ -26,8 +26,11 @@ CHUNK = 1 << 22
 _SLACK_CELLS = 1_000_000
 _XML_BYTES_PER_CELL = 8
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
-_TWO_LETTERS = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{2})[0-9]')
-_THREE_LETTERS = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{3})[0-9]')
+# Cell references beyond column AZ, and in AA..AZ: searched for by their literal start
+# (' r="'), which only cells carry with letters (rows carry digits); a match inside cell
+# text can only make the estimate larger, which costs a windowed read, never memory.
+_BEYOND_AZ = re.compile(rb' r="([A-Z]{3}|[B-Z][A-Z])[0-9]')
+_IN_AA_AZ = re.compile(rb' r="A[A-Z][0-9]')
 _ROW = re.compile(rb"<(?:\w+:)?row\b(?:[^>]*?/>|[^>]*>.*?</(?:\w+:)?row>)", re.S)
 _ROW_R = re.compile(rb'^<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
 _CELL = re.compile(
@@ -41,8 +44,8 @@ _OVERLAP = 64  # bytes kept between chunks, so no tag is missed where a chunk is
 @dataclass(frozen=True)
 class Reach:
     """A worksheet's extent: its last ``rows`` and ``columns`` holding a cell (1-based;
-    ``columns`` is 26 for a sheet whose cells are all in A..Z) and ``xml_bytes``, the
-    size of its XML."""
+    ``columns`` is 26 for a sheet whose cells are all in A..Z, 52 for one reaching AA..AZ)
+    and ``xml_bytes``, the size of its XML."""
 
     rows: int
     columns: int
@@ -51,7 +54,7 @@ class Reach:
 
 def sheet_reach(package: zipfile.ZipFile, part: str) -> Reach:
     """The :class:`Reach` of the worksheet ``part`` of ``package``."""
-    last_row, two, three, tail = 0, b"", b"", b""
+    last_row, widest, within_az, tail = 0, "", False, b""
     with package.open(part) as stream:
         for chunk in iter(lambda: stream.read(CHUNK), b""):
             text = tail + chunk
@@ -59,16 +62,11 @@ def sheet_reach(package: zipfile.ZipFile, part: str) -> Reach:
                 if start >= 0:  # rows come in order: the chunk's last row is its farthest
                     for match in _ROW_NUMBER.finditer(text, max(start - 8, 0)):
                         last_row = max(last_row, int(match.group(1)))
-            found = _THREE_LETTERS.findall(text)
-            if found:
-                three = max(three, *found)
-            elif not three:
-                found = _TWO_LETTERS.findall(text)
-                if found:
-                    two = max(two, *found)
+            for letters in set(_BEYOND_AZ.findall(text)):  # none in most sheets
+                widest = max(widest, letters.decode(), key=lambda t: (len(t), t))
+            within_az = within_az or _IN_AA_AZ.search(text) is not None
             tail = text[-_OVERLAP:]
-    letters = three or two
-    columns = column_number(letters.decode()) if letters else 26
+    columns = column_number(widest) if widest else 52 if within_az else 26
     return Reach(last_row, columns, package.getinfo(part).file_size)
 
 
