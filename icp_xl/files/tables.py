@@ -204,20 +204,22 @@ def _read_excel_table(path: Path, column_map: Mapping[str, str] | None = None) -
         name = f"{path.name}, sheet {sheet.title}"
         skipped = totals_rows(path, sheet.title)
         sheet.reset_dimensions()  # the <dimension> entry may be stale: read what is there
-        grid: list[list[Any]] = []
+        grid: list[list[Any]] = []  # the filled rows only: a note in row 1048576 costs nothing
         filled: list[int] = []
         width = None
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if not row:  # openpyxl's stand-in for a row the sheet does not hold
+                continue
             if len(filled) > MAX_ACCOUNTS:
                 raise IcpError(
                     f"{name} has more than {MAX_ACCOUNTS:,} rows of accounts; split it into "
                     "smaller files"
                 )
-            if width is None and row:
+            if width is None:
                 _check_width(len(row), name)
             cells = list(row[:width] if width else row)
-            grid.append(cells)
             if number not in skipped and any(c is not None and c != "" for c in cells):
+                grid.append(cells)
                 filled.append(number)
                 if width is None and len(filled) >= HEADER_SEARCH_ROWS:  # titles may be short
                     width = max(len(c) for c in grid)
@@ -228,8 +230,13 @@ def _read_excel_table(path: Path, column_map: Mapping[str, str] | None = None) -
     finally:
         book.close()
     width = width or max((len(c) for c in grid), default=0)
-    frame = pd.DataFrame([cells + [None] * (width - len(cells)) for cells in grid], dtype=object)
-    return _table(frame, np.asarray(filled, dtype=int), name, column_map)
+    frame = pd.DataFrame([cells[:width] + [None] * (width - len(cells)) for cells in grid],
+                         dtype=object)  # fmt: skip
+    table = _table(frame, np.arange(1, len(grid) + 1), name, column_map)
+    numbers = np.asarray(filled, dtype=np.int64)  # positions in the grid -> sheet rows
+    table.attrs[ROW_NUMBERS] = numbers[np.asarray(table.attrs[ROW_NUMBERS]) - 1]
+    table.attrs["header_row"] = int(numbers[table.attrs["header_row"] - 1])
+    return table
 
 
 def read_accounts(
