@@ -91,6 +91,18 @@ def test_many_bad_cells_are_counted():
         parse_numbers(pd.Series(["x", "y", "1", "z"]), "GP24", "f.csv")
 
 
+def test_one_decimal_comma_cell_in_a_decimal_point_column_is_the_one_named():
+    """199 cells such as '537397000.0' and one 'EUR 1.234,56': the column is read with a
+    decimal point and the message names the odd cell, not the 199 good ones."""
+    texts = [f"{1000 * i}.5" for i in range(1, 200)]
+    texts.insert(57, "EUR 1.234,56")
+    with pytest.raises(IcpError) as error:
+        parse_numbers(pd.Series(texts), "Annual Revenue", "crm.csv")
+    assert str(error.value) == (
+        "crm.csv, column 'Annual Revenue', row 59: not a number ('EUR 1.234,56')"
+    )
+
+
 def test_bool_and_date_cells_are_errors():
     with pytest.raises(IcpError, match="row 3"):
         parse_numbers(pd.Series([1, True], dtype=object), "GP24", "s")

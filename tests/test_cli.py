@@ -127,3 +127,46 @@ def test_operating_system_errors_are_one_line(tmp_path, capsys):
     assert all(line.startswith("icp-xl: warning: ") for line in err.splitlines()[:-1])
     assert (folder / "keep.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "taken"]
+
+
+def test_weights_json_nested_too_deep_is_one_sentence(tmp_path, capsys):
+    """100,000 nested lists make Python's JSON parser give up (RecursionError)."""
+    accounts, book = tmp_path / "a.csv", tmp_path / "ICP.xlsx"
+    main(["sample", "-n", "20", "-o", str(accounts)])
+    assert main(["new", str(accounts), "-o", str(book)]) == 0
+    deep = tmp_path / "w.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for command in (
+        ["score", str(accounts), "--weights", str(deep)],
+        ["new", str(accounts), "-o", str(tmp_path / "new.xlsx"), "--weights", str(deep)],
+        ["weights", str(book), "--from", str(deep)],
+    ):
+        capsys.readouterr()
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert err.strip().splitlines()[-1] == (
+            "icp-xl: error: w.json is nested too deeply to be a weights file "
+            "(one JSON object with a 'weights' entry of four numbers)"
+        )
+
+
+def test_a_column_option_naming_a_header_the_file_lacks_is_refused(tmp_path, capsys):
+    """--column "Industry=Sektor" for a file without 'Sektor': every command that takes
+    --column refuses with one sentence naming the headers the file has."""
+    accounts = tmp_path / "a.csv"
+    pd.DataFrame({"Customer ID": ["a", "b"], "Industry": ["Dental", "Retail"]}).to_csv(
+        accounts, index=False
+    )
+    for command in (
+        ["score", str(accounts), "--column", "Industry=Sektor"],
+        ["new", str(accounts), "-o", str(tmp_path / "n.xlsx"), "--column", "Industry=Sektor"],
+        ["optimize", str(accounts), "--trials", "2", "--column", "Industry=Sektor"],
+    ):
+        capsys.readouterr()
+        assert main(command) == 1, command
+        assert capsys.readouterr().err.strip().splitlines()[-1] == (
+            'icp-xl: error: --column "Industry=Sektor": a.csv has no such header; its '
+            "headers are 'Customer ID', 'Industry'"
+        )
+    assert not (tmp_path / "a_scored.csv").exists() and not (tmp_path / "n.xlsx").exists()
+    assert main(["score", str(accounts), "--column", "Industry= industry "]) == 0  # any case

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.worksheet.table import Table
-from support.file_safety import make_workbook, rewrite_part, sheet_part
+from support.file_safety import add_far_cell, cli, make_workbook, rewrite_part, sheet_part
 
 from icp_xl.cli import main
 from icp_xl.core.errors import IcpError
@@ -393,3 +393,128 @@ def test_sample_accounts_round_trip_unchanged(tmp_path: Path) -> None:
     from_csv, from_xlsx = read_accounts(csv)[1].frame, read_accounts(xlsx)[1].frame
     assert len(from_csv) == len(from_xlsx) == 300
     assert from_csv["gp24"].tolist() == from_xlsx["gp24"].tolist()
+
+
+# ------------------------------------------------------------------ issue 23, items 7-14
+
+
+@pytest.mark.parametrize(("stored", "shown"), [(1e300, "1e+300"), (0, "00:00:00")])
+def test_a_calibration_time_no_date_can_be_names_its_cell(
+    workbook: Path, capsys, stored: float, shown: str
+) -> None:
+    """A huge number (no date) or 0 (a time without a date) in 'Calibrated at'."""
+    assert main(["calibrate", str(workbook)]) == 0
+    book = openpyxl.load_workbook(workbook)
+    book[layout.SETTINGS]["R8"] = stored  # the Value of the 'Calibrated at' row
+    book.save(workbook)
+    for command in (["rescore", str(workbook)], ["explain", str(workbook), "C1"]):
+        capsys.readouterr()
+        assert main(command) == 1
+        assert _error(capsys) == (
+            f"icp-xl: error: Settings!R8 ('Calibrated at') must be a date and time, found {shown}"
+        )
+
+
+def test_sheets_renamed_only_in_case_are_found_as_excel_finds_them(workbook: Path) -> None:
+    """Excel matches sheet names in any case: 'Chart data' and 'scores' are the layout's
+    'Chart Data' and 'Scores' (on reading, writing, and when a rebuild is needed)."""
+    renames = [(b"Chart Data", b"Chart data"), (b"'Scores'", b"'scores'"), (b"Scores!", b"scores!"),
+               (b'name="Scores"', b'name="scores"')]  # fmt: skip
+    with zipfile.ZipFile(workbook) as package:
+        parts = [(info, package.read(info.filename)) for info in package.infolist()]
+    with zipfile.ZipFile(workbook, "w", zipfile.ZIP_DEFLATED) as package:
+        for info, data in parts:
+            for old, new in renames:
+                data = data.replace(old, new)
+            package.writestr(info, data)
+    assert main(["rescore", str(workbook)]) == 0
+    book = FileBook.open(workbook, for_writing=False)
+    assert len(book.read_table(layout.SCORES_TABLE.name)) == 120
+    assert openpyxl.load_workbook(workbook).sheetnames[-1] == "Chart data"  # the user's name
+    assert main(["validate", str(workbook)]) == 0
+    rebuilt = openpyxl.load_workbook(workbook)
+    del rebuilt[layout.OPTIMIZATION]  # an output sheet to re-create, with openpyxl
+    rebuilt.save(workbook)
+    assert main(["rescore", str(workbook)]) == 0
+    names = openpyxl.load_workbook(workbook).sheetnames
+    assert names.count("Chart Data") + names.count("Chart data") == 1 and len(names) == 12
+
+
+def test_a_pipe_is_named_as_such_not_as_a_missing_file(
+    tmp_path: Path, workbook: Path, capsys
+) -> None:
+    """A named pipe (as /dev/stdin is when data is piped in) exists but is no regular file:
+    every command that reads a file says so, without opening it (which would block)."""
+    import os
+
+    pipe = tmp_path / "accounts.csv"
+    os.mkfifo(pipe)
+    said = (
+        f"icp-xl: error: {pipe} is not a regular file (a pipe or device, such as "
+        "/dev/stdin); save the data to a file and give that file"
+    )
+    for command in (
+        ["score", str(pipe), "-o", str(tmp_path / "out.csv")],
+        ["rescore", str(pipe)],
+        ["import", str(workbook), str(pipe)],
+        ["weights", str(workbook), "--from", str(pipe)],
+    ):
+        capsys.readouterr()
+        assert main(command) == 1, command
+        assert _error(capsys) == said
+
+
+def _at_most_1_gib() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+def test_a_note_in_the_last_cell_of_each_input_and_history_sheet_costs_no_memory(
+    workbook: Path, tmp_path: Path
+) -> None:
+    """A value in XFD1048576 of Accounts, Weights, Settings and Movers (the run history)
+    made calamine allocate each sheet's whole box (a Rust abort, or gigabytes): every
+    command works within 1 GiB of address space, scores as without the notes, and the
+    notes are kept."""
+    clean = tmp_path / "clean.xlsx"
+    shutil.copyfile(workbook, clean)
+    for sheet in (layout.ACCOUNTS, layout.WEIGHTS, layout.SETTINGS, layout.MOVERS):
+        add_far_cell(workbook, sheet)
+    for command in (
+        ["validate", str(workbook)],
+        ["explain", str(workbook), "C000001"],
+        ["rescore", str(workbook)],
+        ["calibrate", str(workbook)],
+    ):
+        done = cli(command, preexec=_at_most_1_gib)
+        assert done.returncode == 0, (command, done.stderr[-600:])
+    assert main(["rescore", str(clean)]) == 0
+    assert main(["calibrate", str(clean)]) == 0
+    far, near = (
+        FileBook.open(p, for_writing=False).read_table(layout.SCORES_TABLE.name)
+        for p in (workbook, clean)
+    )
+    assert far["ICP score"].tolist() == near["ICP score"].tolist() and len(far) == 120
+    with zipfile.ZipFile(workbook) as package:
+        sheets = [package.read(n) for n in package.namelist() if "worksheets/sheet" in n]
+    assert sum(b'r="XFD1048576"' in sheet for sheet in sheets) == 4
+
+
+def test_an_accounts_file_with_a_note_in_the_last_cell_reads_only_its_rows(
+    tmp_path: Path,
+) -> None:
+    """The accounts file reader kept every row up to a note in XFD1048576 (a million
+    empty rows: 600 MB and 13 s for 200 accounts); now only the rows holding cells."""
+    path = _xlsx(tmp_path / "a.xlsx", [HEADER, *_accounts_rows(200)])
+    add_far_cell(path, "Accounts")
+    raw, accounts = read_accounts(path)
+    assert len(accounts.frame) == 200 and raw.attrs["row_numbers"][-1] == 201
+    done = cli(["score", str(path), "-o", str(tmp_path / "s.csv")], preexec=_at_most_half_gib)
+    assert done.returncode == 0, done.stderr[-600:]
+
+
+def _at_most_half_gib() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 29, 1 << 29))

@@ -323,3 +323,29 @@ def test_runs_chart_reads_the_last_runs_block(workbook: Path) -> None:
         charts = [archive.read(n).decode() for n in archive.namelist() if "charts/chart" in n]
     (runs_chart,) = [c for c in charts if "KPIs over the runs" in c]
     assert "'Movers'!$AT$3:$AT$26" in runs_chart and "<lineChart>" in runs_chart
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "said"),
+    [
+        ("A42", "first", "Movers!A42: the Run 'first' is not a whole number; the row is kept"),
+        ("A41", "Run #", "Movers!A41: the Runs header 'Run #' is read as 'Run'"),
+    ],
+)
+def test_a_run_cell_or_header_the_product_cannot_read_keeps_every_row(
+    workbook: Path, capsys, cell: str, value: str, said: str
+) -> None:
+    """Text in a Run cell, or the Run header renamed: the rescore keeps every Runs row,
+    numbers the new run after the readable ones and says what it found."""
+    assert main(["rescore", str(workbook)]) == 0  # runs 1 and 2
+    book = openpyxl.load_workbook(workbook)
+    book[layout.MOVERS][cell] = value
+    book.save(workbook)
+    capsys.readouterr()
+    assert main(["rescore", str(workbook)]) == 0
+    assert said in capsys.readouterr().err
+    table = runs(workbook)
+    assert list(table.columns) == list(layout.RUNS_TABLE.header)
+    expected = ["first", 2, 3] if value == "first" else [1, 2, 3]
+    assert table["Run"].tolist() == expected
+    assert table["Time"].notna().all() and table["Mode"].notna().all()

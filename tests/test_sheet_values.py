@@ -71,3 +71,61 @@ def test_only_a_rescore_reads_the_previous_scores_ahead(tmp_path: Path) -> None:
         assert layout.ACCOUNTS in ahead
         assert (layout.SCORES in ahead) is rescoring
         values.close()
+
+
+# ------------------------------------------------------------------ far cells (issue 23)
+
+
+def _far_package(tmp_path: Path) -> Path:
+    """Data!A1:C4 with dates and shared strings, and notes in XFD1 and XFD1048576."""
+    from datetime import datetime
+
+    path = tmp_path / "far.xlsx"
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.title = "Data"
+    for row in [["ID", "When", "Score"], ["C1", datetime(2024, 1, 2), 1.5], ["C2", None, 3]]:
+        sheet.append(row)
+    sheet["XFD1"] = "far right"
+    sheet["XFD1048576"] = "last cell"
+    wb.save(path)
+    return path
+
+
+def test_a_far_cell_is_measured_without_reading_the_grid(tmp_path: Path) -> None:
+    import zipfile
+
+    from icp_xl.hosts.file.sheet_reach import is_far_reaching, sheet_reach
+
+    with zipfile.ZipFile(_far_package(tmp_path)) as package:
+        reach = sheet_reach(package, "xl/worksheets/sheet1.xml")
+    assert (reach.rows, reach.columns) == (1_048_576, 16_384) and is_far_reaching(reach)
+    wb = openpyxl.Workbook()
+    wb.active.append(["a", "b"])
+    wb.save(tmp_path / "near.xlsx")
+    with zipfile.ZipFile(tmp_path / "near.xlsx") as package:
+        near = sheet_reach(package, "xl/worksheets/sheet1.xml")
+    assert (near.rows, near.columns) == (1, 26) and not is_far_reaching(near)
+
+
+def test_a_sheet_with_a_far_cell_is_read_by_the_window_it_owns(tmp_path: Path) -> None:
+    """Memory follows the data: the rows read are the owned ones (3 x 3), not the box of
+    17 billion cells; values (dates, shared strings) read as from the whole sheet; a read
+    beyond the window grows it, and the far cells are there when asked for."""
+    from datetime import datetime
+
+    values = SheetValues(
+        _far_package(tmp_path),
+        parts={"Data": "xl/worksheets/sheet1.xml"},
+        owned={"Data": (3, 3)},
+    )
+    assert values.rectangle("Data", 1, 1, 3, 3) == [
+        ["ID", "When", "Score"],
+        ["C1", datetime(2024, 1, 2), 1.5],
+        ["C2", None, 3],
+    ]
+    assert len(values._rows("Data")) == 3 and len(values._rows("Data")[0]) == 3
+    assert values.rectangle("Data", 4, 1, 5, 4) == [[None] * 4, [None] * 4]
+    assert values._windows["Data"][:2] == (5, 4)  # grown, still far from the box
+    assert values.rectangle("Data", 1, 16_383, 1, 16_384) == [[None, "far right"]]
+    values.close()

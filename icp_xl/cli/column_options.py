@@ -27,11 +27,16 @@ def add_column_option(parser: argparse.ArgumentParser) -> None:
 
 def column_map(args: argparse.Namespace) -> dict[str, str]:
     """The ``--column`` options as a column map (field -> your header); IcpError naming
-    the option for a bad one."""
-    from icp_xl.core.inputs.columns import column_map_from_pairs, parse_column_option
+    the option for a bad one. Every command that reads the accounts through it refuses a
+    header the file lacks, naming the headers it has."""
+    from icp_xl.core.inputs.columns import (
+        ColumnOptions,
+        column_map_from_pairs,
+        parse_column_option,
+    )
 
     pairs = [parse_column_option(text) for text in getattr(args, "columns", [])]
-    return column_map_from_pairs(pairs, "--column")
+    return ColumnOptions(column_map_from_pairs(pairs, "--column"))
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

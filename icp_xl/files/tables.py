@@ -17,6 +17,7 @@ from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import Accounts, prepare_accounts
 from icp_xl.core.inputs.columns import HEADER_SEARCH_ROWS, find_header_row
 from icp_xl.files.atomic import atomic_write
+from icp_xl.files.input_file import check_input_file
 from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS, MAX_CSV_BYTES, size_text
 from icp_xl.files.neutralize import FORMULA_TRIGGERS as _FORMULA_TRIGGERS
 from icp_xl.files.neutralize import PLAIN_NUMBER as _PLAIN_NUMBER
@@ -53,10 +54,7 @@ def read_table(path: str | Path, column_map: Mapping[str, str] | None = None) ->
     :mod:`icp_xl.files.limits`).
     """
     path = Path(path)
-    if path.is_dir():
-        raise IcpError(f"{path} is a folder; give the accounts file (.csv or .xlsx)")
-    if not path.is_file():
-        raise IcpError(f"File not found: {path}")
+    check_input_file(path, "the accounts file (.csv or .xlsx)")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return _read_excel_table(path, column_map)
@@ -206,20 +204,22 @@ def _read_excel_table(path: Path, column_map: Mapping[str, str] | None = None) -
         name = f"{path.name}, sheet {sheet.title}"
         skipped = totals_rows(path, sheet.title)
         sheet.reset_dimensions()  # the <dimension> entry may be stale: read what is there
-        grid: list[list[Any]] = []
+        grid: list[list[Any]] = []  # the filled rows only: a note in row 1048576 costs nothing
         filled: list[int] = []
         width = None
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if not row:  # openpyxl's stand-in for a row the sheet does not hold
+                continue
             if len(filled) > MAX_ACCOUNTS:
                 raise IcpError(
                     f"{name} has more than {MAX_ACCOUNTS:,} rows of accounts; split it into "
                     "smaller files"
                 )
-            if width is None and row:
+            if width is None:
                 _check_width(len(row), name)
             cells = list(row[:width] if width else row)
-            grid.append(cells)
             if number not in skipped and any(c is not None and c != "" for c in cells):
+                grid.append(cells)
                 filled.append(number)
                 if width is None and len(filled) >= HEADER_SEARCH_ROWS:  # titles may be short
                     width = max(len(c) for c in grid)
@@ -230,8 +230,13 @@ def _read_excel_table(path: Path, column_map: Mapping[str, str] | None = None) -
     finally:
         book.close()
     width = width or max((len(c) for c in grid), default=0)
-    frame = pd.DataFrame([cells + [None] * (width - len(cells)) for cells in grid], dtype=object)
-    return _table(frame, np.asarray(filled, dtype=int), name, column_map)
+    frame = pd.DataFrame([cells[:width] + [None] * (width - len(cells)) for cells in grid],
+                         dtype=object)  # fmt: skip
+    table = _table(frame, np.arange(1, len(grid) + 1), name, column_map)
+    numbers = np.asarray(filled, dtype=np.int64)  # positions in the grid -> sheet rows
+    table.attrs[ROW_NUMBERS] = numbers[np.asarray(table.attrs[ROW_NUMBERS]) - 1]
+    table.attrs["header_row"] = int(numbers[table.attrs["header_row"] - 1])
+    return table
 
 
 def read_accounts(

@@ -10,6 +10,7 @@ from typing import Any
 from icp_xl.core.errors import IcpError
 from icp_xl.core.model.settings import COMPONENTS, Weights
 from icp_xl.files.atomic import atomic_write
+from icp_xl.files.input_file import check_input_file
 
 
 def read_weights_json(path: str | Path) -> tuple[Weights, dict[str, Any]]:
@@ -19,12 +20,20 @@ def read_weights_json(path: str | Path) -> tuple[Weights, dict[str, Any]]:
     bare ``{"vertical": ...}`` mapping. Raises IcpError naming the file.
     """
     path = Path(path)
+    if not path.exists():
+        raise IcpError(f"Weights file not found: {path}")
+    check_input_file(path, "the weights file (.json)")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise IcpError(f"Weights file not found: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise IcpError(f"{path.name} is not valid JSON ({error})") from None
+    except RecursionError:  # [[[[...]]]] thousands deep: Python's parser gives up
+        raise IcpError(
+            f"{path.name} is nested too deeply to be a weights file "
+            "(one JSON object with a 'weights' entry of four numbers)"
+        ) from None
     if not isinstance(document, dict):
         raise IcpError(f"{path.name}: expected a JSON object with a 'weights' entry")
     values = document.get("weights", document)

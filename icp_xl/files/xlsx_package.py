@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.cells import parse_range
+from icp_xl.files.input_file import check_input_file
 from icp_xl.files.limits import MAX_UNCOMPRESSED_BYTES, size_text
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted xlsx and old .xls files
@@ -37,10 +38,7 @@ def check_workbook_file(path: str | Path) -> None:
     :data:`~icp_xl.files.limits.MAX_UNCOMPRESSED_BYTES`: it must be a file (not a
     folder), not encrypted (password-protected), a readable zip."""
     path = Path(path)
-    if path.is_dir():
-        raise IcpError(f"{path} is a folder; give the workbook file")
-    if not path.is_file():
-        raise IcpError(f"File not found: {path}")
+    check_input_file(path, "the workbook file")
     with open(path, "rb") as handle:
         head = handle.read(8)
     if head == _OLE_MAGIC:

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from icp_xl.core.errors import IcpError
+from icp_xl.core.errors import IcpError, describe_value
+from icp_xl.core.inputs.cells import cell_ref, parse_range
 from icp_xl.core.model.calibration import SCALED_INPUTS, Calibration, parse_scoring_mode
 from icp_xl.core.model.settings import COMPONENTS, GRADES, Weights
 from icp_xl.workbook import layout
@@ -55,15 +56,17 @@ def calibration_from_rows(
     rows: Sequence[Sequence[Any]],
     where: str = "The calibration",
     fix: str = "press Calibrate again",
+    cell: Callable[[int, int], str] | None = None,
 ) -> Calibration:
     """A :class:`Calibration` from Item, Value, Percentile rows (as :func:`calibration_rows`
     writes them; other rows, such as the header row, are ignored). Serves the workbook's
     scoring and the formulas' ``calibration`` argument alike. Raises IcpError naming
     ``where`` and the item when one is missing or bad; ``fix`` ends the missing-row
-    sentence."""
+    sentence; ``cell(row index, column index)``, when given, names a bad value's cell."""
     items: dict[str, Any] = {}
+    places: dict[str, int] = {}
     points = []
-    for row in rows:
+    for index, row in enumerate(rows):
         item = "" if row[0] is None else str(row[0]).strip()
         if not item:
             continue
@@ -71,6 +74,7 @@ def calibration_from_rows(
             points.append((_number(row[1], where, POINT), _number(row[2], where, POINT)))
         else:
             items[item.lower()] = row
+            places[item.lower()] = index
 
     def value(item: str, column: int = 1) -> Any:
         row = items.get(item.lower())
@@ -78,11 +82,11 @@ def calibration_from_rows(
             raise IcpError(f"{where} has no '{item}' row; {fix}")
         return row[column]
 
-    when = value("Calibrated at")
-    if isinstance(when, int | float) and not isinstance(when, bool):  # a date shown as number
-        when = EXCEL_EPOCH + timedelta(days=float(when))
+    when = _timestamp(value("Calibrated at"))
     if not isinstance(when, datetime):
-        raise IcpError(f"{where}: 'Calibrated at' must be a date and time, got {when!r}")
+        found = describe_value(value("Calibrated at"))
+        place = f"{cell(places['calibrated at'], 1)} " if cell else f"{where}: "
+        raise IcpError(f"{place}('Calibrated at') must be a date and time, found {found}")
     weights = _checked(
         where,
         lambda: Weights(
@@ -107,6 +111,17 @@ def calibration_from_rows(
     )
 
 
+def _timestamp(value: Any) -> Any:
+    """A date shown as a number (Excel's serial days) as a datetime; a number no date can
+    be (1e300) or any other value unchanged."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return EXCEL_EPOCH + timedelta(days=float(value))
+        except (OverflowError, ValueError):
+            return value
+    return value
+
+
 def _checked(where: str, build: Callable[[], T]) -> T:
     """``build()``, its IcpError (which names no place) prefixed with ``where``."""
     try:
@@ -129,8 +144,13 @@ def read_calibration(book: Book) -> Calibration | None:
     table = book.read_table(layout.CALIBRATION_TABLE.name)
     if table.empty or table.iloc[:, 0].isna().all():
         return None
-    where = str(book.locate(layout.CALIBRATION_TABLE.name))
-    return calibration_from_rows(table.astype(object).values.tolist(), where)
+    location = book.locate(layout.CALIBRATION_TABLE.name)
+    top, left, _, _ = parse_range(location.ref)
+
+    def cell(row: int, column: int) -> str:  # the rows start below the header row
+        return f"{location.sheet}!{cell_ref(top + 1 + row, left + column)}"
+
+    return calibration_from_rows(table.astype(object).values.tolist(), str(location), cell=cell)
 
 
 def read_scoring_mode(book: Book) -> str:

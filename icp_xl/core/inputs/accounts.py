@@ -25,6 +25,7 @@ from icp_xl.core.inputs.columns import (
     COLUMNS_BY_FIELD,
     AccountColumn,
     ColumnMatch,
+    absent_option_headers,
     accepted_headers,
     header_key,
     match_headers,
@@ -199,6 +200,14 @@ def prepare_accounts(
     if first_row is None:
         first_row = raw.attrs.get("row_numbers", 2)
     _check_unique_headers(raw.columns, where)
+    absent = absent_option_headers(column_map, raw.columns)
+    if absent:
+        options = ", ".join(f'--column "{option}"' for option in absent)
+        headers = "header" if len(absent) == 1 else "headers"
+        raise AccountsError([
+            f"{options}: {where} has no such {headers}; its headers are "
+            f"{_listed_headers(raw.columns)}"
+        ])  # fmt: skip
     matching = match_headers(raw.columns, column_map)
     mapping = matching.mapping
     notes = list(matching.notes)

@@ -178,6 +178,28 @@ def column_map_from_pairs(pairs: Iterable[tuple[object, object]], where: str) ->
     return result
 
 
+class ColumnOptions(dict[str, str]):
+    """A column map typed on the command line (``--column``, field -> your header): unlike
+    the workbook's Column map, which falls back to a field's usual names with a note, a
+    header it names must be in the file (see :func:`absent_option_headers`)."""
+
+
+def absent_option_headers(
+    column_map: Mapping[str, str] | None, headers: Sequence[object]
+) -> list[str]:
+    """The ``--column`` options of ``column_map`` (when it is :class:`ColumnOptions`) whose
+    header is not among ``headers``, as typed: ``"Industry=Sektor"`` (in any case and
+    spacing, as headers match)."""
+    if not isinstance(column_map, ColumnOptions):
+        return []
+    present = {header_key(h) for h in headers if h is not None and str(h).strip()}
+    return [
+        f"{COLUMNS_BY_FIELD[field].header}={wanted}"
+        for field, wanted in column_map.items()
+        if header_key(wanted) not in present
+    ]
+
+
 def parse_column_option(text: str) -> tuple[str, str]:
     """``"Customer ID=Account ID"`` -> ``("Customer ID", "Account ID")`` (a ``--column``
     value). Raises IcpError when there is no ``=`` or a side is blank."""

@@ -143,6 +143,8 @@ def read_number_column(values: pd.Series) -> NumberColumn:
         # change how they read ('1.234' with decimal commas is 1234).
         others = np.isnan(plain) | _has_comma(texts)
         decimal_comma = bool(others.any()) and uses_decimal_comma(texts[others])
+        if decimal_comma and not others.all():  # a plain '1234.5' shows a decimal point
+            decimal_comma = uses_decimal_comma(texts)
         if decimal_comma:
             others[:] = True
         result[positions] = plain

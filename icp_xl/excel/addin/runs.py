@@ -141,7 +141,7 @@ def read_holder(path: Path) -> RunHolder | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         return RunHolder(int(data["pid"]), str(data["action"]), str(data["workbook"]),
                          str(data["started"]))  # fmt: skip
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 

@@ -146,7 +146,13 @@ class FileBook:
             raise IcpError(f"{name} is not an Excel workbook (not a zip package)") from None
         except (*READ_ERRORS, SyntaxError) as error:
             raise unreadable_workbook(self.path or "The workbook", error) from None
-        self._values = SheetValues(source, self.path.name if self.path else "The workbook")
+        self._values = SheetValues(
+            source,
+            self.path.name if self.path else "The workbook",
+            self._index.titles,
+            self._index.sheets,
+            self._index.owned_extents(),
+        )
         self._edits: dict[str, SheetEdits] = {}
         self._resized: dict[str, list[str]] = {}  # table -> header, for tables written
         self._formulas: dict[str, dict[tuple[int, int], str]] = {}
@@ -284,6 +290,7 @@ class FileBook:
             if match is None:
                 raise IcpError(f"The name {name} must refer to one cell ({text})")
             sheet = match.group(1).replace("''", "'") if match.group(1) else match.group(2)
+            sheet = self._index.sheet_key(sheet)  # any case, as Excel matches sheet names
             return Location(sheet, f"{match.group(3).upper()}{match.group(4)}")
         table = self._index.tables.get(name)
         if table is not None:

@@ -11,7 +11,9 @@ returns the formula text instead); the file host decides what a formula cell mea
 from __future__ import annotations
 
 import io
+import tempfile
 import threading
+import zipfile
 from collections.abc import Iterable
 from concurrent.futures import Future
 from datetime import date, datetime
@@ -20,7 +22,8 @@ from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from icp_xl.files.xlsx_package import unreadable_workbook
+from icp_xl.files.xlsx_package import READ_ERRORS, unreadable_workbook
+from icp_xl.hosts.file.sheet_reach import Reach, is_far_reaching, sheet_reach, write_window_package
 
 _EXACT_INT = float(2**53)
 
@@ -41,9 +44,23 @@ class SheetValues:
     """The values of a package's sheets (``source``: a path or the package's bytes;
     ``name`` names the file in messages)."""
 
-    def __init__(self, source: Path | bytes, name: str = "The workbook") -> None:
+    def __init__(
+        self,
+        source: Path | bytes,
+        name: str = "The workbook",
+        titles: dict[str, str] | None = None,
+        parts: dict[str, str] | None = None,
+        owned: dict[str, tuple[int, int]] | None = None,
+    ) -> None:
         self._source = source
         self._name = name
+        self._titles = titles or {}  # sheet key -> its name in the file, where they differ
+        # A sheet whose cells reach far beyond its data (a note in XFD1048576) is read by
+        # window: the rows and columns the product owns there (``owned``, sheet -> (last
+        # row, last column)), grown when a read asks for more (see sheet_reach).
+        self._parts = parts or {}
+        self._owned = dict(owned or {})
+        self._windows: dict[str, tuple[int, int, Reach]] = {}
         self._workbook: CalamineWorkbook | None = None
         self._sheets: dict[str, list[list[Any]]] = {}
         self._pending: dict[str, Future[list[list[Any]]]] = {}
@@ -60,13 +77,20 @@ class SheetValues:
         if used is not None and sheet not in self._sheets and (top > used[0] or left > used[1]):
             return [[None] * width for _ in range(bottom - top + 1)]  # outside the used area
         rows = self._rows(sheet)
+        window = self._windows.get(sheet)
+        if window is not None and _beyond(window, bottom, right):
+            rows_owned, columns_owned = self._owned.get(sheet, (1, 1))
+            self._owned[sheet] = (max(rows_owned, bottom), max(columns_owned, right))
+            self._sheets.pop(sheet, None)
+            rows = self._rows(sheet)
         grid = []
         for index in range(top - 1, min(bottom, len(rows))):
             row = rows[index][left - 1 : right]
             grid.append([cell(v) for v in row] + [None] * (width - len(row)))
         grid += [[None] * width for _ in range(bottom - top + 1 - len(grid))]
         height, used_width = len(rows), len(rows[0]) if rows else 0
-        self._used[sheet] = (height, used_width)
+        if sheet not in self._windows:
+            self._used[sheet] = (height, used_width)
         if top == 1 and left == 1 and bottom >= height and right >= used_width:
             # The whole sheet was read (a table's rows, the previous Scores): its cached
             # cells go, and it is read again from the package if asked for once more.
@@ -83,7 +107,7 @@ class SheetValues:
                 else:
                     if self._workbook is None:
                         self._workbook = self._opened()
-                    rows = _sheet_rows(self._workbook, sheet)
+                    rows = self._read(self._workbook, sheet)
             except CalamineError as error:
                 raise unreadable_workbook(self._name, error) from None
             self._pending.pop(sheet, None)
@@ -117,7 +141,7 @@ class SheetValues:
             try:
                 for sheet, future in futures.items():
                     try:
-                        future.set_result(_sheet_rows(workbook, sheet))
+                        future.set_result(self._read(workbook, sheet))
                     except BaseException as error:  # handed to whoever reads the sheet
                         future.set_exception(error)
             finally:
@@ -144,6 +168,43 @@ class SheetValues:
             self._workbook.close()
         self._workbook = None
         self._sheets.clear()
+
+    def _read(self, workbook: CalamineWorkbook, sheet: str) -> list[list[Any]]:
+        """The rows of ``sheet``: all of them, or those of its window when its cells reach
+        far beyond its data (:func:`~icp_xl.hosts.file.sheet_reach.is_far_reaching`)."""
+        title = self._titles.get(sheet, sheet)
+        part = self._parts.get(sheet)
+        if part is None:
+            return _sheet_rows(workbook, title)
+        try:
+            with self._package() as package:
+                reach = sheet_reach(package, part)
+                if not is_far_reaching(reach):
+                    return _sheet_rows(workbook, title)
+                rows, columns = self._owned.get(sheet, (1, 1))
+                rows, columns = min(rows, reach.rows), min(columns, reach.columns)
+                self._windows[sheet] = (rows, columns, reach)
+                with tempfile.TemporaryDirectory(prefix="icp-xl-") as folder:
+                    target = Path(folder) / "window.xlsx"
+                    write_window_package(package, part, rows, columns, target)
+                    window = CalamineWorkbook.from_path(str(target))
+                    try:
+                        return _sheet_rows(window, title)
+                    finally:
+                        window.close()
+        except READ_ERRORS as error:  # a damaged part: one sentence, as calamine's errors
+            raise unreadable_workbook(self._name, error) from None
+
+    def _package(self) -> zipfile.ZipFile:
+        source = self._source
+        return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+
+
+def _beyond(window: tuple[int, int, Reach], bottom: int, right: int) -> bool:
+    """Whether a read down to ``bottom`` and across to ``right`` needs cells the window
+    left out (cells beyond the sheet's reach are blank anyway)."""
+    rows, columns, reach = window
+    return (rows < bottom and rows < reach.rows) or (columns < right and columns < reach.columns)
 
 
 def _sheet_rows(workbook: CalamineWorkbook, sheet: str) -> list[list[Any]]:

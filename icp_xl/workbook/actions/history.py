@@ -9,6 +9,7 @@ rescore used, which the stale-results formulas compare with the current inputs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from icp_xl.core.errors import describe_value
+from icp_xl.core.inputs.cells import cell_ref, parse_range
 from icp_xl.core.insight.movers import (
     BEST_FIRST,
     INPUT_FIELDS,
@@ -109,12 +112,63 @@ def _previous_scores(book: Book) -> pd.DataFrame:
 
 def read_previous_run(book: Book) -> PreviousRun:
     """The previous run, read before a rescore writes anything."""
-    runs = book.read_table(layout.RUNS_TABLE.name).rename(
-        columns=lambda h: _RUNS_KEY.get(str(h), h)
-    )
+    runs = _read_runs(book)
     if "run" in runs:
         runs = runs[runs["run"].notna()]
     return PreviousRun(_previous_scores(book), runs, changed_since_last_rescore(book))
+
+
+def _read_runs(book: Book) -> pd.DataFrame:
+    """The Runs table keyed like :data:`~icp_xl.workbook.layout.RUNS_COLUMNS`. A renamed
+    header (``Run #``) is read as the column the product put there, and a Run cell that is
+    not a whole number is kept as it is; both are reported on the status line (the
+    rescore writes the header back and numbers the new run after the readable ones)."""
+    table = book.read_table(layout.RUNS_TABLE.name)
+    location = book.locate(layout.RUNS_TABLE.name)
+    top, left, _, _ = parse_range(location.ref)
+    keys = [key for key, _ in layout.RUNS_COLUMNS]
+    named = {_RUNS_KEY.get(str(header)) for header in table.columns}
+    names: list[Any] = []
+    for position, header in enumerate(table.columns):
+        key = _RUNS_KEY.get(str(header))
+        if key is None and position < len(keys) and keys[position] not in named:
+            key = keys[position]
+            book.status(
+                f"{location.sheet}!{cell_ref(top, left + position)}: the Runs header "
+                f"{describe_value(header)} is read as '{layout.RUNS_TABLE.header[position]}' "
+                "and written back so"
+            )
+        names.append(key if key is not None else header)
+    table.columns = names
+    if "run" in table:
+        for row, value in enumerate(table["run"]):
+            if value is not None and _run_number(value) is None:
+                where = f"{location.sheet}!{cell_ref(top + 1 + row, left + keys.index('run'))}"
+                book.status(
+                    f"{where}: the Run {describe_value(value)} is not a whole number; "
+                    "the row is kept and new runs are numbered after the others"
+                )
+    return table
+
+
+def _run_number(value: Any) -> int | None:
+    """A Run cell's number (``3``, ``3.0``, text ``"3"``), or None when it holds none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def _next_run_number(runs: pd.DataFrame) -> int:
+    """One more than the highest readable Run number (1 for an empty table)."""
+    numbers = [n for n in map(_run_number, runs.get("run", [])) if n is not None]
+    return max(numbers, default=0) + 1
 
 
 def with_previous(result: Scored, previous: PreviousRun) -> Scored:
@@ -159,11 +213,7 @@ def record_run(book: Book, result: Scored, previous: PreviousRun) -> Movers:
     )
     if not previous.exists:
         movers = replace(movers, new=[])
-    number = (
-        int(pd.to_numeric(previous.runs.get("run"), errors="coerce").max()) + 1
-        if len(previous.runs)
-        else 1
-    )
+    number = _next_run_number(previous.runs)
     book.status("Writing Movers and Runs")
     for area in layout.MOVERS_AREAS:
         book.clear_range(layout.MOVERS, area)
@@ -283,11 +333,18 @@ def _run_chart_block(runs: pd.DataFrame) -> Block:
                   "high_value_rate": high / accounts}  # fmt: skip
     header = ["Run", *(label for _, label in layout.RUN_CHART_SERIES)]
     rows = [
-        [f"Run {int(r)}", *(cell_value(series[k][i]) for k, _ in layout.RUN_CHART_SERIES)]
+        [_run_label(r), *(cell_value(series[k][i]) for k, _ in layout.RUN_CHART_SERIES)]
         for i, r in enumerate(last["run"])
     ]
     rows += [[None] * len(header) for _ in range(layout.RUN_CHART_ROWS - len(rows))]
     return Block(layout.MOVERS, layout.RUN_CHART_TOP, [header, *rows])
+
+
+def _run_label(value: Any) -> str:
+    """The chart's category for a Run cell: ``Run 3``; a cell that holds no number as it
+    is (``Run first``)."""
+    number = _run_number(value)
+    return f"Run {number if number is not None else cell_value(value)}"
 
 
 def _store_inputs(book: Book) -> None:
