@@ -43,6 +43,7 @@ from icp_xl.files.atomic import FileStamp, atomic_write, file_stamp
 from icp_xl.files.outputs import same_file
 from icp_xl.files.xlsx_package import READ_ERRORS, check_workbook_file, unreadable_workbook
 from icp_xl.hosts.file import package
+from icp_xl.hosts.file.cell_xml import Formula
 from icp_xl.hosts.file.formula_cells import formula_cells
 from icp_xl.hosts.file.package_index import (
     CALC_CHAIN_PART,
@@ -246,7 +247,8 @@ class FileBook:
             for name, header in self._resized.items():
                 table = self._index.tables[name]
                 text = source.read(table.part).decode("utf-8")
-                replaced[table.part] = resized_table(text, table.ref, header).encode("utf-8")
+                resized = resized_table(text, table.ref, header, table.totals)
+                replaced[table.part] = resized.encode("utf-8")
             if styles.changed:
                 replaced[STYLES_PART] = styles.text().encode("utf-8")
             workbook = _full_calculation_on_load(source.read(WORKBOOK_PART))
@@ -304,6 +306,8 @@ class FileBook:
     def write_table(self, table: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         location = self._table_location(table)
         top, left, old_bottom, old_right = parse_range(location.ref)
+        spec = self._index.tables[table]
+        total_rows = self._total_rows(table, [str(h) for h in header])
         width = len(header)
         bottom = top + max(len(rows), 1)
         right = left + width - 1
@@ -316,8 +320,9 @@ class FileBook:
         body = rows if rows else [[None] * width]  # values; the sheet writer converts others
         formats = layout.table_number_formats(table, header)
         edits.add(Values(top + 1, left, body, formats=formats, table_body=True))
-        spec = self._index.tables[table]
-        spec.ref = range_ref(top, left, bottom, right)
+        if total_rows:
+            edits.add(Values(bottom + 1, left, total_rows))
+        spec.ref = range_ref(top, left, bottom + spec.totals, right)
         self._resized[table] = [str(h) for h in header]
 
     def clear_range(self, sheet: str, ref: str) -> None:
@@ -353,6 +358,39 @@ class FileBook:
         spec = layout.TABLES_BY_NAME.get(table)
         where = f" on sheet '{spec.sheet}'" if spec else ""
         raise IcpError(f"The workbook has no table called {table}{where}")
+
+    def _total_rows(self, table: str, header: list[str]) -> list[list[Any]]:
+        """The table's Total Rows as they are to follow a body with columns ``header``:
+        each cell by its column's name (a column no longer there loses its cell), a
+        formula as a :class:`Formula` with its last value. Empty without Total Rows."""
+        spec = self._index.tables[table]
+        if not spec.totals:
+            return []
+        top, left, bottom, right = parse_range(spec.ref)
+        first = bottom - spec.totals + 1
+        old_header = self._resized.get(table) or [
+            "" if h is None else str(h)
+            for h in self._stored_values(spec.sheet, top, left, top, right)[0]
+        ]
+        cells = self._stored_values(spec.sheet, first, left, bottom, right)
+        # moved once already: the rows written then (Formula cells included) are read back
+        formulas = self._sheet_formulas(spec.sheet) if table not in self._resized else {}
+        moved = []
+        for offset, row in enumerate(cells):
+            by_name = {}
+            for column, (name, value) in enumerate(zip(old_header, row, strict=False)):
+                formula = formulas.get((first + offset, left + column))
+                by_name.setdefault(name, Formula(formula[1:], value) if formula else value)
+            moved.append([by_name.get(name) for name in header])
+        return moved
+
+    def _stored_values(
+        self, sheet: str, top: int, left: int, bottom: int, right: int
+    ) -> list[list[Any]]:
+        """A rectangle as stored and written so far: formula cells as their last values."""
+        grid = self._values.rectangle(sheet, top, left, bottom, right)
+        edits = self._edits.get(sheet)
+        return edits.overlay(top, left, grid) if edits else grid
 
     def _sheet_formulas(self, sheet: str) -> dict[tuple[int, int], str]:
         found = self._formulas.get(sheet)

@@ -1,10 +1,12 @@
 """One cell as worksheet XML (``<c>``), from a cell value: exact doubles, text that is
-always text, and Excel's date serial numbers. No formula is ever written from a value."""
+always text, and Excel's date serial numbers. No formula is ever written from a value:
+only a :class:`Formula` (a table's Total Row moved as it was) writes one."""
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -15,6 +17,15 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EPOCH = datetime(1899, 12, 30)
 DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"  # openpyxl's format for a datetime in a General cell
 DATE_FORMAT = "yyyy-mm-dd"
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell moved as it was: ``text`` without the leading ``=`` and ``cached``,
+    the value it was last calculated to (str, number, bool or None)."""
+
+    text: str
+    cached: Any = None
 
 
 def escape(text: str) -> str:
@@ -54,6 +65,8 @@ def cell_xml(ref: str, value: Any, style: int | None) -> str:
     with ``repr`` (shortest exact round trip); text is an inline string, so text starting
     with ``=`` stays text; empty text, NaN and infinities are blank."""
     s = "" if style is None else f' s="{style}"'
+    if isinstance(value, Formula):
+        return _formula_xml(ref, value, s)
     if value is None or value == "":
         return f'<c r="{ref}"{s}/>' if s else ""
     kind = type(value)
@@ -79,3 +92,21 @@ def cell_xml(ref: str, value: Any, style: int | None) -> str:
 def is_temporal(value: Any) -> bool:
     """Whether ``value`` is written as a date serial (and needs a date number format)."""
     return isinstance(value, datetime | date | time)
+
+
+def _formula_xml(ref: str, formula: Formula, style: str) -> str:
+    """A formula cell with the value it last calculated to (text as ``t="str"``, as Excel
+    writes it; no value when it had none)."""
+    cached, kind, last = formula.cached, "", ""
+    if isinstance(cached, str):
+        kind, last = ' t="str"', escape(cached)
+    elif isinstance(cached, bool):
+        kind, last = ' t="b"', str(int(cached))
+    elif isinstance(cached, int):
+        last = str(cached)
+    elif isinstance(cached, float) and math.isfinite(cached):
+        last = repr(cached)
+    elif isinstance(cached, datetime | date | time):
+        last = repr(excel_serial(cached))
+    value = f"<v>{last}</v>" if last else ""
+    return f'<c r="{ref}"{style}{kind}><f>{escape(formula.text)}</f>{value}</c>'
