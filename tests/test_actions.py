@@ -254,6 +254,35 @@ def test_a_total_row_under_the_scores_table_stays_below_every_score(
     assert ws.cell(N_ACCOUNTS + 2, 3).value == formula
 
 
+def table_header(path: Path, table_name: str) -> list[str]:
+    wb = openpyxl.load_workbook(path)
+    ws = next(w for w in wb.worksheets if table_name in w.tables)
+    return [c.value for c in ws[ws.tables[table_name].ref][0]]
+
+
+def test_extra_columns_the_output_already_has_are_not_repeated_and_noted(
+    host: Opener, workbook: Path
+) -> None:
+    with host(workbook) as book:
+        book.set_name(layout.EXTRA_COLUMNS_NAME, "Industry, gp24, industry, Company Name")
+        actions.rescore(book)
+    scores = table_header(workbook, layout.SCORES_TABLE.name)
+    top = table_header(workbook, layout.TOP_CUSTOMERS_TABLE.name)
+    for header in (scores, top):
+        assert len({h.casefold() for h in header}) == len(header), header
+    assert scores == list(layout.SCORES_TABLE.header)
+    assert top == [label for _, label, _ in layout.TOP_CUSTOMERS_COLUMNS]
+    notes = openpyxl.load_workbook(workbook)[layout.DATA_QUALITY]
+    lines = [" ".join(str(c.value) for c in row) for row in notes.iter_rows()]
+    noted = [line for line in lines if "(ExtraColumns)" in line]
+    assert (
+        len(noted) == 3
+        and "'Industry' is already a column of ScoresTable and "
+        "TopCustomersTable, so it is not added there again"
+        in noted[0]
+    )
+
+
 def test_validate_lists_every_problem_and_writes_nothing(host: Opener, workbook: Path) -> None:
     wb = openpyxl.load_workbook(workbook)
     wb[layout.WEIGHTS]["B5"] = "abc"

@@ -5,7 +5,7 @@ and import (:func:`write_data_quality`), and the Column map kept in step with ``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
@@ -14,7 +14,7 @@ from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import Accounts
 from icp_xl.core.inputs.cells import column_letter
 from icp_xl.core.inputs.columns import COLUMNS_BY_FIELD, column_for
-from icp_xl.core.insight.quality import QualityReport, quality_report
+from icp_xl.core.insight.quality import Finding, QualityReport, quality_report
 from icp_xl.core.model.settings import Settings
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block
@@ -40,18 +40,21 @@ def data_quality_report(
     settings: Settings,
     raw: pd.DataFrame,
     source: str | None = None,
+    notes: Sequence[Finding] = (),
 ) -> QualityReport:
     """The report of one read of the accounts: the workbook's Accounts table (``source``
     None) or an imported file (``source`` its name; ``raw.attrs["header_row"]`` the row its
-    header was found in), plus the rows typed under the workbook's input tables."""
+    header was found in), plus the rows typed under the workbook's input tables, and
+    ``notes`` (about settings, e.g. ExtraColumns) at the end."""
     if source is None:
         source, first_row = accounts_origin(book)
         header_row = first_row - 1
     else:
         header_row = raw.attrs.get("header_row")
-    return quality_report(
+    report = quality_report(
         accounts, settings, source, header_row, ignored_rows(book), list(raw.columns)
     )
+    return replace(report, findings=(*report.findings, *notes))
 
 
 def data_quality_rows(report: QualityReport, when: datetime) -> list[list[object]]:
