@@ -323,3 +323,28 @@ def test_runs_chart_reads_the_last_runs_block(workbook: Path) -> None:
         charts = [archive.read(n).decode() for n in archive.namelist() if "charts/chart" in n]
     (runs_chart,) = [c for c in charts if "KPIs over the runs" in c]
     assert "'Movers'!$AT$3:$AT$26" in runs_chart and "<lineChart>" in runs_chart
+
+
+def test_a_runs_row_without_its_run_number_is_kept_and_reported(
+    host: Opener, workbook: Path
+) -> None:
+    with file_host(workbook) as book:
+        actions.rescore(book)  # run 2
+    before = runs(workbook)
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb[layout.MOVERS]
+    top = ws.tables[layout.RUNS_TABLE.name].ref.split(":")[0]
+    first_run = f"{top.rstrip('0123456789')}{int(top.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')) + 1}"
+    ws[first_run] = None  # the analyst clears run 1's number
+    wb.save(workbook)
+    with host(workbook) as book:
+        actions.rescore(book)  # run 3
+    after = runs(workbook)
+    assert len(after) == 3 and pd.isna(after.loc[0, "Run"]) and after["Run"].tolist()[1:] == [2, 3]
+    kept = [c for c in before.columns if c != "Run"]
+    pd.testing.assert_frame_equal(after.loc[:1, kept], before.loc[:1, kept])
+    summary = FileBook.open(workbook, for_writing=False).read_range(layout.MOVERS, "A2")[0][0]
+    assert f"The Runs row at Movers!{first_run} has no readable run number" in summary
+    with file_host(workbook) as book:
+        actions.rescore(book)  # and again: still kept, numbers go on
+    assert runs(workbook)["Run"].tolist()[1:] == [2, 3, 4]

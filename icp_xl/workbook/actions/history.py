@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from icp_xl.core.inputs.cells import cell_ref, parse_range
 from icp_xl.core.insight.movers import (
     BEST_FIRST,
     INPUT_FIELDS,
@@ -46,11 +47,13 @@ class PreviousRun:
     :data:`icp_xl.core.insight.movers.INPUT_FIELDS` as the Scores sheet held them), ``runs``
     (the Runs table, keyed like :data:`icp_xl.workbook.layout.RUNS_COLUMNS`) and
     ``changes``: what changed for every account since then (``weights``, ``settings``,
-    ``calibration``; ``first run`` when nothing was recorded)."""
+    ``calibration``; ``first run`` when nothing was recorded); ``unreadable``: the cells
+    (``Movers!A9``) of Runs rows without a readable run number, kept as they are."""
 
     scores: pd.DataFrame
     runs: pd.DataFrame
     changes: tuple[str, ...]
+    unreadable: tuple[str, ...] = ()
 
     @property
     def exists(self) -> bool:
@@ -112,9 +115,46 @@ def read_previous_run(book: Book) -> PreviousRun:
     runs = book.read_table(layout.RUNS_TABLE.name).rename(
         columns=lambda h: _RUNS_KEY.get(str(h), h)
     )
-    if "run" in runs:
-        runs = runs[runs["run"].notna()]
-    return PreviousRun(_previous_scores(book), runs, changed_since_last_rescore(book))
+    # A history row is never dropped: only rows with nothing in them are left out, and a
+    # row whose run number cannot be read (cleared, text) is kept as it is and reported.
+    runs = runs[runs.map(lambda v: v is not None and v == v and v != "").any(axis=1)]
+    numbers = _run_numbers(runs)
+    top, left, *_ = parse_range(book.locate(layout.RUNS_TABLE.name).ref)
+    column = left + (list(runs.columns).index("run") if "run" in runs else 0)
+    unreadable = tuple(
+        f"{layout.MOVERS}!{cell_ref(top + 1 + int(i), column)}" for i in runs.index[numbers.isna()]
+    )
+    return PreviousRun(_previous_scores(book), runs, changed_since_last_rescore(book), unreadable)
+
+
+def _run_numbers(runs: pd.DataFrame) -> pd.Series:
+    """Each Runs row's run number; NaN where it is blank, text or not a whole number."""
+    if "run" not in runs:
+        return pd.Series(np.nan, index=runs.index)
+    numbers = pd.to_numeric(runs["run"].map(_number_or_none), errors="coerce").astype(float)
+    return numbers.where(numbers == numbers.round())
+
+
+def _number_or_none(value: Any) -> Any:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def unreadable_runs_note(cells: tuple[str, ...]) -> str:
+    """The sentence that reports Runs rows without a readable run number (``cells``)."""
+    if len(cells) == 1:
+        return f"The Runs row at {cells[0]} has no readable run number; it is kept as it is."
+    return (
+        f"The Runs rows at {', '.join(cells)} have no readable run number; they are kept as "
+        "they are."
+    )
+
+
+def next_run_number(previous: PreviousRun) -> int:
+    """The number of the run being recorded: one above every run before it (rows without
+    a readable number count as runs too, so a number is never used twice)."""
+    numbers = _run_numbers(previous.runs).dropna()
+    highest = int(numbers.max()) if len(numbers) else 0
+    return max(highest, len(previous.runs)) + 1
 
 
 def with_previous(result: Scored, previous: PreviousRun) -> Scored:
@@ -159,11 +199,9 @@ def record_run(book: Book, result: Scored, previous: PreviousRun) -> Movers:
     )
     if not previous.exists:
         movers = replace(movers, new=[])
-    number = (
-        int(pd.to_numeric(previous.runs.get("run"), errors="coerce").max()) + 1
-        if len(previous.runs)
-        else 1
-    )
+    number = next_run_number(previous)
+    if previous.unreadable:
+        book.status(unreadable_runs_note(previous.unreadable))
     book.status("Writing Movers and Runs")
     for area in layout.MOVERS_AREAS:
         book.clear_range(layout.MOVERS, area)
@@ -189,6 +227,8 @@ def movers_blocks(
         )
     else:
         summary = f"Run {number}: the first recorded run; the next rescore shows what moved."
+    if previous.unreadable:
+        summary += " " + unreadable_runs_note(previous.unreadable)
     counts = movers.matrix
     corner = "Previous \\ Now"
     migration = [[corner, *BEST_FIRST, "Total"]]
@@ -282,9 +322,13 @@ def _run_chart_block(runs: pd.DataFrame) -> Block:
         series = {**{k: last[k].to_numpy() for k, _ in layout.RUN_CHART_SERIES if k in last},
                   "high_value_rate": high / accounts}  # fmt: skip
     header = ["Run", *(label for _, label in layout.RUN_CHART_SERIES)]
+    numbers = _run_numbers(last)
     rows = [
-        [f"Run {int(r)}", *(cell_value(series[k][i]) for k, _ in layout.RUN_CHART_SERIES)]
-        for i, r in enumerate(last["run"])
+        [
+            f"Run {int(r)}" if r == r else "Run ?",
+            *(cell_value(series[k][i]) for k, _ in layout.RUN_CHART_SERIES),
+        ]
+        for i, r in enumerate(numbers)
     ]
     rows += [[None] * len(header) for _ in range(layout.RUN_CHART_ROWS - len(rows))]
     return Block(layout.MOVERS, layout.RUN_CHART_TOP, [header, *rows])
