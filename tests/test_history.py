@@ -348,3 +348,35 @@ def test_a_runs_row_without_its_run_number_is_kept_and_reported(
     with file_host(workbook) as book:
         actions.rescore(book)  # and again: still kept, numbers go on
     assert runs(workbook)["Run"].tolist()[1:] == [2, 3, 4]
+
+
+def test_the_1904_date_system_is_honoured_and_old_run_times_stay_put(
+    host: Opener, workbook: Path
+) -> None:
+    from datetime import datetime, timedelta
+
+    from support.file_safety import rewrite_part
+
+    from icp_xl.workbook.actions.calibrate import calibrate_book
+    from icp_xl.workbook.calibration_table import read_calibration
+
+    to_1904 = b'<workbookPr date1904="1"/>'
+    rewrite_part(workbook, "xl/workbook.xml", lambda xml: xml.replace(b"<workbookPr />", to_1904))
+    assert openpyxl.load_workbook(workbook).epoch == datetime(1904, 1, 1)
+    when = datetime(2026, 3, 31, 17, 45, 12)
+    with host(workbook) as book:
+        calibrate_book(book, now=when)  # run 2
+    first = runs(workbook)["Time"].tolist()
+    book = FileBook.open(workbook, for_writing=False)
+    assert read_calibration(book).calibrated_at == when
+    now = datetime.now()
+    assert abs(book.read_name(layout.LAST_RESCORED.name) - now) < timedelta(minutes=5)
+    assert abs(first[-1] - now) < timedelta(minutes=5)
+    # Excel (openpyxl reads the serial numbers with the workbook's epoch) sees the same
+    sheet = openpyxl.load_workbook(workbook)
+    named = sheet.defined_names[layout.LAST_RESCORED.name].destinations
+    target, cell = next(iter(named))
+    assert abs(sheet[target][cell.replace("$", "")].value - now) < timedelta(minutes=5)
+    with host(workbook) as book:
+        actions.rescore(book)  # run 3: the times of runs 1 and 2 do not move
+    assert runs(workbook)["Time"].tolist()[:2] == first

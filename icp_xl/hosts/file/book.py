@@ -241,7 +241,8 @@ class FileBook:
                 part = self._index.sheets[sheet]
                 written = scratch / f"sheet{len(replaced)}.xml"
                 with source.open(part) as old, open(written, "wb") as new:
-                    result = rewrite_sheet(old, new, edits, styles, fitted_widths_of(sheet, edits))
+                    widths = fitted_widths_of(sheet, edits)
+                    result = rewrite_sheet(old, new, edits, styles, widths, self._index.date1904)
                 formulas_changed |= result.formulas_changed
                 replaced[part] = _file_writer(written)
             for name, header in self._resized.items():

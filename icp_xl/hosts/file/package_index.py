@@ -35,12 +35,15 @@ class TablePart:
 class PackageIndex:
     """The map of a package: ``sheets`` (name -> worksheet part, in workbook order),
     ``names`` (workbook-scope defined name -> its formula text, e.g. ``Weights!$B$5``),
-    ``tables`` (display name -> :class:`TablePart`) and ``members`` (every part name)."""
+    ``tables`` (display name -> :class:`TablePart`), ``members`` (every part name) and
+    ``date1904``: the workbook counts dates from 1904 (Excel's option "Use 1904 date
+    system", ``workbookPr date1904``) instead of 1900."""
 
     sheets: dict[str, str]
     names: dict[str, str]
     tables: dict[str, TablePart]
     members: frozenset[str]
+    date1904: bool = False
 
     @classmethod
     def read(cls, package: zipfile.ZipFile) -> PackageIndex:
@@ -66,4 +69,6 @@ class PackageIndex:
                 name = attributes.get(b"displayName", attributes.get(b"name", b"")).decode()
                 totals = int(attributes.get(b"totalsRowCount", b"0") or 0)
                 tables[name] = TablePart(name, sheet, target, attributes[b"ref"].decode(), totals)
-        return cls(sheets, names, tables, members)
+        properties = workbook.find(f"{_MAIN}workbookPr")
+        flag = "" if properties is None else properties.get("date1904", "")
+        return cls(sheets, names, tables, members, flag.strip().lower() in ("1", "true"))
