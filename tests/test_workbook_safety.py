@@ -338,6 +338,41 @@ def test_other_formulas_in_cells_the_actions_read_are_refused(workbook: Path, ca
     assert workbook.read_bytes() == before
 
 
+def test_validate_lists_every_input_formula_cell_rescore_refuses(workbook: Path, capsys) -> None:
+    wb = openpyxl.load_workbook(workbook)
+    accounts = wb[layout.ACCOUNTS]
+    for row in range(2, 10):
+        accounts[f"L{row}"] = f"=1000*{row}"
+    wb[layout.WEIGHTS]["B6"] = "=1-B5-B7-B8"
+    wb.save(workbook)
+    assert main(["validate", str(workbook)]) == 1
+    out = capsys.readouterr().out
+    listed = re.findall(r"^problem: (\S+) holds a formula", out, re.M)
+    assert listed == ["Weights!B6", *(f"Accounts!L{row}" for row in range(2, 10))], out
+
+
+def _set_name(path: Path, name: str, value: object) -> None:
+    wb = openpyxl.load_workbook(path)
+    sheet, cell = next(iter(wb.defined_names[name].destinations))
+    wb[sheet][cell.replace("$", "")] = value
+    wb.save(path)
+
+
+@pytest.mark.parametrize("damage", ["scoring mode", "calibration", "extra columns"])
+def test_validate_refuses_what_rescore_refuses(workbook: Path, damage: str, capsys) -> None:
+    if damage == "scoring mode":
+        _set_name(workbook, layout.SCORING_MODE.name, "Calibratd")
+    elif damage == "calibration":  # Calibrated mode without a calibration
+        _set_name(workbook, layout.SCORING_MODE.name, "Calibrated")
+    else:
+        _set_name(workbook, layout.EXTRA_COLUMNS_NAME, "Colour")
+    assert main(["rescore", str(workbook)]) == 1
+    refused = capsys.readouterr().err.strip().splitlines()[-1].removeprefix("icp-xl: error: ")
+    assert main(["validate", str(workbook)]) == 1
+    out = capsys.readouterr().out
+    assert f"problem: {refused}" in out.splitlines(), (refused, out)
+
+
 def test_saved_workbooks_ask_for_a_full_recalculation_on_open(workbook: Path) -> None:
     wb = openpyxl.load_workbook(workbook)
     wb.calculation.fullCalcOnLoad = False  # as LibreOffice and Excel save it

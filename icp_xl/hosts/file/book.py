@@ -443,6 +443,25 @@ class FileBook:
                 if top < row <= bottom and left <= column <= right:
                     yield found.sheet, row, column
 
+    def _input_formulas(self) -> Iterator[tuple[str, int, int, str]]:
+        """(sheet, row, column, formula) of every formula in the cells actions read."""
+        for sheet, row, column in dict.fromkeys(self._input_cells()):
+            formula = self._sheet_formulas(sheet).get((row, column))
+            if formula is not None:
+                yield sheet, row, column, formula
+
+    def input_formula_problems(self) -> list[str]:
+        """One sentence per cell actions read that holds a formula other than a constant
+        (``Weights!B5``), which every command that writes refuses (see
+        :meth:`_settle_input_formulas`): what *validate* lists, all of them."""
+        return [
+            f"{sheet}!{cell_ref(row, column)} holds a formula{_shown(formula)} that the actions "
+            "read; a headless rewrite cannot keep formula results: type a value there, or use "
+            "the ribbon in Excel"
+            for sheet, row, column, formula in self._input_formulas()
+            if not formula_constant(formula)[0]
+        ]
+
     def _settle_input_formulas(self) -> None:
         """Replace constant formulas in the cells actions read by their values (the same
         value; LibreOffice saves a typed TRUE as ``=TRUE()``); refuse any other formula
@@ -450,10 +469,7 @@ class FileBook:
         calculation a headless run cannot redo. Raises IcpError listing the first cells
         and a count."""
         kept = []
-        for sheet, row, column in dict.fromkeys(self._input_cells()):
-            formula = self._sheet_formulas(sheet).get((row, column))
-            if formula is None:
-                continue
+        for sheet, row, column, formula in self._input_formulas():
             constant, value = formula_constant(formula)
             if constant:
                 self._sheet_edits(sheet).add(Values(row, column, [[value]]))
@@ -489,6 +505,14 @@ class FileBook:
             raise unreadable_workbook(path, error) from None
         self._values.close()
         self._load(rebuilt)
+
+
+def _shown(formula: str) -> str:
+    """`` (=A1+1)``: a formula as quoted in a message (40 characters at most), or nothing
+    for a cell that shares another cell's formula."""
+    if not formula:
+        return ""
+    return f" ({formula if len(formula) <= 40 else formula[:39] + '…'})"
 
 
 def _snapshot(path: Path) -> tuple[bytes, FileStamp]:
