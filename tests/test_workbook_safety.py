@@ -322,13 +322,18 @@ def test_constant_formulas_in_inputs_become_their_values(workbook: Path) -> None
     assert wb[layout.WEIGHTS]["B9"].value == "=SUM(B5:B8)"  # the layout's own formula stays
 
 
-def test_other_formulas_in_cells_the_actions_read_are_refused(workbook: Path, capsys) -> None:
+def _formulas_in_inputs(workbook: Path) -> None:
+    """Formulas in Accounts!L2:L9 and Weights!B6, cells the actions read."""
     wb = openpyxl.load_workbook(workbook)
     accounts = wb[layout.ACCOUNTS]
     for row in range(2, 10):
         accounts[f"L{row}"] = f"=1000*{row}"
     wb[layout.WEIGHTS]["B6"] = "=1-B5-B7-B8"
     wb.save(workbook)
+
+
+def test_other_formulas_in_cells_the_actions_read_are_refused(workbook: Path, capsys) -> None:
+    _formulas_in_inputs(workbook)
     before = workbook.read_bytes()
     assert main(["rescore", str(workbook)]) == 1
     error = capsys.readouterr().err
@@ -339,12 +344,7 @@ def test_other_formulas_in_cells_the_actions_read_are_refused(workbook: Path, ca
 
 
 def test_validate_lists_every_input_formula_cell_rescore_refuses(workbook: Path, capsys) -> None:
-    wb = openpyxl.load_workbook(workbook)
-    accounts = wb[layout.ACCOUNTS]
-    for row in range(2, 10):
-        accounts[f"L{row}"] = f"=1000*{row}"
-    wb[layout.WEIGHTS]["B6"] = "=1-B5-B7-B8"
-    wb.save(workbook)
+    _formulas_in_inputs(workbook)
     assert main(["validate", str(workbook)]) == 1
     out = capsys.readouterr().out
     listed = re.findall(r"^problem: (\S+) holds a formula", out, re.M)
