@@ -200,10 +200,10 @@ def test_import_accounts_replaces_the_table_and_rescores(
     assert_scores_equal(workbook, read_back, Settings())
 
 
-def add_total_row(path: Path, table_name: str, column: int) -> str:
+def add_total_row(path: Path, table_name: str, column: int, calculated: bool = True) -> str:
     """Give ``table_name`` an Excel Total Row: "Total" in its first column and a SUBTOTAL
-    of its ``column``-th column (with a last value, as Excel saves it). Returns the
-    formula."""
+    of its ``column``-th column (with a last value as Excel saves it, unless not
+    ``calculated``). Returns the formula."""
     wb = openpyxl.load_workbook(path)
     ws = next(w for w in wb.worksheets if table_name in w.tables)
     table = ws.tables[table_name]
@@ -217,9 +217,20 @@ def add_total_row(path: Path, table_name: str, column: int) -> str:
     ws.cell(bottom, 1, "Total")
     ws.cell(bottom, column, formula)
     wb.save(path)
-    part = f"xl/worksheets/sheet{wb.sheetnames.index(ws.title) + 1}.xml"
-    rewrite_part(path, part, lambda xml: xml.replace(b"</f><v /></c>", b"</f><v>7</v></c>"))
+    if calculated:
+        part = f"xl/worksheets/sheet{wb.sheetnames.index(ws.title) + 1}.xml"
+        rewrite_part(path, part, lambda xml: xml.replace(b"</f><v /></c>", b"</f><v>7</v></c>"))
     return formula
+
+
+def test_a_total_row_never_calculated_is_moved_too(workbook: Path, tmp_path: Path) -> None:
+    formula = add_total_row(workbook, layout.ACCOUNTS_TABLE.name, 4, calculated=False)
+    source = tmp_path / "new_accounts.csv"
+    make_sample_accounts(50, seed=99).to_csv(source, index=False)
+    with file_host(workbook) as book:  # the body is written over the old Total Row's cells
+        assert actions.import_accounts(book, source).accounts == 50
+    ws = openpyxl.load_workbook(workbook)[layout.ACCOUNTS]
+    assert (ws["A52"].value, ws["D52"].value) == ("Total", formula)
 
 
 def test_import_into_a_table_with_a_total_row_scores_every_account_and_keeps_it(

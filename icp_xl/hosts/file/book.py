@@ -408,9 +408,12 @@ class FileBook:
         if not formulas or not grid:
             return
         bottom, right = top + len(grid) - 1, left + len(grid[0]) - 1
+        edits = self._edits.get(sheet)
         for (row, column), formula in formulas.items():
             if not (top <= row <= bottom and left <= column <= right):
                 continue
+            if edits is not None and edits.covers(row, column):
+                continue  # written over (a Total Row moved down): what was written is read
             constant, value = formula_constant(formula)
             if constant:
                 grid[row - top][column - left] = value
