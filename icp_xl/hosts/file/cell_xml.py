@@ -28,6 +28,9 @@ class Formula:
     text: str
     cached: Any = None
 
+    def __str__(self) -> str:  # what the cell shows (column widths measure it)
+        return "" if self.cached is None else str(self.cached)
+
 
 def escape(text: str) -> str:
     """``text`` safe inside an XML element or a double-quoted attribute."""
