@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.file_safety import rewrite_part
 from support.hosts import file_host, live_host
 
 from icp_xl.core.errors import IcpError
@@ -197,6 +198,100 @@ def test_import_accounts_replaces_the_table_and_rescores(
     assert result.accounts == 120
     read_back = pd.read_csv(source, dtype=str, keep_default_na=False)
     assert_scores_equal(workbook, read_back, Settings())
+
+
+def add_total_row(path: Path, table_name: str, column: int, calculated: bool = True) -> str:
+    """Give ``table_name`` an Excel Total Row: "Total" in its first column and a SUBTOTAL
+    of its ``column``-th column (with a last value as Excel saves it, unless not
+    ``calculated``). Returns the formula."""
+    wb = openpyxl.load_workbook(path)
+    ws = next(w for w in wb.worksheets if table_name in w.tables)
+    table = ws.tables[table_name]
+    first, last = table.ref.split(":")
+    bottom = int(last.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) + 1
+    table.ref = f"{first}:{last.rstrip('0123456789')}{bottom}"
+    table.autoFilter = None
+    table.totalsRowCount = 1
+    header = ws.cell(1, column).value
+    formula = f"=SUBTOTAL(109,{table_name}[{header}])"
+    ws.cell(bottom, 1, "Total")
+    ws.cell(bottom, column, formula)
+    wb.save(path)
+    if calculated:
+        part = f"xl/worksheets/sheet{wb.sheetnames.index(ws.title) + 1}.xml"
+        rewrite_part(path, part, lambda xml: xml.replace(b"</f><v /></c>", b"</f><v>7</v></c>"))
+    return formula
+
+
+def test_a_total_row_never_calculated_is_moved_too(workbook: Path, tmp_path: Path) -> None:
+    formula = add_total_row(workbook, layout.ACCOUNTS_TABLE.name, 4, calculated=False)
+    source = tmp_path / "new_accounts.csv"
+    make_sample_accounts(50, seed=99).to_csv(source, index=False)
+    with file_host(workbook) as book:  # the body is written over the old Total Row's cells
+        assert actions.import_accounts(book, source).accounts == 50
+    ws = openpyxl.load_workbook(workbook)[layout.ACCOUNTS]
+    assert (ws["A52"].value, ws["D52"].value) == ("Total", formula)
+
+
+def test_import_into_a_table_with_a_total_row_scores_every_account_and_keeps_it(
+    host: Opener, workbook: Path, tmp_path: Path
+) -> None:
+    formula = add_total_row(workbook, layout.ACCOUNTS_TABLE.name, 4)
+    other = make_sample_accounts(50, seed=99)
+    source = tmp_path / "new_accounts.csv"
+    other.to_csv(source, index=False)
+    with host(workbook) as book:
+        assert actions.import_accounts(book, source).accounts == 50
+    assert_scores_equal(workbook, pd.read_csv(source, dtype=str, keep_default_na=False),
+                        Settings())  # fmt: skip
+    ws = openpyxl.load_workbook(workbook)[layout.ACCOUNTS]
+    table = ws.tables[layout.ACCOUNTS_TABLE.name]
+    assert table.ref.endswith("52") and table.totalsRowCount == 1  # header, 50, Total Row
+    assert ws["A51"].value == other["Customer ID"].iloc[-1]
+    assert (ws["A52"].value, ws["D52"].value) == ("Total", formula)
+    with host(workbook) as book:  # the next rescore reads 50 accounts, not the Total Row
+        assert actions.rescore(book).accounts == 50
+
+
+def test_a_total_row_under_the_scores_table_stays_below_every_score(
+    host: Opener, workbook: Path
+) -> None:
+    formula = add_total_row(workbook, layout.SCORES_TABLE.name, 3)
+    with host(workbook) as book:
+        assert actions.rescore(book).accounts == N_ACCOUNTS
+    ws = openpyxl.load_workbook(workbook)[layout.SCORES]
+    assert ws.tables[layout.SCORES_TABLE.name].ref.endswith(str(N_ACCOUNTS + 2))
+    assert len(scores_frame(workbook).dropna(how="all")) == N_ACCOUNTS + 1  # + Total Row
+    assert ws.cell(N_ACCOUNTS + 2, 3).value == formula
+
+
+def table_header(path: Path, table_name: str) -> list[str]:
+    wb = openpyxl.load_workbook(path)
+    ws = next(w for w in wb.worksheets if table_name in w.tables)
+    return [c.value for c in ws[ws.tables[table_name].ref][0]]
+
+
+def test_extra_columns_the_output_already_has_are_not_repeated_and_noted(
+    host: Opener, workbook: Path
+) -> None:
+    with host(workbook) as book:
+        book.set_name(layout.EXTRA_COLUMNS_NAME, "Industry, gp24, industry, Company Name")
+        actions.rescore(book)
+    scores = table_header(workbook, layout.SCORES_TABLE.name)
+    top = table_header(workbook, layout.TOP_CUSTOMERS_TABLE.name)
+    for header in (scores, top):
+        assert len({h.casefold() for h in header}) == len(header), header
+    assert scores == list(layout.SCORES_TABLE.header)
+    assert top == [label for _, label, _ in layout.TOP_CUSTOMERS_COLUMNS]
+    notes = openpyxl.load_workbook(workbook)[layout.DATA_QUALITY]
+    lines = [" ".join(str(c.value) for c in row) for row in notes.iter_rows()]
+    noted = [line for line in lines if "(ExtraColumns)" in line]
+    assert (
+        len(noted) == 3
+        and "'Industry' is already a column of ScoresTable and "
+        "TopCustomersTable, so it is not added there again"
+        in noted[0]
+    )
 
 
 def test_validate_lists_every_problem_and_writes_nothing(host: Opener, workbook: Path) -> None:

@@ -273,6 +273,31 @@ def test_rows_typed_under_vertical_table_are_reported(crm_run, tmp_path):
     assert main(["validate", str(path)]) == 0  # and it does not say "no warnings"
 
 
+def test_an_industry_map_row_the_vertical_table_overrides_is_reported(crm_run, tmp_path):
+    path = tmp_path / "shadowed.xlsx"
+    path.write_bytes(crm_run["workbook"].read_bytes())
+    before = validate(FileBook.open(path, for_writing=False))
+    assert not [f for f in before.report.findings if f.check == "Industry map"]
+    workbook = openpyxl.load_workbook(path)
+    settings = workbook[layout.SETTINGS]
+    industry_map = settings.tables[layout.INDUSTRY_MAP_TABLE.name].ref
+    first = settings[industry_map][1]  # the map's first row: spelling, industry
+    table = settings.tables[layout.VERTICAL_TABLE.name].ref
+    verticals = [row[0].value for row in settings[table][1:3]]
+    first[0].value, first[1].value = verticals[0].upper(), verticals[1]  # a table industry
+    workbook.save(path)
+    cell = f"{layout.SETTINGS}!{first[0].coordinate}"
+    expected = (f"{cell} (Industry map): '{verticals[0].upper()}' is already an industry of the "
+                f"vertical table, which wins: its accounts count as {verticals[0]}, not as "
+                f"{verticals[1]}; the row is not used")  # fmt: skip
+    result = validate(FileBook.open(path, for_writing=False))
+    assert result.ok and expected in result.warnings
+    assert main(["rescore", str(path)]) == 0
+    sheet = openpyxl.load_workbook(path)[layout.DATA_QUALITY]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert ["Industry map", "Warning", verticals[0].upper(), None, expected] in rows
+
+
 def test_validate_prints_the_report_and_never_no_problems_with_warnings(crm_run, capsys):
     assert main(["validate", str(crm_run["workbook"])]) == 0
     out = capsys.readouterr().out

@@ -328,7 +328,7 @@ def test_runs_chart_reads_the_last_runs_block(workbook: Path) -> None:
 @pytest.mark.parametrize(
     ("cell", "value", "said"),
     [
-        ("A42", "first", "Movers!A42: the Run 'first' is not a whole number; the row is kept"),
+        ("A42", "first", "The Runs row at Movers!A42 has no readable run number; it is kept"),
         ("A41", "Run #", "Movers!A41: the Runs header 'Run #' is read as 'Run'"),
     ],
 )
@@ -349,3 +349,60 @@ def test_a_run_cell_or_header_the_product_cannot_read_keeps_every_row(
     expected = ["first", 2, 3] if value == "first" else [1, 2, 3]
     assert table["Run"].tolist() == expected
     assert table["Time"].notna().all() and table["Mode"].notna().all()
+
+
+def test_a_runs_row_without_its_run_number_is_kept_and_reported(
+    host: Opener, workbook: Path
+) -> None:
+    with file_host(workbook) as book:
+        actions.rescore(book)  # run 2
+    before = runs(workbook)
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb[layout.MOVERS]
+    top = ws.tables[layout.RUNS_TABLE.name].ref.split(":")[0]
+    first_run = f"{top.rstrip('0123456789')}{int(top.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')) + 1}"
+    ws[first_run] = None  # the analyst clears run 1's number
+    wb.save(workbook)
+    with host(workbook) as book:
+        actions.rescore(book)  # run 3
+    after = runs(workbook)
+    assert len(after) == 3 and pd.isna(after.loc[0, "Run"]) and after["Run"].tolist()[1:] == [2, 3]
+    kept = [c for c in before.columns if c != "Run"]
+    pd.testing.assert_frame_equal(after.loc[:1, kept], before.loc[:1, kept])
+    summary = FileBook.open(workbook, for_writing=False).read_range(layout.MOVERS, "A2")[0][0]
+    assert f"The Runs row at Movers!{first_run} has no readable run number" in summary
+    with file_host(workbook) as book:
+        actions.rescore(book)  # and again: still kept, numbers go on
+    assert runs(workbook)["Run"].tolist()[1:] == [2, 3, 4]
+
+
+def test_the_1904_date_system_is_honoured_and_old_run_times_stay_put(
+    host: Opener, workbook: Path
+) -> None:
+    from datetime import datetime, timedelta
+
+    from support.file_safety import rewrite_part
+
+    from icp_xl.workbook.actions.calibrate import calibrate_book
+    from icp_xl.workbook.calibration_table import read_calibration
+
+    to_1904 = b'<workbookPr date1904="1"/>'
+    rewrite_part(workbook, "xl/workbook.xml", lambda xml: xml.replace(b"<workbookPr />", to_1904))
+    assert openpyxl.load_workbook(workbook).epoch == datetime(1904, 1, 1)
+    when = datetime(2026, 3, 31, 17, 45, 12)
+    with host(workbook) as book:
+        calibrate_book(book, now=when)  # run 2
+    first = runs(workbook)["Time"].tolist()
+    book = FileBook.open(workbook, for_writing=False)
+    assert read_calibration(book).calibrated_at == when
+    now = datetime.now()
+    assert abs(book.read_name(layout.LAST_RESCORED.name) - now) < timedelta(minutes=5)
+    assert abs(first[-1] - now) < timedelta(minutes=5)
+    # Excel (openpyxl reads the serial numbers with the workbook's epoch) sees the same
+    sheet = openpyxl.load_workbook(workbook)
+    named = sheet.defined_names[layout.LAST_RESCORED.name].destinations
+    target, cell = next(iter(named))
+    assert abs(sheet[target][cell.replace("$", "")].value - now) < timedelta(minutes=5)
+    with host(workbook) as book:
+        actions.rescore(book)  # run 3: the times of runs 1 and 2 do not move
+    assert runs(workbook)["Time"].tolist()[:2] == first

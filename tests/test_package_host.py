@@ -313,3 +313,26 @@ def test_the_quick_formula_check_never_misses_a_formula_element(text: bytes) -> 
 
     if _FORMULA.search(text):
         assert _may_hold_formula(text)
+
+
+def test_a_resized_table_keeps_its_columns_by_name_and_filters_without_its_total_row() -> None:
+    from icp_xl.hosts.file.cell_xml import Formula, cell_xml
+    from icp_xl.hosts.file.table_xml import resized_table
+
+    part = (
+        '<table ref="A1:C4" totalsRowCount="1"><autoFilter ref="A1:C3"/>'
+        '<tableColumns count="3"><tableColumn id="1" name="ID" totalsRowLabel="Total"/>'
+        '<tableColumn id="2" name="Revenue" totalsRowFunction="sum"/>'
+        '<tableColumn id="3" name="Old"/></tableColumns></table>'
+    )
+    resized = resized_table(part, "A1:C11", ["Revenue", "New", "ID"], totals=1)
+    assert '<table ref="A1:C11"' in resized and '<autoFilter ref="A1:C10"/>' in resized
+    assert re.findall(r"<tableColumn [^>]*>", resized) == [
+        '<tableColumn id="2" name="Revenue" totalsRowFunction="sum"/>',
+        '<tableColumn id="4" name="New"/>',
+        '<tableColumn id="1" name="ID" totalsRowLabel="Total"/>',
+    ]
+    moved = Formula("SUBTOTAL(109,T[Revenue])", 1234.5)
+    assert cell_xml("B11", moved, 3) == (
+        '<c r="B11" s="3"><f>SUBTOTAL(109,T[Revenue])</f><v>1234.5</v></c>'
+    )

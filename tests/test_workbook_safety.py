@@ -322,13 +322,18 @@ def test_constant_formulas_in_inputs_become_their_values(workbook: Path) -> None
     assert wb[layout.WEIGHTS]["B9"].value == "=SUM(B5:B8)"  # the layout's own formula stays
 
 
-def test_other_formulas_in_cells_the_actions_read_are_refused(workbook: Path, capsys) -> None:
+def _formulas_in_inputs(workbook: Path) -> None:
+    """Formulas in Accounts!L2:L9 and Weights!B6, cells the actions read."""
     wb = openpyxl.load_workbook(workbook)
     accounts = wb[layout.ACCOUNTS]
     for row in range(2, 10):
         accounts[f"L{row}"] = f"=1000*{row}"
     wb[layout.WEIGHTS]["B6"] = "=1-B5-B7-B8"
     wb.save(workbook)
+
+
+def test_other_formulas_in_cells_the_actions_read_are_refused(workbook: Path, capsys) -> None:
+    _formulas_in_inputs(workbook)
     before = workbook.read_bytes()
     assert main(["rescore", str(workbook)]) == 1
     error = capsys.readouterr().err
@@ -336,6 +341,36 @@ def test_other_formulas_in_cells_the_actions_read_are_refused(workbook: Path, ca
     assert "a headless rewrite cannot keep formula results" in error
     assert "nothing was written" in error
     assert workbook.read_bytes() == before
+
+
+def test_validate_lists_every_input_formula_cell_rescore_refuses(workbook: Path, capsys) -> None:
+    _formulas_in_inputs(workbook)
+    assert main(["validate", str(workbook)]) == 1
+    out = capsys.readouterr().out
+    listed = re.findall(r"^problem: (\S+) holds a formula", out, re.M)
+    assert listed == ["Weights!B6", *(f"Accounts!L{row}" for row in range(2, 10))], out
+
+
+def _set_name(path: Path, name: str, value: object) -> None:
+    wb = openpyxl.load_workbook(path)
+    sheet, cell = next(iter(wb.defined_names[name].destinations))
+    wb[sheet][cell.replace("$", "")] = value
+    wb.save(path)
+
+
+@pytest.mark.parametrize("damage", ["scoring mode", "calibration", "extra columns"])
+def test_validate_refuses_what_rescore_refuses(workbook: Path, damage: str, capsys) -> None:
+    if damage == "scoring mode":
+        _set_name(workbook, layout.SCORING_MODE.name, "Calibratd")
+    elif damage == "calibration":  # Calibrated mode without a calibration
+        _set_name(workbook, layout.SCORING_MODE.name, "Calibrated")
+    else:
+        _set_name(workbook, layout.EXTRA_COLUMNS_NAME, "Colour")
+    assert main(["rescore", str(workbook)]) == 1
+    refused = capsys.readouterr().err.strip().splitlines()[-1].removeprefix("icp-xl: error: ")
+    assert main(["validate", str(workbook)]) == 1
+    out = capsys.readouterr().out
+    assert f"problem: {refused}" in out.splitlines(), (refused, out)
 
 
 def test_saved_workbooks_ask_for_a_full_recalculation_on_open(workbook: Path) -> None:

@@ -149,7 +149,8 @@ def run_validate(args: argparse.Namespace) -> int:
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook.actions import validate
 
-    result = validate(FileBook.open(args.workbook, for_writing=False))
+    book = FileBook.open(args.workbook, for_writing=False)
+    result = validate(book, book.input_formula_problems())  # what rescore would refuse too
     if result.report is not None:
         print("Data Quality (as the next rescore will write it):")
         for check, level, item, count, detail in result.report.rows():

@@ -78,7 +78,9 @@ class XlwingsBook:
         raise IcpError(f"The workbook has no name or table called {name}")
 
     def read_table(self, table: str) -> pd.DataFrame:
-        return table_frame(self._table(table).range.options(ndim=2).value)
+        target = self._table(table)
+        rows = target.range.options(ndim=2).value
+        return table_frame(rows[:-1] if target.show_totals else rows)  # a Total Row is no data
 
     def write_block(self, block: Block) -> None:
         if not block.rows or not block.width:
@@ -89,6 +91,11 @@ class XlwingsBook:
     def write_table(self, table: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         target = self._table(table)
         sheet = target.parent
+        # Excel's Total Row is switched off while the body is rewritten and back on after:
+        # it comes back below the new body with its functions (Excel remembers them).
+        totals = target.show_totals
+        if totals:
+            target.show_totals = False
         old = target.range
         top, left = old.row, old.column
         old_bottom = top + old.shape[0] - 1
@@ -105,6 +112,8 @@ class XlwingsBook:
             sheet.range((top, right + 1), (min(old_bottom, bottom), old_right)).clear_contents()
         body = excel_rows(rows) if rows else [[None] * width]
         sheet.range((top, left)).value = [excel_rows([header])[0], *body]
+        if totals:
+            target.show_totals = True
         formats = layout.table_number_formats(table, header)
         self._fit_columns(sheet.name, top, left, [list(header), *rows], formats)
 

@@ -19,7 +19,9 @@ Conventions shared by every adapter:
   given separately by name. Rows in a rectangle are lists of equal length.
 - *Names* are workbook-scope defined names that refer to one cell
   (e.g. ``W_Vertical``); *tables* are Excel tables (ListObjects, e.g.
-  ``ScoresTable``) with one header row and no totals row.
+  ``ScoresTable``) with one header row; a Total Row (Excel's Table Design › Total Row)
+  is not part of the body: it is never read as data, and a rewritten table keeps it
+  below its new body.
 - A missing sheet, name or table raises :class:`icp_xl.core.errors.IcpError` with a
   sentence naming it.
 """

@@ -273,6 +273,24 @@ def _read_industry_map(
     return result
 
 
+def unused_industry_map_rows(book: Book, settings: Settings) -> list[tuple[str, str, str]]:
+    """``(cell, spelling, industry)`` of each Industry map row whose spelling already is an
+    industry of the vertical table (any case or accents, e.g. ``Retail``): the vertical
+    table wins, so the row is never used. Empty without an IndustryMap table."""
+    reader = _Reader(book)
+    found = _optional_table(reader, layout.INDUSTRY_MAP_TABLE.name)
+    if found is None:
+        return []
+    frame, first_row, left = found
+    unused = []
+    for i, (spelling, industry) in enumerate(frame.iloc[:, :2].itertuples(index=False)):
+        spelling = "" if spelling is None else str(spelling).strip()
+        if industry_key(spelling) in settings.vertical_keys:
+            cell = f"{layout.INDUSTRY_MAP_TABLE.sheet}!{cell_ref(first_row + i, left)}"
+            unused.append((cell, spelling, "" if industry is None else str(industry).strip()))
+    return unused
+
+
 def read_column_map(book: Book) -> dict[str, str]:
     """The Column map of the Settings sheet: field -> the user's header (rows with a blank
     header are skipped; a workbook without the table has an empty map). Raises IcpError

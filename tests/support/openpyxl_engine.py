@@ -856,12 +856,40 @@ class Table(base_classes.Table):
         return None
 
     @property
-    def totals_row_range(self) -> None:
-        return None
+    def totals_row_range(self) -> Range | None:
+        whole = self.range
+        if not self.show_totals:
+            return None
+        return Range(self.sheet, (whole.last[0], whole.first[1]), whole.last)
 
     @property
     def show_totals(self) -> bool:
-        return False
+        return bool(self.api.totalsRowCount)
+
+    @show_totals.setter
+    def show_totals(self, value: bool) -> None:
+        """Like ``ListObject.ShowTotals``: off, the Total Row leaves the table and its
+        cells are cleared, its contents remembered; on, a row is added below the body and
+        the remembered contents come back, by column position."""
+        if bool(value) == self.show_totals:
+            return
+        table, ws = self.api, self.sheet.worksheet
+        (top, left), (bottom, right) = self.range.first, self.range.last
+        if not value:
+            table._remembered_totals = [ws.cell(bottom, c).value for c in range(left, right + 1)]
+            Range(self.sheet, (bottom, left), (bottom, right)).clear_contents()
+            bottom -= 1
+        else:
+            bottom += 1
+            for column, cell in enumerate(getattr(table, "_remembered_totals", []), start=left):
+                if column <= right:
+                    ws.cell(bottom, column).value = cell
+        table.totalsRowCount = None if not value else 1
+        table.ref = Range(self.sheet, (top, left), (bottom, right)).get_address(False, False)
+        if table.autoFilter is not None:
+            table.autoFilter.ref = Range(
+                self.sheet, (top, left), (bottom - (1 if value else 0), right)
+            ).get_address(False, False)
 
     @property
     def show_headers(self) -> bool:

@@ -43,6 +43,7 @@ from icp_xl.files.atomic import FileStamp, atomic_write, file_stamp
 from icp_xl.files.outputs import same_file
 from icp_xl.files.xlsx_package import READ_ERRORS, check_workbook_file, unreadable_workbook
 from icp_xl.hosts.file import package
+from icp_xl.hosts.file.cell_xml import Formula
 from icp_xl.hosts.file.formula_cells import formula_cells
 from icp_xl.hosts.file.package_index import (
     CALC_CHAIN_PART,
@@ -246,13 +247,15 @@ class FileBook:
                 part = self._index.sheets[sheet]
                 written = scratch / f"sheet{len(replaced)}.xml"
                 with source.open(part) as old, open(written, "wb") as new:
-                    result = rewrite_sheet(old, new, edits, styles, fitted_widths_of(sheet, edits))
+                    widths = fitted_widths_of(sheet, edits)
+                    result = rewrite_sheet(old, new, edits, styles, widths, self._index.date1904)
                 formulas_changed |= result.formulas_changed
                 replaced[part] = _file_writer(written)
             for name, header in self._resized.items():
                 table = self._index.tables[name]
                 text = source.read(table.part).decode("utf-8")
-                replaced[table.part] = resized_table(text, table.ref, header).encode("utf-8")
+                resized = resized_table(text, table.ref, header, table.totals)
+                replaced[table.part] = resized.encode("utf-8")
             if styles.changed:
                 replaced[STYLES_PART] = styles.text().encode("utf-8")
             workbook = _full_calculation_on_load(source.read(WORKBOOK_PART))
@@ -311,6 +314,8 @@ class FileBook:
     def write_table(self, table: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         location = self._table_location(table)
         top, left, old_bottom, old_right = parse_range(location.ref)
+        spec = self._index.tables[table]
+        total_rows = self._total_rows(table, [str(h) for h in header])
         width = len(header)
         bottom = top + max(len(rows), 1)
         right = left + width - 1
@@ -323,8 +328,9 @@ class FileBook:
         body = rows if rows else [[None] * width]  # values; the sheet writer converts others
         formats = layout.table_number_formats(table, header)
         edits.add(Values(top + 1, left, body, formats=formats, table_body=True))
-        spec = self._index.tables[table]
-        spec.ref = range_ref(top, left, bottom, right)
+        if total_rows:
+            edits.add(Values(bottom + 1, left, total_rows))
+        spec.ref = range_ref(top, left, bottom + spec.totals, right)
         self._resized[table] = [str(h) for h in header]
 
     def clear_range(self, sheet: str, ref: str) -> None:
@@ -361,6 +367,39 @@ class FileBook:
         where = f" on sheet '{spec.sheet}'" if spec else ""
         raise IcpError(f"The workbook has no table called {table}{where}")
 
+    def _total_rows(self, table: str, header: list[str]) -> list[list[Any]]:
+        """The table's Total Rows as they are to follow a body with columns ``header``:
+        each cell by its column's name (a column no longer there loses its cell), a
+        formula as a :class:`Formula` with its last value. Empty without Total Rows."""
+        spec = self._index.tables[table]
+        if not spec.totals:
+            return []
+        top, left, bottom, right = parse_range(spec.ref)
+        first = bottom - spec.totals + 1
+        old_header = self._resized.get(table) or [
+            "" if h is None else str(h)
+            for h in self._stored_values(spec.sheet, top, left, top, right)[0]
+        ]
+        cells = self._stored_values(spec.sheet, first, left, bottom, right)
+        # moved once already: the rows written then (Formula cells included) are read back
+        formulas = self._sheet_formulas(spec.sheet) if table not in self._resized else {}
+        moved = []
+        for offset, row in enumerate(cells):
+            by_name = {}
+            for column, (name, value) in enumerate(zip(old_header, row, strict=False)):
+                formula = formulas.get((first + offset, left + column))
+                by_name.setdefault(name, Formula(formula[1:], value) if formula else value)
+            moved.append([by_name.get(name) for name in header])
+        return moved
+
+    def _stored_values(
+        self, sheet: str, top: int, left: int, bottom: int, right: int
+    ) -> list[list[Any]]:
+        """A rectangle as stored and written so far: formula cells as their last values."""
+        grid = self._values.rectangle(sheet, top, left, bottom, right)
+        edits = self._edits.get(sheet)
+        return edits.overlay(top, left, grid) if edits else grid
+
     def _sheet_formulas(self, sheet: str) -> dict[tuple[int, int], str]:
         found = self._formulas.get(sheet)
         if found is None:
@@ -376,9 +415,12 @@ class FileBook:
         if not formulas or not grid:
             return
         bottom, right = top + len(grid) - 1, left + len(grid[0]) - 1
+        edits = self._edits.get(sheet)
         for (row, column), formula in formulas.items():
             if not (top <= row <= bottom and left <= column <= right):
                 continue
+            if edits is not None and edits.covers(row, column):
+                continue  # written over (a Total Row moved down): what was written is read
             constant, value = formula_constant(formula)
             if constant:
                 grid[row - top][column - left] = value
@@ -411,6 +453,25 @@ class FileBook:
                 if top < row <= bottom and left <= column <= right:
                     yield found.sheet, row, column
 
+    def _input_formulas(self) -> Iterator[tuple[str, int, int, str]]:
+        """(sheet, row, column, formula) of every formula in the cells actions read."""
+        for sheet, row, column in dict.fromkeys(self._input_cells()):
+            formula = self._sheet_formulas(sheet).get((row, column))
+            if formula is not None:
+                yield sheet, row, column, formula
+
+    def input_formula_problems(self) -> list[str]:
+        """One sentence per cell actions read that holds a formula other than a constant
+        (``Weights!B5``), which every command that writes refuses (see
+        :meth:`_settle_input_formulas`): what *validate* lists, all of them."""
+        return [
+            f"{sheet}!{cell_ref(row, column)} holds a formula{_shown(formula)} that the actions "
+            "read; a headless rewrite cannot keep formula results: type a value there, or use "
+            "the ribbon in Excel"
+            for sheet, row, column, formula in self._input_formulas()
+            if not formula_constant(formula)[0]
+        ]
+
     def _settle_input_formulas(self) -> None:
         """Replace constant formulas in the cells actions read by their values (the same
         value; LibreOffice saves a typed TRUE as ``=TRUE()``); refuse any other formula
@@ -418,10 +479,7 @@ class FileBook:
         calculation a headless run cannot redo. Raises IcpError listing the first cells
         and a count."""
         kept = []
-        for sheet, row, column in dict.fromkeys(self._input_cells()):
-            formula = self._sheet_formulas(sheet).get((row, column))
-            if formula is None:
-                continue
+        for sheet, row, column, formula in self._input_formulas():
             constant, value = formula_constant(formula)
             if constant:
                 self._sheet_edits(sheet).add(Values(row, column, [[value]]))
@@ -457,6 +515,14 @@ class FileBook:
             raise unreadable_workbook(path, error) from None
         self._values.close()
         self._load(rebuilt)
+
+
+def _shown(formula: str) -> str:
+    """`` (=A1+1)``: a formula as quoted in a message (40 characters at most), or nothing
+    for a cell that shares another cell's formula."""
+    if not formula:
+        return ""
+    return f" ({formula if len(formula) <= 40 else formula[:39] + '…'})"
 
 
 def _snapshot(path: Path) -> tuple[bytes, FileStamp]:

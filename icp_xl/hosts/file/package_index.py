@@ -40,7 +40,9 @@ class TablePart:
 class PackageIndex:
     """The map of a package: ``sheets`` (name -> worksheet part, in workbook order),
     ``names`` (workbook-scope defined name -> its formula text, e.g. ``Weights!$B$5``),
-    ``tables`` (display name -> :class:`TablePart`) and ``members`` (every part name).
+    ``tables`` (display name -> :class:`TablePart`), ``members`` (every part name) and
+    ``date1904``: the workbook counts dates from 1904 (Excel's option "Use 1904 date
+    system", ``workbookPr date1904``) instead of 1900.
 
     Sheet names match as in Excel, whatever their case: a layout sheet renamed only in
     case (``Chart data``) is keyed by the layout's name (``Chart Data``) and ``titles``
@@ -51,6 +53,7 @@ class PackageIndex:
     tables: dict[str, TablePart]
     members: frozenset[str]
     titles: dict[str, str] = field(default_factory=dict)
+    date1904: bool = False
 
     def sheet_key(self, name: str) -> str:
         """The key of ``sheets`` that is ``name`` in any case (``name`` when none is)."""
@@ -109,7 +112,10 @@ class PackageIndex:
                 name = attributes.get(b"displayName", attributes.get(b"name", b"")).decode()
                 totals = int(attributes.get(b"totalsRowCount", b"0") or 0)
                 tables[name] = TablePart(name, sheet, target, attributes[b"ref"].decode(), totals)
-        return cls(sheets, names, tables, members, titles)
+        properties = workbook.find(f"{_MAIN}workbookPr")
+        flag = "" if properties is None else properties.get("date1904", "")
+        date1904 = flag.strip().lower() in ("1", "true")
+        return cls(sheets, names, tables, members, titles, date1904)
 
 
 _LAYOUT_SHEETS = {name.casefold(): name for name in layout.SHEET_NAMES}

@@ -87,6 +87,16 @@ class SheetEdits:
                     target[column - left] = source[column - layer.left]
         return grid
 
+    def covers(self, row: int, column: int) -> bool:
+        """Whether some layer writes or clears the cell (``row``, ``column``)."""
+        return any(
+            layer.left <= column <= layer.right
+            and (
+                isinstance(layer, Cleared) or column - layer.left < len(layer.rows[row - layer.top])
+            )
+            for layer in self.active(row)
+        )
+
     def value_rows(self) -> list[int]:
         """Every row number some ``Values`` layer writes, ascending."""
         rows: set[int] = set()

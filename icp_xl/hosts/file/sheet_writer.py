@@ -85,11 +85,13 @@ def rewrite_sheet(
     edits: SheetEdits,
     styles: StyleSheet,
     widths: Mapping[int, float] | None = None,
+    date1904: bool = False,
 ) -> SheetWriteResult:
     """Write worksheet part ``source`` to ``target`` with ``edits`` applied to its cells
     (styles added to ``styles`` where a number format is new) and ``widths`` (column
-    number -> width in characters) set."""
-    return _SheetRewrite(source, target, edits, styles, widths or {}).run()
+    number -> width in characters) set; dates as serial numbers of the 1904 date system
+    when ``date1904`` (the workbook's ``workbookPr date1904``), else of the 1900 one."""
+    return _SheetRewrite(source, target, edits, styles, widths or {}, date1904).run()
 
 
 class _SheetRewrite:
@@ -100,9 +102,11 @@ class _SheetRewrite:
         edits: SheetEdits,
         styles: StyleSheet,
         widths: Mapping[int, float],
+        date1904: bool = False,
     ) -> None:
         self.source, self.target, self.edits, self.styles = source, target, edits, styles
         self.widths = widths
+        self.date1904 = date1904
         self.result = SheetWriteResult()
         self.bounds = _Bounds()
         self.column_styles: dict[int, list[int | None]] = {}  # id(Values) -> styles
@@ -310,7 +314,7 @@ class _SheetRewrite:
             if b"<f" in inner or b":f>" in inner or b":f " in inner:
                 self.result.formulas_changed = True
         row = layer.rows[number - layer.top]
-        text = _row_cells(number, layer.left, row, styles, self.styles)
+        text = _row_cells(number, layer.left, row, styles, self.styles, self.date1904)
         if not text:
             return self._assemble(number, attributes, {})
         self.bounds.add(number, layer.left, layer.left + len(row) - 1)
@@ -333,7 +337,8 @@ class _SheetRewrite:
             if isinstance(cell, _Old):
                 parts.append(cell.xml.decode())
             else:
-                text = cell_xml(f"{_letter(column)}{number}", cell.value, cell.style)
+                text = cell_xml(f"{_letter(column)}{number}", cell.value, cell.style,
+                                self.date1904)  # fmt: skip
                 if not text:
                     continue
                 parts.append(text)
@@ -350,7 +355,12 @@ class _SheetRewrite:
 
 
 def _row_cells(
-    number: int, left: int, row: Any, styles: list[int | None], sheet: StyleSheet
+    number: int,
+    left: int,
+    row: Any,
+    styles: list[int | None],
+    sheet: StyleSheet,
+    date1904: bool = False,
 ) -> str:
     """The cells of one table row (the fast path of :func:`cell_xml` for floats and text)."""
     parts = []
@@ -368,7 +378,7 @@ def _row_cells(
             style = styles[j]
             if is_temporal(value) and not sheet.is_date(style):
                 style = sheet.with_number_format(style, DATETIME_FORMAT)
-            parts.append(cell_xml(f"{_letter(left + j)}{suffix}", value, style))
+            parts.append(cell_xml(f"{_letter(left + j)}{suffix}", value, style, date1904))
     return "".join(parts)
 
 

@@ -5,7 +5,7 @@ and import (:func:`write_data_quality`), and the Column map kept in step with ``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
@@ -14,12 +14,13 @@ from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import Accounts
 from icp_xl.core.inputs.cells import column_letter
 from icp_xl.core.inputs.columns import COLUMNS_BY_FIELD, column_for
-from icp_xl.core.insight.quality import QualityReport, quality_report
+from icp_xl.core.inputs.industries import industry_key
+from icp_xl.core.insight.quality import Finding, QualityReport, quality_report
 from icp_xl.core.model.settings import Settings
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block
 from icp_xl.workbook.book import Book
-from icp_xl.workbook.inputs import accounts_origin, ignored_rows
+from icp_xl.workbook.inputs import accounts_origin, ignored_rows, unused_industry_map_rows
 
 
 @dataclass(frozen=True)
@@ -40,18 +41,42 @@ def data_quality_report(
     settings: Settings,
     raw: pd.DataFrame,
     source: str | None = None,
+    notes: Sequence[Finding] = (),
 ) -> QualityReport:
     """The report of one read of the accounts: the workbook's Accounts table (``source``
     None) or an imported file (``source`` its name; ``raw.attrs["header_row"]`` the row its
-    header was found in), plus the rows typed under the workbook's input tables."""
+    header was found in), plus the rows typed under the workbook's input tables, and
+    ``notes`` (about settings, e.g. ExtraColumns) at the end."""
     if source is None:
         source, first_row = accounts_origin(book)
         header_row = first_row - 1
     else:
         header_row = raw.attrs.get("header_row")
-    return quality_report(
+    report = quality_report(
         accounts, settings, source, header_row, ignored_rows(book), list(raw.columns)
     )
+    findings, summary = industry_map_findings(book, settings)
+    return replace(report, findings=(*report.findings, *findings, *notes),
+                   summary=(*report.summary, *summary))  # fmt: skip
+
+
+def industry_map_findings(book: Book, settings: Settings) -> tuple[list[Finding], list[str]]:
+    """Findings (and summary lines) for Industry map rows the vertical table overrides
+    (:func:`~icp_xl.workbook.inputs.unused_industry_map_rows`): a warning when the row
+    sends the spelling to another industry, a note when to the same one."""
+    findings, summary = [], []
+    for cell, spelling, industry in unused_industry_map_rows(book, settings):
+        own = settings.vertical_labels[settings.vertical_keys[industry_key(spelling)]]
+        same = industry_key(industry) == industry_key(own)
+        effect = "" if same else f", not as {industry}"
+        detail = (f"{cell} (Industry map): '{spelling}' is already an industry of the vertical "
+                  f"table, which wins: its accounts count as {own}{effect}; the row is not "
+                  "used")  # fmt: skip
+        findings.append(Finding("Industry map", spelling, None, detail,
+                                "info" if same else "warning"))  # fmt: skip
+        if not same:
+            summary.append(detail)
+    return findings, summary
 
 
 def data_quality_rows(report: QualityReport, when: datetime) -> list[list[object]]:

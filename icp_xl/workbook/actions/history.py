@@ -49,11 +49,13 @@ class PreviousRun:
     :data:`icp_xl.core.insight.movers.INPUT_FIELDS` as the Scores sheet held them), ``runs``
     (the Runs table, keyed like :data:`icp_xl.workbook.layout.RUNS_COLUMNS`) and
     ``changes``: what changed for every account since then (``weights``, ``settings``,
-    ``calibration``; ``first run`` when nothing was recorded)."""
+    ``calibration``; ``first run`` when nothing was recorded); ``unreadable``: the cells
+    (``Movers!A9``) of Runs rows without a readable run number, kept as they are."""
 
     scores: pd.DataFrame
     runs: pd.DataFrame
     changes: tuple[str, ...]
+    unreadable: tuple[str, ...] = ()
 
     @property
     def exists(self) -> bool:
@@ -113,16 +115,22 @@ def _previous_scores(book: Book) -> pd.DataFrame:
 def read_previous_run(book: Book) -> PreviousRun:
     """The previous run, read before a rescore writes anything."""
     runs = _read_runs(book)
-    if "run" in runs:
-        runs = runs[runs["run"].notna()]
-    return PreviousRun(_previous_scores(book), runs, changed_since_last_rescore(book))
+    # A history row is never dropped: only rows with nothing in them are left out, and a
+    # row whose run number cannot be read (cleared, text) is kept as it is and reported.
+    runs = runs[runs.map(lambda v: v is not None and v == v and v != "").any(axis=1)]
+    numbers = _run_numbers(runs)
+    top, left, *_ = parse_range(book.locate(layout.RUNS_TABLE.name).ref)
+    column = left + (list(runs.columns).index("run") if "run" in runs else 0)
+    unreadable = tuple(
+        f"{layout.MOVERS}!{cell_ref(top + 1 + int(i), column)}" for i in runs.index[numbers.isna()]
+    )
+    return PreviousRun(_previous_scores(book), runs, changed_since_last_rescore(book), unreadable)
 
 
 def _read_runs(book: Book) -> pd.DataFrame:
     """The Runs table keyed like :data:`~icp_xl.workbook.layout.RUNS_COLUMNS`. A renamed
-    header (``Run #``) is read as the column the product put there, and a Run cell that is
-    not a whole number is kept as it is; both are reported on the status line (the
-    rescore writes the header back and numbers the new run after the readable ones)."""
+    header (``Run #``) is read as the column the product put there, reported on the status
+    line (the rescore writes the header back)."""
     table = book.read_table(layout.RUNS_TABLE.name)
     location = book.locate(layout.RUNS_TABLE.name)
     top, left, _, _ = parse_range(location.ref)
@@ -140,14 +148,6 @@ def _read_runs(book: Book) -> pd.DataFrame:
             )
         names.append(key if key is not None else header)
     table.columns = names
-    if "run" in table:
-        for row, value in enumerate(table["run"]):
-            if value is not None and _run_number(value) is None:
-                where = f"{location.sheet}!{cell_ref(top + 1 + row, left + keys.index('run'))}"
-                book.status(
-                    f"{where}: the Run {describe_value(value)} is not a whole number; "
-                    "the row is kept and new runs are numbered after the others"
-                )
     return table
 
 
@@ -165,10 +165,30 @@ def _run_number(value: Any) -> int | None:
     return None
 
 
-def _next_run_number(runs: pd.DataFrame) -> int:
-    """One more than the highest readable Run number (1 for an empty table)."""
-    numbers = [n for n in map(_run_number, runs.get("run", [])) if n is not None]
-    return max(numbers, default=0) + 1
+def _run_numbers(runs: pd.DataFrame) -> pd.Series:
+    """Each Runs row's run number; NaN where it is blank, text or not a whole number."""
+    if "run" not in runs:
+        return pd.Series(np.nan, index=runs.index)
+    numbers = [_run_number(value) for value in runs["run"]]
+    return pd.Series([np.nan if n is None else n for n in numbers], index=runs.index, dtype=float)
+
+
+def unreadable_runs_note(cells: tuple[str, ...]) -> str:
+    """The sentence that reports Runs rows without a readable run number (``cells``)."""
+    if len(cells) == 1:
+        return f"The Runs row at {cells[0]} has no readable run number; it is kept as it is."
+    return (
+        f"The Runs rows at {', '.join(cells)} have no readable run number; they are kept as "
+        "they are."
+    )
+
+
+def next_run_number(previous: PreviousRun) -> int:
+    """The number of the run being recorded: one above every run before it (rows without
+    a readable number count as runs too, so a number is never used twice)."""
+    numbers = _run_numbers(previous.runs).dropna()
+    highest = int(numbers.max()) if len(numbers) else 0
+    return max(highest, len(previous.runs)) + 1
 
 
 def with_previous(result: Scored, previous: PreviousRun) -> Scored:
@@ -213,7 +233,9 @@ def record_run(book: Book, result: Scored, previous: PreviousRun) -> Movers:
     )
     if not previous.exists:
         movers = replace(movers, new=[])
-    number = _next_run_number(previous.runs)
+    number = next_run_number(previous)
+    if previous.unreadable:
+        book.status(unreadable_runs_note(previous.unreadable))
     book.status("Writing Movers and Runs")
     for area in layout.MOVERS_AREAS:
         book.clear_range(layout.MOVERS, area)
@@ -239,6 +261,8 @@ def movers_blocks(
         )
     else:
         summary = f"Run {number}: the first recorded run; the next rescore shows what moved."
+    if previous.unreadable:
+        summary += " " + unreadable_runs_note(previous.unreadable)
     counts = movers.matrix
     corner = "Previous \\ Now"
     migration = [[corner, *BEST_FIRST, "Total"]]

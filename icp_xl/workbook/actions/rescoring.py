@@ -3,7 +3,7 @@ data and the Account sheet written from one scoring pass."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ import numpy as np
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.cells import parse_cell, range_ref
-from icp_xl.core.insight.quality import QualityReport
+from icp_xl.core.insight.quality import Finding, QualityReport
 from icp_xl.core.model.segments import (
     ALL_SEGMENTS,
     SegmentMetrics,
@@ -61,10 +61,11 @@ def rescore(
     previous = read_previous_run(book)  # before Scores is rewritten
     result = with_previous(result, previous)
     read = file_read or FileRead(result.raw, result.accounts, None)
-    quality = data_quality_report(book, read.accounts, result.settings, read.raw, read.source)
+    quality = data_quality_report(book, read.accounts, result.settings, read.raw, read.source,
+                                  notes=extra_column_notes(book, result))  # fmt: skip
     write_data_quality(book, quality)
     book.status("Writing Scores")
-    extras = extra_columns(book, result)
+    extras = extra_columns(book, result, layout.SCORES_TABLE.header)
     book.write_table(
         layout.SCORES_TABLE.name,
         [*layout.SCORES_TABLE.header, *extras],
@@ -129,10 +130,13 @@ def top_customers(
     return _with_extras(cells, result, extras, np.flatnonzero(mask)[order])
 
 
-def extra_columns(book: Book, result: Scored) -> tuple[str, ...]:
+def extra_columns(book: Book, result: Scored, taken: Sequence[str] = ()) -> tuple[str, ...]:
     """The user's own Accounts headers named on Settings (``ExtraColumns``, comma-separated,
-    any case), as spelled in the Accounts table; () when blank or in a workbook made before
-    the setting. Raises IcpError naming the cell and the header that is not in Accounts."""
+    any case), as spelled in the Accounts table, each once; () when blank or in a workbook
+    made before the setting. A header equal to one of ``taken`` (the output table's own
+    columns; any case, as Excel compares table headers) is left out: a table cannot have
+    two columns of one name (:func:`extra_column_notes` says so on Data Quality). Raises
+    IcpError naming the cell and the header that is not in Accounts."""
     from icp_xl.core.inputs.accounts import header_key
 
     try:
@@ -152,7 +156,31 @@ def extra_columns(book: Book, result: Scored) -> tuple[str, ...]:
             )
         if header not in found:
             found.append(header)
-    return tuple(found)
+    return tuple(h for h in found if not _has_column(taken, h))
+
+
+def _has_column(header: Sequence[str], name: str) -> bool:
+    """Whether ``header`` has a column ``name`` as Excel compares table headers (any case)."""
+    return name.casefold() in {str(h).casefold() for h in header}
+
+
+def extra_column_notes(book: Book, result: Scored) -> list[Finding]:
+    """A Data Quality note for each ``ExtraColumns`` header that an output table already
+    has as its own column (``Industry``, ``GP24``): it is not added to that table again."""
+    outputs = {
+        layout.SCORES_TABLE.name: layout.SCORES_TABLE.header,
+        layout.TOP_CUSTOMERS_TABLE.name: [label for _, label, _ in layout.TOP_CUSTOMERS_COLUMNS],
+    }
+    notes = []
+    for header in extra_columns(book, result):
+        tables = [table for table, own in outputs.items() if _has_column(own, header)]
+        if tables:
+            where = book.locate(layout.EXTRA_COLUMNS_NAME)
+            notes.append(Finding("Extra columns", header, None,
+                                 f"{where} (ExtraColumns): '{header}' is already a column of "
+                                 f"{' and '.join(tables)}, so it is not added there again",
+                                 "info"))  # fmt: skip
+    return notes
 
 
 def _with_extras(
@@ -184,7 +212,7 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
     header_row = layout.TOP_CUSTOMERS_HEADER_ROW
     width = len(layout.TOP_CUSTOMERS_COLUMNS)
     ranked_by = "ICP score" if view == ALL_SEGMENTS else "within-segment ICP score"
-    extras = extra_columns(book, result)
+    extras = extra_columns(book, result, [label for _, label, _ in layout.TOP_CUSTOMERS_COLUMNS])
     rows = top_customers(result, view, extras=extras)
     book.write_block(
         Block(
