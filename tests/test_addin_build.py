@@ -318,10 +318,40 @@ def test_config_sheet_names_the_udf_modules_and_given_settings(built: Path) -> N
     assert cells == {
         "A1": "UDF Modules",
         "B1": UDF_MODULE,
-        "A2": "Interpreter_Win",
-        "B2": r"C:\py\python.exe",
+        "A2": "ADD_WORKBOOK_TO_PYTHONPATH",
+        "B2": "False",
+        "A3": "Interpreter_Win",
+        "B3": r"C:\py\python.exe",
     }
     assert b'codeName="Sheet2"' in parts["xl/worksheets/sheet1.xml"]
+
+
+def test_a_cloud_workbook_reaches_icp_xl_because_the_addin_keeps_its_folder_off_sys_path(
+    built: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """RunPython's first Python statement is ``xlwings.utils.prepare_sys_path(args)``, args
+    as the add-in's VBA joins them: the config value of ADD_WORKBOOK_TO_PYTHONPATH, the
+    active and the add-in's FullName, three OneDrive/SharePoint settings, PYTHONPATH. For
+    a workbook on OneDrive with AutoSave the FullName is an https address."""
+    from xlwings.utils import fullname_url_to_local_path, prepare_sys_path
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # no OneDrive folder on this machine
+    monkeypatch.delenv("OneDrive", raising=False)
+    fullname_url_to_local_path.cache_clear()
+    parts = read_package(built.read_bytes())
+    strings = [
+        si.find(f"{SHEET_NS}t").text
+        for si in ET.fromstring(parts["xl/sharedStrings.xml"]).iter(f"{SHEET_NS}si")
+    ]
+    setting = dict(zip(strings[::2], strings[1::2], strict=True))["ADD_WORKBOOK_TO_PYTHONPATH"]
+    url = "https://d.docs.live.net/4f2a/Documents/ICP.xlsx"
+    addin = r"C:\Users\me\AppData\Roaming\Microsoft\Excel\XLSTART\ICP.xlam"
+    before = list(sys.path)
+    monkeypatch.setattr(sys, "path", list(before))
+    prepare_sys_path(f"{setting};{url};{addin};;;;")
+    assert sys.path[1:] == before and sys.path[0] == ""  # only the empty PYTHONPATH setting
+    with pytest.raises(Exception, match="local OneDrive file"):  # what the default did
+        prepare_sys_path(f"true;{url};{addin};;;;")
 
 
 def test_icp_udfs_module_gets_a_wrapper_for_each_of_its_functions(tmp_path: Path) -> None:

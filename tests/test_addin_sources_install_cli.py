@@ -102,6 +102,7 @@ def test_install_builds_with_this_xlwings_and_records_the_interpreter_on_windows
     assert (done.xlwings_version, done.replaced_version) == (xlwings.__version__, None)
     assert config_sheet_rows(done.path) == {
         "UDF Modules": "icp_xl.excel.formulas",
+        "ADD_WORKBOOK_TO_PYTHONPATH": "False",
         "Interpreter_Win": done.interpreter,
     }
     with ExcelFile(done.path) as book:

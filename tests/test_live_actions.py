@@ -1,9 +1,9 @@
 """The ribbon path end to end: ``icp_xl.excel.ribbon.run_action`` through xlwings' real API.
 
 A real ICP workbook (made by ``actions.new_workbook``, as ``icp-xl new`` does) is
-opened with ``xw.Book(path)`` in the openpyxl-backed engine; a second book plays
-the add-in (``xw.Book.caller()`` is the add-in when RunPython is called from
-ICP.xlam, the action works on the active workbook). File dialogs are answered by a
+opened with ``xw.Book(path)`` in the openpyxl-backed engine and is the caller
+(``xw.Book.caller()`` is the workbook that was active when the button was clicked:
+xlwings' RunPython passes ``--wb=<ActiveWorkbook.Name>``). File dialogs are answered by a
 ``choose_file`` function; message boxes and the status bar are recorded by the
 engine's App.
 """
@@ -298,11 +298,11 @@ def test_cancelled_dialog_changes_nothing(workbook: Path) -> None:
 def test_no_open_workbook_is_a_user_error() -> None:
     with active_engine():
         app = xw.App(add_book=False)
-        addin = app.books.add()
-        addin.set_mock_caller()
-        addin.impl.close()
-        assert live.run_action("rescore") is False
+        blank = app.books.add()  # what the add-in opens because RunPython needs one
+        blank.set_mock_caller()
+        assert live.run_action("rescore", None, blank.name) is False
         (alert,) = app.impl.alerts
+        assert app.books.count == 0
     assert "Open an ICP workbook first" in alert["prompt"]
 
 

@@ -187,11 +187,10 @@ def test_formulas_refuse_under_an_addin_for_another_xlwings(
 def empty_excel() -> Any:
     """Excel with only the add-in loaded, after the add-in's VBA opened a blank workbook
     because RunPython needs an active one (``Workbooks.Add``); returns that blank book."""
-    app = xw.App(add_book=False)
-    addin = app.books.add()
-    addin.set_mock_caller()
-    addin.impl.close()  # add-ins are never in the workbook list
-    return app.books.add()
+    app = xw.App(add_book=False)  # add-ins are never in the workbook list
+    blank = app.books.add()
+    blank.set_mock_caller()  # RunPython passes the active workbook: the blank one
+    return blank
 
 
 def test_new_workbook_from_an_empty_excel_closes_the_blank_workbook(

@@ -1,5 +1,6 @@
 """Excel with the ICP add-in, for the ribbon tests: the openpyxl-backed xlwings engine
-with an add-in book as RunPython's caller and an ICP workbook open, plus the fixtures
+with an ICP workbook open, active and RunPython's caller (xlwings passes the active
+workbook's name, ``--wb=<ActiveWorkbook.Name>``), plus the fixtures
 the live tests share (a fast ICP workbook, a home and log folder of the test's own)."""
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ def own_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
 
 @contextmanager
 def excel(path: Path) -> Iterator[Any]:
-    """Excel with the ICP add-in (the caller) and ``path`` open and active."""
+    """Excel with the ICP add-in and ``path`` open, active and the caller (the workbook
+    the button was clicked in)."""
     with active_engine():
-        addin = xw.Book()
-        addin.set_mock_caller()
+        xw.Book()  # the add-in's place in Excel's list; never the caller
         book = xw.Book(path)
         book.impl.activate()
+        book.set_mock_caller()
         yield book
 
 

@@ -4,8 +4,9 @@ Mirrors what ``xlwings quickstart NAME --addin --ribbon`` starts from (the
 ``quickstart_addin_ribbon.xlam`` shipped inside xlwings) plus the manual steps of
 xlwings' custom add-in guide, done offline so it works on Linux without Excel:
 
-1. the config sheet ``_myaddin.conf`` becomes ``icp_xl.conf`` holding ``UDF Modules``
-   (and any interpreter settings given), and ``PROJECT_NAME`` in the template's
+1. the config sheet ``_myaddin.conf`` becomes ``icp_xl.conf`` holding ``UDF Modules``,
+   ``ADD_WORKBOOK_TO_PYTHONPATH`` False (see :data:`FIXED_ROWS`) and any interpreter
+   settings given, and ``PROJECT_NAME`` in the template's
    ``xlwings`` VBA module becomes ``icp_xl`` so the add-in reads that sheet and the
    user config file ``~/.icp_xl/icp_xl.conf``;
 2. the template's customUI is replaced by ``workbook/ribbon.xml``; the document
@@ -66,6 +67,12 @@ SETTING_KEYS: tuple[str, ...] = (
     "Conda Path",
     "Conda Env",
 )
+#: Rows every build writes: xlwings must not put the workbook's folder on ``sys.path``.
+#: icp_xl imports nothing from there, a file in that folder could shadow the standard
+#: library, and for a workbook on OneDrive/SharePoint (an https ``FullName``) xlwings'
+#: ``prepare_sys_path`` maps the address to a local file and fails before any icp_xl code
+#: runs when it finds none. xlwings' VBA reads it with ``GetConfig`` (sheet first).
+FIXED_ROWS: tuple[tuple[str, str], ...] = (("ADD_WORKBOOK_TO_PYTHONPATH", "False"),)
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
 #: Modules of the template that belong to its sample ribbon and are dropped.
 TEMPLATE_RIBBON_MODULES: tuple[str, ...] = ("RibbonMyAddin",)
@@ -115,6 +122,7 @@ def config_rows(udf_modules: Sequence[str], settings: Mapping[str, str]) -> list
     """
     canonical = {key.casefold(): key for key in SETTING_KEYS}
     rows = [("UDF Modules", ";".join(udf_modules))] if udf_modules else []
+    rows += FIXED_ROWS
     for key, value in settings.items():
         name = canonical.get(key.strip().casefold())
         if name is None:
