@@ -25,7 +25,12 @@ from icp_xl.excel.addin import build_addin
 from icp_xl.excel.addin.build import CONFIG_SHEET, TEMPLATE_NAME, VBA_PROJECT_NAME
 from icp_xl.excel.addin.package import content_type_of, read_package
 from icp_xl.excel.addin.registration import describe
-from icp_xl.excel.addin.sources import CUSTOM_UI_NAMESPACE, CUSTOM_UI_PART, CUSTOM_UI_RELATIONSHIP
+from icp_xl.excel.addin.sources import (
+    CUSTOM_UI_NAMESPACE,
+    CUSTOM_UI_PART,
+    CUSTOM_UI_RELATIONSHIP,
+    VBA_ONLY_CALLBACKS,
+)
 from icp_xl.excel.addin.udf_wrappers import function_docs, import_udf_module
 from icp_xl.excel.addin.version import ADDIN_XLWINGS_ENV, version_mismatch
 from icp_xl.excel.ribbon import HANDLERS
@@ -115,7 +120,7 @@ def vba_sub(source: str, header: str) -> str:
 
 
 # Actions that work from an empty Excel (RunIcpAction ..., False): the rest need a workbook.
-WITHOUT_WORKBOOK = {"new_workbook", "help"}
+WITHOUT_WORKBOOK = {"new_workbook", "help", "diagnose"}
 
 
 def test_every_ribbon_on_action_is_a_guarded_callback_running_a_known_action(
@@ -128,12 +133,26 @@ def test_every_ribbon_on_action_is_a_guarded_callback_running_a_known_action(
     for on_action in on_actions:
         module, sub = on_action.split(".")
         body = vba_sub(modules[module], f"Public Sub {sub}(control As IRibbonControl)")
+        if sub in VBA_ONLY_CALLBACKS:  # no Python: one call of a VBA Sub
+            assert body.strip() == VBA_ONLY_CALLBACKS[sub], on_action
+            continue
         assert "RunPython" not in body and "ActiveWorkbook" not in body, on_action
         calls = re.findall(r'^\s*RunIcpAction "(\w+)"(, False)?\s*$', body, re.M)
         assert len(calls) == 1 and len(body.strip().splitlines()) == 1, on_action
         seen[calls[0][0]] = bool(calls[0][1])
     assert sorted(seen) == sorted(HANDLERS)
     assert {action for action, anywhere in seen.items() if anywhere} == WITHOUT_WORKBOOK
+
+
+def test_restart_python_stops_the_formula_server_with_xlwings_kill_py(built: Path) -> None:
+    modules = olevba_modules(built)
+    body = vba_sub(modules["IcpRibbon"], "Public Sub RestartIcpPython()")
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    assert lines[0] == "#If Mac Then" and "nothing to restart" in body
+    windows = lines[lines.index("#Else") :]
+    assert windows[1:3] == ["On Error Resume Next", "KillPy"]
+    assert "RunPython" not in body  # works even when Python cannot start
+    assert re.search(r"^Sub KillPy\(\)\s*\n\s*XLPyLoadDLL", modules["xlwings"], re.M)
 
 
 def test_run_icp_action_guards_against_no_active_workbook_before_run_python(built: Path) -> None:
@@ -234,7 +253,7 @@ def test_every_image_mso_is_an_excel_control_id() -> None:
     assert {"ImportExcel", "ExportTextFile", "ReviewAcceptChange"}.isdisjoint(listed)
     root = ET.fromstring((REPO / "workbook" / "ribbon.xml").read_bytes())
     images = [el.get("imageMso") for el in root.iter() if el.get("imageMso")]
-    assert len(images) == len(HANDLERS)
+    assert len(images) == len(HANDLERS) + len(VBA_ONLY_CALLBACKS)
     assert [image for image in images if image not in listed] == []
 
 

@@ -137,7 +137,7 @@ def test_run_action_drives_each_action_through_xlwings(
     with excel(workbook) as book:
         assert live.run_action(name, choose_file=choose, open_file=opened.append) is True
         shown = [a for a in alerts(book) if a["mode"] == "critical"]
-        assert shown == []
+        assert shown == [] or name == "diagnose"  # Excel is not installed here: a FAIL
         assert book.app.status_bar is False  # given back to Excel
         assert book.app.impl.status_history[0].startswith("ICP: ")
         if name == "new_workbook":
@@ -145,7 +145,8 @@ def test_run_action_drives_each_action_through_xlwings(
         book.save()
     assert opened == ([live.user_guide()] if name == "help" else [])
     after = sheet_values(workbook)
-    if name in ("help", "validate", "export_csv", "export_changed", "new_workbook", "stop"):
+    if name in ("help", "validate", "export_csv", "export_changed", "new_workbook", "stop",
+                "diagnose"):  # fmt: skip
         assert after == before
         if name in ("export_csv", "export_changed"):
             assert csv_path.read_text(encoding="utf-8-sig").startswith("Customer ID")  # BOM

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlwings as xw
-from support.live import alerts, answers, excel, fast_workbook, own_folders
+from support.live import alerts, answers, excel, module_template, own_home  # noqa: F401 (fixtures)
 from support.openpyxl_engine import active_engine
 from xlwings.utils import fullname_url_to_local_path
 
@@ -23,17 +23,11 @@ from icp_xl.workbook import layout
 ONEDRIVE_URL = "https://d.docs.live.net/4f2a9c/Documents/ICP.xlsx"
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fast_workbook(tmp_path_factory.mktemp("template") / "ICP.xlsx")
-
-
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def no_onedrive(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("OneDrive", "OneDriveConsumer", "OneDriveCommercial"):
         monkeypatch.delenv(name, raising=False)
     fullname_url_to_local_path.cache_clear()  # xlwings caches the mapping per URL
-    return own_folders(tmp_path, monkeypatch)[0]
 
 
 def last_rescored(path: Path) -> object:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import xlwings as xw
-from support.live import alerts, answers, excel, fast_workbook, own_folders
+from support.live import alerts, answers, excel, module_template, own_home  # noqa: F401 (fixtures)
 from support.openpyxl_engine import active_engine
 
 from icp_xl.excel import ribbon as live
@@ -26,16 +26,6 @@ from icp_xl.hosts.file.book import FileBook
 from icp_xl.workbook import actions, layout
 
 VK_ESCAPE = 0x1B
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fast_workbook(tmp_path_factory.mktemp("template") / "ICP.xlsx")
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return own_folders(tmp_path, monkeypatch)[0]
 
 
 def during_first_progress(monkeypatch: pytest.MonkeyPatch, book: Any, act: Callable[[], None]):

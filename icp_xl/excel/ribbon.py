@@ -463,6 +463,8 @@ Optimize: search the best weights against historical revenue; {stop} to stop it,
 Use optimized weights / Reset weights: make them the current weights and rescore.
 Export CSV: save the current segment's scores as CSV.
 Export changed: only the accounts whose grade changed at the last rescore (for the CRM).
+Diagnose: check Python, the add-in and this workbook; says what to fix.
+Restart Python: start the ICP formulas' Python afresh (Windows).
 Every rescore records a run: see the Movers sheet and its Runs table.
 
 The user guide: {guide}
@@ -498,6 +500,16 @@ def _help(session: Session) -> None:
     )
 
 
+def _diagnose(session: Session) -> None:
+    from icp_xl.excel.doctor import diagnose, report
+
+    findings = diagnose(session.fullname, in_excel=True)
+    session.tell(
+        "ICP setup check ('icp-xl doctor' in a terminal prints the same):\n\n" + report(findings),
+        critical=any(finding.status == "FAIL" for finding in findings),
+    )
+
+
 HANDLERS: Mapping[str, tuple[str, Callable[[Session], None]]] = {
     "new_workbook": ("New ICP workbook", _new_workbook),
     "import_accounts": ("Import accounts", _import_accounts),
@@ -512,6 +524,7 @@ HANDLERS: Mapping[str, tuple[str, Callable[[Session], None]]] = {
     "export_csv": ("Export CSV", _export_csv),
     "export_changed": ("Export changed", _export_changed),
     "help": ("Help", _help),
+    "diagnose": ("Diagnose", _diagnose),
 }
 """Ribbon action name -> (button label, handler); the add-in builder checks that every
 button of ``workbook/ribbon.xml`` runs one of these and that each has a button."""

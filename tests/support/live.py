@@ -69,3 +69,17 @@ def answers(*paths: Path) -> live.ChooseFile:
 def alerts(book: Any) -> list[dict[str, Any]]:
     """The message boxes Excel showed, in order."""
     return book.app.impl.alerts
+
+
+@pytest.fixture(name="template", scope="module")
+def module_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test module's scored ICP workbook (``workbook`` copies it): import this
+    fixture into a test module to use it."""
+    return fast_workbook(tmp_path_factory.mktemp("template") / "ICP.xlsx")
+
+
+@pytest.fixture(name="home", autouse=True)
+def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test of a module that imports this fixture gets :func:`own_folders`; the
+    fixture's value is the home folder."""
+    return own_folders(tmp_path, monkeypatch)[0]

@@ -42,7 +42,7 @@ ADDIN_FILE_NAME = "ICP.xlam"
 _MAC_STARTUP = (
     "Library/Group Containers/UBF8T346G9.Office/User Content.localized/Startup.localized/Excel"
 )
-_MAC_SCRIPTS = "Library/Application Scripts/com.microsoft.Excel"
+MAC_SCRIPTS = "Library/Application Scripts/com.microsoft.Excel"
 _MAC_CONFIG = f"Library/Containers/com.microsoft.Excel/Data/{PROJECT_NAME}.conf"
 _CONFIG_LINE = re.compile(r'^\s*"([^"]*)"\s*,\s*"([^"]*)"\s*$')
 
@@ -201,27 +201,35 @@ def _refuse_if_locked(target: Path) -> None:
         ) from exc
 
 
-def repair_config_file(path: Path) -> Path | None:
-    """Rewrite the user config file ``path`` without blank lines, if it has any.
-
-    xlwings reads it with VBA ``Input #``, which fails with run-time error 62 ("Input
-    past end of file") on an empty line, which breaks every button. Returns the path
-    when it was rewritten, None when it is missing or already fine. Raises IcpError for
-    a line that is not ``"KEY","VALUE"``.
-    """
+def config_file_problem(path: Path) -> str | None:
+    """What stops xlwings reading the user config file ``path``, or None (also when it
+    is missing): xlwings reads it with VBA ``Input #``, which fails with run-time error 62
+    ("Input past end of file") on an empty line, which breaks every button. Raises
+    IcpError for a line that is not ``"KEY","VALUE"``."""
     if not path.is_file():
         return None
     text = path.read_bytes().decode("utf-8", errors="replace")
     lines = text.splitlines()
-    kept = [line for line in lines if line.strip()]
     for number, line in enumerate(lines, start=1):
         if line.strip() and not _CONFIG_LINE.match(line):
             raise IcpError(
                 f'{path} line {number} is not "KEY","VALUE": {line.strip()!r}; fix or delete '
                 "that line (the add-in's own settings need no config file)."
             )
-    if kept == lines and text.endswith("\r\n"):
+    if any(not line.strip() for line in lines) or not text.endswith("\r\n"):
+        return f"{path} has empty lines or line ends xlwings cannot read"
+    return None
+
+
+def repair_config_file(path: Path) -> Path | None:
+    """Rewrite the user config file ``path`` without empty lines and with CRLF line ends
+    when :func:`config_file_problem` finds a problem. Returns the path when it was
+    rewritten, None when it is missing or already fine. Raises IcpError for a line that
+    is not ``"KEY","VALUE"``."""
+    if config_file_problem(path) is None:
         return None
+    lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    kept = [line for line in lines if line.strip()]
     write_config_file(path, [_CONFIG_LINE.match(line).groups() for line in kept])  # type: ignore[union-attr]
     return path
 
@@ -240,7 +248,7 @@ def install_runpython_script(home: Path) -> Path:
     script = Path(xlwings.__file__).parent / name
     if not script.is_file():
         raise IcpError(f"xlwings {xlwings.__version__} does not ship {name}.")
-    target_dir = home / _MAC_SCRIPTS
+    target_dir = home / MAC_SCRIPTS
     target_dir.mkdir(parents=True, exist_ok=True)
     try:
         return atomic_write(target_dir / name, lambda temp: shutil.copyfile(script, temp))
