@@ -211,6 +211,32 @@ def test_formula_wrappers_name_both_versions_when_xlwings_dll_is_missing(built: 
     assert sentence == version_mismatch("A", "B")
 
 
+def test_the_formulas_python_command_line_is_the_same_for_every_workbook(built: Path) -> None:
+    xlwings_module = olevba_modules(built)["xlwings"].replace("\r\n", "\n")
+    command = xlwings_module.split("Function XLPyCommand()", 1)[1].split("\nEnd Function")[0]
+    assert "ActiveWorkbook" not in command
+    assert 'PYTHONPATH = AddExcelDir & ";" & ";" & ThisWorkbook.FullName & ";" & ' in command
+    # the buttons (RunPython) still pass the clicked workbook to Python
+    assert '" --wb=" & """" & ActiveWorkbook.Name' in xlwings_module
+
+
+def test_formula_errors_name_a_missing_python_and_say_windows_only_on_macos(built: Path) -> None:
+    modules = olevba_modules(built)
+    source = modules["IcpFormulas"].replace("\r\n", "\n")
+    body = source.split("Public Function IcpFormulaError(", 1)[1].split("\nEnd Function", 1)[0]
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    mac = lines.index("#If Mac Then")
+    assert lines[mac + 1].startswith('IcpFormulaError = "#ICP! ICP formulas run on Windows only')
+    assert lines[mac + 3 : mac + 5] == ["Exit Function", "#End If"]
+    # the recorded interpreter is checked, with xlwings' own helpers, before the DLL text
+    checks = [i for i, line in enumerate(lines) if "FileExists(interpreter)" in line]
+    dll = next(i for i, line in enumerate(lines) if "Could not load xlwings" in line)
+    assert lines[mac + 5] == 'interpreter = GetConfig("INTERPRETER_WIN", "")'
+    assert checks and checks[0] < dll and mac < checks[0]
+    assert re.search(r"^Function FileExists\(", modules["xlwings"], re.M)
+    assert "does not exist: its environment was moved or deleted" in body
+
+
 def test_functions_are_registered_with_category_and_descriptions_when_the_addin_opens(
     tmp_path: Path,
 ) -> None:
@@ -299,7 +325,9 @@ def test_template_vba_modules_are_kept_but_for_the_documented_lines(built: Path)
         'Public Const PROJECT_NAME As String = "myaddin"',
         'Public Const PROJECT_NAME As String = "icp_xl"',
     )
-    assert len(changed) == 2 and ADDIN_XLWINGS_ENV in changed[1][1]
+    assert len(changed) == 3
+    assert "ActiveWorkbook.FullName" in changed[1][0] and "ActiveWorkbook" not in changed[1][1]
+    assert ADDIN_XLWINGS_ENV in changed[2][1]
     assert "Public Function RunPython(PythonCommand As String)" in ours["xlwings"]
 
 

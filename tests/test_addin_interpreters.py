@@ -73,7 +73,8 @@ def test_install_from_a_conda_environment_records_conda_path_and_env(tmp_path: P
     done = install_addin("win32", env, tmp_path, python, prefix=root / "envs" / "icp")
     rows = config_rows(done.path)
     assert (rows["Conda Path"], rows["Conda Env"]) == (str(root), "icp")
-    assert rows["Interpreter_Win"] == str(PureWindowsPath(python))
+    assert "Interpreter_Win" not in rows  # else xlwings' formulas skip the activation
+    assert done.interpreter == str(PureWindowsPath(python))
     base = install_addin("win32", env, tmp_path, str(root / "python.exe"), prefix=root)
     assert config_rows(base.path)["Conda Env"] == "base"
 

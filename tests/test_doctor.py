@@ -81,6 +81,12 @@ def test_windows_conda_environment_not_activated_by_the_addin_fails(tmp_path: Pa
                       prefix=str(env_folder))  # fmt: skip
     (status, detail), *_ = by_topic(diagnose(None, machine))["Recorded Python"][1:]
     assert status == "FAIL" and "numpy fails with 'DLL load failed'" in detail
+    (env_folder.parent.parent / "condabin").mkdir()
+    install_addin("win32", env, tmp_path, python, prefix=env_folder)  # what the FAIL says
+    assert by_topic(diagnose(None, machine))["Recorded Python"] == [
+        ("OK", f"conda environment icp of {env_folder.parent.parent}, activated by Excel "
+         "before Python starts")
+    ]  # fmt: skip
 
 
 def test_cloud_address_and_lock_files_are_warnings_with_what_to_do(workbook: Path) -> None:

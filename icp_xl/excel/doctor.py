@@ -193,7 +193,17 @@ def _recorded_python(machine: Machine, rows: Mapping[str, str]) -> list[Finding]
 
     windows = machine.platform.startswith("win")
     key = "Interpreter_Win" if windows else "Interpreter_Mac"
-    recorded = next((v for k, v in rows.items() if k.casefold() == key.casefold()), "")
+    setting = {k.casefold(): v for k, v in rows.items()}
+    recorded = setting.get(key.casefold(), "")
+    if windows and setting.get("conda path") and not recorded:
+        return [
+            Finding(
+                "OK",
+                "Recorded Python",
+                f"conda environment {setting.get('conda env', '?')} of "
+                f"{setting['conda path']}, activated by Excel before Python starts",
+            )
+        ]
     if not recorded:
         return [
             Finding(

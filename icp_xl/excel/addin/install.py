@@ -121,7 +121,8 @@ def interpreter_setting(
 
 def conda_settings(platform: str, conda: CondaEnvironment | None) -> dict[str, str]:
     """xlwings' ``Conda Path`` and ``Conda Env`` for a conda environment on Windows (so
-    Excel activates it and numpy's DLLs load), nothing otherwise. Raises IcpError for a
+    Excel activates it and numpy's DLLs load; recorded instead of ``Interpreter_Win``),
+    nothing otherwise. Raises IcpError for a
     conda installation without ``condabin`` (xlwings' ``CheckConda`` refuses it)."""
     if conda is None or not platform.startswith("win"):
         return {}
@@ -162,7 +163,9 @@ def install_addin(
         prefix = sys.prefix if prefix is None else prefix
     setting = interpreter_setting(platform, interpreter, base_executable, base_prefix)
     conda = conda_environment(prefix, dict(env)) if prefix is not None else None
-    settings = {setting[0]: setting[1], **conda_settings(platform, conda)}
+    # xlwings activates conda for the formulas only when no interpreter path is set (its
+    # XLPyCommand); the buttons then run the activated environment's "python" too.
+    settings = conda_settings(platform, conda) or {setting[0]: setting[1]}
     target = folder / ADDIN_FILE_NAME
     replaced = _installed_version(target)
     _refuse_if_locked(target)

@@ -7,11 +7,14 @@ one function that looks at the disk (:func:`conda_environment`), so the checks r
 are tested on any OS.
 
 What xlwings does with the settings, read from its add-in template's ``xlwings`` VBA
-module (version 0.37.8): on Windows, with both ``Conda Path`` and ``Conda Env`` set, a
-button runs ``<Conda Path>\\condabin\\conda activate <Conda Env> && "<Interpreter_Win>" ...``
-and the formulas' server starts the same way; ``CheckConda`` refuses a ``Conda Path``
-without ``condabin\\conda.bat``. On macOS RunPython ignores the conda settings; conda's
-Python there needs no activation for numpy to load (no DLL search path).
+module (version 0.37.8; not run in Excel here): on Windows, with both ``Conda Path`` and
+``Conda Env`` set, a button runs ``<Conda Path>\\condabin\\conda activate <Conda Env> &&
+<interpreter> ...``, but the formulas' server (``XLPyCommand``) activates the environment
+only when no interpreter path is set, so a conda environment is recorded with the two
+conda settings and no ``Interpreter_Win`` (both then run the activated ``python``);
+``CheckConda`` refuses a ``Conda Path`` without ``condabin\\conda.bat``. On macOS
+RunPython ignores the conda settings; conda's Python there needs no activation for numpy
+to load (no DLL search path).
 """
 
 from __future__ import annotations
