@@ -170,3 +170,26 @@ def test_stray_library_output_during_an_action_goes_to_a_log_not_stderr(
     assert capfd.readouterr().err == ""
     (kept,) = (tmp_path / "logs").glob("icp_xl_validate_*_output.log")
     assert "a library's note" in kept.read_text(encoding="utf-8")
+
+
+def test_the_macos_save_dialog_gets_the_folder_as_text_for_an_alias(tmp_path: Path) -> None:
+    """appscript (macOS only, not installable here) packs str and mactypes.Alias, not
+    pathlib.Path: the dialog's arguments are plain str, the folder wrapped by the alias
+    type it is given."""
+    made: list[object] = []
+
+    def alias(path: str) -> tuple[str, str]:
+        made.append(path)
+        return ("alias", path)
+
+    request = live.FileRequest("save", "Export", live.CSV_FILES, "scores.csv", folder=tmp_path)
+    options = live.mac_save_options(request, alias)
+    assert options == {
+        "with_prompt": "Export",
+        "default_name": "scores.csv",
+        "default_location": ("alias", str(tmp_path)),
+    }
+    assert [type(value) for value in made] == [str]
+    assert not any(isinstance(v, Path) for v in options.values())
+    no_folder = live.FileRequest("save", "New", live.WORKBOOK_FILES, "ICP.xlsx")
+    assert "default_location" not in live.mac_save_options(no_folder, alias)

@@ -169,17 +169,30 @@ def _mac_file_dialog(app: Any, request: FileRequest) -> Path | None:
             types = [_MAC_TYPES[p] for _, ps in request.filters for p in ps.split(";")]
             chosen = additions.choose_file(with_prompt=request.title, of_type=types)
         else:
-            options: dict[str, Any] = {}
-            if request.folder is not None:
-                options["default_location"] = request.folder
-            chosen = additions.choose_file_name(
-                with_prompt=request.title, default_name=request.initial_name or "", **options
-            )
+            import mactypes  # appscript's file types
+
+            chosen = additions.choose_file_name(**mac_save_options(request, mactypes.Alias))
     except CommandError as error:
         if error.errornumber == -128:  # user cancelled
             return None
         raise
     return Path(chosen.path)
+
+
+def mac_save_options(request: FileRequest, alias: Callable[[str], Any]) -> dict[str, Any]:
+    """The keyword arguments of StandardAdditions' ``choose file name`` for ``request``:
+    the prompt, the proposed name and, for a known folder, ``default_location`` as
+    ``alias(str(folder))`` (``mactypes.Alias`` on macOS). appscript packs str and its own
+    ``mactypes`` file types into Apple events but not ``pathlib.Path``, which failed
+    with a TypeError before any dialog showed (from appscript's encoder table; not run on
+    a Mac here)."""
+    options: dict[str, Any] = {
+        "with_prompt": request.title,
+        "default_name": request.initial_name or "",
+    }
+    if request.folder is not None:
+        options["default_location"] = alias(str(request.folder))
+    return options
 
 
 # ---------------------------------------------------------------- progress and logs
