@@ -193,3 +193,16 @@ def test_the_macos_save_dialog_gets_the_folder_as_text_for_an_alias(tmp_path: Pa
     assert not any(isinstance(v, Path) for v in options.values())
     no_folder = live.FileRequest("save", "New", live.WORKBOOK_FILES, "ICP.xlsx")
     assert "default_location" not in live.mac_save_options(no_folder, alias)
+
+
+def test_a_protected_sheet_gets_a_sentence_naming_it(workbook: Path) -> None:
+    protected = openpyxl.load_workbook(workbook)
+    protected[layout.SCORES].protection.sheet = True
+    protected.save(workbook)
+    with excel(workbook) as book:
+        assert live.run_action("rescore") is False
+        (alert,) = alerts(book)
+    assert alert["prompt"] == (
+        f"The {layout.SCORES} sheet is protected, so ICP cannot write to it; unprotect it "
+        "(Review > Unprotect Sheet) and click the button again"
+    )

@@ -601,6 +601,7 @@ class Range(base_classes.Range):
     @raw_value.setter
     def raw_value(self, data: Any) -> None:
         ws = self.sheet.worksheet
+        _refuse_if_protected(ws)
         rows, columns = self.shape
         if not isinstance(data, (list, tuple)):
             data = [[data] * columns for _ in range(rows)]
@@ -612,6 +613,7 @@ class Range(base_classes.Range):
 
     def clear_contents(self) -> None:
         ws = self.sheet.worksheet
+        _refuse_if_protected(ws)
         last_row = min(self.last[0], ws.max_row)
         last_column = min(self.last[1], ws.max_column)
         for cells in ws.iter_rows(min_row=self.row, max_row=last_row, min_col=self.column,
@@ -690,6 +692,16 @@ class Range(base_classes.Range):
                 break
             row, column = row + step[0], column + step[1]
         return Range(self.sheet, (row, column))
+
+
+def _refuse_if_protected(ws: Any) -> None:
+    """Excel refuses to change a protected sheet, with this text (Microsoft's wording, as
+    COM reports it; not observed here)."""
+    if ws.protection.sheet:
+        raise RuntimeError(
+            "The cell or chart you're trying to change is on a protected sheet. To make a "
+            "change, unprotect the sheet. You might be requested to enter a password."
+        )
 
 
 def _store(cell: Any, value: Any) -> None:
