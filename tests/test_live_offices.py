@@ -206,3 +206,26 @@ def test_a_protected_sheet_gets_a_sentence_naming_it(workbook: Path) -> None:
         f"The {layout.SCORES} sheet is protected, so ICP cannot write to it; unprotect it "
         "(Review > Unprotect Sheet) and click the button again"
     )
+
+
+def test_help_names_the_stop_button_as_the_ribbon_spells_it(workbook: Path) -> None:
+    with excel(workbook) as book:
+        assert live.run_action("help", open_file=lambda path: None) is True
+        (alert,) = alerts(book)
+    assert "Click ICP > Stop to stop it" in alert["prompt"]  # key_state None: not Windows
+    assert "Diagnose:" in alert["prompt"] and "Restart Python:" in alert["prompt"]
+
+
+def test_the_user_guide_lists_every_ribbon_button_and_no_bare_commands() -> None:
+    import re
+    import xml.etree.ElementTree as ET
+
+    from icp_xl.excel.addin import load_addin_sources
+
+    root = ET.fromstring(load_addin_sources().ribbon_xml)
+    labels = [el.get("label") for el in root.iter() if el.tag.endswith("}button")]
+    guide = live.user_guide().read_text(encoding="utf-8")
+    assert [label for label in labels if f"<tr><td>{label}</td>" not in guide] == []
+    # a command is given as the environment's program: no activation, no PATH needed
+    bare = re.findall(r"<code>icp-xl [^<]*</code>", guide)
+    assert bare == []

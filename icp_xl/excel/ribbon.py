@@ -499,6 +499,12 @@ def open_with_default_app(path: Path) -> None:
         webbrowser.open(path.as_uri())
 
 
+def _sentence_start(text: str) -> str:
+    """``text`` with its first letter upper-case and the rest as it is ("Click ICP > Stop",
+    where ``str.capitalize`` would give "Click icp > stop")."""
+    return text[:1].upper() + text[1:]
+
+
 def _help(session: Session) -> None:
     guide = user_guide()
     if session.open_file is not None and guide.is_file():
@@ -506,7 +512,7 @@ def _help(session: Session) -> None:
     session.tell(
         HELP_TEXT.format(
             settings=SETTINGS,
-            stop=stop_hint(session.key_state).capitalize(),
+            stop=_sentence_start(stop_hint(session.key_state)),
             guide=guide,
             logs=log_folder(),
         )
