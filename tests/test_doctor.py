@@ -7,6 +7,7 @@ and a check that breaks (a FAIL line, never a traceback)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -114,8 +115,28 @@ def test_a_missing_folder_fails_and_the_cli_exits_1(
     assert main(["doctor", str(missing)]) == 1
     out = capsys.readouterr().out
     assert f"FAIL  Workbook: {missing} does not exist" in out
-    assert f"FAIL  Folder: cannot create a file in {missing.parent}" in out
+    assert f"FAIL  Folder: {missing.parent} does not exist (moved, renamed or offline)" in out
     assert "Traceback" not in out
+
+
+def test_a_folder_that_takes_no_new_files_fails_with_what_to_do(tmp_path: Path) -> None:
+    """A folder that refuses new files, as Controlled Folder Access makes Documents for
+    Python: read-only for a normal user, immutable (``chattr +i``) for root."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    root = os.geteuid() == 0
+    if root and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+        pytest.skip("this file system cannot make a folder immutable")
+    if not root:
+        folder.chmod(0o555)
+    try:
+        (found,) = by_topic(diagnose(str(folder / "ICP.xlsx")))["Folder"]
+    finally:
+        if root:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+    assert found[0] == "FAIL" and f"cannot create a file in {folder}" in found[1]
+    assert "Controlled Folder Access" in found[1]
 
 
 def test_a_check_that_breaks_is_a_fail_line_not_a_traceback(

@@ -356,6 +356,8 @@ def _run_lock(workbook: str) -> list[Finding]:
 
 
 def _write_access(folder: Path) -> Finding:
+    if not folder.is_dir():
+        return Finding("FAIL", "Folder", f"{folder} does not exist (moved, renamed or offline)")
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".icp_xl_doctor_"):
             pass
