@@ -91,7 +91,8 @@ OpenFile = Callable[[Path], None]
 @dataclass
 class Session:
     """What a ribbon handler works with: the live ``book`` (an XlwingsBook over the
-    active workbook) and its ``fullname`` as Excel gives it, the xlwings ``app``, and
+    workbook the button was clicked in) and its ``fullname`` (:func:`workbook_fullname`:
+    its local path, or its name when xlwings cannot map a cloud address), the xlwings ``app``, and
     the machine's side: ``choose_file`` for file dialogs, ``key_state`` to poll Esc
     (Windows), ``open_file`` to open a document."""
 
@@ -119,7 +120,7 @@ class Session:
 
     @property
     def folder(self) -> Path | None:
-        """The folder of the active workbook, when it is saved on this machine."""
+        """The folder of the workbook, when it is saved on this machine."""
         if not self.fullname or "://" in self.fullname:
             return None
         path = Path(self.fullname)
