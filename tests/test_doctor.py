@@ -139,6 +139,27 @@ def test_a_folder_that_takes_no_new_files_fails_with_what_to_do(tmp_path: Path) 
     assert "Controlled Folder Access" in found[1]
 
 
+def test_windows_policies_that_stop_excel_starting_python_are_named(tmp_path: Path) -> None:
+    """The registry values as Microsoft documents them (read through ``winreg`` on
+    Windows; a dictionary here)."""
+    values = {
+        ("HKCU", r"Software\Policies\Microsoft\Windows\System", "DisableCMD"): 2,
+        ("HKLM", doctor._ASR_KEY, doctor.ASR_OFFICE_CHILD): "1",
+    }
+
+    def read(hive: str, key: str, value: str) -> object:
+        return values.get((hive, key, value))
+
+    machine = Machine(platform="win32", env={"APPDATA": str(tmp_path)}, home=tmp_path,
+                      registry=read)  # fmt: skip
+    found = by_topic(diagnose(None, machine))["Company policy"]
+    assert [status for status, _ in found] == ["FAIL", "FAIL"]
+    assert "command prompt is switched off" in found[0][1]
+    assert "Block all Office applications from creating child processes" in found[1][1]
+    values.clear()
+    assert "Company policy" not in by_topic(diagnose(None, machine))
+
+
 def test_a_check_that_breaks_is_a_fail_line_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -55,6 +55,17 @@ class Machine:
     base_executable: str | None = getattr(sys, "_base_executable", None)
     base_prefix: str = sys.base_prefix
     prefix: str = sys.prefix
+    registry: RegistryReader | None = None
+    """Reads a Windows policy value (default on Windows: :func:`windows_registry`)."""
+
+
+RegistryReader = Callable[[str, str, str], object]
+"""``read(hive, key, value)`` -> the value of a Windows registry entry, None when absent;
+``hive`` is "HKCU" or "HKLM"."""
+#: Microsoft Defender ASR rule "Block all Office applications from creating child processes".
+ASR_OFFICE_CHILD = "d4f940ab-401b-4efc-aadc-ad5f3c50688a"
+_ASR_KEY = r"SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules"
+_SYSTEM_POLICY_KEY = r"Software\Policies\Microsoft\Windows\System"
 
 
 def diagnose(
@@ -71,6 +82,7 @@ def diagnose(
         ("Packages", lambda: [_packages()]),
         ("Add-in", lambda: _addin(machine)),
         ("User config", lambda: _user_config(machine)),
+        ("Company policy", lambda: _policies(machine)),
     ]
     if workbook:
         checks.append(("Workbook", lambda: _workbook(workbook, in_excel)))
@@ -267,6 +279,54 @@ def _runpython_script(machine: Machine, built_for: str) -> Finding:
         "FAIL", "RunPython script", f"{script} is missing, so no button can start Python; "
         f"run {INSTALL}"
     )  # fmt: skip
+
+
+def windows_registry(hive: str, key: str, value: str) -> object:  # pragma: no cover - Windows
+    """Read one registry value with ``winreg``; None when it does not exist."""
+    import winreg  # type: ignore[import-not-found]
+
+    root = winreg.HKEY_CURRENT_USER if hive == "HKCU" else winreg.HKEY_LOCAL_MACHINE
+    try:
+        with winreg.OpenKey(root, key) as handle:
+            return winreg.QueryValueEx(handle, value)[0]
+    except OSError:
+        return None
+
+
+def _policies(machine: Machine) -> list[Finding]:
+    """The Windows policies that stop xlwings from starting Python: the command prompt
+    switched off (xlwings starts Python through ``cmd.exe``) and Defender's rule against
+    Office starting programs (values as Microsoft documents them: 1 block, 2 audit,
+    6 warn)."""
+    if not machine.platform.startswith("win"):
+        return []
+    read = machine.registry
+    if read is None and sys.platform.startswith("win"):  # pragma: no cover - Windows
+        read = windows_registry
+    if read is None:
+        return []
+    findings = []
+    if any(str(read(h, _SYSTEM_POLICY_KEY, "DisableCMD")) in {"1", "2"} for h in ("HKCU", "HKLM")):
+        findings.append(
+            Finding(
+                "FAIL",
+                "Company policy",
+                "the command prompt is switched off by policy, and xlwings starts Python "
+                "through cmd.exe, so no button or formula can run; ask IT for an exception",
+            )
+        )
+    rule = str(read("HKLM", _ASR_KEY, ASR_OFFICE_CHILD))
+    if rule in {"1", "6"}:
+        findings.append(
+            Finding(
+                "FAIL" if rule == "1" else "WARN",
+                "Company policy",
+                "Microsoft Defender's rule 'Block all Office applications from creating "
+                f"child processes' is {'on' if rule == '1' else 'set to warn'}, so Excel may "
+                "not start Python; ask IT for an exclusion for Excel on this PC",
+            )
+        )
+    return findings
 
 
 def _user_config(machine: Machine) -> list[Finding]:
