@@ -229,3 +229,22 @@ def test_the_user_guide_lists_every_ribbon_button_and_no_bare_commands() -> None
     # a command is given as the environment's program: no activation, no PATH needed
     bare = re.findall(r"<code>icp-xl [^<]*</code>", guide)
     assert bare == []
+
+
+def test_an_unexpected_error_with_no_writable_log_folder_still_gets_one_sentence(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the log folder should be", encoding="utf-8")
+    monkeypatch.setenv(live.LOG_FOLDER_ENV, str(blocker / "logs"))
+
+    def broken(session: live.Session) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setitem(live.HANDLERS, "validate", ("Validate", broken))
+    with excel(workbook) as book:
+        assert live.run_action("validate") is False
+        (alert,) = alerts(book)
+    assert alert["prompt"].startswith(
+        "Validate stopped on an unexpected error (ZeroDivisionError). No log could be written"
+    )

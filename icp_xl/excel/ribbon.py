@@ -581,10 +581,11 @@ def run_action(
     """
     label = HANDLERS.get(name, (name,))[0]
     excel = _ExcelSide()
+    stray = io.StringIO()
     try:
-        with redirect_stderr(io.StringIO()) as stray, ExitStack() as held:
-            excel.connect(blank_workbook)
+        with redirect_stderr(stray), ExitStack() as held:
             held.callback(excel.restore)
+            excel.connect(blank_workbook)
             if name not in HANDLERS:
                 raise IcpError(f"Unknown ICP action '{name}'; reinstall the ICP add-in")
             mismatch = version_mismatch(addin_xlwings)
@@ -600,25 +601,26 @@ def run_action(
                 workbook_name=excel.target.name if excel.target is not None else None,
                 open_names=excel.open_names,
             )
-            excel.session = session
             if name not in runs.UNLOCKED_ACTIONS:
                 held.enter_context(
                     runs.acquire_run(session.fullname or "(no workbook)", name, label)
                 )
             excel.show(f"ICP: {label}...")
             HANDLERS[name][1](session)
-            _keep_stray_output(name, stray.getvalue())
         return True
     except IcpError as error:
         excel.tell(str(error))
         return False
     except Exception as error:
-        log = write_error_log(name, excel.fullname, error)
-        excel.tell(
-            f"{label} stopped on an unexpected error ({type(error).__name__}). "
-            f"The details are in {log}"
-        )
+        try:
+            where = f"The details are in {write_error_log(name, excel.fullname, error)}"
+        except OSError as unwritable:  # no log folder: say so rather than fail again
+            where = f"No log could be written to {log_folder()} ({unwritable.strerror})"
+        excel.tell(f"{label} stopped on an unexpected error ({type(error).__name__}). {where}")
         return False
+    finally:
+        with suppress(OSError):
+            _keep_stray_output(name, stray.getvalue())
 
 
 class _ExcelSide:
@@ -633,7 +635,6 @@ class _ExcelSide:
         self.blank: Any = None
         self.fullname: str | None = None
         self.open_names: tuple[str, ...] = ()
-        self.session: Session | None = None
         self._previous_status: Any = None
         self._shown = False
 
@@ -690,8 +691,8 @@ def workbook_fullname(book: Any) -> str:
 
 
 def _keep_stray_output(action: str, text: str) -> None:
-    """Keep what libraries wrote to stderr during a successful action in a log file
-    (xlwings on macOS would show it as an error); nothing when there was none."""
+    """Keep what libraries wrote to stderr during an action in a log file (xlwings on
+    macOS would show it as an error, even after a success); nothing when there was none."""
     if text.strip():
         folder = log_folder()
         folder.mkdir(parents=True, exist_ok=True)
