@@ -160,6 +160,19 @@ def test_windows_policies_that_stop_excel_starting_python_are_named(tmp_path: Pa
     assert "Company policy" not in by_topic(diagnose(None, machine))
 
 
+def test_an_addin_marked_as_downloaded_is_named_with_the_fix(tmp_path: Path) -> None:
+    """NTFS keeps the mark in the stream ``ICP.xlam:Zone.Identifier``, opened by that name;
+    on Linux a file of that name stands in for it."""
+    env = {"APPDATA": str(tmp_path / "appdata"), "USERPROFILE": str(tmp_path)}
+    path = install_addin("win32", env, tmp_path, r"C:\p\python.exe").path
+    machine = Machine(platform="win32", env=env, home=tmp_path)
+    assert by_topic(diagnose(None, machine))["Add-in"][0][0] == "OK"
+    Path(f"{path}:Zone.Identifier").write_text("[ZoneTransfer]\r\nZoneId=3\r\n")
+    (_, (status, detail)) = by_topic(diagnose(None, machine))["Add-in"]
+    assert status == "FAIL" and "marked as coming from the internet" in detail
+    assert f"Unblock-File '{path}'" in detail
+
+
 def test_a_check_that_breaks_is_a_fail_line_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -164,6 +164,8 @@ def _addin(machine: Machine) -> list[Finding]:
         return [Finding("FAIL", "Add-in", f"{ADDIN_FILE_NAME} is not in {folder}; run {INSTALL}")]
     built_for, rows = read_addin(path)
     findings = [_addin_version(path, built_for)]
+    if machine.platform.startswith("win"):
+        findings += _mark_of_the_web(path)
     findings += _recorded_python(machine, rows)
     if machine.platform == "darwin":
         findings.append(_runpython_script(machine, built_for))
@@ -180,6 +182,28 @@ def read_addin(path: Path) -> tuple[str, dict[str, str]]:
     with ExcelFile(path) as book:
         built_for = addin_xlwings_version(book.get_module("xlwings"))
     return built_for, config_sheet_rows(read_package(path.read_bytes()))
+
+
+def _mark_of_the_web(path: Path) -> list[Finding]:
+    """Windows marks a downloaded or e-mailed file with an NTFS stream
+    ``<file>:Zone.Identifier`` (``ZoneId=3``: the internet), and Excel then blocks the
+    file's macros. A file built by ``icp-xl addin install`` has none."""
+    try:
+        zone = Path(f"{path}:Zone.Identifier").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    marks = zone.replace(" ", "").casefold()
+    if "zoneid=3" not in marks and "zoneid=4" not in marks:  # 3 internet, 4 untrusted
+        return []
+    return [
+        Finding(
+            "FAIL",
+            "Add-in",
+            f"{path.name} is marked as coming from the internet, so Excel blocks its macros "
+            f"(no ICP tab, or buttons that do nothing); run {INSTALL}, or in PowerShell "
+            f"Unblock-File '{path}'",
+        )
+    ]
 
 
 def _addin_version(path: Path, built_for: str) -> Finding:
