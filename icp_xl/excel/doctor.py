@@ -8,10 +8,13 @@ e.g. Excel on Linux), the topic, what was found and what to do. A check that can
 run becomes a FAIL line naming the error; :func:`diagnose` never raises.
 
 What is checked: Python and the packages the add-in imports; the ``ICP.xlam`` in
-Excel's start-up folder and the xlwings version it was built for; the Python it
-records (exists? conda without activation? Microsoft Store?); on macOS xlwings'
-RunPython AppleScript; the user config file xlwings reads; for a workbook: a cloud
-address, Excel's and ICP's lock files, write access to its folder; recent error logs.
+Excel's start-up folder, the xlwings version it was built for and (Windows) a Mark of
+the Web that makes Excel block its macros; the Python it records (exists? conda
+without activation? Microsoft Store?); on macOS xlwings' RunPython AppleScript; the user
+config file xlwings reads; on Windows the policies that stop Excel starting Python (the
+command prompt switched off, Defender's rule against Office child processes); for a
+workbook: a cloud address, Excel's and ICP's lock files, write access to its folder;
+recent error logs.
 """
 
 from __future__ import annotations
