@@ -25,7 +25,12 @@ from icp_xl.excel.addin import build_addin
 from icp_xl.excel.addin.build import CONFIG_SHEET, TEMPLATE_NAME, VBA_PROJECT_NAME
 from icp_xl.excel.addin.package import content_type_of, read_package
 from icp_xl.excel.addin.registration import describe
-from icp_xl.excel.addin.sources import CUSTOM_UI_NAMESPACE, CUSTOM_UI_PART, CUSTOM_UI_RELATIONSHIP
+from icp_xl.excel.addin.sources import (
+    CUSTOM_UI_NAMESPACE,
+    CUSTOM_UI_PART,
+    CUSTOM_UI_RELATIONSHIP,
+    VBA_ONLY_CALLBACKS,
+)
 from icp_xl.excel.addin.udf_wrappers import function_docs, import_udf_module
 from icp_xl.excel.addin.version import ADDIN_XLWINGS_ENV, version_mismatch
 from icp_xl.excel.ribbon import HANDLERS
@@ -115,7 +120,7 @@ def vba_sub(source: str, header: str) -> str:
 
 
 # Actions that work from an empty Excel (RunIcpAction ..., False): the rest need a workbook.
-WITHOUT_WORKBOOK = {"new_workbook", "help"}
+WITHOUT_WORKBOOK = {"new_workbook", "help", "diagnose"}
 
 
 def test_every_ribbon_on_action_is_a_guarded_callback_running_a_known_action(
@@ -128,12 +133,26 @@ def test_every_ribbon_on_action_is_a_guarded_callback_running_a_known_action(
     for on_action in on_actions:
         module, sub = on_action.split(".")
         body = vba_sub(modules[module], f"Public Sub {sub}(control As IRibbonControl)")
+        if sub in VBA_ONLY_CALLBACKS:  # no Python: one call of a VBA Sub
+            assert body.strip() == VBA_ONLY_CALLBACKS[sub], on_action
+            continue
         assert "RunPython" not in body and "ActiveWorkbook" not in body, on_action
         calls = re.findall(r'^\s*RunIcpAction "(\w+)"(, False)?\s*$', body, re.M)
         assert len(calls) == 1 and len(body.strip().splitlines()) == 1, on_action
         seen[calls[0][0]] = bool(calls[0][1])
     assert sorted(seen) == sorted(HANDLERS)
     assert {action for action, anywhere in seen.items() if anywhere} == WITHOUT_WORKBOOK
+
+
+def test_restart_python_stops_the_formula_server_with_xlwings_kill_py(built: Path) -> None:
+    modules = olevba_modules(built)
+    body = vba_sub(modules["IcpRibbon"], "Public Sub RestartIcpPython()")
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    assert lines[0] == "#If Mac Then" and "nothing to restart" in body
+    windows = lines[lines.index("#Else") :]
+    assert windows[1:3] == ["On Error Resume Next", "KillPy"]
+    assert "RunPython" not in body  # works even when Python cannot start
+    assert re.search(r"^Sub KillPy\(\)\s*\n\s*XLPyLoadDLL", modules["xlwings"], re.M)
 
 
 def test_run_icp_action_guards_against_no_active_workbook_before_run_python(built: Path) -> None:
@@ -192,6 +211,32 @@ def test_formula_wrappers_name_both_versions_when_xlwings_dll_is_missing(built: 
     assert sentence == version_mismatch("A", "B")
 
 
+def test_the_formulas_python_command_line_is_the_same_for_every_workbook(built: Path) -> None:
+    xlwings_module = olevba_modules(built)["xlwings"].replace("\r\n", "\n")
+    command = xlwings_module.split("Function XLPyCommand()", 1)[1].split("\nEnd Function")[0]
+    assert "ActiveWorkbook" not in command
+    assert 'PYTHONPATH = AddExcelDir & ";" & ";" & ThisWorkbook.FullName & ";" & ' in command
+    # the buttons (RunPython) still pass the clicked workbook to Python
+    assert '" --wb=" & """" & ActiveWorkbook.Name' in xlwings_module
+
+
+def test_formula_errors_name_a_missing_python_and_say_windows_only_on_macos(built: Path) -> None:
+    modules = olevba_modules(built)
+    source = modules["IcpFormulas"].replace("\r\n", "\n")
+    body = source.split("Public Function IcpFormulaError(", 1)[1].split("\nEnd Function", 1)[0]
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    mac = lines.index("#If Mac Then")
+    assert lines[mac + 1].startswith('IcpFormulaError = "#ICP! ICP formulas run on Windows only')
+    assert lines[mac + 3 : mac + 5] == ["Exit Function", "#End If"]
+    # the recorded interpreter is checked, with xlwings' own helpers, before the DLL text
+    checks = [i for i, line in enumerate(lines) if "FileExists(interpreter)" in line]
+    dll = next(i for i, line in enumerate(lines) if "Could not load xlwings" in line)
+    assert lines[mac + 5] == 'interpreter = GetConfig("INTERPRETER_WIN", "")'
+    assert checks and checks[0] < dll and mac < checks[0]
+    assert re.search(r"^Function FileExists\(", modules["xlwings"], re.M)
+    assert "does not exist: its environment was moved or deleted" in body
+
+
 def test_functions_are_registered_with_category_and_descriptions_when_the_addin_opens(
     tmp_path: Path,
 ) -> None:
@@ -234,7 +279,7 @@ def test_every_image_mso_is_an_excel_control_id() -> None:
     assert {"ImportExcel", "ExportTextFile", "ReviewAcceptChange"}.isdisjoint(listed)
     root = ET.fromstring((REPO / "workbook" / "ribbon.xml").read_bytes())
     images = [el.get("imageMso") for el in root.iter() if el.get("imageMso")]
-    assert len(images) == len(HANDLERS)
+    assert len(images) == len(HANDLERS) + len(VBA_ONLY_CALLBACKS)
     assert [image for image in images if image not in listed] == []
 
 
@@ -280,7 +325,9 @@ def test_template_vba_modules_are_kept_but_for_the_documented_lines(built: Path)
         'Public Const PROJECT_NAME As String = "myaddin"',
         'Public Const PROJECT_NAME As String = "icp_xl"',
     )
-    assert len(changed) == 2 and ADDIN_XLWINGS_ENV in changed[1][1]
+    assert len(changed) == 3
+    assert "ActiveWorkbook.FullName" in changed[1][0] and "ActiveWorkbook" not in changed[1][1]
+    assert ADDIN_XLWINGS_ENV in changed[2][1]
     assert "Public Function RunPython(PythonCommand As String)" in ours["xlwings"]
 
 
@@ -318,10 +365,40 @@ def test_config_sheet_names_the_udf_modules_and_given_settings(built: Path) -> N
     assert cells == {
         "A1": "UDF Modules",
         "B1": UDF_MODULE,
-        "A2": "Interpreter_Win",
-        "B2": r"C:\py\python.exe",
+        "A2": "ADD_WORKBOOK_TO_PYTHONPATH",
+        "B2": "False",
+        "A3": "Interpreter_Win",
+        "B3": r"C:\py\python.exe",
     }
     assert b'codeName="Sheet2"' in parts["xl/worksheets/sheet1.xml"]
+
+
+def test_a_cloud_workbook_reaches_icp_xl_because_the_addin_keeps_its_folder_off_sys_path(
+    built: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """RunPython's first Python statement is ``xlwings.utils.prepare_sys_path(args)``, args
+    as the add-in's VBA joins them: the config value of ADD_WORKBOOK_TO_PYTHONPATH, the
+    active and the add-in's FullName, three OneDrive/SharePoint settings, PYTHONPATH. For
+    a workbook on OneDrive with AutoSave the FullName is an https address."""
+    from xlwings.utils import fullname_url_to_local_path, prepare_sys_path
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # no OneDrive folder on this machine
+    monkeypatch.delenv("OneDrive", raising=False)
+    fullname_url_to_local_path.cache_clear()
+    parts = read_package(built.read_bytes())
+    strings = [
+        si.find(f"{SHEET_NS}t").text
+        for si in ET.fromstring(parts["xl/sharedStrings.xml"]).iter(f"{SHEET_NS}si")
+    ]
+    setting = dict(zip(strings[::2], strings[1::2], strict=True))["ADD_WORKBOOK_TO_PYTHONPATH"]
+    url = "https://d.docs.live.net/4f2a/Documents/ICP.xlsx"
+    addin = r"C:\Users\me\AppData\Roaming\Microsoft\Excel\XLSTART\ICP.xlam"
+    before = list(sys.path)
+    monkeypatch.setattr(sys, "path", list(before))
+    prepare_sys_path(f"{setting};{url};{addin};;;;")
+    assert sys.path[1:] == before and sys.path[0] == ""  # only the empty PYTHONPATH setting
+    with pytest.raises(Exception, match="local OneDrive file"):  # what the default did
+        prepare_sys_path(f"true;{url};{addin};;;;")
 
 
 def test_icp_udfs_module_gets_a_wrapper_for_each_of_its_functions(tmp_path: Path) -> None:

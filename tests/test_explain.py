@@ -457,10 +457,10 @@ def test_live_excel_shows_the_newly_picked_account(
     table = FileBook.open(path, for_writing=False).read_table(layout.SCORES_TABLE.name)
     picked = str(table.loc[table["Grade"] == "D", "Customer ID"].iloc[0])
     with active_engine():
-        addin = xw.Book()
-        addin.set_mock_caller()
+        xw.Book()  # the add-in
         book = xw.Book(path)
         book.impl.activate()
+        book.set_mock_caller()  # RunPython's caller: the workbook the button was clicked in
         book.sheets[layout.ACCOUNT].range(layout.ACCOUNT_PICK.ref).value = picked
         assert live.run_action("refresh_segment_view") is True
         book.save()

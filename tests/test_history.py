@@ -292,10 +292,10 @@ def test_monthly_routine_from_the_ribbon(
     monkeypatch.setenv(ribbon.LOG_FOLDER_ENV, str(tmp_path / "logs"))
     answers = iter([months[1], tmp_path / "crm.csv"])
     with active_engine():
-        addin = xw.Book()
-        addin.set_mock_caller()
+        xw.Book()  # the add-in
         book = xw.Book(workbook)
         book.impl.activate()
+        book.set_mock_caller()  # RunPython's caller: the workbook the button was clicked in
         for action in ("calibrate", "import_accounts", "export_changed"):
             chooser = lambda app, request: next(answers)  # noqa: E731
             assert ribbon.run_action(action, choose_file=chooser) is True, book.app.impl.alerts

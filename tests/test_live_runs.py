@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import xlwings as xw
-from support.live import alerts, answers, excel, fast_workbook, own_folders
+from support.live import alerts, answers, excel, module_template, own_home  # noqa: F401 (fixtures)
 from support.openpyxl_engine import active_engine
 
 from icp_xl.excel import ribbon as live
@@ -26,16 +26,6 @@ from icp_xl.hosts.file.book import FileBook
 from icp_xl.workbook import actions, layout
 
 VK_ESCAPE = 0x1B
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fast_workbook(tmp_path_factory.mktemp("template") / "ICP.xlsx")
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return own_folders(tmp_path, monkeypatch)[0]
 
 
 def during_first_progress(monkeypatch: pytest.MonkeyPatch, book: Any, act: Callable[[], None]):
@@ -187,11 +177,10 @@ def test_formulas_refuse_under_an_addin_for_another_xlwings(
 def empty_excel() -> Any:
     """Excel with only the add-in loaded, after the add-in's VBA opened a blank workbook
     because RunPython needs an active one (``Workbooks.Add``); returns that blank book."""
-    app = xw.App(add_book=False)
-    addin = app.books.add()
-    addin.set_mock_caller()
-    addin.impl.close()  # add-ins are never in the workbook list
-    return app.books.add()
+    app = xw.App(add_book=False)  # add-ins are never in the workbook list
+    blank = app.books.add()
+    blank.set_mock_caller()  # RunPython passes the active workbook: the blank one
+    return blank
 
 
 def test_new_workbook_from_an_empty_excel_closes_the_blank_workbook(

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "icp_xl.cli.sample",
     "icp_xl.cli.score",
     "icp_xl.cli.addin",
+    "icp_xl.cli.doctor",
     "icp_xl.cli.optimize",
     "icp_xl.cli.workbook",
     "icp_xl.cli.explain",

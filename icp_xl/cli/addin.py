@@ -85,14 +85,25 @@ def run_build(args: argparse.Namespace) -> int:
     from icp_xl.files.outputs import check_output
 
     check_output(args.output, "xlam", force=args.force)
-    result = build_addin(args.output, args.udf_modules, parse_settings(args.settings))
+    settings = parse_settings(args.settings)
+    result = build_addin(args.output, args.udf_modules, settings)
     modules = ", ".join(result.udf_modules) or "no module"
     print(
         f"Wrote {result.path}: ribbon tab ICP with {len(result.ribbon_actions)} actions, "
         f"{len(result.udf_functions)} ICP formulas from {modules}.",
         file=sys.stderr,
     )
+    if not any(key.strip().casefold().startswith("interpreter_") for key in settings):
+        print(NO_INTERPRETER_WARNING, file=sys.stderr)
     return 0
+
+
+NO_INTERPRETER_WARNING = (
+    "Warning: no Python is recorded in this add-in, so Excel would run whatever 'python' "
+    "it finds on PATH (often none, or the Microsoft Store's). To use the add-in on this "
+    "PC run 'icp-xl addin install' instead; copy a built file to another PC only when "
+    "built with --set Interpreter_Win=<that PC's python.exe> (or Interpreter_Mac=...)."
+)
 
 
 def run_install(args: argparse.Namespace) -> int:
@@ -103,6 +114,11 @@ def run_install(args: argparse.Namespace) -> int:
     lines = [f"Installed {done.path} (xlwings {done.xlwings_version}, Python {done.interpreter})."]
     if done.replaced_version not in (None, done.xlwings_version):
         lines.append(f"It replaces an add-in built for xlwings {done.replaced_version}.")
+    if done.conda is not None:
+        lines.append(
+            f"Conda environment {done.conda.env} of {done.conda.root}: Excel activates it "
+            "before starting Python (xlwings' Conda Path and Conda Env settings)."
+        )
     if done.repaired_config is not None:
         lines.append(f"Removed the empty lines xlwings cannot read from {done.repaired_config}.")
     lines.append("Start Excel: the ICP tab appears; try ICP > New ICP workbook.")

@@ -129,7 +129,7 @@ class _Bar:
 def is_icp_workbook(path: Path) -> bool:
     """True for an Excel file with the ICP workbook's Accounts, Weights and Settings sheets."""
     from icp_xl.files.tables import EXCEL_SUFFIXES
-    from icp_xl.workbook import layout
+    from icp_xl.workbook import identity
 
     if path.suffix.lower() not in EXCEL_SUFFIXES or not path.is_file():
         return False
@@ -140,7 +140,7 @@ def is_icp_workbook(path: Path) -> bool:
     except Exception:  # not readable as a workbook: read_accounts gives the clear error
         return False
     try:
-        return {layout.ACCOUNTS, layout.WEIGHTS, layout.SETTINGS} <= set(book.sheetnames)
+        return identity.is_icp_workbook(book.sheetnames)
     finally:
         book.close()
 

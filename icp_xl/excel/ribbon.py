@@ -5,11 +5,13 @@ Each ICP ribbon button runs (through ``RunIcpAction`` in ``workbook/vba/IcpRibbo
 version of the add-in>', '<blank workbook>')"``; the names are the keys of :data:`HANDLERS`.
 :func:`run_action` first refuses an add-in built for another xlwings version
 (:mod:`icp_xl.excel.addin.version`) and a second action on a workbook that is still busy
-(:mod:`icp_xl.excel.addin.runs`; macOS lets Excel click on while Python runs). It then
-finds the workbook the user is looking at (``xw.Book.caller()`` is the add-in when
-called from ``ICP.xlam``, so the target is its app's active workbook), wraps it in an
-:class:`~icp_xl.hosts.xlwings_book.XlwingsBook` and calls the same action function the
-CLI calls (:mod:`icp_xl.workbook.actions`). Around it:
+(:mod:`icp_xl.excel.addin.runs`; macOS lets Excel click on while Python runs). It acts
+on ``xw.Book.caller()``: xlwings' RunPython passes the name of the workbook that was
+active when the button was clicked (``--wb=<ActiveWorkbook.Name>`` in the add-in's
+``xlwings`` VBA module), not the add-in, so a workbook activated during Python's start
+is left alone. It refuses a workbook that is not an ICP workbook before any dialog,
+wraps the target in an :class:`~icp_xl.hosts.xlwings_book.XlwingsBook` and calls the
+same action function the CLI calls (:mod:`icp_xl.workbook.actions`). Around it:
 
 - a blank workbook the add-in opened only because RunPython needs an active workbook
   (New ICP workbook and Help from an empty Excel) is closed again at the end;
@@ -18,7 +20,12 @@ CLI calls (:mod:`icp_xl.workbook.actions`). Around it:
 - a user error (:class:`~icp_xl.core.errors.IcpError`) shows a message box with its one
   sentence, no traceback;
 - anything else shows a short message naming a log file (under
-  :func:`log_folder`) that holds the traceback.
+  :func:`log_folder`) that holds the traceback;
+- nothing goes to stderr (xlwings on macOS shows stderr as an "Error" box even after a
+  success): library output during an action is kept in a log file instead;
+- a workbook on OneDrive/SharePoint (an https ``FullName``) works: locks and logs are
+  keyed on :func:`workbook_fullname`, which falls back to the workbook's name when
+  xlwings cannot map the address to a local file.
 
 Only open-source xlwings is used: ``App.status_bar``, ``App.alert`` (a native message
 box on Windows and macOS), ``Book.caller``, ``Range.value``, ``Table.resize``.
@@ -26,6 +33,7 @@ box on Windows and macOS), ``Book.caller``, ``Range.value``, ``Table.resize``.
 
 from __future__ import annotations
 
+import io
 import os
 import platform
 import subprocess
@@ -34,7 +42,7 @@ import time
 import traceback
 import webbrowser
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack, redirect_stderr, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -48,6 +56,7 @@ from icp_xl.hosts.xlwings_book import XlwingsBook
 from icp_xl.workbook import actions
 from icp_xl.workbook.actions.rescoring import weights_text
 from icp_xl.workbook.book import Book
+from icp_xl.workbook.identity import not_icp_workbook
 from icp_xl.workbook.layout import SETTINGS
 
 TITLE = "ICP"
@@ -82,7 +91,8 @@ OpenFile = Callable[[Path], None]
 @dataclass
 class Session:
     """What a ribbon handler works with: the live ``book`` (an XlwingsBook over the
-    active workbook) and its ``fullname`` as Excel gives it, the xlwings ``app``, and
+    workbook the button was clicked in) and its ``fullname`` (:func:`workbook_fullname`:
+    its local path, or its name when xlwings cannot map a cloud address), the xlwings ``app``, and
     the machine's side: ``choose_file`` for file dialogs, ``key_state`` to poll Esc
     (Windows), ``open_file`` to open a document."""
 
@@ -92,17 +102,25 @@ class Session:
     fullname: str | None = None
     key_state: runs.KeyState | None = None
     open_file: OpenFile | None = None
+    workbook_name: str | None = None
+    """The workbook's name as Excel shows it (``budget.xlsx``), for messages."""
+    open_names: tuple[str, ...] = ()
+    """The names of the workbooks open in this Excel (it refuses a second of one name)."""
 
     @property
     def workbook(self) -> Book:
-        """The active ICP workbook; a clear error when no workbook is open."""
+        """The ICP workbook the button was clicked in. A clear error, before any dialog,
+        when no workbook is open or the workbook is not an ICP workbook."""
         if self.book is None:
             raise IcpError("Open an ICP workbook first (or use New ICP workbook)")
+        problem = not_icp_workbook(self.book.sheet_names(), self.workbook_name or "workbook")
+        if problem is not None:
+            raise IcpError(problem)
         return self.book
 
     @property
     def folder(self) -> Path | None:
-        """The folder of the active workbook, when it is saved on this machine."""
+        """The folder of the workbook, when it is saved on this machine."""
         if not self.fullname or "://" in self.fullname:
             return None
         path = Path(self.fullname)
@@ -152,17 +170,30 @@ def _mac_file_dialog(app: Any, request: FileRequest) -> Path | None:
             types = [_MAC_TYPES[p] for _, ps in request.filters for p in ps.split(";")]
             chosen = additions.choose_file(with_prompt=request.title, of_type=types)
         else:
-            options: dict[str, Any] = {}
-            if request.folder is not None:
-                options["default_location"] = request.folder
-            chosen = additions.choose_file_name(
-                with_prompt=request.title, default_name=request.initial_name or "", **options
-            )
+            import mactypes  # appscript's file types
+
+            chosen = additions.choose_file_name(**mac_save_options(request, mactypes.Alias))
     except CommandError as error:
         if error.errornumber == -128:  # user cancelled
             return None
         raise
     return Path(chosen.path)
+
+
+def mac_save_options(request: FileRequest, alias: Callable[[str], Any]) -> dict[str, Any]:
+    """The keyword arguments of StandardAdditions' ``choose file name`` for ``request``:
+    the prompt, the proposed name and, for a known folder, ``default_location`` as
+    ``alias(str(folder))`` (``mactypes.Alias`` on macOS). appscript packs str and its own
+    ``mactypes`` file types into Apple events but not ``pathlib.Path``, which failed
+    with a TypeError before any dialog showed (from appscript's encoder table; not run on
+    a Mac here)."""
+    options: dict[str, Any] = {
+        "with_prompt": request.title,
+        "default_name": request.initial_name or "",
+    }
+    if request.folder is not None:
+        options["default_location"] = alias(str(request.folder))
+    return options
 
 
 # ---------------------------------------------------------------- progress and logs
@@ -349,18 +380,41 @@ def _new_workbook(session: Session) -> None:
     )
     if source is None:
         return
+    proposed = free_workbook_name("ICP.xlsx", session.open_names)
     target = session.choose_file(
         session.app,
-        FileRequest("save", "New ICP workbook: save as", WORKBOOK_FILES, "ICP.xlsx"),
+        FileRequest("save", "New ICP workbook: save as", WORKBOOK_FILES, proposed),
     )
     if target is None:
         return
+    if target.name.casefold() in (name.casefold() for name in session.open_names):
+        raise IcpError(
+            f"A workbook named {target.name} is already open in Excel, which cannot open "
+            f"two workbooks of one name; nothing was written. Click New ICP workbook again "
+            f"and save it as {free_workbook_name(target.name, session.open_names)}, or close "
+            f"{target.name} first"
+        )
     session.app.status_bar = f"ICP: building {target.name} from {source.name}"
     # Excel's save dialog has already asked before replacing an existing file.
     from icp_xl.hosts.file.new_workbook import new_workbook
 
-    path = new_workbook(target, source, overwrite=True)
+    def status(message: str) -> None:
+        session.app.status_bar = f"ICP: {message}"
+
+    path = new_workbook(target, source, overwrite=True, status=status)
     session.app.books.open(str(path))
+
+
+def free_workbook_name(wanted: str, open_names: tuple[str, ...]) -> str:
+    """``wanted`` (``ICP.xlsx``) if no open workbook has that name, else the first free
+    ``ICP 2.xlsx``, ``ICP 3.xlsx``, ... (names compared as Excel does, ignoring case)."""
+    taken = {name.casefold() for name in open_names}
+    stem, suffix = Path(wanted).stem, Path(wanted).suffix
+    number, name = 1, wanted
+    while name.casefold() in taken:
+        number += 1
+        name = f"{stem} {number}{suffix}"
+    return name
 
 
 def _export_csv(session: Session, changed: bool = False) -> None:
@@ -423,6 +477,8 @@ Optimize: search the best weights against historical revenue; {stop} to stop it,
 Use optimized weights / Reset weights: make them the current weights and rescore.
 Export CSV: save the current segment's scores as CSV.
 Export changed: only the accounts whose grade changed at the last rescore (for the CRM).
+Diagnose: check Python, the add-in and this workbook; says what to fix.
+Restart Python: start the ICP formulas' Python afresh (Windows).
 Every rescore records a run: see the Movers sheet and its Runs table.
 
 The user guide: {guide}
@@ -444,6 +500,12 @@ def open_with_default_app(path: Path) -> None:
         webbrowser.open(path.as_uri())
 
 
+def _sentence_start(text: str) -> str:
+    """``text`` with its first letter upper-case and the rest as it is ("Click ICP > Stop",
+    where ``str.capitalize`` would give "Click icp > stop")."""
+    return text[:1].upper() + text[1:]
+
+
 def _help(session: Session) -> None:
     guide = user_guide()
     if session.open_file is not None and guide.is_file():
@@ -451,10 +513,20 @@ def _help(session: Session) -> None:
     session.tell(
         HELP_TEXT.format(
             settings=SETTINGS,
-            stop=stop_hint(session.key_state).capitalize(),
+            stop=_sentence_start(stop_hint(session.key_state)),
             guide=guide,
             logs=log_folder(),
         )
+    )
+
+
+def _diagnose(session: Session) -> None:
+    from icp_xl.excel.doctor import diagnose, report
+
+    findings = diagnose(session.fullname, in_excel=True)
+    session.tell(
+        "ICP setup check ('icp-xl doctor' in a terminal prints the same):\n\n" + report(findings),
+        critical=any(finding.status == "FAIL" for finding in findings),
     )
 
 
@@ -472,6 +544,7 @@ HANDLERS: Mapping[str, tuple[str, Callable[[Session], None]]] = {
     "export_csv": ("Export CSV", _export_csv),
     "export_changed": ("Export changed", _export_changed),
     "help": ("Help", _help),
+    "diagnose": ("Diagnose", _diagnose),
 }
 """Ribbon action name -> (button label, handler); the add-in builder checks that every
 button of ``workbook/ribbon.xml`` runs one of these and that each has a button."""
@@ -489,66 +562,142 @@ def run_action(
     key_state: runs.KeyState | None = None,
     open_file: OpenFile | None = None,
 ) -> bool:
-    """Run the ribbon action ``name`` on the active workbook of the calling Excel.
+    """Run the ribbon action ``name`` on the workbook the user clicked in.
 
-    ``addin_xlwings``: the xlwings version the add-in was built with (refused when it
-    is not the installed one). ``blank_workbook``: the name of a blank workbook the
-    add-in opened because RunPython needs one; it is not the target and is closed at
-    the end. The machine's side, for tests: ``choose_file`` answers file dialogs
-    (default :func:`excel_file_dialog`), ``key_state`` is polled for Esc (default:
-    ``GetAsyncKeyState`` on Windows, nothing elsewhere), ``open_file`` opens the
-    guide (default :func:`open_with_default_app`). Never raises for a failing action:
-    shows a message box instead (see module docstring). Returns True when the action
-    finished, False when it showed an error.
+    The target is ``xw.Book.caller()``: xlwings' RunPython passes the name of the
+    workbook that was active when the button was clicked (``--wb=``), so a workbook
+    activated while Python starts is not acted on. ``addin_xlwings``: the xlwings version
+    the add-in was built with (refused when it is not the installed one).
+    ``blank_workbook``: the name of a blank workbook the add-in opened because RunPython
+    needs one; it is not the target and is closed at the end. The machine's side, for
+    tests: ``choose_file`` answers file dialogs (default :func:`excel_file_dialog`),
+    ``key_state`` is polled for Esc (default: ``GetAsyncKeyState`` on Windows, nothing
+    elsewhere), ``open_file`` opens the guide (default :func:`open_with_default_app`).
+
+    Never raises for a failing action and writes nothing to stderr (xlwings on macOS
+    shows anything there as an error): every xlwings call is inside the error handling,
+    so the user gets one sentence in a message box (see module docstring). Returns True
+    when the action finished, False when it showed an error.
     """
-    import xlwings as xw
-
-    caller = xw.Book.caller()
-    app = caller.app
-    if name not in HANDLERS:
-        app.alert(f"Unknown ICP action '{name}'; reinstall the ICP add-in", title=TITLE)
-        return False
-    mismatch = version_mismatch(addin_xlwings)
-    if mismatch is not None:
-        app.alert(mismatch, title=TITLE, mode="critical")
-        return False
-    label, handler = HANDLERS[name]
-    active = app.books.active if app.books.count else None
-    blank = active if active is not None and _is_blank(active, blank_workbook) else None
-    target = active if blank is None else None
-    session = Session(
-        app,
-        XlwingsBook(target) if target else None,
-        choose_file or excel_file_dialog,
-        fullname=target.fullname if target else None,
-        key_state=key_state if key_state is not None else runs.windows_key_state(),
-        open_file=open_file or open_with_default_app,
-    )
-    previous = app.status_bar
+    label = HANDLERS.get(name, (name,))[0]
+    excel = _ExcelSide()
+    stray = io.StringIO()
     try:
-        with ExitStack() as held:
+        with redirect_stderr(stray), ExitStack() as held:
+            held.callback(excel.restore)
+            excel.connect(blank_workbook)
+            if name not in HANDLERS:
+                raise IcpError(f"Unknown ICP action '{name}'; reinstall the ICP add-in")
+            mismatch = version_mismatch(addin_xlwings)
+            if mismatch is not None:
+                raise IcpError(mismatch)
+            session = Session(
+                excel.app,
+                XlwingsBook(excel.target) if excel.target is not None else None,
+                choose_file or excel_file_dialog,
+                fullname=excel.fullname,
+                key_state=key_state if key_state is not None else runs.windows_key_state(),
+                open_file=open_file or open_with_default_app,
+                workbook_name=excel.target.name if excel.target is not None else None,
+                open_names=excel.open_names,
+            )
             if name not in runs.UNLOCKED_ACTIONS:
                 held.enter_context(
                     runs.acquire_run(session.fullname or "(no workbook)", name, label)
                 )
-            app.status_bar = f"ICP: {label}..."
-            handler(session)
+            excel.show(f"ICP: {label}...")
+            HANDLERS[name][1](session)
         return True
     except IcpError as error:
-        session.tell(str(error), critical=True)
+        excel.tell(str(error))
         return False
     except Exception as error:
-        log = write_error_log(name, session.fullname, error)
-        session.tell(
-            f"{label} stopped on an unexpected error ({type(error).__name__}). "
-            f"The details are in {log}",
-            critical=True,
-        )
+        try:
+            where = f"The details are in {write_error_log(name, excel.fullname, error)}"
+        except OSError as unwritable:  # no log folder: say so rather than fail again
+            where = f"No log could be written to {log_folder()} ({unwritable.strerror})"
+        excel.tell(f"{label} stopped on an unexpected error ({type(error).__name__}). {where}")
         return False
     finally:
-        app.status_bar = previous
-        if blank is not None:
-            _close_quietly(blank)
+        with suppress(OSError):
+            _keep_stray_output(name, stray.getvalue())
+
+
+class _ExcelSide:
+    """The Excel end of one ribbon click: the calling app, the target workbook and the
+    blank workbook to close, found by :meth:`connect` (inside run_action's error
+    handling, because every one of these calls can fail: a cloud workbook's full name,
+    an Excel that is busy or gone)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+        self.target: Any = None
+        self.blank: Any = None
+        self.fullname: str | None = None
+        self.open_names: tuple[str, ...] = ()
+        self._previous_status: Any = None
+        self._shown = False
+
+    def connect(self, blank_workbook: str | None) -> None:
+        import xlwings as xw
+
+        caller = xw.Book.caller()
+        self.app = caller.app
+        if _is_blank(caller, blank_workbook):
+            self.blank = caller
+        else:
+            self.target = caller
+            self.fullname = workbook_fullname(caller)
+        self.open_names = tuple(book.name for book in self.app.books)
+        self._previous_status = self.app.status_bar
+
+    def show(self, message: str) -> None:
+        self._shown = True
+        self.app.status_bar = message
+
+    def restore(self) -> None:
+        """Give the status bar back to Excel and close the blank workbook."""
+        if self._shown:
+            with suppress(Exception):  # Excel busy or gone: nothing more to do
+                self.app.status_bar = self._previous_status
+        if self.blank is not None:
+            _close_quietly(self.blank)
+
+    def tell(self, message: str) -> None:
+        """Show an error ``message``: in Excel when it was reached, else as the one line
+        xlwings shows from stderr (the exit status 1 makes Windows show it too)."""
+        try:
+            if self.app is None:
+                import xlwings as xw
+
+                self.app = xw.apps.active
+            self.app.alert(message, title=TITLE, mode="critical")
+        except Exception:
+            raise SystemExit(f"ICP: {message}") from None
+
+
+def workbook_fullname(book: Any) -> str:
+    """What identifies ``book`` for run locks, stop requests and logs: its full name on
+    this machine, or its name when xlwings cannot map a cloud address to a local file.
+
+    A workbook on OneDrive/SharePoint with AutoSave has an https address as
+    ``FullName``; xlwings' ``Book.fullname`` maps it to the synced local file and raises
+    when it finds none. Excel never has two workbooks of one name open, so the name
+    identifies it within that Excel."""
+    try:
+        return str(book.fullname)
+    except Exception:
+        return str(book.name)
+
+
+def _keep_stray_output(action: str, text: str) -> None:
+    """Keep what libraries wrote to stderr during an action in a log file (xlwings on
+    macOS would show it as an error, even after a success); nothing when there was none."""
+    if text.strip():
+        folder = log_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d_%H%M%S_%f")
+        (folder / f"icp_xl_{action}_{stamp}_output.log").write_text(text, encoding="utf-8")
 
 
 def _is_blank(book: Any, blank_workbook: str | None) -> bool:

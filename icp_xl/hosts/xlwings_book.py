@@ -18,7 +18,9 @@ apostrophe is not part of the cell's value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -44,6 +46,27 @@ def excel_input(value: Any) -> Any:
 def excel_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
     """Rows converted with :func:`excel_input`, as lists (what xlwings writes in one call)."""
     return [[excel_input(v) for v in row] for row in rows]
+
+
+# Excel's refusal to change a protected sheet ("The cell or chart you're trying to change
+# is on a protected sheet. ..."), as COM (pywintypes.com_error) and AppleScript report it.
+_PROTECTED = re.compile(r"protected sheet|sheet is protected", re.IGNORECASE)
+
+
+@contextmanager
+def writing(sheet: str) -> Iterator[None]:
+    """Turn Excel's refusal to write to the protected ``sheet`` into one sentence naming it."""
+    try:
+        yield
+    except IcpError:
+        raise
+    except Exception as error:
+        if not _PROTECTED.search(str(error)):
+            raise
+        raise IcpError(
+            f"The {sheet} sheet is protected, so ICP cannot write to it; unprotect it "
+            "(Review > Unprotect Sheet) and click the button again"
+        ) from None
 
 
 class XlwingsBook:
@@ -85,11 +108,18 @@ class XlwingsBook:
     def write_block(self, block: Block) -> None:
         if not block.rows or not block.width:
             return
-        self._sheet(block.sheet).range(block.top_left).value = excel_rows(block.rows)
-        self._fit_columns(block.sheet, *parse_cell(block.top_left), block.rows)
+        with writing(block.sheet):
+            self._sheet(block.sheet).range(block.top_left).value = excel_rows(block.rows)
+            self._fit_columns(block.sheet, *parse_cell(block.top_left), block.rows)
 
     def write_table(self, table: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         target = self._table(table)
+        with writing(target.parent.name):
+            self._write_table(target, table, header, rows)
+
+    def _write_table(
+        self, target: Any, table: str, header: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
         sheet = target.parent
         # Excel's Total Row is switched off while the body is rewritten and back on after:
         # it comes back below the new body with its functions (Excel remembers them).
@@ -119,10 +149,13 @@ class XlwingsBook:
 
     def clear_range(self, sheet: str, ref: str) -> None:
         parse_range(ref)  # a clear error for a bad address before Excel sees it
-        self._sheet(sheet).range(ref).clear_contents()
+        with writing(sheet):
+            self._sheet(sheet).range(ref).clear_contents()
 
     def set_name(self, name: str, value: Any) -> None:
-        self._name_range(name).value = excel_input(value)
+        target = self._name_range(name)
+        with writing(target.sheet.name):
+            target.value = excel_input(value)
 
     def status(self, message: str) -> None:
         self.book.app.status_bar = message

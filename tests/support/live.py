@@ -1,5 +1,6 @@
 """Excel with the ICP add-in, for the ribbon tests: the openpyxl-backed xlwings engine
-with an add-in book as RunPython's caller and an ICP workbook open, plus the fixtures
+with an ICP workbook open, active and RunPython's caller (xlwings passes the active
+workbook's name, ``--wb=<ActiveWorkbook.Name>``), plus the fixtures
 the live tests share (a fast ICP workbook, a home and log folder of the test's own)."""
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ def own_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
 
 @contextmanager
 def excel(path: Path) -> Iterator[Any]:
-    """Excel with the ICP add-in (the caller) and ``path`` open and active."""
+    """Excel with the ICP add-in and ``path`` open, active and the caller (the workbook
+    the button was clicked in)."""
     with active_engine():
-        addin = xw.Book()
-        addin.set_mock_caller()
+        xw.Book()  # the add-in's place in Excel's list; never the caller
         book = xw.Book(path)
         book.impl.activate()
+        book.set_mock_caller()
         yield book
 
 
@@ -67,3 +69,17 @@ def answers(*paths: Path) -> live.ChooseFile:
 def alerts(book: Any) -> list[dict[str, Any]]:
     """The message boxes Excel showed, in order."""
     return book.app.impl.alerts
+
+
+@pytest.fixture(name="template", scope="module")
+def module_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test module's scored ICP workbook (``workbook`` copies it): import this
+    fixture into a test module to use it."""
+    return fast_workbook(tmp_path_factory.mktemp("template") / "ICP.xlsx")
+
+
+@pytest.fixture(name="home", autouse=True)
+def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test of a module that imports this fixture gets :func:`own_folders`; the
+    fixture's value is the home folder."""
+    return own_folders(tmp_path, monkeypatch)[0]

@@ -276,6 +276,9 @@ class Books(base_classes.Books):
 
     def open(self, fullname: str, *args: Any, **kwargs: Any) -> Book:
         path = Path(fullname).resolve()
+        if any(book.name.lower() == path.name.lower() for book in self.books):
+            # Excel refuses a second workbook of one name (documented; not run here)
+            raise RuntimeError(f"A document with the name '{path.name}' is already open.")
         keep_vba = path.suffix.lower() in (".xlsm", ".xlam", ".xltm")
         book = Book(self, openpyxl.load_workbook(path, keep_vba=keep_vba), path)
         self.books.append(book)
@@ -314,6 +317,9 @@ class Book(base_classes.Book):
         self.books = books
         self.workbook = workbook
         self.path = path
+        self.url: str | None = None
+        """The https FullName Excel reports for a workbook on OneDrive/SharePoint with
+        AutoSave (set by a test); ``fullname`` then maps it as xlwings' engines do."""
         self._saved_values: openpyxl.Workbook | None = None
         if path is None:
             Book._untitled += 1
@@ -329,6 +335,10 @@ class Book(base_classes.Book):
 
     @property
     def fullname(self) -> str:
+        if self.url is not None:  # as xlwings._xlwindows.Book.fullname
+            from xlwings.utils import fullname_url_to_local_path
+
+            return fullname_url_to_local_path(url=self.url)
         return str(self.path) if self.path else self._name
 
     @property
@@ -591,6 +601,7 @@ class Range(base_classes.Range):
     @raw_value.setter
     def raw_value(self, data: Any) -> None:
         ws = self.sheet.worksheet
+        _refuse_if_protected(ws)
         rows, columns = self.shape
         if not isinstance(data, (list, tuple)):
             data = [[data] * columns for _ in range(rows)]
@@ -602,6 +613,7 @@ class Range(base_classes.Range):
 
     def clear_contents(self) -> None:
         ws = self.sheet.worksheet
+        _refuse_if_protected(ws)
         last_row = min(self.last[0], ws.max_row)
         last_column = min(self.last[1], ws.max_column)
         for cells in ws.iter_rows(min_row=self.row, max_row=last_row, min_col=self.column,
@@ -680,6 +692,16 @@ class Range(base_classes.Range):
                 break
             row, column = row + step[0], column + step[1]
         return Range(self.sheet, (row, column))
+
+
+def _refuse_if_protected(ws: Any) -> None:
+    """Excel refuses to change a protected sheet, with this text (Microsoft's wording, as
+    COM reports it; not observed here)."""
+    if ws.protection.sheet:
+        raise RuntimeError(
+            "The cell or chart you're trying to change is on a protected sheet. To make a "
+            "change, unprotect the sheet. You might be requested to enter a password."
+        )
 
 
 def _store(cell: Any, value: Any) -> None:

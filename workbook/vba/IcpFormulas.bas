@@ -4,12 +4,29 @@ Attribute VB_Name = "IcpFormulas"
 Option Explicit
 
 Private Const ICP_FIX As String = "to rebuild it, close Excel, run 'icp-xl addin install' and start Excel again."
+Private Const ICP_FIX_PYTHON As String = "close Excel, run 'icp-xl addin install' from the environment you use now and start Excel again."
 
-' The text a formula cell shows when its call into Python failed. When xlwings' DLL
-' for this add-in's xlwings version cannot be loaded (Python's environment has another
-' xlwings), one sentence names both versions and the fix; any other error is kept.
+' The text a formula cell shows when its call into Python failed, one sentence:
+' - on macOS: the formulas run on Windows only (xlwings calls Python from a cell only there);
+' - the recorded Python is gone (its environment was moved or deleted): name it and the fix;
+' - xlwings' DLL for this add-in's xlwings version cannot be loaded (Python's environment
+'   has another xlwings): name both versions and the fix;
+' any other error text (Python's own #ICP! sentences) is kept.
 Public Function IcpFormulaError(description As String) As String
-    Dim installed As String
+    Dim installed As String, interpreter As String
+    #If Mac Then
+        IcpFormulaError = "#ICP! ICP formulas run on Windows only; on a Mac use the ICP " & _
+            "buttons (Rescore fills the Scores sheet)."
+        Exit Function
+    #End If
+    interpreter = GetConfig("INTERPRETER_WIN", "")
+    If interpreter <> "" Then
+        If Not FileExists(interpreter) Then
+            IcpFormulaError = "#ICP! The Python the ICP add-in runs (" & interpreter & _
+                ") does not exist: its environment was moved or deleted; " & ICP_FIX_PYTHON
+            Exit Function
+        End If
+    End If
     If InStr(1, description, "Could not load xlwings", vbTextCompare) = 0 Then
         IcpFormulaError = description
         Exit Function

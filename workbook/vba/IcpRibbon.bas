@@ -90,3 +90,35 @@ End Sub
 Public Sub OnHelp(control As IRibbonControl)
     RunIcpAction "help", False
 End Sub
+
+' Ribbon button: Diagnose (the report of 'icp-xl doctor', in a message box)
+Public Sub OnDiagnose(control As IRibbonControl)
+    RunIcpAction "diagnose", False
+End Sub
+
+' Ribbon button: Restart Python (VBA only: works even when Python cannot start)
+Public Sub OnRestartPython(control As IRibbonControl)
+    RestartIcpPython
+End Sub
+
+' Stops the Python process that computes the ICP formulas (xlwings' KillPy, the code of
+' its own "Restart UDF Server" button); the next recalculation starts a fresh one, with
+' empty caches and the packages as installed now. Buttons start a new Python each time.
+Public Sub RestartIcpPython()
+    #If Mac Then
+        MsgBox "On macOS the ICP formulas do not run and every ICP button starts a new " & _
+            "Python, so there is nothing to restart.", vbInformation, ICP_TITLE
+    #Else
+        On Error Resume Next
+        KillPy
+        If Err.Number <> 0 Then
+            MsgBox "Python for the ICP formulas could not be stopped (" & Err.Description & _
+                "); close Excel completely and start it again.", vbExclamation, ICP_TITLE
+            Exit Sub
+        End If
+        On Error GoTo 0
+        MsgBox "Python for the ICP formulas was stopped. The formulas start a new one at " & _
+            "the next recalculation (Ctrl+Alt+F9 recalculates every formula now).", _
+            vbInformation, ICP_TITLE
+    #End If
+End Sub

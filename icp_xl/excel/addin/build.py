@@ -4,8 +4,9 @@ Mirrors what ``xlwings quickstart NAME --addin --ribbon`` starts from (the
 ``quickstart_addin_ribbon.xlam`` shipped inside xlwings) plus the manual steps of
 xlwings' custom add-in guide, done offline so it works on Linux without Excel:
 
-1. the config sheet ``_myaddin.conf`` becomes ``icp_xl.conf`` holding ``UDF Modules``
-   (and any interpreter settings given), and ``PROJECT_NAME`` in the template's
+1. the config sheet ``_myaddin.conf`` becomes ``icp_xl.conf`` holding ``UDF Modules``,
+   ``ADD_WORKBOOK_TO_PYTHONPATH`` False (see :data:`FIXED_ROWS`) and any interpreter
+   settings given, and ``PROJECT_NAME`` in the template's
    ``xlwings`` VBA module becomes ``icp_xl`` so the add-in reads that sheet and the
    user config file ``~/.icp_xl/icp_xl.conf``;
 2. the template's customUI is replaced by ``workbook/ribbon.xml``; the document
@@ -17,7 +18,8 @@ xlwings' custom add-in guide, done offline so it works on Linux without Excel:
    ``Workbook_Open``) are added, and the VBA project is renamed :data:`VBA_PROJECT_NAME`,
    with pyOpenVBA;
 4. the formulas' Python process gets the add-in's xlwings version in the environment
-   (:data:`~icp_xl.excel.addin.version.ADDIN_XLWINGS_ENV`), so Python can refuse another;
+   (:data:`~icp_xl.excel.addin.version.ADDIN_XLWINGS_ENV`), so Python can refuse another,
+   and its command line no longer names the active workbook (:func:`one_formula_server`);
 5. the result is written atomically (temporary file in the target folder, then rename).
 """
 
@@ -66,6 +68,12 @@ SETTING_KEYS: tuple[str, ...] = (
     "Conda Path",
     "Conda Env",
 )
+#: Rows every build writes: xlwings must not put the workbook's folder on ``sys.path``.
+#: icp_xl imports nothing from there, a file in that folder could shadow the standard
+#: library, and for a workbook on OneDrive/SharePoint (an https ``FullName``) xlwings'
+#: ``prepare_sys_path`` maps the address to a local file and fails before any icp_xl code
+#: runs when it finds none. xlwings' VBA reads it with ``GetConfig`` (sheet first).
+FIXED_ROWS: tuple[tuple[str, str], ...] = (("ADD_WORKBOOK_TO_PYTHONPATH", "False"),)
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
 #: Modules of the template that belong to its sample ribbon and are dropped.
 TEMPLATE_RIBBON_MODULES: tuple[str, ...] = ("RibbonMyAddin",)
@@ -115,6 +123,7 @@ def config_rows(udf_modules: Sequence[str], settings: Mapping[str, str]) -> list
     """
     canonical = {key.casefold(): key for key in SETTING_KEYS}
     rows = [("UDF Modules", ";".join(udf_modules))] if udf_modules else []
+    rows += FIXED_ROWS
     for key, value in settings.items():
         name = canonical.get(key.strip().casefold())
         if name is None:
@@ -211,6 +220,26 @@ def pass_version_to_formulas(xlwings_module_source: str) -> str:
     return patched
 
 
+#: ``XLPyCommand`` puts the active workbook's FullName on the formulas' Python command
+#: line (for ``prepare_sys_path``, which ignores it when ADD_WORKBOOK_TO_PYTHONPATH is
+#: False); left out, the command line is the same whichever workbook is active.
+_UDF_ACTIVE_FULLNAME = 'PYTHONPATH = AddExcelDir & ";" & ActiveWorkbook.FullName & ";" & '
+_UDF_NO_ACTIVE_FULLNAME = 'PYTHONPATH = AddExcelDir & ";" & ";" & '
+
+
+def one_formula_server(xlwings_module_source: str) -> str:
+    """Return the ``xlwings`` VBA module whose formulas' Python command line does not name
+    the active workbook. xlwings' DLL starts a server per distinct command line (inferred
+    from its sources and issue reports, not observed here), so each workbook got its own
+    Python and its own caches; with this change all workbooks share one."""
+    if xlwings_module_source.count(_UDF_ACTIVE_FULLNAME) != 1:
+        raise IcpError(
+            f"The xlwings {xlwings.__version__} add-in template builds the formulas' Python "
+            "command differently; this xlwings version is not supported by the builder."
+        )
+    return xlwings_module_source.replace(_UDF_ACTIVE_FULLNAME, _UDF_NO_ACTIVE_FULLNAME)
+
+
 def addin_xlwings_version(xlwings_module_source: str) -> str:
     """The ``XLWINGS_VERSION`` constant of an add-in's ``xlwings`` VBA module."""
     match = _XLWINGS_VERSION_LINE.search(xlwings_module_source)
@@ -277,7 +306,7 @@ def _write_vba(staged: Path, built: Path, modules: Sequence[VbaModule]) -> None:
                     f"xlwings {template_version}; reinstall xlwings ('pip install "
                     f"--force-reinstall xlwings=={xlwings.__version__}')."
                 )
-            book.set_module("xlwings", pass_version_to_formulas(xlwings_module))
+            book.set_module("xlwings", one_formula_server(pass_version_to_formulas(xlwings_module)))
             book.set_module("ThisWorkbook", with_workbook_open(book.get_module("ThisWorkbook")))
             _rename_project(book, project, VBA_PROJECT_NAME)
             book.save(built)

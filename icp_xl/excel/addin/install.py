@@ -10,8 +10,10 @@ copies), so it is copied too. Elsewhere Excel does not exist and installing is r
 :func:`install_addin` always builds from the installed xlwings (the add-in works only
 with the xlwings version it was built with) and records the interpreter it runs under
 on the add-in's config sheet, so one command leaves a working add-in and nobody writes
-a config file by hand. It refuses a target that Excel holds open and the Microsoft
-Store's ``python`` stand-in, and repairs a user config file that xlwings cannot read.
+a config file by hand; a conda environment is recorded with xlwings' ``Conda Path`` and
+``Conda Env`` so that Excel activates it on Windows (numpy's DLLs load only then). It
+refuses a target that Excel holds open and the Microsoft Store's Python (also a virtual
+environment made from it), and repairs a user config file that xlwings cannot read.
 """
 
 from __future__ import annotations
@@ -28,13 +30,19 @@ import xlwings
 
 from icp_xl.core.errors import IcpError
 from icp_xl.excel.addin.build import PROJECT_NAME, addin_xlwings_version, build_addin
+from icp_xl.excel.addin.interpreter import (
+    CondaEnvironment,
+    conda_environment,
+    current_python,
+    is_store_python,
+)
 from icp_xl.files.atomic import atomic_write
 
 ADDIN_FILE_NAME = "ICP.xlam"
 _MAC_STARTUP = (
     "Library/Group Containers/UBF8T346G9.Office/User Content.localized/Startup.localized/Excel"
 )
-_MAC_SCRIPTS = "Library/Application Scripts/com.microsoft.Excel"
+MAC_SCRIPTS = "Library/Application Scripts/com.microsoft.Excel"
 _MAC_CONFIG = f"Library/Containers/com.microsoft.Excel/Data/{PROJECT_NAME}.conf"
 _CONFIG_LINE = re.compile(r'^\s*"([^"]*)"\s*,\s*"([^"]*)"\s*$')
 
@@ -42,14 +50,17 @@ _CONFIG_LINE = re.compile(r'^\s*"([^"]*)"\s*,\s*"([^"]*)"\s*$')
 @dataclass(frozen=True)
 class Installed:
     """What :func:`install_addin` did: the add-in, the interpreter it records, the
-    xlwings version it is built for, the version of the add-in it replaced (None: new)
-    and the user config file it repaired (None: nothing to repair)."""
+    xlwings version it is built for, the version of the add-in it replaced (None: new),
+    the user config file it repaired (None: nothing to repair) and the conda
+    environment Excel activates first."""
 
     path: Path
     interpreter: str
     xlwings_version: str
     replaced_version: str | None
     repaired_config: Path | None
+    conda: CondaEnvironment | None = None
+    """The conda environment recorded for activation (Windows), or None."""
 
 
 def excel_addin_folder(
@@ -82,20 +93,25 @@ def user_config_file(platform: str, env: Mapping[str, str], home: Path) -> Path:
     return home / _MAC_CONFIG
 
 
-def interpreter_setting(platform: str, executable: str) -> tuple[str, str]:
+def interpreter_setting(
+    platform: str, executable: str, base_executable: str | None = None,
+    base_prefix: str | None = None,
+) -> tuple[str, str]:  # fmt: skip
     """The config-sheet setting that makes the add-in run ``executable``.
 
     Windows: ``Interpreter_Win`` (``pythonw.exe`` becomes ``python.exe``, as xlwings'
     docs set it); macOS: ``Interpreter_Mac``. Raises IcpError for the Microsoft Store's
-    ``python`` stand-in, which Excel cannot start.
+    Python, which Excel cannot start, also when ``executable`` is a virtual environment
+    made from it (its ``base_executable`` / ``base_prefix`` name the Store's folder).
     """
     if platform.startswith("win"):
         path = PureWindowsPath(executable)
-        if "windowsapps" in (part.casefold() for part in path.parts):
+        if is_store_python(executable, base_executable, base_prefix):
+            made_from = "" if is_store_python(executable) else " (this environment is made from it)"
             raise IcpError(
-                f"{executable} is the Microsoft Store's Python, which Excel cannot start; "
-                "install Python from python.org, create the environment with 'py -m venv' "
-                "and run 'icp-xl addin install' from it."
+                f"{executable} is the Microsoft Store's Python{made_from}, which Excel cannot "
+                "start; install Python from python.org, create the environment with "
+                "'py -m venv' and run 'icp-xl addin install' from it."
             )
         if path.name.casefold() == "pythonw.exe":
             path = path.with_name("python.exe")
@@ -103,32 +119,63 @@ def interpreter_setting(platform: str, executable: str) -> tuple[str, str]:
     return "Interpreter_Mac", executable
 
 
+def conda_settings(platform: str, conda: CondaEnvironment | None) -> dict[str, str]:
+    """xlwings' ``Conda Path`` and ``Conda Env`` for a conda environment on Windows (so
+    Excel activates it and numpy's DLLs load; recorded instead of ``Interpreter_Win``),
+    nothing otherwise. Raises IcpError for a
+    conda installation without ``condabin`` (xlwings' ``CheckConda`` refuses it)."""
+    if conda is None or not platform.startswith("win"):
+        return {}
+    if not (conda.root / "condabin").is_dir():
+        raise IcpError(
+            f"{conda.root} has no condabin folder (conda older than 4.6), so Excel cannot "
+            "activate the environment; update conda ('conda update -n base conda') and run "
+            "'icp-xl addin install' again."
+        )
+    return {"Conda Path": str(conda.root), "Conda Env": conda.env}
+
+
 def install_addin(
     platform: str = sys.platform,
     env: Mapping[str, str] = os.environ,
     home: Path | None = None,
     interpreter: str | None = None,
+    *,
+    base_executable: str | None = None,
+    base_prefix: str | None = None,
+    prefix: str | Path | None = None,
 ) -> Installed:
     """Build ``ICP.xlam`` into Excel's start-up folder and return what was done.
 
     Inputs: platform, environment and home folder (defaults: this machine) and the
-    Python the add-in should run (default: the one running this, ``sys.executable``).
-    On macOS also installs xlwings' RunPython AppleScript. Raises IcpError on an
-    unsupported OS, the Store's python, or a target Excel holds open; nothing is
-    replaced then. Excel must be started again to load the new add-in.
+    Python the add-in should run: ``interpreter`` (default: the one running this,
+    ``sys.executable``), the interpreter it was made from and its base prefix (for the
+    Store check; default: this process's) and its environment folder ``prefix``
+    (``sys.prefix``; a conda environment there is recorded as ``Conda Path`` /
+    ``Conda Env`` on Windows). On macOS also installs xlwings' RunPython AppleScript.
+    Raises IcpError on an unsupported OS, the Store's python, or a target Excel holds
+    open; nothing is replaced then. Excel must be started again to load the new add-in.
     """
     home = home or Path.home()
     folder = excel_addin_folder(platform, env, home)
-    setting = interpreter_setting(platform, interpreter or sys.executable)
+    if interpreter is None:
+        interpreter, base_executable, base_prefix = current_python()
+        prefix = sys.prefix if prefix is None else prefix
+    setting = interpreter_setting(platform, interpreter, base_executable, base_prefix)
+    conda = conda_environment(prefix, dict(env)) if prefix is not None else None
+    # xlwings activates conda for the formulas only when no interpreter path is set (its
+    # XLPyCommand); the buttons then run the activated environment's "python" too.
+    settings = conda_settings(platform, conda) or {setting[0]: setting[1]}
     target = folder / ADDIN_FILE_NAME
     replaced = _installed_version(target)
     _refuse_if_locked(target)
     repaired = repair_config_file(user_config_file(platform, env, home))
     folder.mkdir(parents=True, exist_ok=True)
-    built = build_addin(target, settings=dict([setting]))
+    built = build_addin(target, settings=settings)
     if platform == "darwin":
         install_runpython_script(home)
-    return Installed(built.path, setting[1], built.xlwings_version, replaced, repaired)
+    return Installed(built.path, setting[1], built.xlwings_version, replaced, repaired,
+                     conda)  # fmt: skip
 
 
 def _installed_version(target: Path) -> str | None:
@@ -157,27 +204,35 @@ def _refuse_if_locked(target: Path) -> None:
         ) from exc
 
 
-def repair_config_file(path: Path) -> Path | None:
-    """Rewrite the user config file ``path`` without blank lines, if it has any.
-
-    xlwings reads it with VBA ``Input #``, which fails with run-time error 62 ("Input
-    past end of file") on an empty line, which breaks every button. Returns the path
-    when it was rewritten, None when it is missing or already fine. Raises IcpError for
-    a line that is not ``"KEY","VALUE"``.
-    """
+def config_file_problem(path: Path) -> str | None:
+    """What stops xlwings reading the user config file ``path``, or None (also when it
+    is missing): xlwings reads it with VBA ``Input #``, which fails with run-time error 62
+    ("Input past end of file") on an empty line, which breaks every button. Raises
+    IcpError for a line that is not ``"KEY","VALUE"``."""
     if not path.is_file():
         return None
     text = path.read_bytes().decode("utf-8", errors="replace")
     lines = text.splitlines()
-    kept = [line for line in lines if line.strip()]
     for number, line in enumerate(lines, start=1):
         if line.strip() and not _CONFIG_LINE.match(line):
             raise IcpError(
                 f'{path} line {number} is not "KEY","VALUE": {line.strip()!r}; fix or delete '
                 "that line (the add-in's own settings need no config file)."
             )
-    if kept == lines and text.endswith("\r\n"):
+    if any(not line.strip() for line in lines) or not text.endswith("\r\n"):
+        return f"{path} has empty lines or line ends xlwings cannot read"
+    return None
+
+
+def repair_config_file(path: Path) -> Path | None:
+    """Rewrite the user config file ``path`` without empty lines and with CRLF line ends
+    when :func:`config_file_problem` finds a problem. Returns the path when it was
+    rewritten, None when it is missing or already fine. Raises IcpError for a line that
+    is not ``"KEY","VALUE"``."""
+    if config_file_problem(path) is None:
         return None
+    lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    kept = [line for line in lines if line.strip()]
     write_config_file(path, [_CONFIG_LINE.match(line).groups() for line in kept])  # type: ignore[union-attr]
     return path
 
@@ -196,7 +251,7 @@ def install_runpython_script(home: Path) -> Path:
     script = Path(xlwings.__file__).parent / name
     if not script.is_file():
         raise IcpError(f"xlwings {xlwings.__version__} does not ship {name}.")
-    target_dir = home / _MAC_SCRIPTS
+    target_dir = home / MAC_SCRIPTS
     target_dir.mkdir(parents=True, exist_ok=True)
     try:
         return atomic_write(target_dir / name, lambda temp: shutil.copyfile(script, temp))

@@ -122,6 +122,27 @@ def config_sheet(parts: Mapping[str, bytes], suffix: str = ".conf") -> tuple[str
     return found[0]
 
 
+def config_sheet_rows(parts: Mapping[str, bytes]) -> dict[str, str]:
+    """The ``key -> value`` rows (columns A and B, shared strings) of the config sheet."""
+    _, sheet_part = config_sheet(parts)
+    shared = related_parts(parts, "xl/workbook.xml", _SHARED_STRINGS_TYPE)
+    strings = [
+        "".join(t.text or "" for t in si.iter(f"{{{SHEET_NS}}}t"))
+        for si in ET.fromstring(parts[shared[0]]).iter(f"{{{SHEET_NS}}}si")
+    ] if shared else []  # fmt: skip
+    cells: dict[str, str] = {}
+    for cell in ET.fromstring(parts[sheet_part]).iter(f"{{{SHEET_NS}}}c"):
+        value = cell.find(f"{{{SHEET_NS}}}v")
+        if value is not None and value.text is not None:
+            text = strings[int(value.text)] if cell.get("t") == "s" else value.text
+            cells[cell.get("r", "")] = text
+    rows = {}
+    for ref, key in cells.items():
+        if ref.startswith("A"):
+            rows[key] = cells.get("B" + ref[1:], "")
+    return rows
+
+
 def set_config_sheet(parts: Parts, new_name: str, settings: Sequence[tuple[str, str]]) -> Parts:
     """Return parts whose config sheet is called ``new_name`` and holds ``settings``.
 

@@ -36,7 +36,7 @@ KeyState = Callable[[int], int]
 VK_ESCAPE = 0x1B
 _KEY_DOWN_OR_PRESSED = 0x8001
 #: Actions that never take the lock: they only read, or they talk to a running action.
-UNLOCKED_ACTIONS = frozenset({"help", "stop"})
+UNLOCKED_ACTIONS = frozenset({"help", "stop", "diagnose"})
 # A lock file that cannot be read yet is being written; after this many seconds it is junk.
 _UNREADABLE_GRACE_SECONDS = 10.0
 

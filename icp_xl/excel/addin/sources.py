@@ -43,6 +43,9 @@ _CALLBACK_SUB = re.compile(
 #: action also works without an open workbook), the Sub of ``vba/IcpRibbon.bas`` that
 #: guards against no active workbook and passes the add-in's xlwings version.
 _RUN_ACTION = re.compile(r'^[ \t]*RunIcpAction[ \t]+"(\w+)"', re.MULTILINE | re.IGNORECASE)
+#: Buttons that run VBA only, no Python (callback Sub -> the VBA Sub its one line calls):
+#: Restart Python stops the formulas' Python server with xlwings' own ``KillPy``.
+VBA_ONLY_CALLBACKS: dict[str, str] = {"OnRestartPython": "RestartIcpPython"}
 
 
 @dataclass(frozen=True)
@@ -137,25 +140,46 @@ def ribbon_on_actions(ribbon_xml: bytes) -> list[str]:
 
 
 def ribbon_callbacks(module: VbaModule) -> dict[str, list[str]]:
-    """Map each ``Sub X(control As IRibbonControl)`` of the module to the actions it runs."""
+    """Map each ``Sub X(control As IRibbonControl)`` of the module that runs Python to the
+    actions it runs (the :data:`VBA_ONLY_CALLBACKS` are left out)."""
     return {
         match.group(1): _RUN_ACTION.findall(match.group(2))
         for match in _CALLBACK_SUB.finditer(module.source)
+        if match.group(1) not in VBA_ONLY_CALLBACKS
     }
+
+
+def vba_only_callbacks(module: VbaModule) -> dict[str, str]:
+    """Map each :data:`VBA_ONLY_CALLBACKS` Sub of the module to its body's code lines."""
+    return {
+        match.group(1): " ".join(
+            line.strip() for line in match.group(2).splitlines()
+            if line.strip() and not line.strip().startswith("'")
+        )
+        for match in _CALLBACK_SUB.finditer(module.source)
+        if match.group(1) in VBA_ONLY_CALLBACKS
+    }  # fmt: skip
 
 
 def check_addin_sources(sources: AddinSources) -> None:
     """Check that the ribbon and the callbacks agree; raise IcpError naming the first problem.
 
     Rules: every ``onAction`` is ``Module.Sub`` with such a callback Sub; every callback
-    runs exactly one action from :func:`ribbon_actions` with ``RunIcpAction``; every
-    action has a button.
+    runs exactly one action from :func:`ribbon_actions` with ``RunIcpAction``, or is one
+    of the :data:`VBA_ONLY_CALLBACKS` calling its Sub; every action has a button.
     """
     known = ribbon_actions()
     callbacks = {module.name: ribbon_callbacks(module) for module in sources.modules}
+    vba_only = {module.name: vba_only_callbacks(module) for module in sources.modules}
     used: set[str] = set()
     for on_action in ribbon_on_actions(sources.ribbon_xml):
         module_name, _, sub_name = on_action.rpartition(".")
+        if sub_name in VBA_ONLY_CALLBACKS:
+            if vba_only.get(module_name, {}).get(sub_name) != VBA_ONLY_CALLBACKS[sub_name]:
+                raise IcpError(
+                    f"Callback {on_action} must only call {VBA_ONLY_CALLBACKS[sub_name]}."
+                )
+            continue
         actions = callbacks.get(module_name, {}).get(sub_name)
         if actions is None:
             raise IcpError(

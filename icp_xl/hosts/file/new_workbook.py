@@ -3,7 +3,7 @@ sample data."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -25,12 +25,14 @@ def new_workbook(
     sample_size: int = 2000,
     column_map: Mapping[str, str] | None = None,
     weights: Weights | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> Path:
     """Create a scored ICP workbook file at ``path`` from an accounts file or table
     (sample accounts when None). Refuses to replace an existing file unless
     ``overwrite``. ``weights``: the current weights to score with (default weights when
     None). ``column_map`` (field -> header) is used to read the accounts and
-    stored in the workbook's Column map."""
+    stored in the workbook's Column map. ``status`` receives the progress messages
+    (default: stderr, as the CLI shows them)."""
     return create_workbook(
         path,
         accounts,
@@ -38,6 +40,7 @@ def new_workbook(
         sample_size=sample_size,
         column_map=column_map,
         weights=weights,
+        status=status,
     )[0]
 
 
@@ -49,6 +52,7 @@ def create_workbook(
     sample_size: int = 2000,
     column_map: Mapping[str, str] | None = None,
     weights: Weights | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> tuple[Path, RescoreResult]:
     """:func:`new_workbook`, also returning what the first rescore found (its Data Quality
     report is ``result.quality``)."""
@@ -67,7 +71,7 @@ def create_workbook(
     else:
         raw, prepared = read_accounts_file(accounts, column_map)
         where = Path(accounts).name
-    book = FileBook.new(account_cells(raw, where, column_map))
+    book = FileBook.new(account_cells(raw, where, column_map), status)
     store_column_map(book, column_map or {})
     if weights is not None:
         set_current_weights(book, weights)
