@@ -182,6 +182,20 @@ def test_candidate_weights_typed_in_are_previewed_and_bad_ones_explained(workboo
     assert note.startswith("No preview: ") and "sum to 1" in note
 
 
+def test_import_prints_the_data_quality_warnings(
+    workbook: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A misspelled industry in the month's file is said, as new and rescore say it."""
+    month = pd.read_csv(months[1])
+    month.loc[month.index[:18], "Industry"] = "Aerosapce and Defense"
+    month.to_csv(tmp_path / "month2.csv", index=False)
+    capsys.readouterr()
+    assert main(["import", str(workbook), str(tmp_path / "month2.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "icp-xl: warning: " in err and "Aerosapce and Defense (18)" in err
+    assert "details on the workbook's Data Quality sheet" in err
+
+
 def test_export_changed_writes_what_scores_holds_and_warns_when_stale(
     workbook: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

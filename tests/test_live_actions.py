@@ -313,3 +313,19 @@ def test_error_log_names_action_and_time(logs: Path) -> None:
         path = live.write_error_log("optimize", "Book1", error)
     assert path.parent == logs and path.name.startswith("icp_xl_optimize_")
     assert dt.date.today().strftime("%Y%m%d") in path.name
+
+
+def test_import_closes_with_the_data_quality_warnings(
+    workbook: Path, accounts_csv: Path, tmp_path: Path
+) -> None:
+    """The ribbon's Import says what Data Quality found, as icp-xl import prints it."""
+    import pandas as pd
+
+    month = pd.read_csv(accounts_csv)
+    month.loc[month.index[:18], "Industry"] = "Aerosapce and Defense"
+    month.to_csv(tmp_path / "month.csv", index=False)
+    with excel(workbook) as book:
+        assert live.run_action("import_accounts", choose_file=answers(tmp_path / "month.csv"))
+        (alert,) = [a for a in alerts(book) if a["prompt"].startswith("Imported")]
+    assert alert["prompt"].startswith(f"Imported from month.csv: {len(month):,} accounts.")
+    assert "Aerosapce and Defense (18)" in alert["prompt"]

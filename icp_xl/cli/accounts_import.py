@@ -20,12 +20,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from icp_xl.cli.column_options import print_quality
     from icp_xl.cli.movers import print_movers
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook.actions import import_accounts
 
     book = FileBook.open(args.workbook, rescoring=True)  # the import rescores
-    import_accounts(book, args.accounts)
+    result = import_accounts(book, args.accounts)
     book.save()
+    print_quality(result.quality)
     print_movers(book)
     return 0

@@ -6,6 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from icp_xl.core.insight.quality import QualityReport
 
 COLUMN_HELP = (
     'map one of our columns to your header, e.g. --column "Customer ID=Account ID" '
@@ -38,3 +42,12 @@ def print_warnings(warnings: Iterable[str]) -> None:
     """Each warning as ``icp-xl: warning: ...`` on stderr."""
     for warning in warnings:
         print(f"icp-xl: warning: {warning}", file=sys.stderr)
+
+
+def print_quality(report: QualityReport | None) -> None:
+    """The Data Quality summary of a rescore or import as warnings, pointing at the sheet
+    when there are any."""
+    warnings = report.warnings() if report else ()
+    print_warnings(warnings)
+    if warnings:
+        print_warnings(["details on the workbook's Data Quality sheet"])

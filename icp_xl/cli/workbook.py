@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from icp_xl.workbook.actions import RescoreResult
 
-from icp_xl.cli.column_options import add_column_option, column_map, print_warnings
+from icp_xl.cli.column_options import add_column_option, column_map, print_quality
 
 SEGMENT_HELP = "segment view: all, small_business, mid_market or large_enterprise"
 
@@ -100,17 +100,9 @@ def run_new(args: argparse.Namespace) -> int:
     path, result = create_workbook(
         args.output, args.accounts, overwrite=True, column_map=mapping, weights=weights
     )
-    _print_quality(result)
+    print_quality(result.quality)
     print(f"Wrote ICP workbook {path}", file=sys.stderr)
     return 0
-
-
-def _print_quality(result: RescoreResult) -> None:
-    """The Data Quality summary as warnings, pointing at the sheet when there are any."""
-    warnings = result.quality.warnings() if result.quality else ()
-    print_warnings(warnings)
-    if warnings:
-        print_warnings(["details on the workbook's Data Quality sheet"])
 
 
 def run_rescore(args: argparse.Namespace) -> int:
@@ -120,7 +112,7 @@ def run_rescore(args: argparse.Namespace) -> int:
     book = FileBook.open(args.workbook, rescoring=True)
     result = rescore(book, args.segment)
     book.save()
-    _print_quality(result)
+    print_quality(result.quality)
     _print_summary(result)
     print(f"Rescored {args.workbook}", file=sys.stderr)
     return 0

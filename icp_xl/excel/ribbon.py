@@ -245,8 +245,11 @@ def _rescore(session: Session) -> None:
     _tell_data_quality(session, actions.rescore(session.workbook), "Rescored")
 
 
-def _tell_data_quality(session: Session, result: actions.RescoreResult, done: str) -> None:
-    """The closing message of Rescore and Import: the Data Quality warnings, when any."""
+def _tell_data_quality(
+    session: Session, result: actions.RescoreResult, done: str, always: bool = False
+) -> None:
+    """The closing message of Rescore and Import: the Data Quality warnings, when any
+    (``always``: also when there are none)."""
     from icp_xl.workbook.actions.data_quality import summary_lines
 
     lines = summary_lines(result.quality)
@@ -256,6 +259,8 @@ def _tell_data_quality(session: Session, result: actions.RescoreResult, done: st
             + "\n".join(f"- {line}" for line in lines)
             + "\n\nDetails are on the Data Quality sheet."
         )
+    elif always:
+        session.tell(f"{done} {result.accounts:,} accounts. Data Quality found no warnings.")
 
 
 def _refresh_segment_view(session: Session) -> None:
@@ -340,7 +345,8 @@ def _import_accounts(session: Session) -> None:
         session.app, FileRequest("open", "Import accounts (CSV or XLSX)", ACCOUNT_FILES)
     )
     if path is not None:
-        _tell_data_quality(session, actions.import_accounts(book, path), "Imported")
+        result = actions.import_accounts(book, path)
+        _tell_data_quality(session, result, f"Imported from {path.name}:", always=True)
 
 
 def _new_workbook(session: Session) -> None:
