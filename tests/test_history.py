@@ -337,3 +337,22 @@ def test_runs_chart_reads_the_last_runs_block(workbook: Path) -> None:
         charts = [archive.read(n).decode() for n in archive.namelist() if "charts/chart" in n]
     (runs_chart,) = [c for c in charts if "KPIs over the runs" in c]
     assert "'Movers'!$AT$3:$AT$26" in runs_chart and "<lineChart>" in runs_chart
+
+
+def test_new_over_a_workbook_points_to_import_and_says_what_force_discards(
+    workbook: Path, months: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["calibrate", str(workbook)]) == 0
+    wb = openpyxl.load_workbook(workbook)
+    wb.create_sheet("My pivot")
+    wb.save(workbook)
+    before = workbook.read_bytes()
+    capsys.readouterr()
+    assert main(["new", str(months[1]), "-o", str(workbook)]) == 1
+    err = capsys.readouterr().err
+    assert f"run icp-xl import {workbook} {months[1]}" in err
+    assert "discard its calibration of " in err and "2 recorded run(s)" in err
+    assert "'My pivot'" in err
+    assert workbook.read_bytes() == before
+    assert main(["new", str(months[1]), "-o", str(workbook), "--force"]) == 0
+    assert "--force discarded its calibration" in capsys.readouterr().err

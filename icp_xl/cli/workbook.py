@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from icp_xl.workbook.actions import RescoreResult
 
 from icp_xl.cli.column_options import add_column_option, column_map, print_quality
+from icp_xl.core.errors import IcpError
 
 SEGMENT_HELP = "segment view: all, small_business, mid_market or large_enterprise"
 
@@ -91,6 +92,16 @@ def run_new(args: argparse.Namespace) -> int:
     from icp_xl.hosts.file.new_workbook import create_workbook
 
     mapping = column_map(args)
+    check_output(args.output, "xlsx", inputs=[args.accounts], force=True)
+    lost = _what_new_discards(args.output)
+    if lost is not None and not args.force:
+        lost_text = "; --force would replace it and discard " + _and(lost) if lost else ""
+        import_command = f"icp-xl import {args.output} {args.accounts or 'ACCOUNTS.csv'}"
+        raise IcpError(
+            f"{args.output.name} is already an ICP workbook: to bring new accounts into it, "
+            f"run {import_command} (it keeps the weights, settings, calibration, run history "
+            f"and your own sheets){lost_text}"
+        )
     check_output(args.output, "xlsx", inputs=[args.accounts], force=args.force)
     weights = None
     if args.weights is not None:
@@ -101,8 +112,31 @@ def run_new(args: argparse.Namespace) -> int:
         args.output, args.accounts, overwrite=True, column_map=mapping, weights=weights
     )
     print_quality(result.quality)
+    if lost:
+        print(f"icp-xl: warning: --force discarded {_and(lost)}", file=sys.stderr)
     print(f"Wrote ICP workbook {path}", file=sys.stderr)
     return 0
+
+
+def _what_new_discards(path: Path) -> list[str] | None:
+    """What writing a new workbook at ``path`` would lose (see
+    :func:`~icp_xl.workbook.actions.accounts_import.what_replacing_discards`); None when
+    ``path`` is not an ICP workbook."""
+    from icp_xl.cli.optimize import is_icp_workbook
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook.actions.accounts_import import what_replacing_discards
+
+    if not is_icp_workbook(path):
+        return None
+    try:
+        return what_replacing_discards(FileBook.open(path, for_writing=False))
+    except IcpError:  # unreadable as ours: the output policy alone decides
+        return None
+
+
+def _and(phrases: list[str]) -> str:
+    """``a, b and c``."""
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
 def run_rescore(args: argparse.Namespace) -> int:

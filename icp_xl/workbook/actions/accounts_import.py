@@ -71,3 +71,31 @@ def import_accounts(
     book.write_table(layout.ACCOUNTS_TABLE.name, header, rows)
     book.status(f"Imported {len(rows):,} accounts from {path.name}")
     return rescore(book, file_read=FileRead(raw, accounts, path.name))
+
+
+def what_replacing_discards(book: Book) -> list[str]:
+    """What a new workbook written over ``book`` would lose that an import keeps: its
+    calibration, its recorded runs and the user's own sheets, as short phrases (empty when
+    it holds none of them)."""
+    from icp_xl.core.errors import IcpError
+    from icp_xl.workbook.calibration_table import read_calibration
+
+    lost = []
+    try:
+        calibration = read_calibration(book)
+    except IcpError:  # a damaged calibration is still one the user made
+        lost.append("its calibration")
+    else:
+        if calibration is not None:
+            lost.append(f"its calibration of {calibration.calibrated_at:%Y-%m-%d}")
+    try:
+        runs = book.read_table(layout.RUNS_TABLE.name)
+    except IcpError:
+        runs = None
+    count = 0 if runs is None or runs.empty else int(runs.iloc[:, 0].notna().sum())
+    if count:
+        lost.append(f"the history of {count:,} recorded run(s)")
+    own = [s for s in book.sheet_names() if s not in layout.SHEETS_BY_NAME]
+    if own:
+        lost.append("your own sheet(s) " + ", ".join(f"'{s}'" for s in own))
+    return lost
