@@ -193,7 +193,7 @@ def test_import_accounts_replaces_the_table_and_rescores(
     source = tmp_path / "new_accounts.csv"
     other.to_csv(source, index=False)
     with host(workbook) as book:
-        result = actions.import_accounts(book, source)
+        result = actions.import_accounts(book, source, replace_all=True)
     assert result.accounts == 120
     read_back = pd.read_csv(source, dtype=str, keep_default_na=False)
     assert_scores_equal(workbook, read_back, Settings())
@@ -350,7 +350,7 @@ def test_imported_numbers_land_as_numbers_and_ids_stay_text(
     source = tmp_path / "typed.csv"
     other.to_csv(source, index=False)
     with host(workbook) as book:
-        actions.import_accounts(book, source)
+        actions.import_accounts(book, source, replace_all=True)
     assert_accounts_typed(workbook, source)
     header, rows = _accounts_cells(workbook)
     assert rows[0][header.index("Customer ID")] == "007"

@@ -356,3 +356,24 @@ def test_new_over_a_workbook_points_to_import_and_says_what_force_discards(
     assert workbook.read_bytes() == before
     assert main(["new", str(months[1]), "-o", str(workbook), "--force"]) == 0
     assert "--force discarded its calibration" in capsys.readouterr().err
+
+
+def test_import_that_drops_most_accounts_or_is_an_export_is_refused(
+    workbook: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    few = tmp_path / "few.csv"
+    pd.read_csv(months[0]).head(40).to_csv(few, index=False)
+    before = workbook.read_bytes()
+    capsys.readouterr()
+    assert main(["import", str(workbook), str(few)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "would drop 260 of the workbook's 300 accounts" in err
+    assert "--replace-all" in err and workbook.read_bytes() == before
+    exported = tmp_path / "scores.csv"
+    assert main(["export", str(workbook), "-o", str(exported)]) == 0
+    capsys.readouterr()
+    assert main(["import", str(workbook), str(exported)]) == 1
+    assert "looks like an icp-xl export" in capsys.readouterr().err
+    assert workbook.read_bytes() == before
+    assert main(["import", str(workbook), str(few), "--replace-all"]) == 0
+    assert runs(workbook)["Gone"].tolist()[-1] == 260

@@ -329,3 +329,26 @@ def test_import_closes_with_the_data_quality_warnings(
         (alert,) = [a for a in alerts(book) if a["prompt"].startswith("Imported")]
     assert alert["prompt"].startswith(f"Imported from month.csv: {len(month):,} accounts.")
     assert "Aerosapce and Defense (18)" in alert["prompt"]
+
+
+def test_import_that_drops_most_accounts_asks_first(
+    workbook: Path, accounts_csv: Path, tmp_path: Path
+) -> None:
+    """No keeps the workbook as it was; Yes replaces the accounts."""
+    import pandas as pd
+
+    few = tmp_path / "few.csv"
+    pd.read_csv(accounts_csv).head(5).to_csv(few, index=False)
+    before = sheet_values(workbook)
+    with excel(workbook) as book:
+        assert live.run_action("import_accounts", choose_file=answers(few)) is True
+        (question,) = alerts(book)
+        book.save()
+    assert question["buttons"] == "yes_no" and "would drop" in question["prompt"]
+    assert sheet_values(workbook) == before
+    with excel(workbook) as book:
+        book.app.impl.replies.append("yes")
+        assert live.run_action("import_accounts", choose_file=answers(few)) is True
+        book.save()
+    accounts = FileBook.open(workbook, for_writing=False).read_table(layout.ACCOUNTS_TABLE.name)
+    assert len(accounts) == 5

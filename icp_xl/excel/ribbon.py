@@ -112,6 +112,10 @@ class Session:
         """Show ``message`` in a message box."""
         self.app.alert(message, title=TITLE, mode="critical" if critical else "info")
 
+    def ask(self, question: str) -> bool:
+        """Ask ``question`` in a Yes/No message box; True for Yes."""
+        return self.app.alert(question, title=TITLE, buttons="yes_no", mode="critical") == "yes"
+
 
 # ---------------------------------------------------------------- file dialogs
 
@@ -345,7 +349,14 @@ def _import_accounts(session: Session) -> None:
         session.app, FileRequest("open", "Import accounts (CSV or XLSX)", ACCOUNT_FILES)
     )
     if path is not None:
-        result = actions.import_accounts(book, path)
+        from icp_xl.workbook.actions.accounts_import import ImportNeedsConfirmation
+
+        try:
+            result = actions.import_accounts(book, path)
+        except ImportNeedsConfirmation as doubt:
+            if not session.ask(f"{doubt}.\n\nReplace the accounts with this file anyway?"):
+                return
+            result = actions.import_accounts(book, path, replace_all=True)
         _tell_data_quality(session, result, f"Imported from {path.name}:", always=True)
 
 
