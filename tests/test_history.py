@@ -253,12 +253,19 @@ def test_weights_cli_and_new_with_weights(workbook: Path, tmp_path: Path, months
 def test_stale_cells_are_computed_by_the_spreadsheet(workbook: Path, tmp_path: Path) -> None:
     """LibreOffice computes ResultsStatus and ScoresStatus: up to date after a rescore, out of
     date after a weight or a setting changes (no Python involved)."""
-    variants = {"fresh": None, "weights": ("W_Size", 0.25), "settings": ("HighValueCutoff", 75)}
+    variants = {"fresh": None, "weights": ("W_Size", 0.25), "settings": ("HighValueCutoff", 75),
+                "calibrated": ("W_Size", 0.25)}  # fmt: skip
     expected = {"fresh": layout.FRESH_TEXT, "weights": layout.STALE_TEXT,
-                "settings": layout.STALE_TEXT}  # fmt: skip
+                "settings": layout.STALE_TEXT,
+                "calibrated": layout.RECALIBRATE_TEXT}  # fmt: skip
     for label, edit in variants.items():
         path = tmp_path / f"{label}.xlsx"
         shutil.copyfile(workbook, path)
+        if label == "calibrated":  # a weight typed in after Calibrate
+            assert main(["calibrate", str(path)]) == 0
+            book = FileBook.open(path)
+            book.set_name("W_Vertical", 0.25)
+            book.save()
         if edit:
             wb = openpyxl.load_workbook(path)
             name = wb.defined_names[edit[0]]

@@ -352,3 +352,20 @@ def test_import_that_drops_most_accounts_asks_first(
         book.save()
     accounts = FileBook.open(workbook, for_writing=False).read_table(layout.ACCOUNTS_TABLE.name)
     assert len(accounts) == 5
+
+
+def test_use_optimized_weights_in_calibrated_mode_makes_the_calibration_anew(
+    workbook: Path,
+) -> None:
+    edit_inputs(workbook)  # optimized weights on the sheet
+    with excel(workbook) as book:
+        assert live.run_action("calibrate") is True
+        assert live.run_action("use_optimized_weights") is True
+        (told,) = [a for a in alerts(book) if "now the current weights" in a["prompt"]]
+        book.save()
+    assert "calibration was made anew" in told["prompt"]
+    file = FileBook.open(workbook, for_writing=False)
+    made = [file.read_range(layout.SETTINGS, f"R{10 + i}")[0][0] for i in range(4)]
+    assert made == [file.read_name(layout.WEIGHT_NAMES[c]) for c in layout.WEIGHT_NAMES]
+    runs = file.read_table(layout.RUNS_TABLE.name)
+    assert runs["Changed since the run before"].tolist()[-1] == "weights + calibration"

@@ -38,6 +38,6 @@ def run(args: argparse.Namespace) -> int:
     except ImportNeedsConfirmation as doubt:
         raise IcpError(f"{doubt}; add --replace-all if this is the right file") from None
     book.save()
-    print_quality(result.quality)
+    print_quality(result)
     print_movers(book)
     return 0

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from icp_xl.core.insight.quality import QualityReport
+    from icp_xl.workbook.actions import RescoreResult
 
 COLUMN_HELP = (
     'map one of our columns to your header, e.g. --column "Customer ID=Account ID" '
@@ -44,10 +44,11 @@ def print_warnings(warnings: Iterable[str]) -> None:
         print(f"icp-xl: warning: {warning}", file=sys.stderr)
 
 
-def print_quality(report: QualityReport | None) -> None:
-    """The Data Quality summary of a rescore or import as warnings, pointing at the sheet
-    when there are any."""
-    warnings = report.warnings() if report else ()
+def print_quality(result: RescoreResult) -> None:
+    """The warnings of a rescore or import: about the scoring itself (weights that differ
+    from the calibration's), then the Data Quality summary, pointing at the sheet."""
+    print_warnings(result.warnings)
+    warnings = result.quality.warnings() if result.quality else ()
     print_warnings(warnings)
     if warnings:
         print_warnings(["details on the workbook's Data Quality sheet"])

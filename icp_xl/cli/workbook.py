@@ -111,7 +111,7 @@ def run_new(args: argparse.Namespace) -> int:
     path, result = create_workbook(
         args.output, args.accounts, overwrite=True, column_map=mapping, weights=weights
     )
-    print_quality(result.quality)
+    print_quality(result)
     if lost:
         print(f"icp-xl: warning: --force discarded {_and(lost)}", file=sys.stderr)
     print(f"Wrote ICP workbook {path}", file=sys.stderr)
@@ -146,7 +146,7 @@ def run_rescore(args: argparse.Namespace) -> int:
     book = FileBook.open(args.workbook, rescoring=True)
     result = rescore(book, args.segment)
     book.save()
-    print_quality(result.quality)
+    print_quality(result)
     _print_summary(result)
     print(f"Rescored {args.workbook}", file=sys.stderr)
     return 0

@@ -252,19 +252,24 @@ def _rescore(session: Session) -> None:
 def _tell_data_quality(
     session: Session, result: actions.RescoreResult, done: str, always: bool = False
 ) -> None:
-    """The closing message of Rescore and Import: the Data Quality warnings, when any
-    (``always``: also when there are none)."""
+    """The closing message of Rescore and Import: the scoring warnings (weights that differ
+    from the calibration's) and the Data Quality warnings, when any (``always``: also when
+    there are none)."""
     from icp_xl.workbook.actions.data_quality import summary_lines
 
     lines = summary_lines(result.quality)
+    if not (lines or result.warnings or always):
+        return
+    parts = [f"{done} {result.accounts:,} accounts.", *(f"Warning: {w}." for w in result.warnings)]
     if lines:
-        session.tell(
-            f"{done} {result.accounts:,} accounts. Data Quality found:\n"
+        parts.append(
+            "Data Quality found:\n"
             + "\n".join(f"- {line}" for line in lines)
             + "\n\nDetails are on the Data Quality sheet."
         )
-    elif always:
-        session.tell(f"{done} {result.accounts:,} accounts. Data Quality found no warnings.")
+    else:
+        parts.append("Data Quality found no warnings.")
+    session.tell("\n\n".join(parts) if result.warnings else " ".join(parts))
 
 
 def _refresh_segment_view(session: Session) -> None:
@@ -276,10 +281,17 @@ def _apply_weights(session: Session, which: str, copy: Callable[[Book], Any]) ->
     book = session.workbook
     weights = copy(book)
     result = actions.rescore(book)
+    calibration = result.scored.calibration
+    made = (
+        " The calibration was made anew with them on these accounts (Calibrated mode: a "
+        "calibration belongs to its weights)."
+        if calibration is not None and calibration.weights == weights
+        else ""
+    )
     session.tell(
         f"The {which} weights ({weights_text(weights)} for vertical / size / adoption / "
         f"relationship) are now the current weights, and the {result.accounts:,} accounts "
-        "were rescored."
+        f"were rescored.{made}"
     )
 
 

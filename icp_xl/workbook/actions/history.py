@@ -32,6 +32,7 @@ from icp_xl.workbook.book import Book
 from icp_xl.workbook.calibration_table import EXCEL_EPOCH
 
 FIRST_RUN = "first run"
+WEIGHTS_AND_CALIBRATION = "weights + calibration"
 _SCORES_FIELD = {column.header: field for column, field in layout.SCORES_FIELDS}
 _RUNS_KEY = {column.header: key for key, column in layout.RUNS_COLUMNS}
 _PREVIOUS_FIELDS = frozenset(
@@ -93,6 +94,9 @@ def changed_since_last_rescore(book: Book) -> tuple[str, ...]:
         )
         if not same and kind not in changes:
             changes.append(kind)
+    if "weights" in changes and "calibration" in changes:  # new weights, calibration re-made
+        changes[changes.index("weights")] = WEIGHTS_AND_CALIBRATION
+        changes.remove("calibration")
     return tuple(changes)
 
 

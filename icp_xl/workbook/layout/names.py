@@ -238,13 +238,20 @@ _same_weights = ",".join(f"{WEIGHT_NAMES[c]}={LAST_WEIGHT_NAMES[c]}" for c in CO
 # Short: the Dashboard shows it beside its charts.
 STALE_TEXT = "Out of date: press Rescore"
 FRESH_TEXT = "Up to date"
+RECALIBRATE_TEXT = "Weights differ from the calibration: press Calibrate"
+_calibration_differs = (
+    f'AND(ScoringMode="Calibrated",{SETTINGS}!{_cal["Calibrated at"]}<>"",OR('
+    + ",".join(f"{WEIGHT_NAMES[c]}<>{SETTINGS}!{_cal[f'Weight {c}']}" for c in COMPONENTS)
+    + "))"
+)
 RESULTS_STATUS = NamedCell(
     "ResultsStatus",
     DASHBOARD,
     "B6",
     "Results",
     f'=IF(COUNT({LAST_WEIGHT_NAMES["vertical"]})=0,"Not scored yet: press Rescore",'
-    f'IF(AND({_same_weights},{_differences}=0),"{FRESH_TEXT}","{STALE_TEXT}"))',
+    f'IF({_calibration_differs},"{RECALIBRATE_TEXT}",'
+    f'IF(AND({_same_weights},{_differences}=0),"{FRESH_TEXT}","{STALE_TEXT}")))',
 )
 SCORES_STATUS = NamedCell(
     "ScoresStatus", SCORES, f"{column_letter(len(SCORES_FIELDS) + 2)}1", None, "=ResultsStatus"
