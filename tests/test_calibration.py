@@ -237,3 +237,16 @@ def test_keep_calibration_keeps_the_old_scale_and_every_rescore_warns(
     assert main(["weights", str(workbook), "--reset", "--rescore"]) == 0  # made anew
     assert _calibration_weights(workbook) == _current_weights(workbook)
     assert "press Calibrate" not in capsys.readouterr().err
+
+
+def test_calibrating_twice_keeps_the_calibration_numbers_numbers(tmp_path: Path) -> None:
+    """The second Calibrate once gave the whole Value column the date format of its first
+    row ('Calibrated at'), and the next rescore read the raw scores as dates."""
+    accounts = tmp_path / "accounts.csv"
+    make_sample_accounts(120, seed=2).to_csv(accounts, index=False)
+    workbook = tmp_path / "ICP.xlsx"
+    assert main(["new", str(accounts), "-o", str(workbook)]) == 0
+    assert main(["calibrate", str(workbook)]) == 0
+    assert main(["calibrate", str(workbook)]) == 0
+    assert main(["rescore", str(workbook)]) == 0
+    assert all(isinstance(w, float) for w in _calibration_weights(workbook))
