@@ -232,7 +232,7 @@ def test_export_names_the_segment_and_neutralizes_formulas(workbook: Path, tmp_p
     wb.save(workbook)
     book = FileBook.open(workbook, status=lambda m: None)
     actions.rescore(book)  # Export writes what the Scores sheet holds
-    path = actions.export_csv(book, tmp_path, "small business")
+    path = actions.export_csv(book, tmp_path, "small business").path
     assert path.parent == tmp_path
     assert path.name.startswith("icp_scores_small_business_") and path.suffix == ".csv"
     exported = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -265,7 +265,7 @@ def test_exports_in_the_same_second_do_not_overwrite_each_other(
     monkeypatch.setattr(export, "datetime", SameSecond)
     book = FileBook.open(workbook, status=lambda m: None)
     actions.rescore(book)  # Export writes what the Scores sheet holds
-    paths = [actions.export_csv(book, tmp_path, "all") for _ in range(3)]
+    paths = [actions.export_csv(book, tmp_path, "all").path for _ in range(3)]
     stem = "icp_scores_all_segments_20250102_030405"
     assert [p.name for p in paths] == [f"{stem}.csv", f"{stem}_2.csv", f"{stem}_3.csv"]
     assert sorted(p.name for p in tmp_path.glob("icp_scores_*.csv")) == [p.name for p in paths]

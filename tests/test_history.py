@@ -205,8 +205,10 @@ def test_export_changed_writes_what_scores_holds_and_warns_when_stale(
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     changed = pd.read_csv(out, encoding="utf-8-sig")
     sheet = scores(workbook)
-    moved = sheet[sheet["Grade"] != sheet["Previous grade"]]
-    assert sorted(changed["Customer ID"]) == sorted(moved["Customer ID"])
+    moved = sheet[sheet["Grade"] != sheet["Previous grade"]]  # new ones included
+    still_here = changed[changed["ICP_change"] != "gone"]
+    assert sorted(still_here["Customer ID"]) == sorted(moved["Customer ID"])
+    changed = still_here
     assert changed["Big Box Count"].dtype.kind == "i"  # counts as integers
     assert (changed["ICP_score"] == changed["ICP_score"].round(2)).all()
     exact = tmp_path / "exact.csv"
@@ -215,10 +217,19 @@ def test_export_changed_writes_what_scores_holds_and_warns_when_stale(
     assert full["ICP_score"].tolist() == sheet.set_index("Customer ID")["ICP score"].tolist()
     capsys.readouterr()
 
+    book = FileBook.open(workbook)  # an account edited after the rescore
+    raw = book.read_table(layout.ACCOUNTS_TABLE.name)
+    raw.loc[0, "Small Box Count"] = raw.loc[0, "Small Box Count"] + 1
+    book.write_table(layout.ACCOUNTS_TABLE.name, list(raw.columns), raw.values.tolist())
+    book.save()
+    assert main(["export", str(workbook), "-o", str(tmp_path / "edited.csv")]) == 0
+    assert "out of date (the accounts changed since the last rescore)" in capsys.readouterr().err
+    edited = pd.read_csv(tmp_path / "edited.csv", encoding="utf-8-sig")
+    assert edited["ICP_score"].tolist() == sheet["ICP score"].round(2).tolist()
     assert main(["weights", str(workbook), "--from", str(_weights_json(tmp_path))]) == 0
     assert main(["export", str(workbook), "-o", str(tmp_path / "stale.csv")]) == 0
     err = capsys.readouterr().err
-    assert "out of date (weights changed since the last rescore)" in err
+    assert "out of date (weights, the accounts changed since the last rescore)" in err
     stale = pd.read_csv(tmp_path / "stale.csv", encoding="utf-8-sig")
     assert stale["ICP_score"].tolist() == sheet["ICP score"].round(2).tolist()  # not recomputed
 
@@ -252,12 +263,13 @@ def test_weights_cli_and_new_with_weights(workbook: Path, tmp_path: Path, months
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 def test_stale_cells_are_computed_by_the_spreadsheet(workbook: Path, tmp_path: Path) -> None:
     """LibreOffice computes ResultsStatus and ScoresStatus: up to date after a rescore, out of
-    date after a weight or a setting changes (no Python involved)."""
+    date after a weight, a setting or an account changes, and in Calibrated mode with typed-in
+    weights it asks for Calibrate (no Python involved)."""
     variants = {"fresh": None, "weights": ("W_Size", 0.25), "settings": ("HighValueCutoff", 75),
-                "calibrated": ("W_Size", 0.25)}  # fmt: skip
+                "calibrated": ("W_Size", 0.25), "accounts": None}  # fmt: skip
     expected = {"fresh": layout.FRESH_TEXT, "weights": layout.STALE_TEXT,
-                "settings": layout.STALE_TEXT,
-                "calibrated": layout.RECALIBRATE_TEXT}  # fmt: skip
+                "settings": layout.STALE_TEXT, "calibrated": layout.RECALIBRATE_TEXT,
+                "accounts": layout.STALE_TEXT}  # fmt: skip
     for label, edit in variants.items():
         path = tmp_path / f"{label}.xlsx"
         shutil.copyfile(workbook, path)
@@ -266,6 +278,10 @@ def test_stale_cells_are_computed_by_the_spreadsheet(workbook: Path, tmp_path: P
             book = FileBook.open(path)
             book.set_name("W_Vertical", 0.25)
             book.save()
+        if label == "accounts":  # one more printer for one account
+            wb = openpyxl.load_workbook(path)
+            wb[layout.ACCOUNTS]["F3"] = wb[layout.ACCOUNTS]["F3"].value + 1
+            wb.save(path)
         if edit:
             wb = openpyxl.load_workbook(path)
             name = wb.defined_names[edit[0]]
@@ -327,7 +343,10 @@ def test_monthly_routine_from_the_ribbon(
     crm = pd.read_csv(tmp_path / "crm.csv", encoding="utf-8-sig")
     sheet = scores(workbook)
     moved = sheet[sheet["Grade"] != sheet["Previous grade"]]
-    assert sorted(crm["Customer ID"]) == sorted(moved["Customer ID"])
+    assert sorted(crm.loc[crm["ICP_change"] != "gone", "Customer ID"]) == sorted(
+        moved["Customer ID"]
+    )
+    assert (crm["ICP_change"] == "gone").sum() == 10
 
 
 def test_runs_chart_reads_the_last_runs_block(workbook: Path) -> None:
@@ -384,3 +403,33 @@ def test_import_that_drops_most_accounts_or_is_an_export_is_refused(
     assert workbook.read_bytes() == before
     assert main(["import", str(workbook), str(few), "--replace-all"]) == 0
     assert runs(workbook)["Gone"].tolist()[-1] == 260
+
+
+def test_export_changed_reports_changed_new_and_gone_separately(
+    workbook: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    first = tmp_path / "first.csv"
+    capsys.readouterr()
+    assert main(["export", str(workbook), "--changed", "-o", str(first)]) == 0
+    err = capsys.readouterr().err
+    assert "no previous run to compare with" in err and "every account is new" in err
+    assert set(pd.read_csv(first, encoding="utf-8-sig")["ICP_change"]) == {"new"}
+
+    assert main(["import", str(workbook), str(months[1])]) == 0
+    out = tmp_path / "crm.csv"
+    capsys.readouterr()
+    assert main(["export", str(workbook), "--changed", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    last = runs(workbook).iloc[-1]
+    crm = pd.read_csv(out, encoding="utf-8-sig")
+    counts = crm["ICP_change"].value_counts()
+    assert counts["new"] == last["New"] == 40 and counts["gone"] == last["Gone"] == 10
+    assert counts["grade changed"] == last["Grade changes"]
+    assert (
+        f"Exported {len(crm):,} accounts to {out}: {last['Grade changes']:,} changed grade, "
+        "40 new, 10 gone since the previous run" in err
+    )
+    gone = crm[crm["ICP_change"] == "gone"]
+    before = pd.read_csv(months[0]).set_index("Customer ID")
+    assert sorted(gone["Customer ID"]) == sorted(before.index[:10])
+    assert gone["ICP_score"].isna().all() and gone["previous_ICP_grade"].notna().all()

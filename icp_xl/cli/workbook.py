@@ -59,8 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--changed",
         action="store_true",
-        help="only accounts whose grade changed at the last rescore (and new ones): "
-        "the file a CRM update needs",
+        help="what changed at the last rescore, for a CRM update: accounts whose grade "
+        "changed, new ones and gone ones, with a column ICP_change saying which",
     )
     export.add_argument(
         "--exact", action="store_true", help="full precision (default: money and scores rounded)"
@@ -164,10 +164,10 @@ def run_export(args: argparse.Namespace) -> int:
     elif output is not None:
         target = check_output(output, "csv", inputs=[args.workbook], force=args.force)
     book = FileBook.open(args.workbook, for_writing=False)
-    path = export_csv(
+    exported = export_csv(
         book, folder, args.segment, output=target, changed=args.changed, exact=args.exact
     )
-    print(path)
+    print(exported.path)
     return 0
 
 

@@ -408,10 +408,9 @@ def _export_csv(session: Session, changed: bool = False) -> None:
     )
     if target is None:
         return
-    path = actions.export_csv(book, target.parent, view=view, output=target, changed=changed)
-    what = "accounts whose grade changed" if changed else "scores"
+    exported = actions.export_csv(book, target.parent, view=view, output=target, changed=changed)
     warning = actions.stale_warning(book)
-    session.tell(f"Exported the {view} {what} to {path}" + (f"\n\n{warning}." if warning else ""))
+    session.tell(f"{exported.message} ({view})." + (f"\n\n{warning}." if warning else ""))
 
 
 def _export_changed(session: Session) -> None:

@@ -9,6 +9,7 @@ rescore used, which the stale-results formulas compare with the current inputs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -36,7 +37,7 @@ WEIGHTS_AND_CALIBRATION = "weights + calibration"
 _SCORES_FIELD = {column.header: field for column, field in layout.SCORES_FIELDS}
 _RUNS_KEY = {column.header: key for key, column in layout.RUNS_COLUMNS}
 _PREVIOUS_FIELDS = frozenset(
-    {"customer_id", "company_name", "ICP_score", "ICP_grade", *INPUT_FIELDS}
+    {"customer_id", "company_name", "ICP_score", "ICP_grade", "customer_segment", *INPUT_FIELDS}
 )
 
 
@@ -111,14 +112,20 @@ def _previous_scores(book: Book) -> pd.DataFrame:
     return table
 
 
-def read_previous_run(book: Book) -> PreviousRun:
-    """The previous run, read before a rescore writes anything."""
+def read_runs(book: Book) -> pd.DataFrame:
+    """The Runs table, one row per recorded rescore, keyed like
+    :data:`icp_xl.workbook.layout.RUNS_COLUMNS`."""
     runs = book.read_table(layout.RUNS_TABLE.name).rename(
         columns=lambda h: _RUNS_KEY.get(str(h), h)
     )
     if "run" in runs:
         runs = runs[runs["run"].notna()]
-    return PreviousRun(_previous_scores(book), runs, changed_since_last_rescore(book))
+    return runs
+
+
+def read_previous_run(book: Book) -> PreviousRun:
+    """The previous run, read before a rescore writes anything."""
+    return PreviousRun(_previous_scores(book), read_runs(book), changed_since_last_rescore(book))
 
 
 def with_previous(result: Scored, previous: PreviousRun) -> Scored:
@@ -173,9 +180,10 @@ def record_run(book: Book, result: Scored, previous: PreviousRun) -> Movers:
         book.clear_range(layout.MOVERS, area)
     for block in movers_blocks(movers, current, previous, number):
         book.write_block(block)
+    _write_gone(book, movers.gone, previous.scores)
     runs = _append_run(book, result, movers, previous, number)
     book.write_block(_run_chart_block(runs))
-    _store_inputs(book)
+    _store_inputs(book, result.raw)
     return movers
 
 
@@ -230,6 +238,39 @@ def _move_rows(moves: pd.DataFrame, current: pd.DataFrame) -> list[list[Any]]:
         values["company_name"] = None if names is None else names.get(customer)
         rows.append([cell_value(values[key]) for key, _, _ in layout.MOVE_COLUMNS])
     return rows
+
+
+def _write_gone(book: Book, gone: list[str], previous: pd.DataFrame) -> None:
+    """Every gone account (Customer ID, name, previous score, grade and segment) at
+    :data:`~icp_xl.workbook.layout.GONE_ALL_TOP`, replacing the last rescore's."""
+    book.clear_range(layout.MOVERS, layout.GONE_ALL_AREA)
+    fields = ("company_name", "ICP_score", "ICP_grade", "customer_segment")
+    rows: list[list[Any]] = [list(layout.GONE_ALL_COLUMNS)]
+    for customer in gone:
+        row = previous.loc[customer]
+        rows.append([customer, *(cell_value(row.get(f)) for f in fields)])
+    book.write_block(Block(layout.MOVERS, layout.GONE_ALL_TOP, rows))
+
+
+def gone_accounts(book: Book) -> pd.DataFrame:
+    """The accounts gone at the last rescore, as :func:`_write_gone` kept them: columns
+    ``customer_id``, ``company_name``, ``ICP_score``, ``ICP_grade``, ``customer_segment``
+    (empty in a workbook whose last rescore predates the list)."""
+    from icp_xl.core.inputs.cells import parse_cell, range_ref
+
+    columns = ["customer_id", "company_name", "ICP_score", "ICP_grade", "customer_segment"]
+    top, left = parse_cell(layout.GONE_ALL_TOP)
+    runs = read_runs(book)
+    count = pd.to_numeric(runs["gone"], errors="coerce").iloc[-1] if len(runs) else None
+    if count is None or pd.isna(count) or int(count) == 0:
+        return pd.DataFrame(columns=columns)
+    ref = range_ref(top, left, top + int(count), left + len(columns) - 1)
+    rows = book.read_range(layout.MOVERS, ref)
+    if [str(v) for v in rows[0]] != list(layout.GONE_ALL_COLUMNS):
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame([r for r in rows[1:] if r[0] is not None], columns=columns)
+    frame["customer_id"] = frame["customer_id"].map(str)
+    return frame
 
 
 def _id_rows(ids: list[str], run: pd.DataFrame, grade_label: str) -> list[list[Any]]:
@@ -294,10 +335,70 @@ def _run_chart_block(runs: pd.DataFrame) -> Block:
     return Block(layout.MOVERS, layout.RUN_CHART_TOP, [header, *rows])
 
 
-def _store_inputs(book: Book) -> None:
-    """Keep what this rescore used: the weights and copies of the Settings areas."""
+def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
+    """The fingerprint of the Accounts values ``raw`` (as read from the table), as the
+    status formula computes it: ``cells`` non-blank cells (COUNTA), ``numbers`` the sum of
+    the numbers, dates as Excel serial numbers (SUM; exactly rounded), ``text`` the total
+    length of the text cells in UTF-16 units (LEN)."""
+    cells, text, numbers = 0, 0, []
+    for name in raw.columns:
+        column = raw[name]
+        if pd.api.types.is_bool_dtype(column):
+            cells += int(column.notna().sum())
+        elif pd.api.types.is_numeric_dtype(column):
+            values = column.to_numpy(dtype=float)
+            present = values[~np.isnan(values)]
+            cells += len(present)
+            numbers.extend(present.tolist())
+        else:
+            for value in column.to_numpy(dtype=object):
+                if value is None or value == "" or (isinstance(value, float) and value != value):
+                    continue
+                cells += 1
+                if isinstance(value, str):
+                    text += len(value.encode("utf-16-le")) // 2
+                elif isinstance(value, datetime):
+                    numbers.append((value - EXCEL_EPOCH).total_seconds() / 86400)
+                elif isinstance(value, int | float | np.number) and not isinstance(
+                    value, bool | np.bool_
+                ):
+                    numbers.append(float(value))
+    return {"cells": cells, "numbers": math.fsum(numbers), "text": text}
+
+
+def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = None) -> bool:
+    """Whether the Accounts values (``raw``, default: read from the table) differ from
+    those the last rescore scored, by :func:`accounts_fingerprint` and the status
+    formula's rule. False when no fingerprint was kept (a workbook made before it)."""
+    from icp_xl.core.errors import IcpError
+
+    try:
+        kept = {k: book.read_name(n) for k, n in layout.ACCOUNTS_FINGERPRINT_NAMES.items()}
+    except IcpError:
+        return False
+    if not all(isinstance(v, int | float) for v in kept.values()):
+        return False
+    now = accounts_fingerprint(book.read_table(layout.ACCOUNTS_TABLE.name) if raw is None else raw)
+    tolerance = layout.NUMBERS_TOLERANCE * max(1.0, abs(kept["numbers"]))
+    return (
+        now["cells"] != kept["cells"]
+        or now["text"] != kept["text"]
+        or abs(now["numbers"] - kept["numbers"]) > tolerance
+    )
+
+
+def _store_inputs(book: Book, raw: pd.DataFrame) -> None:
+    """Keep what this rescore used: the weights, copies of the Settings areas and the
+    fingerprint of the Accounts values ``raw`` (not kept in a live workbook made before it)."""
+    from icp_xl.core.errors import IcpError
+
     for component in COMPONENTS:
         name = layout.WEIGHT_NAMES[component]
         book.set_name(layout.LAST_WEIGHT_NAMES[component], book.read_name(name))
+    try:
+        for key, value in accounts_fingerprint(raw).items():
+            book.set_name(layout.ACCOUNTS_FINGERPRINT_NAMES[key], value)
+    except IcpError:
+        pass
     for _, source, top_left in layout.SETTINGS_COPIES:
         book.write_block(Block(layout.MOVERS, top_left, book.read_range(layout.SETTINGS, source)))
