@@ -257,7 +257,7 @@ _same_weights = ",".join(f"{WEIGHT_NAMES[c]}={LAST_WEIGHT_NAMES[c]}" for c in CO
 # Short: the Dashboard shows it beside its charts.
 STALE_TEXT = "Out of date: press Rescore"
 FRESH_TEXT = "Up to date"
-RECALIBRATE_TEXT = "Weights differ from the calibration: press Calibrate"
+RECALIBRATE_TEXT = "New weights: press Calibrate"
 _calibration_differs = (
     f'AND(ScoringMode="Calibrated",{SETTINGS}!{_cal["Calibrated at"]}<>"",OR('
     + ",".join(f"{WEIGHT_NAMES[c]}<>{SETTINGS}!{_cal[f'Weight {c}']}" for c in COMPONENTS)
