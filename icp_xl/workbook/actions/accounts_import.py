@@ -23,8 +23,15 @@ from icp_xl.workbook.blocks import cell_value
 from icp_xl.workbook.book import Book
 from icp_xl.workbook.inputs import read_accounts, read_column_map, read_settings
 
-# Columns only our own exports have: a file with them is scores, not CRM accounts.
-EXPORT_MARKS: tuple[str, ...] = ("ICP_score", "ICP_grade", "previous_ICP_grade")
+# Columns only our own score files have (export, score): a file with two of them is scores,
+# not CRM accounts. A CRM export that carries the ICP score and grade written back is fine.
+EXPORT_MARKS: tuple[str, ...] = (
+    "ICP_score_raw",
+    "vertical_score",
+    "size_score",
+    "adoption_score",
+    "relationship_score",
+)
 
 
 def read_accounts_file(
@@ -67,10 +74,10 @@ def import_doubt(
 ) -> str | None:
     """Why importing the file ``name`` (``raw`` as read, ``accounts`` prepared) over
     accounts with ``current_ids`` looks like a mistake, as one sentence; None when it
-    does not. Doubtful: a file with our export's score columns, or one that would drop
-    more than half of the current accounts."""
+    does not. Doubtful: a file with our score files' component columns, or one that would
+    drop more than half of the current accounts."""
     ours = [c for c in EXPORT_MARKS if c in {str(h) for h in raw.columns}]
-    if ours:
+    if len(ours) >= 2:
         return (
             f"{name} looks like an icp-xl export (it has the columns {', '.join(ours)}), "
             "not a CRM accounts file"

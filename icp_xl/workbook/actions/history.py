@@ -9,7 +9,6 @@ rescore used, which the stale-results formulas compare with the current inputs.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -335,35 +334,56 @@ def _run_chart_block(runs: pd.DataFrame) -> Block:
     return Block(layout.MOVERS, layout.RUN_CHART_TOP, [header, *rows])
 
 
+_KINDS = {str: 1, float: 2, int: 2, np.float64: 2, np.int64: 2}  # cell value types: text, number
+
+
 def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
     """The fingerprint of the Accounts values ``raw`` (as read from the table), as the
     status formula computes it: ``cells`` non-blank cells (COUNTA), ``numbers`` the sum of
-    the numbers, dates as Excel serial numbers (SUM; exactly rounded), ``text`` the total
+    the numbers, dates as Excel serial numbers (SUM), ``text`` the total
     length of the text cells in UTF-16 units (LEN)."""
-    cells, text, numbers = 0, 0, []
+    cells, text = 0, 0
+    numbers: list[np.ndarray] = []
     for name in raw.columns:
         column = raw[name]
         if pd.api.types.is_bool_dtype(column):
             cells += int(column.notna().sum())
-        elif pd.api.types.is_numeric_dtype(column):
+            continue
+        if pd.api.types.is_numeric_dtype(column):
             values = column.to_numpy(dtype=float)
-            present = values[~np.isnan(values)]
-            cells += len(present)
-            numbers.extend(present.tolist())
-        else:
-            for value in column.to_numpy(dtype=object):
-                if value is None or value == "" or (isinstance(value, float) and value != value):
-                    continue
-                cells += 1
-                if isinstance(value, str):
-                    text += len(value.encode("utf-16-le")) // 2
-                elif isinstance(value, datetime):
-                    numbers.append((value - EXCEL_EPOCH).total_seconds() / 86400)
-                elif isinstance(value, int | float | np.number) and not isinstance(
-                    value, bool | np.bool_
-                ):
-                    numbers.append(float(value))
-    return {"cells": cells, "numbers": math.fsum(numbers), "text": text}
+            numbers.append(values[~np.isnan(values)])
+            cells += len(numbers[-1])
+            continue
+        if isinstance(column.dtype, pd.StringDtype):  # text and blanks only
+            strings = [v for v in column.dropna().tolist() if v]
+            cells += len(strings)
+            text += len("".join(strings).encode("utf-16-le")) // 2
+            continue
+        values = column.to_numpy(dtype=object)
+        kinds = np.fromiter((_KINDS.get(type(v), 0) for v in values), np.int8, len(values))
+        is_text, is_number = kinds == 1, kinds == 2
+        found = values[is_number].astype(float)
+        numbers.append(found[~np.isnan(found)])
+        cells += len(numbers[-1])
+        strings = [v for v in values[is_text] if v]
+        cells += len(strings)
+        text += len("".join(strings).encode("utf-16-le")) // 2
+        others = []
+        for value in values[~(is_text | is_number)]:  # blanks, dates, booleans: few
+            if value is None or isinstance(value, bool | np.bool_) or pd.isna(value):
+                cells += value is not None and isinstance(value, bool | np.bool_)
+                continue
+            cells += 1
+            if isinstance(value, datetime):
+                others.append((value - EXCEL_EPOCH).total_seconds() / 86400)
+            elif isinstance(value, int | float | np.number):
+                others.append(float(value))
+            elif isinstance(value, str):  # a str subclass
+                text += len(value.encode("utf-16-le")) // 2
+        numbers.append(np.asarray(others, dtype=float))
+    # pairwise summation: far inside the formula's tolerance (NUMBERS_TOLERANCE)
+    total = float(np.sum(np.concatenate(numbers))) if numbers else 0.0
+    return {"cells": cells, "numbers": total, "text": text}
 
 
 def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = None) -> bool:
