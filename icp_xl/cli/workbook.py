@@ -92,8 +92,8 @@ def run_new(args: argparse.Namespace) -> int:
     from icp_xl.hosts.file.new_workbook import create_workbook
 
     mapping = column_map(args)
-    check_output(args.output, "xlsx", inputs=[args.accounts], force=True)
-    lost = _what_new_discards(args.output)
+    check_output(args.output, "xlsx", inputs=[args.accounts], force=True)  # all but --force
+    lost = _what_new_discards(args.output)  # an ICP workbook there: point to import instead
     if lost is not None and not args.force:
         lost_text = "; --force would replace it and discard " + _and(lost) if lost else ""
         import_command = f"icp-xl import {args.output} {args.accounts or 'ACCOUNTS.csv'}"
