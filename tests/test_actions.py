@@ -194,7 +194,7 @@ def test_import_accounts_replaces_the_table_and_rescores(
     source = tmp_path / "new_accounts.csv"
     other.to_csv(source, index=False)
     with host(workbook) as book:
-        result = actions.import_accounts(book, source)
+        result = actions.import_accounts(book, source, replace_all=True)
     assert result.accounts == 120
     read_back = pd.read_csv(source, dtype=str, keep_default_na=False)
     assert_scores_equal(workbook, read_back, Settings())
@@ -327,7 +327,7 @@ def test_export_names_the_segment_and_neutralizes_formulas(workbook: Path, tmp_p
     wb.save(workbook)
     book = FileBook.open(workbook, status=lambda m: None)
     actions.rescore(book)  # Export writes what the Scores sheet holds
-    path = actions.export_csv(book, tmp_path, "small business")
+    path = actions.export_csv(book, tmp_path, "small business").path
     assert path.parent == tmp_path
     assert path.name.startswith("icp_scores_small_business_") and path.suffix == ".csv"
     exported = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -360,7 +360,7 @@ def test_exports_in_the_same_second_do_not_overwrite_each_other(
     monkeypatch.setattr(export, "datetime", SameSecond)
     book = FileBook.open(workbook, status=lambda m: None)
     actions.rescore(book)  # Export writes what the Scores sheet holds
-    paths = [actions.export_csv(book, tmp_path, "all") for _ in range(3)]
+    paths = [actions.export_csv(book, tmp_path, "all").path for _ in range(3)]
     stem = "icp_scores_all_segments_20250102_030405"
     assert [p.name for p in paths] == [f"{stem}.csv", f"{stem}_2.csv", f"{stem}_3.csv"]
     assert sorted(p.name for p in tmp_path.glob("icp_scores_*.csv")) == [p.name for p in paths]
@@ -445,7 +445,7 @@ def test_imported_numbers_land_as_numbers_and_ids_stay_text(
     source = tmp_path / "typed.csv"
     other.to_csv(source, index=False)
     with host(workbook) as book:
-        actions.import_accounts(book, source)
+        actions.import_accounts(book, source, replace_all=True)
     assert_accounts_typed(workbook, source)
     header, rows = _accounts_cells(workbook)
     assert rows[0][header.index("Customer ID")] == "007"

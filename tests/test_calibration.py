@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from icp_xl.cli import main
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import prepare_accounts
 from icp_xl.core.inputs.sample import make_sample_accounts
@@ -21,7 +23,9 @@ from icp_xl.core.model.calibration import (
     score_in_mode,
 )
 from icp_xl.core.model.scoring import SCORE_COLUMNS, score_accounts
-from icp_xl.core.model.settings import Settings, Weights
+from icp_xl.core.model.settings import COMPONENTS, Settings, Weights
+from icp_xl.hosts.file.book import FileBook
+from icp_xl.workbook import layout
 
 WHEN = datetime(2026, 11, 1, 9, 30)
 INDUSTRIES = ["High Tech", "Dental", "Energy", "Other", "", "Unknown Co"]
@@ -155,3 +159,94 @@ def test_bad_calibration_is_refused_with_a_sentence():
                     good.grade_bounds)  # fmt: skip
     with pytest.raises(IcpError, match="four grade bounds"):
         Calibration(WHEN, 100, good.weights, good.log_ranges, good.points, (0.5, 0.1, 0.7, 0.9))
+
+
+# ---------------------------------------------------------------- new weights in Calibrated mode
+
+
+def _calibration_weights(path: Path) -> list[float]:
+    book = FileBook.open(path, for_writing=False)
+    return [book.read_range(layout.SETTINGS, f"R{10 + i}")[0][0] for i in range(4)]
+
+
+def _current_weights(path: Path) -> list[float]:
+    book = FileBook.open(path, for_writing=False)
+    return [book.read_name(layout.WEIGHT_NAMES[c]) for c in COMPONENTS]
+
+
+def test_optimize_apply_in_calibrated_mode_makes_the_calibration_anew(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """What optimize --apply prints as the candidate is what the workbook ends up with, and
+    the Movers run says why everyone moved."""
+    accounts = tmp_path / "accounts.csv"
+    make_sample_accounts(400, seed=8).to_csv(accounts, index=False)
+    workbook = tmp_path / "ICP.xlsx"
+    assert main(["new", str(accounts), "-o", str(workbook)]) == 0
+    assert main(["calibrate", str(workbook)]) == 0
+    capsys.readouterr()
+    args = ["optimize", str(workbook), "--trials", "8", "--folds", "0", "--quiet", "--apply"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert _calibration_weights(workbook) == _current_weights(workbook)
+    runs = FileBook.open(workbook, for_writing=False).read_table(layout.RUNS_TABLE.name)
+    last = runs.iloc[-1]
+    assert last["Changed since the run before"] == "weights + calibration"
+    printed = {
+        line[:28].strip(): line[28:].split()[-1]
+        for line in out.splitlines()
+        if line.startswith("  ") and len(line.split()) >= 3
+    }
+    assert printed["High-value accounts"] == f"{int(last['High-value accounts']):,}"
+    assert printed["GP24 share of A+B"] == f"{last['GP24 share of A+B']:.1%}"
+    assert printed["Spearman with target"] == f"{last['Spearman with target']:.3f}"
+    assert printed["Average ICP score"] == f"{last['Average ICP score']:.1f}"
+    reasons = FileBook.open(workbook, for_writing=False).read_range(layout.MOVERS, "H15:H16")
+    assert all("weights + calibration" in r[0] for r in reasons)
+
+
+def test_keep_calibration_keeps_the_old_scale_and_every_rescore_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    accounts = tmp_path / "accounts.csv"
+    make_sample_accounts(200, seed=4).to_csv(accounts, index=False)
+    workbook = tmp_path / "ICP.xlsx"
+    assert main(["new", str(accounts), "-o", str(workbook)]) == 0
+    assert main(["calibrate", str(workbook)]) == 0
+    made = _calibration_weights(workbook)
+    weights = tmp_path / "w.json"
+    weights.write_text(
+        '{"weights": {"vertical_score": 0.4, "size_score": 0.2, "adoption_score": 0.2, '
+        '"relationship_score": 0.2}}'
+    )
+    capsys.readouterr()
+    assert main(["weights", str(workbook), "--from", str(weights), "--keep-calibration",
+                 "--rescore"]) == 0  # fmt: skip
+    assert _calibration_weights(workbook) == made
+    assert "press Calibrate" in capsys.readouterr().err
+    # a weight typed into the cell: every rescore says so
+    book = FileBook.open(workbook)
+    book.set_name(layout.WEIGHT_NAMES["vertical"], 0.35)
+    book.set_name(layout.WEIGHT_NAMES["size"], 0.25)
+    book.save()
+    for _ in range(2):
+        assert main(["rescore", str(workbook)]) == 0
+        err = capsys.readouterr().err
+        assert "icp-xl: warning: The weights (0.35 / 0.25 / 0.20 / 0.20) differ from those the " \
+               "calibration was made with (0.30 / 0.30 / 0.20 / 0.20)" in err  # fmt: skip
+    assert main(["weights", str(workbook), "--reset", "--rescore"]) == 0  # made anew
+    assert _calibration_weights(workbook) == _current_weights(workbook)
+    assert "press Calibrate" not in capsys.readouterr().err
+
+
+def test_calibrating_twice_keeps_the_calibration_numbers_numbers(tmp_path: Path) -> None:
+    """The second Calibrate once gave the whole Value column the date format of its first
+    row ('Calibrated at'), and the next rescore read the raw scores as dates."""
+    accounts = tmp_path / "accounts.csv"
+    make_sample_accounts(120, seed=2).to_csv(accounts, index=False)
+    workbook = tmp_path / "ICP.xlsx"
+    assert main(["new", str(accounts), "-o", str(workbook)]) == 0
+    assert main(["calibrate", str(workbook)]) == 0
+    assert main(["calibrate", str(workbook)]) == 0
+    assert main(["rescore", str(workbook)]) == 0
+    assert all(isinstance(w, float) for w in _calibration_weights(workbook))

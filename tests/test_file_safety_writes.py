@@ -86,7 +86,7 @@ def _error(capsys: pytest.CaptureFixture[str]) -> str:
         (["sample", "-n", "10", "-o", "{wb}"], "already exists; choose another output"),
         (["sample", "-n", "10", "-o", "{wb}", "--force"], "is not an Excel workbook"),
         (["new", "{csv}", "-o", "{csv}"], "must end in .xlsx"),
-        (["new", "{csv}", "-o", "{wb}"], "already exists"),
+        (["new", "{csv}", "-o", "{wb}"], "is already an ICP workbook"),
         (["addin", "build", "-o", "{dir}/ICP.xlsx"], "must end in .xlam"),
     ],
 )

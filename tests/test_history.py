@@ -182,6 +182,20 @@ def test_candidate_weights_typed_in_are_previewed_and_bad_ones_explained(workboo
     assert note.startswith("No preview: ") and "sum to 1" in note
 
 
+def test_import_prints_the_data_quality_warnings(
+    workbook: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A misspelled industry in the month's file is said, as new and rescore say it."""
+    month = pd.read_csv(months[1])
+    month.loc[month.index[:18], "Industry"] = "Aerosapce and Defense"
+    month.to_csv(tmp_path / "month2.csv", index=False)
+    capsys.readouterr()
+    assert main(["import", str(workbook), str(tmp_path / "month2.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "icp-xl: warning: " in err and "Aerosapce and Defense (18)" in err
+    assert "details on the workbook's Data Quality sheet" in err
+
+
 def test_export_changed_writes_what_scores_holds_and_warns_when_stale(
     workbook: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
@@ -191,9 +205,12 @@ def test_export_changed_writes_what_scores_holds_and_warns_when_stale(
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     changed = pd.read_csv(out, encoding="utf-8-sig")
     sheet = scores(workbook)
-    moved = sheet[sheet["Grade"] != sheet["Previous grade"]]
-    assert sorted(changed["Customer ID"]) == sorted(moved["Customer ID"])
-    assert changed["Big Box Count"].dtype.kind == "i"  # counts as integers
+    moved = sheet[sheet["Grade"] != sheet["Previous grade"]]  # new ones included
+    still_here = changed[changed["ICP_change"] != "gone"]
+    assert sorted(still_here["Customer ID"]) == sorted(moved["Customer ID"])
+    changed = still_here
+    boxes = pd.read_csv(out, encoding="utf-8-sig", dtype=str)["Big Box Count"].dropna()
+    assert len(boxes) == len(changed) and boxes.str.isdigit().all()  # counts as integers
     assert (changed["ICP_score"] == changed["ICP_score"].round(2)).all()
     exact = tmp_path / "exact.csv"
     assert main(["export", str(workbook), "--exact", "-o", str(exact)]) == 0
@@ -201,10 +218,19 @@ def test_export_changed_writes_what_scores_holds_and_warns_when_stale(
     assert full["ICP_score"].tolist() == sheet.set_index("Customer ID")["ICP score"].tolist()
     capsys.readouterr()
 
+    book = FileBook.open(workbook)  # an account edited after the rescore
+    raw = book.read_table(layout.ACCOUNTS_TABLE.name)
+    raw.loc[0, "Small Box Count"] = raw.loc[0, "Small Box Count"] + 1
+    book.write_table(layout.ACCOUNTS_TABLE.name, list(raw.columns), raw.values.tolist())
+    book.save()
+    assert main(["export", str(workbook), "-o", str(tmp_path / "edited.csv")]) == 0
+    assert "out of date (the accounts changed since the last rescore)" in capsys.readouterr().err
+    edited = pd.read_csv(tmp_path / "edited.csv", encoding="utf-8-sig")
+    assert edited["ICP_score"].tolist() == sheet["ICP score"].round(2).tolist()
     assert main(["weights", str(workbook), "--from", str(_weights_json(tmp_path))]) == 0
     assert main(["export", str(workbook), "-o", str(tmp_path / "stale.csv")]) == 0
     err = capsys.readouterr().err
-    assert "out of date (weights changed since the last rescore)" in err
+    assert "out of date (weights, the accounts changed since the last rescore)" in err
     stale = pd.read_csv(tmp_path / "stale.csv", encoding="utf-8-sig")
     assert stale["ICP_score"].tolist() == sheet["ICP score"].round(2).tolist()  # not recomputed
 
@@ -238,13 +264,25 @@ def test_weights_cli_and_new_with_weights(workbook: Path, tmp_path: Path, months
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 def test_stale_cells_are_computed_by_the_spreadsheet(workbook: Path, tmp_path: Path) -> None:
     """LibreOffice computes ResultsStatus and ScoresStatus: up to date after a rescore, out of
-    date after a weight or a setting changes (no Python involved)."""
-    variants = {"fresh": None, "weights": ("W_Size", 0.25), "settings": ("HighValueCutoff", 75)}
+    date after a weight, a setting or an account changes, and in Calibrated mode with typed-in
+    weights it asks for Calibrate (no Python involved)."""
+    variants = {"fresh": None, "weights": ("W_Size", 0.25), "settings": ("HighValueCutoff", 75),
+                "calibrated": ("W_Size", 0.25), "accounts": None}  # fmt: skip
     expected = {"fresh": layout.FRESH_TEXT, "weights": layout.STALE_TEXT,
-                "settings": layout.STALE_TEXT}  # fmt: skip
+                "settings": layout.STALE_TEXT, "calibrated": layout.RECALIBRATE_TEXT,
+                "accounts": layout.STALE_TEXT}  # fmt: skip
     for label, edit in variants.items():
         path = tmp_path / f"{label}.xlsx"
         shutil.copyfile(workbook, path)
+        if label == "calibrated":  # a weight typed in after Calibrate
+            assert main(["calibrate", str(path)]) == 0
+            book = FileBook.open(path)
+            book.set_name("W_Vertical", 0.25)
+            book.save()
+        if label == "accounts":  # one more printer for one account
+            wb = openpyxl.load_workbook(path)
+            wb[layout.ACCOUNTS]["F3"] = wb[layout.ACCOUNTS]["F3"].value + 1
+            wb.save(path)
         if edit:
             wb = openpyxl.load_workbook(path)
             name = wb.defined_names[edit[0]]
@@ -306,7 +344,10 @@ def test_monthly_routine_from_the_ribbon(
     crm = pd.read_csv(tmp_path / "crm.csv", encoding="utf-8-sig")
     sheet = scores(workbook)
     moved = sheet[sheet["Grade"] != sheet["Previous grade"]]
-    assert sorted(crm["Customer ID"]) == sorted(moved["Customer ID"])
+    assert sorted(crm.loc[crm["ICP_change"] != "gone", "Customer ID"]) == sorted(
+        moved["Customer ID"]
+    )
+    assert (crm["ICP_change"] == "gone").sum() == 10
 
 
 def test_runs_chart_reads_the_last_runs_block(workbook: Path) -> None:
@@ -406,3 +447,73 @@ def test_the_1904_date_system_is_honoured_and_old_run_times_stay_put(
     with host(workbook) as book:
         actions.rescore(book)  # run 3: the times of runs 1 and 2 do not move
     assert runs(workbook)["Time"].tolist()[:2] == first
+
+
+def test_new_over_a_workbook_points_to_import_and_says_what_force_discards(
+    workbook: Path, months: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["calibrate", str(workbook)]) == 0
+    wb = openpyxl.load_workbook(workbook)
+    wb.create_sheet("My pivot")
+    wb.save(workbook)
+    before = workbook.read_bytes()
+    capsys.readouterr()
+    assert main(["new", str(months[1]), "-o", str(workbook)]) == 1
+    err = capsys.readouterr().err
+    assert f"run icp-xl import {workbook} {months[1]}" in err
+    assert "discard its calibration of " in err and "2 recorded run(s)" in err
+    assert "'My pivot'" in err
+    assert workbook.read_bytes() == before
+    assert main(["new", str(months[1]), "-o", str(workbook), "--force"]) == 0
+    assert "--force discarded its calibration" in capsys.readouterr().err
+
+
+def test_import_that_drops_most_accounts_or_is_an_export_is_refused(
+    workbook: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    few = tmp_path / "few.csv"
+    pd.read_csv(months[0]).head(40).to_csv(few, index=False)
+    before = workbook.read_bytes()
+    capsys.readouterr()
+    assert main(["import", str(workbook), str(few)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "would drop 260 of the workbook's 300 accounts" in err
+    assert "--replace-all" in err and workbook.read_bytes() == before
+    exported = tmp_path / "scores.csv"
+    assert main(["export", str(workbook), "-o", str(exported)]) == 0
+    capsys.readouterr()
+    assert main(["import", str(workbook), str(exported)]) == 1
+    assert "looks like an icp-xl export" in capsys.readouterr().err
+    assert workbook.read_bytes() == before
+    assert main(["import", str(workbook), str(few), "--replace-all"]) == 0
+    assert runs(workbook)["Gone"].tolist()[-1] == 260
+
+
+def test_export_changed_reports_changed_new_and_gone_separately(
+    workbook: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    first = tmp_path / "first.csv"
+    capsys.readouterr()
+    assert main(["export", str(workbook), "--changed", "-o", str(first)]) == 0
+    err = capsys.readouterr().err
+    assert "no previous run to compare with" in err and "every account is new" in err
+    assert set(pd.read_csv(first, encoding="utf-8-sig")["ICP_change"]) == {"new"}
+
+    assert main(["import", str(workbook), str(months[1])]) == 0
+    out = tmp_path / "crm.csv"
+    capsys.readouterr()
+    assert main(["export", str(workbook), "--changed", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    last = runs(workbook).iloc[-1]
+    crm = pd.read_csv(out, encoding="utf-8-sig")
+    counts = crm["ICP_change"].value_counts()
+    assert counts["new"] == last["New"] == 40 and counts["gone"] == last["Gone"] == 10
+    assert counts["grade changed"] == last["Grade changes"]
+    assert (
+        f"Exported {len(crm):,} accounts to {out}: {last['Grade changes']:,} changed grade, "
+        "40 new, 10 gone since the previous run" in err
+    )
+    gone = crm[crm["ICP_change"] == "gone"]
+    before = pd.read_csv(months[0]).set_index("Customer ID")
+    assert sorted(gone["Customer ID"]) == sorted(before.index[:10])
+    assert gone["ICP_score"].isna().all() and gone["previous_ICP_grade"].notna().all()

@@ -316,3 +316,59 @@ def test_error_log_names_action_and_time(logs: Path) -> None:
         path = live.write_error_log("optimize", "Book1", error)
     assert path.parent == logs and path.name.startswith("icp_xl_optimize_")
     assert dt.date.today().strftime("%Y%m%d") in path.name
+
+
+def test_import_closes_with_the_data_quality_warnings(
+    workbook: Path, accounts_csv: Path, tmp_path: Path
+) -> None:
+    """The ribbon's Import says what Data Quality found, as icp-xl import prints it."""
+    import pandas as pd
+
+    month = pd.read_csv(accounts_csv)
+    month.loc[month.index[:18], "Industry"] = "Aerosapce and Defense"
+    month.to_csv(tmp_path / "month.csv", index=False)
+    with excel(workbook) as book:
+        assert live.run_action("import_accounts", choose_file=answers(tmp_path / "month.csv"))
+        (alert,) = [a for a in alerts(book) if a["prompt"].startswith("Imported")]
+    assert alert["prompt"].startswith(f"Imported from month.csv: {len(month):,} accounts.")
+    assert "Aerosapce and Defense (18)" in alert["prompt"]
+
+
+def test_import_that_drops_most_accounts_asks_first(
+    workbook: Path, accounts_csv: Path, tmp_path: Path
+) -> None:
+    """No keeps the workbook as it was; Yes replaces the accounts."""
+    import pandas as pd
+
+    few = tmp_path / "few.csv"
+    pd.read_csv(accounts_csv).head(5).to_csv(few, index=False)
+    before = sheet_values(workbook)
+    with excel(workbook) as book:
+        assert live.run_action("import_accounts", choose_file=answers(few)) is True
+        (question,) = alerts(book)
+        book.save()
+    assert question["buttons"] == "yes_no" and "would drop" in question["prompt"]
+    assert sheet_values(workbook) == before
+    with excel(workbook) as book:
+        book.app.impl.replies.append("yes")
+        assert live.run_action("import_accounts", choose_file=answers(few)) is True
+        book.save()
+    accounts = FileBook.open(workbook, for_writing=False).read_table(layout.ACCOUNTS_TABLE.name)
+    assert len(accounts) == 5
+
+
+def test_use_optimized_weights_in_calibrated_mode_makes_the_calibration_anew(
+    workbook: Path,
+) -> None:
+    edit_inputs(workbook)  # optimized weights on the sheet
+    with excel(workbook) as book:
+        assert live.run_action("calibrate") is True
+        assert live.run_action("use_optimized_weights") is True
+        (told,) = [a for a in alerts(book) if "now the current weights" in a["prompt"]]
+        book.save()
+    assert "calibration was made anew" in told["prompt"]
+    file = FileBook.open(workbook, for_writing=False)
+    made = [file.read_range(layout.SETTINGS, f"R{10 + i}")[0][0] for i in range(4)]
+    assert made == [file.read_name(layout.WEIGHT_NAMES[c]) for c in layout.WEIGHT_NAMES]
+    runs = file.read_table(layout.RUNS_TABLE.name)
+    assert runs["Changed since the run before"].tolist()[-1] == "weights + calibration"

@@ -53,7 +53,7 @@ def test_rescore_after_an_import_of_long_ids_widens_the_id_columns(tmp_path: Pat
     crm = tmp_path / "crm.csv"
     accounts.to_csv(crm, index=False)
     book = FileBook.open(path, status=lambda message: None)
-    import_accounts(book, crm)
+    import_accounts(book, crm, replace_all=True)  # every ID changes
     book.save()
 
     wb = openpyxl.load_workbook(path)
@@ -98,7 +98,7 @@ def test_live_excel_fits_the_same_widths_as_the_file_host(tmp_path: Path) -> Non
         path = tmp_path / f"{host.__name__}.xlsx"
         path.write_bytes(template.read_bytes())
         with host(path) as target:
-            import_accounts(target, crm)
+            import_accounts(target, crm, replace_all=True)
         wb = openpyxl.load_workbook(path)
         widths.append(
             {

@@ -165,7 +165,7 @@ def test_a_bad_segment_selector_names_its_cell(workbook: Path, capsys) -> None:
 def test_new_refuses_to_replace_a_workbook(workbook: Path, capsys) -> None:
     before = workbook.read_bytes()
     assert main(["new", "-o", str(workbook)]) == 1
-    assert "already exists" in capsys.readouterr().err
+    assert "is already an ICP workbook" in capsys.readouterr().err
     assert workbook.read_bytes() == before
 
 

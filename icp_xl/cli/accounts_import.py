@@ -16,16 +16,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
     parser.add_argument("accounts", type=Path, help="accounts .csv or .xlsx")
+    parser.add_argument(
+        "--replace-all",
+        action="store_true",
+        help="import even a file that would drop more than half of the accounts, or that "
+        "looks like an icp-xl export (refused without it)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from icp_xl.cli.column_options import print_quality
     from icp_xl.cli.movers import print_movers
+    from icp_xl.core.errors import IcpError
     from icp_xl.hosts.file.book import FileBook
-    from icp_xl.workbook.actions import import_accounts
+    from icp_xl.workbook.actions.accounts_import import ImportNeedsConfirmation, import_accounts
 
     book = FileBook.open(args.workbook, rescoring=True)  # the import rescores
-    import_accounts(book, args.accounts)
+    try:
+        result = import_accounts(book, args.accounts, replace_all=args.replace_all)
+    except ImportNeedsConfirmation as doubt:
+        raise IcpError(f"{doubt}; add --replace-all if this is the right file") from None
     book.save()
+    print_quality(result)
     print_movers(book)
     return 0

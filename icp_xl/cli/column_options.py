@@ -6,6 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from icp_xl.workbook.actions import RescoreResult
 
 COLUMN_HELP = (
     'map one of our columns to your header, e.g. --column "Customer ID=Account ID" '
@@ -43,3 +47,13 @@ def print_warnings(warnings: Iterable[str]) -> None:
     """Each warning as ``icp-xl: warning: ...`` on stderr."""
     for warning in warnings:
         print(f"icp-xl: warning: {warning}", file=sys.stderr)
+
+
+def print_quality(result: RescoreResult) -> None:
+    """The warnings of a rescore or import: about the scoring itself (weights that differ
+    from the calibration's), then the Data Quality summary, pointing at the sheet."""
+    print_warnings(result.warnings)
+    warnings = result.quality.warnings() if result.quality else ()
+    print_warnings(warnings)
+    if warnings:
+        print_warnings(["details on the workbook's Data Quality sheet"])

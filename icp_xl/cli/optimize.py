@@ -90,6 +90,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also make the optimized weights the current weights and rescore (ICP workbook only)",
     )
+    parser.add_argument(
+        "--keep-calibration",
+        action="store_true",
+        help="with --apply in Calibrated mode: keep the calibration made with the old weights "
+        "(default: make it anew on today's accounts with the optimized weights)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--force", action="store_true", help="replace an existing --json-out")
     # Shared studies (issue 16): options and storage URL handling live in study_options.
@@ -226,7 +232,8 @@ def run(args: argparse.Namespace) -> int:
 
     result = dataclasses.replace(result, target_columns=fields)
     print(summary(result))
-    print(_preview(result, book, scored if book is not None else None, accounts, settings))
+    keep = args.keep_calibration
+    print(_preview(result, book, scored if book is not None else None, accounts, settings, keep))
     if result.shared_worker:
         print(
             "A worker of a shared study: the study's best so far, not refined or validated; "
@@ -234,11 +241,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if book is not None:
+        from icp_xl.cli.column_options import print_warnings
         from icp_xl.workbook.actions import store_optimization
 
-        store_optimization(book, result, apply=args.apply)
+        rescored = store_optimization(book, result, args.apply, keep)
         _save_or_keep(book, result, args.source)
+        print_warnings(rescored.warnings)
         applied = "; they are now the current weights" if args.apply else ""
+        if args.apply and rescored.scored.calibration is not None and not keep:
+            applied += ", with the calibration made anew for them on today's accounts"
         print(f"Optimization and optimized weights -> {args.source}{applied}", file=sys.stderr)
     if args.json_out:
         write_weights_json(args.json_out, result.weights, result.metadata())
@@ -269,15 +280,18 @@ def _save_or_keep(book: Any, result: Any, source: Path) -> None:
         ) from None
 
 
-def _preview(result: Any, book: Any, scored: Any, accounts: Any, settings: Any) -> str:
+def _preview(
+    result: Any, book: Any, scored: Any, accounts: Any, settings: Any, keep: bool = False
+) -> str:
     """What the optimized weights would do, against the workbook's current scores (in its
-    scoring mode) or, for an accounts file, against the default weights."""
+    scoring mode, as applying them would: ``keep`` the calibration or make it anew) or, for
+    an accounts file, against the default weights."""
     from icp_xl.core.insight.movers import preview
     from icp_xl.core.model.scoring import score_accounts
     from icp_xl.workbook.actions import preview_text, preview_weights
 
     if book is not None:
-        return preview_text(preview_weights(scored, result.weights))
+        return preview_text(preview_weights(scored, result.weights, keep))
     current = score_accounts(accounts, settings)
     candidate = score_accounts(accounts, settings.with_weights(result.weights))
     return preview_text(preview(accounts.frame, current, candidate, settings))

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from icp_xl.workbook.actions import RescoreResult
 
-from icp_xl.cli.column_options import add_column_option, column_map, print_warnings
+from icp_xl.cli.column_options import add_column_option, column_map, print_quality
+from icp_xl.core.errors import IcpError
 
 SEGMENT_HELP = "segment view: all, small_business, mid_market or large_enterprise"
 
@@ -58,8 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--changed",
         action="store_true",
-        help="only accounts whose grade changed at the last rescore (and new ones): "
-        "the file a CRM update needs",
+        help="what changed at the last rescore, for a CRM update: accounts whose grade "
+        "changed, new ones and gone ones, with a column ICP_change saying which",
     )
     export.add_argument(
         "--exact", action="store_true", help="full precision (default: money and scores rounded)"
@@ -91,6 +92,16 @@ def run_new(args: argparse.Namespace) -> int:
     from icp_xl.hosts.file.new_workbook import create_workbook
 
     mapping = column_map(args)
+    check_output(args.output, "xlsx", inputs=[args.accounts], force=True)  # all but --force
+    lost = _what_new_discards(args.output)  # an ICP workbook there: point to import instead
+    if lost is not None and not args.force:
+        lost_text = "; --force would replace it and discard " + _and(lost) if lost else ""
+        import_command = f"icp-xl import {args.output} {args.accounts or 'ACCOUNTS.csv'}"
+        raise IcpError(
+            f"{args.output.name} is already an ICP workbook: to bring new accounts into it, "
+            f"run {import_command} (it keeps the weights, settings, calibration, run history "
+            f"and your own sheets){lost_text}"
+        )
     check_output(args.output, "xlsx", inputs=[args.accounts], force=args.force)
     weights = None
     if args.weights is not None:
@@ -100,17 +111,32 @@ def run_new(args: argparse.Namespace) -> int:
     path, result = create_workbook(
         args.output, args.accounts, overwrite=True, column_map=mapping, weights=weights
     )
-    _print_quality(result)
+    print_quality(result)
+    if lost:
+        print(f"icp-xl: warning: --force discarded {_and(lost)}", file=sys.stderr)
     print(f"Wrote ICP workbook {path}", file=sys.stderr)
     return 0
 
 
-def _print_quality(result: RescoreResult) -> None:
-    """The Data Quality summary as warnings, pointing at the sheet when there are any."""
-    warnings = result.quality.warnings() if result.quality else ()
-    print_warnings(warnings)
-    if warnings:
-        print_warnings(["details on the workbook's Data Quality sheet"])
+def _what_new_discards(path: Path) -> list[str] | None:
+    """What writing a new workbook at ``path`` would lose (see
+    :func:`~icp_xl.workbook.actions.accounts_import.what_replacing_discards`); None when
+    ``path`` is not an ICP workbook."""
+    from icp_xl.cli.optimize import is_icp_workbook
+    from icp_xl.hosts.file.book import FileBook
+    from icp_xl.workbook.actions.accounts_import import what_replacing_discards
+
+    if not is_icp_workbook(path):
+        return None
+    try:
+        return what_replacing_discards(FileBook.open(path, for_writing=False))
+    except IcpError:  # unreadable as ours: the output policy alone decides
+        return None
+
+
+def _and(phrases: list[str]) -> str:
+    """``a, b and c``."""
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
 def run_rescore(args: argparse.Namespace) -> int:
@@ -120,7 +146,7 @@ def run_rescore(args: argparse.Namespace) -> int:
     book = FileBook.open(args.workbook, rescoring=True)
     result = rescore(book, args.segment)
     book.save()
-    _print_quality(result)
+    print_quality(result)
     _print_summary(result)
     print(f"Rescored {args.workbook}", file=sys.stderr)
     return 0
@@ -138,10 +164,10 @@ def run_export(args: argparse.Namespace) -> int:
     elif output is not None:
         target = check_output(output, "csv", inputs=[args.workbook], force=args.force)
     book = FileBook.open(args.workbook, for_writing=False)
-    path = export_csv(
+    exported = export_csv(
         book, folder, args.segment, output=target, changed=args.changed, exact=args.exact
     )
-    print(path)
+    print(exported.path)
     return 0
 
 

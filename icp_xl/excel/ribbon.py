@@ -130,6 +130,10 @@ class Session:
         """Show ``message`` in a message box."""
         self.app.alert(message, title=TITLE, mode="critical" if critical else "info")
 
+    def ask(self, question: str) -> bool:
+        """Ask ``question`` in a Yes/No message box; True for Yes."""
+        return self.app.alert(question, title=TITLE, buttons="yes_no", mode="critical") == "yes"
+
 
 # ---------------------------------------------------------------- file dialogs
 
@@ -276,17 +280,27 @@ def _rescore(session: Session) -> None:
     _tell_data_quality(session, actions.rescore(session.workbook), "Rescored")
 
 
-def _tell_data_quality(session: Session, result: actions.RescoreResult, done: str) -> None:
-    """The closing message of Rescore and Import: the Data Quality warnings, when any."""
+def _tell_data_quality(
+    session: Session, result: actions.RescoreResult, done: str, always: bool = False
+) -> None:
+    """The closing message of Rescore and Import: the scoring warnings (weights that differ
+    from the calibration's) and the Data Quality warnings, when any (``always``: also when
+    there are none)."""
     from icp_xl.workbook.actions.data_quality import summary_lines
 
     lines = summary_lines(result.quality)
+    if not (lines or result.warnings or always):
+        return
+    parts = [f"{done} {result.accounts:,} accounts.", *(f"Warning: {w}." for w in result.warnings)]
     if lines:
-        session.tell(
-            f"{done} {result.accounts:,} accounts. Data Quality found:\n"
+        parts.append(
+            "Data Quality found:\n"
             + "\n".join(f"- {line}" for line in lines)
             + "\n\nDetails are on the Data Quality sheet."
         )
+    else:
+        parts.append("Data Quality found no warnings.")
+    session.tell("\n\n".join(parts) if result.warnings else " ".join(parts))
 
 
 def _refresh_segment_view(session: Session) -> None:
@@ -298,10 +312,17 @@ def _apply_weights(session: Session, which: str, copy: Callable[[Book], Any]) ->
     book = session.workbook
     weights = copy(book)
     result = actions.rescore(book)
+    calibration = result.scored.calibration
+    made = (
+        " The calibration was made anew with them on these accounts (Calibrated mode: a "
+        "calibration belongs to its weights)."
+        if calibration is not None and calibration.weights == weights
+        else ""
+    )
     session.tell(
         f"The {which} weights ({weights_text(weights)} for vertical / size / adoption / "
         f"relationship) are now the current weights, and the {result.accounts:,} accounts "
-        "were rescored."
+        f"were rescored.{made}"
     )
 
 
@@ -371,7 +392,15 @@ def _import_accounts(session: Session) -> None:
         session.app, FileRequest("open", "Import accounts (CSV or XLSX)", ACCOUNT_FILES)
     )
     if path is not None:
-        _tell_data_quality(session, actions.import_accounts(book, path), "Imported")
+        from icp_xl.workbook.actions.accounts_import import ImportNeedsConfirmation
+
+        try:
+            result = actions.import_accounts(book, path)
+        except ImportNeedsConfirmation as doubt:
+            if not session.ask(f"{doubt}.\n\nReplace the accounts with this file anyway?"):
+                return
+            result = actions.import_accounts(book, path, replace_all=True)
+        _tell_data_quality(session, result, f"Imported from {path.name}:", always=True)
 
 
 def _new_workbook(session: Session) -> None:
@@ -433,10 +462,9 @@ def _export_csv(session: Session, changed: bool = False) -> None:
     )
     if target is None:
         return
-    path = actions.export_csv(book, target.parent, view=view, output=target, changed=changed)
-    what = "accounts whose grade changed" if changed else "scores"
+    exported = actions.export_csv(book, target.parent, view=view, output=target, changed=changed)
     warning = actions.stale_warning(book)
-    session.tell(f"Exported the {view} {what} to {path}" + (f"\n\n{warning}." if warning else ""))
+    session.tell(f"{exported.message} ({view})." + (f"\n\n{warning}." if warning else ""))
 
 
 def _export_changed(session: Session) -> None:

@@ -209,6 +209,7 @@ class App(base_classes.App):
         self._status_bar: str | bool = False
         self.status_history: list[str | bool] = []
         self.alerts: list[dict[str, Any]] = []
+        self.replies: list[str] = []  # what the user answers to Yes/No message boxes
         self._settings: dict[str, Any] = {
             "screen_updating": True, "display_alerts": True, "enable_events": True,
             "calculation": "automatic", "visible": True, "interactive": True,
@@ -248,6 +249,8 @@ class App(base_classes.App):
     def alert(self, prompt: str, title: str | None, buttons: str | None, mode: str | None,
               callback: str | None) -> str:  # fmt: skip
         self.alerts.append({"prompt": prompt, "title": title, "buttons": buttons, "mode": mode})
+        if buttons == "yes_no":  # the test's answers, in order (default: No)
+            return self.replies.pop(0) if self.replies else "no"
         return "ok"
 
     def activate(self, steal_focus: bool = False) -> None:

@@ -287,6 +287,10 @@ class _SheetRewrite:
             old = cells.get(layer.left + j)
             style = old.style if old is not None else None
             fmt = layer.formats[j] if layer.formats and j < len(layer.formats) else None
+            if fmt is None and self.styles.is_date(style):
+                # a date shown in the first row (CalibrationTable's 'Calibrated at') is that
+                # cell's own format, set by its value, never the column's
+                fmt = "General"
             styles.append(self.styles.with_number_format(style, fmt) if fmt else style)
         self.column_styles[id(layer)] = styles
         return styles

@@ -4,6 +4,7 @@ double-click (UTF-8 with BOM; counts as integers, money and scores rounded unles
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pandas as pd
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import ACCOUNT_COLUMNS, match_columns
 from icp_xl.core.model.scoring import COMPONENT_COLUMNS, SCORE_COLUMNS
-from icp_xl.core.model.segments import segment_slug, view_rows
+from icp_xl.core.model.segments import ALL_SEGMENTS, segment_slug, view_rows
 from icp_xl.files.tables import write_csv
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import selected_view
@@ -46,14 +47,20 @@ def stored_scores(book: Book) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+CHANGE_COLUMN = "ICP_change"
+CHANGED, NEW, GONE = "grade changed", "new", "gone"
+
+
 def export_frame(book: Book, view: str, changed: bool = False) -> pd.DataFrame:
     """The view's accounts: the Accounts table columns (joined by Customer ID) plus the
-    score columns the Scores sheet holds, in Scores order. ``changed`` keeps only the
-    accounts whose grade differs from the previous run's (new accounts included)."""
+    score columns the Scores sheet holds, in Scores order. ``changed``: what a CRM update
+    needs since the previous run, with an :data:`CHANGE_COLUMN` column: the accounts whose
+    grade changed, the new ones and, last, the gone ones (their previous score and grade;
+    a view keeps those that were in it). With no previous run every account is new."""
     scores = stored_scores(book)
     raw = book.read_table(layout.ACCOUNTS_TABLE.name)
     mapping, _ = match_columns(raw.columns)
-    id_header = mapping.get("customer_id")
+    id_header, name_header = mapping.get("customer_id"), mapping.get("company_name")
     raw = raw.drop(columns=[c for c in EXPORT_SCORE_COLUMNS if c in raw.columns])
     if id_header is not None and len(raw):
         keys = raw[id_header].map(lambda v: None if v is None else str(v).strip())
@@ -62,15 +69,51 @@ def export_frame(book: Book, view: str, changed: bool = False) -> pd.DataFrame:
         accounts = raw.reindex(scores["customer_id"].to_numpy()).reset_index(drop=True)
         accounts[id_header] = scores["customer_id"].to_numpy()
     else:
-        accounts = pd.DataFrame({"Customer ID": scores["customer_id"]})
+        id_header = "Customer ID"
+        accounts = pd.DataFrame({id_header: scores["customer_id"]})
     table = pd.concat([accounts, scores[list(EXPORT_SCORE_COLUMNS)]], axis=1)
     keep = view_rows(scores, view)
-    if changed:
-        previous = scores["previous_ICP_grade"].to_numpy(dtype=object)
-        keep = keep & np.array(
-            [p is None or p != g for p, g in zip(previous, scores["ICP_grade"], strict=True)]
-        )
-    return table[keep].reset_index(drop=True)
+    if not changed:
+        return table[keep].reset_index(drop=True)
+    previous = scores["previous_ICP_grade"].to_numpy(dtype=object)
+    status = np.array(
+        [NEW if pd.isna(p) else CHANGED if p != g else None
+         for p, g in zip(previous, scores["ICP_grade"], strict=True)],
+        dtype=object,
+    )  # fmt: skip
+    table[CHANGE_COLUMN] = status
+    table = table[keep & pd.notna(status)]
+    gone = _gone_rows(book, view, (id_header, name_header), list(table.columns))
+    return (
+        pd.concat([table, gone], ignore_index=True) if len(gone) else table.reset_index(drop=True)
+    )
+
+
+def _gone_rows(
+    book: Book, view: str, headers: tuple[str, str | None], columns: list[str]
+) -> pd.DataFrame:
+    """The accounts gone at the last rescore (in ``view``), as export rows: the ID, the
+    company name, their previous score and grade, and :data:`CHANGE_COLUMN` ``gone``."""
+    from icp_xl.workbook.actions.history import gone_accounts
+
+    gone = gone_accounts(book)
+    if view != ALL_SEGMENTS:
+        gone = gone[gone["customer_segment"] == view]
+    rows = pd.DataFrame(index=range(len(gone)), columns=columns, dtype=object)
+    id_header, name_header = headers
+    rows[id_header] = gone["customer_id"].to_numpy()
+    if name_header in rows:
+        rows[name_header] = gone["company_name"].to_numpy()
+    rows["previous_ICP_score"] = gone["ICP_score"].to_numpy()
+    rows["previous_ICP_grade"] = gone["ICP_grade"].to_numpy()
+    rows[CHANGE_COLUMN] = GONE
+    return rows
+
+
+def change_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many rows of an ``export_frame(..., changed=True)`` are of each change."""
+    column = frame[CHANGE_COLUMN] if CHANGE_COLUMN in frame else pd.Series([], dtype=object)
+    return {kind: int((column == kind).sum()) for kind in (CHANGED, NEW, GONE)}
 
 
 def readable_numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -110,17 +153,50 @@ def free_path(path: Path) -> Path:
 
 
 def stale_warning(book: Book) -> str | None:
-    """A sentence when the weights or settings changed since the last rescore (the
-    exported scores are then those of the last rescore), else None."""
-    from icp_xl.workbook.actions.history import FIRST_RUN, changed_since_last_rescore
+    """A sentence when the weights, settings or the Accounts values changed since the last
+    rescore (the exported scores are then those of the last rescore), else None."""
+    from icp_xl.workbook.actions.history import (
+        FIRST_RUN,
+        accounts_changed_since_last_rescore,
+        changed_since_last_rescore,
+    )
 
     changes = [c for c in changed_since_last_rescore(book) if c != FIRST_RUN]
+    if accounts_changed_since_last_rescore(book):
+        changes.append("the accounts")
     if not changes:
         return None
     return (
         f"The Scores sheet is out of date ({', '.join(changes)} changed since the last "
         "rescore); the export holds the scores of the last rescore. Rescore to update them"
     )
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote: the file, its rows and, for ``--changed``, the rows of each
+    change (:func:`change_counts`) and whether there was a previous run to compare with."""
+
+    path: Path
+    rows: int
+    counts: dict[str, int] | None = None
+    first_run: bool = False
+
+    @property
+    def message(self) -> str:
+        """One sentence for the analyst: how many rows of what went where."""
+        if self.counts is None:
+            return f"Exported {self.rows:,} accounts to {self.path}"
+        if self.first_run:
+            return (
+                f"Exported {self.rows:,} accounts to {self.path}: there is no previous run to "
+                "compare with (the last rescore was the first), so every account is new"
+            )
+        c = self.counts
+        return (
+            f"Exported {self.rows:,} accounts to {self.path}: {c[CHANGED]:,} changed grade, "
+            f"{c[NEW]:,} new, {c[GONE]:,} gone since the previous run"
+        )
 
 
 def export_csv(
@@ -131,13 +207,16 @@ def export_csv(
     *,
     changed: bool = False,
     exact: bool = False,
-) -> Path:
+) -> Exported:
     """Write the view's accounts with the scores the Scores sheet holds to CSV (UTF-8 with
-    BOM, formula-injection safe). ``changed``: only accounts whose grade changed since the
-    previous run; ``exact``: full precision instead of :func:`readable_numbers`.
+    BOM, formula-injection safe). ``changed``: only what changed since the previous run
+    (:func:`export_frame`); ``exact``: full precision instead of :func:`readable_numbers`.
     ``output`` names the file (replaced if it exists); default
     ``folder/icp_scores_<segment>_<timestamp>.csv``, with ``_2``, ``_3``, ... added when
-    that name is taken. A stale Scores sheet is reported through ``book.status``."""
+    that name is taken. A stale Scores sheet and the counts are reported through
+    ``book.status``."""
+    from icp_xl.workbook.actions.history import FIRST_RUN, read_runs
+
     view = selected_view(book, view)
     frame = export_frame(book, view, changed)
     if not exact:
@@ -147,6 +226,11 @@ def export_csv(
     warning = stale_warning(book)
     if warning:
         book.status(f"Warning: {warning}")
-    what = "accounts whose grade changed" if changed else "accounts"
-    book.status(f"Exported {len(frame):,} {what} to {path}")
-    return path
+    counts, first = None, False
+    if changed:
+        runs = read_runs(book)
+        first = not len(runs) or runs["changes"].iloc[-1] == FIRST_RUN
+        counts = change_counts(frame)
+    exported = Exported(path, len(frame), counts, first)
+    book.status(exported.message)
+    return exported

@@ -35,10 +35,11 @@ from icp_xl.workbook.book import Book
 from icp_xl.workbook.calibration_table import EXCEL_EPOCH
 
 FIRST_RUN = "first run"
+WEIGHTS_AND_CALIBRATION = "weights + calibration"
 _SCORES_FIELD = {column.header: field for column, field in layout.SCORES_FIELDS}
 _RUNS_KEY = {column.header: key for key, column in layout.RUNS_COLUMNS}
 _PREVIOUS_FIELDS = frozenset(
-    {"customer_id", "company_name", "ICP_score", "ICP_grade", *INPUT_FIELDS}
+    {"customer_id", "company_name", "ICP_score", "ICP_grade", "customer_segment", *INPUT_FIELDS}
 )
 
 
@@ -98,6 +99,9 @@ def changed_since_last_rescore(book: Book) -> tuple[str, ...]:
         )
         if not same and kind not in changes:
             changes.append(kind)
+    if "weights" in changes and "calibration" in changes:  # new weights, calibration re-made
+        changes[changes.index("weights")] = WEIGHTS_AND_CALIBRATION
+        changes.remove("calibration")
     return tuple(changes)
 
 
@@ -112,12 +116,19 @@ def _previous_scores(book: Book) -> pd.DataFrame:
     return table
 
 
-def read_previous_run(book: Book) -> PreviousRun:
-    """The previous run, read before a rescore writes anything."""
+def read_runs(book: Book) -> pd.DataFrame:
+    """The Runs table, one row per recorded rescore, keyed like
+    :data:`icp_xl.workbook.layout.RUNS_COLUMNS`. A history row is never dropped: only rows
+    with nothing in them are left out; a row whose run number cannot be read (cleared,
+    text) is kept as it is."""
     runs = _read_runs(book)
-    # A history row is never dropped: only rows with nothing in them are left out, and a
-    # row whose run number cannot be read (cleared, text) is kept as it is and reported.
-    runs = runs[runs.map(lambda v: v is not None and v == v and v != "").any(axis=1)]
+    return runs[runs.map(lambda v: v is not None and v == v and v != "").any(axis=1)]
+
+
+def read_previous_run(book: Book) -> PreviousRun:
+    """The previous run, read before a rescore writes anything; Runs rows without a
+    readable run number are reported (``unreadable``)."""
+    runs = read_runs(book)
     numbers = _run_numbers(runs)
     top, left, *_ = parse_range(book.locate(layout.RUNS_TABLE.name).ref)
     column = left + (list(runs.columns).index("run") if "run" in runs else 0)
@@ -241,9 +252,10 @@ def record_run(book: Book, result: Scored, previous: PreviousRun) -> Movers:
         book.clear_range(layout.MOVERS, area)
     for block in movers_blocks(movers, current, previous, number):
         book.write_block(block)
+    _write_gone(book, movers.gone, previous.scores)
     runs = _append_run(book, result, movers, previous, number)
     book.write_block(_run_chart_block(runs))
-    _store_inputs(book)
+    _store_inputs(book, result.raw)
     return movers
 
 
@@ -300,6 +312,39 @@ def _move_rows(moves: pd.DataFrame, current: pd.DataFrame) -> list[list[Any]]:
         values["company_name"] = None if names is None else names.get(customer)
         rows.append([cell_value(values[key]) for key, _, _ in layout.MOVE_COLUMNS])
     return rows
+
+
+def _write_gone(book: Book, gone: list[str], previous: pd.DataFrame) -> None:
+    """Every gone account (Customer ID, name, previous score, grade and segment) at
+    :data:`~icp_xl.workbook.layout.GONE_ALL_TOP`, replacing the last rescore's."""
+    book.clear_range(layout.MOVERS, layout.GONE_ALL_AREA)
+    fields = ("company_name", "ICP_score", "ICP_grade", "customer_segment")
+    rows: list[list[Any]] = [list(layout.GONE_ALL_COLUMNS)]
+    for customer in gone:
+        row = previous.loc[customer]
+        rows.append([customer, *(cell_value(row.get(f)) for f in fields)])
+    book.write_block(Block(layout.MOVERS, layout.GONE_ALL_TOP, rows))
+
+
+def gone_accounts(book: Book) -> pd.DataFrame:
+    """The accounts gone at the last rescore, as :func:`_write_gone` kept them: columns
+    ``customer_id``, ``company_name``, ``ICP_score``, ``ICP_grade``, ``customer_segment``
+    (empty in a workbook whose last rescore predates the list)."""
+    from icp_xl.core.inputs.cells import parse_cell, range_ref
+
+    columns = ["customer_id", "company_name", "ICP_score", "ICP_grade", "customer_segment"]
+    top, left = parse_cell(layout.GONE_ALL_TOP)
+    runs = read_runs(book)
+    count = pd.to_numeric(runs["gone"], errors="coerce").iloc[-1] if len(runs) else None
+    if count is None or pd.isna(count) or int(count) == 0:
+        return pd.DataFrame(columns=columns)
+    ref = range_ref(top, left, top + int(count), left + len(columns) - 1)
+    rows = book.read_range(layout.MOVERS, ref)
+    if [str(v) for v in rows[0]] != list(layout.GONE_ALL_COLUMNS):
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame([r for r in rows[1:] if r[0] is not None], columns=columns)
+    frame["customer_id"] = frame["customer_id"].map(str)
+    return frame
 
 
 def _id_rows(ids: list[str], run: pd.DataFrame, grade_label: str) -> list[list[Any]]:
@@ -371,10 +416,91 @@ def _run_label(value: Any) -> str:
     return f"Run {number if number is not None else cell_value(value)}"
 
 
-def _store_inputs(book: Book) -> None:
-    """Keep what this rescore used: the weights and copies of the Settings areas."""
+_KINDS = {str: 1, float: 2, int: 2, np.float64: 2, np.int64: 2}  # cell value types: text, number
+
+
+def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
+    """The fingerprint of the Accounts values ``raw`` (as read from the table), as the
+    status formula computes it: ``cells`` non-blank cells (COUNTA), ``numbers`` the sum of
+    the numbers, dates as Excel serial numbers (SUM), ``text`` the total
+    length of the text cells in UTF-16 units (LEN)."""
+    cells, text = 0, 0
+    numbers: list[np.ndarray] = []
+    for name in raw.columns:
+        column = raw[name]
+        if pd.api.types.is_bool_dtype(column):
+            cells += int(column.notna().sum())
+            continue
+        if pd.api.types.is_numeric_dtype(column):
+            values = column.to_numpy(dtype=float)
+            numbers.append(values[~np.isnan(values)])
+            cells += len(numbers[-1])
+            continue
+        if isinstance(column.dtype, pd.StringDtype):  # text and blanks only
+            strings = [v for v in column.dropna().tolist() if v]
+            cells += len(strings)
+            text += len("".join(strings).encode("utf-16-le")) // 2
+            continue
+        values = column.to_numpy(dtype=object)
+        kinds = np.fromiter((_KINDS.get(type(v), 0) for v in values), np.int8, len(values))
+        is_text, is_number = kinds == 1, kinds == 2
+        found = values[is_number].astype(float)
+        numbers.append(found[~np.isnan(found)])
+        cells += len(numbers[-1])
+        strings = [v for v in values[is_text] if v]
+        cells += len(strings)
+        text += len("".join(strings).encode("utf-16-le")) // 2
+        others = []
+        for value in values[~(is_text | is_number)]:  # blanks, dates, booleans: few
+            if value is None or isinstance(value, bool | np.bool_) or pd.isna(value):
+                cells += value is not None and isinstance(value, bool | np.bool_)
+                continue
+            cells += 1
+            if isinstance(value, datetime):
+                others.append((value - EXCEL_EPOCH).total_seconds() / 86400)
+            elif isinstance(value, int | float | np.number):
+                others.append(float(value))
+            elif isinstance(value, str):  # a str subclass
+                text += len(value.encode("utf-16-le")) // 2
+        numbers.append(np.asarray(others, dtype=float))
+    # pairwise summation: far inside the formula's tolerance (NUMBERS_TOLERANCE)
+    total = float(np.sum(np.concatenate(numbers))) if numbers else 0.0
+    return {"cells": cells, "numbers": total, "text": text}
+
+
+def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = None) -> bool:
+    """Whether the Accounts values (``raw``, default: read from the table) differ from
+    those the last rescore scored, by :func:`accounts_fingerprint` and the status
+    formula's rule. False when no fingerprint was kept (a workbook made before it)."""
+    from icp_xl.core.errors import IcpError
+
+    try:
+        kept = {k: book.read_name(n) for k, n in layout.ACCOUNTS_FINGERPRINT_NAMES.items()}
+    except IcpError:
+        return False
+    if not all(isinstance(v, int | float) for v in kept.values()):
+        return False
+    now = accounts_fingerprint(book.read_table(layout.ACCOUNTS_TABLE.name) if raw is None else raw)
+    tolerance = layout.NUMBERS_TOLERANCE * max(1.0, abs(kept["numbers"]))
+    return (
+        now["cells"] != kept["cells"]
+        or now["text"] != kept["text"]
+        or abs(now["numbers"] - kept["numbers"]) > tolerance
+    )
+
+
+def _store_inputs(book: Book, raw: pd.DataFrame) -> None:
+    """Keep what this rescore used: the weights, copies of the Settings areas and the
+    fingerprint of the Accounts values ``raw`` (not kept in a live workbook made before it)."""
+    from icp_xl.core.errors import IcpError
+
     for component in COMPONENTS:
         name = layout.WEIGHT_NAMES[component]
         book.set_name(layout.LAST_WEIGHT_NAMES[component], book.read_name(name))
+    try:
+        for key, value in accounts_fingerprint(raw).items():
+            book.set_name(layout.ACCOUNTS_FINGERPRINT_NAMES[key], value)
+    except IcpError:
+        pass
     for _, source, top_left in layout.SETTINGS_COPIES:
         book.write_block(Block(layout.MOVERS, top_left, book.read_range(layout.SETTINGS, source)))

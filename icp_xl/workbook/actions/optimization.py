@@ -94,20 +94,22 @@ def fit_notes(result: OptimizationResult) -> list[str]:
     return notes[: layout.NOTES_ROWS]
 
 
-def store_optimization(book: Book, result: Any, apply: bool = False) -> RescoreResult:
+def store_optimization(
+    book: Book, result: Any, apply: bool = False, keep_calibration: bool = False
+) -> RescoreResult:
     """Store an :class:`icp_xl.core.optimization.optimize.OptimizationResult` in the
     workbook: its blocks on the Optimization sheet (columns A-J cleared first), the optimized
     weights and metadata on the Weights sheet (``run_at`` = now); with ``apply`` they become
-    the current weights.
-    Then rescores (so the Scores, Dashboard and charts, including the weights radar and
-    convergence chart, show the result)."""
+    the current weights (in Calibrated mode with the calibration made anew for them, unless
+    ``keep_calibration``). Then rescores (so the Scores, Dashboard and charts, including the
+    weights radar and convergence chart, show the result)."""
 
     read_settings(book)  # a settings problem stops here, before anything is written
     blocks = optimization_blocks(result)
     book.clear_range(layout.OPTIMIZATION, layout.OPTIMIZATION_AREA)
     write_blocks(book, blocks)
     metadata = {**result.metadata(), "run_at": datetime.now().replace(microsecond=0)}
-    store_optimized_weights(book, result.weights, metadata, apply=apply)
+    store_optimized_weights(book, result.weights, metadata, apply, keep_calibration)
     for component in COMPONENTS:  # previewed by the rescore below
         book.set_name(layout.CANDIDATE_WEIGHT_NAMES[component], getattr(result.weights, component))
     return rescore(book)

@@ -8,7 +8,7 @@ from typing import Any
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.insight.movers import BEST_FIRST, TOP_SHARES, Preview, preview
-from icp_xl.core.model.calibration import score_in_mode
+from icp_xl.core.model.calibration import calibrate, score_in_mode
 from icp_xl.core.model.settings import COMPONENTS, Weights
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import Scored
@@ -26,11 +26,16 @@ def candidate_weights(book: Book) -> Weights | None:
     return read_weights(book, names)
 
 
-def preview_weights(result: Scored, candidate: Weights) -> Preview:
-    """Score ``result``'s accounts with ``candidate`` in the same mode (and calibration)
-    and compare with ``result``."""
+def preview_weights(result: Scored, candidate: Weights, keep_calibration: bool = False) -> Preview:
+    """Score ``result``'s accounts with ``candidate`` as applying them would, and compare
+    with ``result``: in the same mode; in Calibrated mode against a calibration frozen anew
+    with ``candidate`` on these accounts (as applying weights does), or against the current
+    one with ``keep_calibration`` (or when the candidate is the current weights)."""
     settings = result.settings.with_weights(candidate)
-    scored = score_in_mode(result.accounts, settings, result.mode, result.calibration)
+    calibration = result.calibration
+    if calibration is not None and not keep_calibration and candidate != result.settings.weights:
+        calibration = calibrate(result.accounts, settings, calibration.calibrated_at)
+    scored = score_in_mode(result.accounts, settings, result.mode, calibration)
     return preview(result.accounts.frame, result.scored, scored, result.settings)
 
 

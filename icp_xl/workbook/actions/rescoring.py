@@ -13,6 +13,7 @@ import numpy as np
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.cells import parse_cell, range_ref
 from icp_xl.core.insight.quality import Finding, QualityReport
+from icp_xl.core.model.calibration import Calibration
 from icp_xl.core.model.segments import (
     ALL_SEGMENTS,
     SegmentMetrics,
@@ -37,13 +38,15 @@ from icp_xl.workbook.book import Book
 @dataclass(frozen=True)
 class RescoreResult:
     """What a rescore or view refresh wrote: the segment view shown and its KPIs, and
-    (rescore and import) the Data Quality report of the accounts read."""
+    (rescore and import) the Data Quality report of the accounts read and the warnings
+    about the scoring itself (weights that differ from the calibration's)."""
 
     view: str
     accounts: int
     metrics: SegmentMetrics
     scored: Scored
     quality: QualityReport | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def rescore(
@@ -58,6 +61,9 @@ def rescore(
 
     view = selected_view(book, view)
     result = score_book(book)
+    mismatch = calibration_mismatch(result.calibration, result.settings.weights)
+    if mismatch:
+        book.status(f"Warning: {mismatch}")
     previous = read_previous_run(book)  # before Scores is rewritten
     result = with_previous(result, previous)
     read = file_read or FileRead(result.raw, result.accounts, None)
@@ -74,7 +80,8 @@ def rescore(
     _write_segments(book, result)
     record_run(book, result, previous)
     write_preview(book, result)
-    return replace(_write_view(book, result, view), quality=quality)
+    warnings = (mismatch,) if mismatch else ()
+    return replace(_write_view(book, result, view), quality=quality, warnings=warnings)
 
 
 def refresh_segment_view(book: Book, view: str | None = None) -> RescoreResult:
@@ -242,6 +249,21 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
 
 def weights_text(weights: Weights) -> str:
     return " / ".join(f"{getattr(weights, c):.2f}" for c in COMPONENTS)
+
+
+def calibration_mismatch(calibration: Calibration | None, weights: Weights) -> str | None:
+    """A sentence when Calibrated scores use a calibration made with other weights than
+    ``weights`` (the weights were typed in after Calibrate), else None."""
+    if calibration is None:
+        return None
+    made, now = calibration.weights.as_dict(), weights.as_dict()
+    if all(abs(made[c] - now[c]) <= 1e-12 for c in made):
+        return None
+    return (
+        f"The weights ({weights_text(weights)}) differ from those the calibration was made "
+        f"with ({weights_text(calibration.weights)}), so the scores sit on a scale made for "
+        "other weights; press Calibrate (icp-xl calibrate) to re-freeze it"
+    )
 
 
 def _chart_blocks(book: Book, result: Scored, view: str) -> list[Block]:

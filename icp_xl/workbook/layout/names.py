@@ -32,6 +32,7 @@ from icp_xl.workbook.layout.kinds import (
     NamedCell,
 )
 from icp_xl.workbook.layout.tables import (
+    ACCOUNTS_TABLE,
     EXTRA_COLUMNS_NAME,
     SCORES_FIELDS,
     TARGET_COLUMNS_NAME,
@@ -206,6 +207,24 @@ _last_weight_cells = [
     NamedCell(LAST_WEIGHT_NAMES[c], MOVERS, f"AB{2 + i}", f"Weight {c}", None, WEIGHT)
     for i, c in enumerate(COMPONENTS)
 ]
+# A fingerprint of the Accounts values at the last rescore, computed alike by Python and by
+# the status formula: non-blank cells (COUNTA), the sum of the numbers (SUM) and the total
+# length of the text cells; an edit of the accounts changes one of them.
+ACCOUNTS_FINGERPRINT_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "cells": "LastRescore_AccountCells",
+        "numbers": "LastRescore_AccountNumbers",
+        "text": "LastRescore_AccountText",
+    }  # fmt: skip
+)
+_fingerprint_labels = {"cells": "Accounts: filled cells", "numbers": "Accounts: sum of numbers",
+                       "text": "Accounts: length of text"}  # fmt: skip
+_fingerprint_cells = [
+    NamedCell(name, MOVERS, f"AE{2 + i}", _fingerprint_labels[key])
+    for i, (key, name) in enumerate(ACCOUNTS_FINGERPRINT_NAMES.items())
+]
+# Relative tolerance of the sum of the numbers: Excel may add them in another order.
+NUMBERS_TOLERANCE = 1e-12
 SETTINGS_COPIES: tuple[tuple[str, str, str], ...] = (
     ("settings", "B4:C18", "AB8"),
     ("settings", "D4:I300", "AD8"),
@@ -238,13 +257,28 @@ _same_weights = ",".join(f"{WEIGHT_NAMES[c]}={LAST_WEIGHT_NAMES[c]}" for c in CO
 # Short: the Dashboard shows it beside its charts.
 STALE_TEXT = "Out of date: press Rescore"
 FRESH_TEXT = "Up to date"
+RECALIBRATE_TEXT = "New weights: press Calibrate"
+_calibration_differs = (
+    f'AND(ScoringMode="Calibrated",{SETTINGS}!{_cal["Calibrated at"]}<>"",OR('
+    + ",".join(f"{WEIGHT_NAMES[c]}<>{SETTINGS}!{_cal[f'Weight {c}']}" for c in COMPONENTS)
+    + "))"
+)
+_fp = ACCOUNTS_FINGERPRINT_NAMES
+_accounts = f"{ACCOUNTS_TABLE.name}[]"
+_same_accounts = (
+    f"COUNTA({_accounts})={_fp['cells']},"
+    f"SUMPRODUCT(ISTEXT({_accounts})*LEN({_accounts}))={_fp['text']},"
+    f"ABS(SUM({_accounts})-{_fp['numbers']})<={NUMBERS_TOLERANCE:.0E}*MAX(1,ABS({_fp['numbers']}))"
+)
 RESULTS_STATUS = NamedCell(
     "ResultsStatus",
     DASHBOARD,
     "B6",
     "Results",
     f'=IF(COUNT({LAST_WEIGHT_NAMES["vertical"]})=0,"Not scored yet: press Rescore",'
-    f'IF(AND({_same_weights},{_differences}=0),"{FRESH_TEXT}","{STALE_TEXT}"))',
+    f'IF({_calibration_differs},"{RECALIBRATE_TEXT}",'
+    f'IF(AND({_same_weights},{_differences}=0,{_same_accounts}),"{FRESH_TEXT}",'
+    f'"{STALE_TEXT}")))',
 )
 SCORES_STATUS = NamedCell(
     "ScoresStatus", SCORES, f"{column_letter(len(SCORES_FIELDS) + 2)}1", None, "=ResultsStatus"

@@ -52,6 +52,7 @@ from icp_xl.workbook.layout.names import (
     W_SUM,
     WEIGHTS_FIRST_ROW,
     WEIGHTS_USED,
+    _fingerprint_cells,
     _kpi_cells,
     _last_weight_cells,
     _meta_cells,
@@ -87,6 +88,12 @@ NEW_ACCOUNTS_TOP = "J14"
 GONE_ACCOUNTS_TOP = "J27"
 MOVERS_LIST_ROWS = 10  # rows of each list; one more row says how many were left out
 MOVERS_AREAS: tuple[str, ...] = ("A2:O2", "A5:O11", "A14:O25", "A27:O39")
+# Every account gone at the last rescore (the lists above show ten), for export --changed:
+# header at GONE_ALL_TOP, then one row per account.
+GONE_ALL_TOP = "AY2"
+GONE_ALL_COLUMNS: tuple[str, ...] = ("Customer ID", "Company Name", "ICP score", "Grade",
+                                     "Segment")  # fmt: skip
+GONE_ALL_AREA = "AY2:BC1048576"
 MOVE_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("customer_id", "Customer ID", None),
     ("previous_grade", "Previous grade", None),
@@ -143,6 +150,7 @@ HISTORY_NAMES: tuple[NamedCell, ...] = (
     RESULTS_STATUS,
     SCORES_STATUS,
     *_last_weight_cells,
+    *_fingerprint_cells,
     *_candidate_cells,
 )
 HISTORY_CAPTIONS: tuple[TextCell, ...] = (
@@ -157,6 +165,7 @@ HISTORY_CAPTIONS: tuple[TextCell, ...] = (
     TextCell(MOVERS, "A40", "Runs: one row per rescore"),
     TextCell(MOVERS, "AA1", "What the last rescore used (the stale check compares with it)"),
     TextCell(MOVERS, "AS1", "KPIs of the last runs (chart data)"),
+    TextCell(MOVERS, "AY1", "Every account gone at the last rescore (for Export changed)"),
     TextCell(OPTIMIZATION, f"K{PREVIEW_CAPTION_ROW}",
              "Preview: candidate weights vs current (Optimize fills them; type others, "
              "then Rescore)"),
@@ -165,7 +174,11 @@ HISTORY_CAPTIONS: tuple[TextCell, ...] = (
     TextCell(OPTIMIZATION, f"M{PREVIEW_CAPTION_ROW + 1}", "Current"),
 )  # fmt: skip
 # Added after the first release: the file host adds them to an older workbook.
-BACKFILLED_NAMES: tuple[str, ...] = (SCORING_MODE.name, CALIBRATION_STATUS.name)
+BACKFILLED_NAMES: tuple[str, ...] = (
+    SCORING_MODE.name,
+    CALIBRATION_STATUS.name,
+    *(c.name for c in _fingerprint_cells),
+)
 BACKFILLED_TABLES: tuple[TableSpec, ...] = (CALIBRATION_TABLE, RUNS_TABLE)
 DROPDOWNS: tuple[tuple[NamedCell, tuple[str, ...]], ...] = ((SCORING_MODE, SCORING_MODE_CHOICES),)
 
