@@ -42,6 +42,7 @@ def _opps(rows: list[tuple[str, str, float | None]]) -> pd.DataFrame:
         {
             "opportunity_id": [f"o{i}" for i in range(len(rows))],
             "customer_id": [r[0] for r in rows],
+            "stage": [r[1] for r in rows],
             "status": [r[1] for r in rows],
             "amount": [np.nan if r[2] is None else r[2] for r in rows],
             "created_date": pd.Series([pd.NaT] * len(rows), dtype="datetime64[ns]"),

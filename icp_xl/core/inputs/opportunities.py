@@ -49,8 +49,8 @@ WON_STAGES = frozenset({"closedwon", "won"})
 LOST_STAGES = frozenset({"closedlost", "lost", "canceled", "cancelled", "outsold"})
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "x"})
 FALSE_WORDS = frozenset({"false", "0", "no", "n", ""})
-OPPORTUNITY_FIELDS = ("opportunity_id", "customer_id", "status", "amount", "created_date",
-                      "close_date", "row")  # fmt: skip
+OPPORTUNITY_FIELDS = ("opportunity_id", "customer_id", "stage", "status", "amount",
+                      "created_date", "close_date", "row")  # fmt: skip
 
 
 class OpportunitiesError(IcpError):
@@ -66,10 +66,11 @@ class OpportunitiesError(IcpError):
 
 @dataclass(frozen=True)
 class Opportunities:
-    """Clean opportunities: ``frame`` has :data:`OPPORTUNITY_FIELDS` (``status`` is won, lost
-    or open; ``amount`` float, NaN when blank; dates datetime64, NaT when blank or absent;
-    ``row`` the row the user sees). ``source_columns`` maps each field to the user's header;
-    ``warnings`` one sentence per missing optional column or ignored header."""
+    """Clean opportunities: ``frame`` has :data:`OPPORTUNITY_FIELDS`: ``stage`` the stage
+    text as written ('' without a Stage column), ``status`` won, lost or open, ``amount``
+    float (NaN when blank), the dates datetime64 (NaT when blank or absent), ``row`` the row
+    the user sees. ``source_columns`` maps each field to the user's header; ``warnings``
+    holds one sentence per missing optional column or ignored header."""
 
     frame: pd.DataFrame
     source_columns: dict[str, str] = field(default_factory=dict)
@@ -85,6 +86,7 @@ def empty_opportunities() -> Opportunities:
         {
             "opportunity_id": pd.Series(dtype=object),
             "customer_id": pd.Series(dtype=object),
+            "stage": pd.Series(dtype=object),
             "status": pd.Series(dtype=object),
             "amount": pd.Series(dtype=float),
             "created_date": pd.Series(dtype="datetime64[ns]"),
@@ -175,6 +177,9 @@ def prepare_opportunities(
         {
             "opportunity_id": opportunity_ids.to_numpy(dtype=object),
             "customer_id": ids.to_numpy(dtype=object),
+            "stage": (text["stage"] if "stage" in text else pd.Series([""] * n)).to_numpy(
+                dtype=object
+            ),
             "status": np.asarray(status, dtype=object),
             "amount": amount,
             "created_date": dates["created_date"],

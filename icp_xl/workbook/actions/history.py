@@ -117,6 +117,13 @@ def read_previous_run(book: Book) -> PreviousRun:
     return PreviousRun(_previous_scores(book), runs, changed_since_last_rescore(book))
 
 
+def next_run_number(previous: PreviousRun) -> int:
+    """The number of the run being recorded: one more than the Runs table's last."""
+    if not len(previous.runs):
+        return 1
+    return int(pd.to_numeric(previous.runs.get("run"), errors="coerce").max()) + 1
+
+
 def with_previous(result: Scored, previous: PreviousRun) -> Scored:
     """``result`` with ``previous_ICP_score``, ``previous_ICP_grade`` and
     ``ICP_score_change`` (blank for accounts new since the previous run)."""
@@ -159,11 +166,7 @@ def record_run(book: Book, result: Scored, previous: PreviousRun) -> Movers:
     )
     if not previous.exists:
         movers = replace(movers, new=[])
-    number = (
-        int(pd.to_numeric(previous.runs.get("run"), errors="coerce").max()) + 1
-        if len(previous.runs)
-        else 1
-    )
+    number = next_run_number(previous)
     book.status("Writing Movers and Runs")
     for area in layout.MOVERS_AREAS:
         book.clear_range(layout.MOVERS, area)

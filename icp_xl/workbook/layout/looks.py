@@ -27,6 +27,7 @@ from icp_xl.workbook.layout.names import (
     WEIGHT_NAMES,
     _settings_cells,
 )
+from icp_xl.workbook.layout.outcomes import OUTCOMES, OUTCOMES_HIDDEN_COLUMNS
 from icp_xl.workbook.layout.regions import (
     CANDIDATE_WEIGHT_NAMES,
     HISTORY_FORMAT_ROWS,
@@ -50,7 +51,9 @@ INPUT_FILL = "FFF2CC"  # light yellow: the "ICP input" cell style of every input
 INPUT_STYLE = "ICP input"
 HIDDEN_SHEETS: frozenset[str] = frozenset({CHART_DATA})
 # Helper columns that formulas and charts read but people need not see (columns first:last).
-HIDDEN_COLUMNS: Mapping[str, tuple[str, str]] = MappingProxyType({MOVERS: ("AA", "AW")})
+HIDDEN_COLUMNS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {MOVERS: ("AA", "AW"), OUTCOMES: OUTCOMES_HIDDEN_COLUMNS}
+)
 FIT_WIDTH_BOUNDS: tuple[float, float] = (6.0, 48.0)  # characters, for fitted columns
 FIT_SAMPLE_ROWS = 2000  # rows measured below a header when fitting column widths
 
