@@ -32,21 +32,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from icp_xl.core.errors import IcpError
-    from icp_xl.core.inputs.columns import OPPORTUNITY_COLUMNS
-    from icp_xl.files.tables import read_table
     from icp_xl.hosts.file.book import FileBook
-    from icp_xl.workbook import layout
-    from icp_xl.workbook.actions.outcomes import import_opportunities, refresh_outcomes
-    from icp_xl.workbook.inputs import read_column_map
+    from icp_xl.workbook.actions.outcomes import import_opportunities_file, refresh_outcomes
 
     mapping = column_map(args)
     book = FileBook.open(args.workbook, outcomes=True)
     if args.opportunities is not None:
-        merged = {**read_column_map(book), **mapping}
-        raw = read_table(args.opportunities, merged, OPPORTUNITY_COLUMNS, layout.OPPORTUNITIES)
-        imported = import_opportunities(book, raw, args.opportunities.name, merged)
+        imported, report = import_opportunities_file(
+            book, args.opportunities, mapping, args.segment
+        )
         print_warnings(imported.warnings)
-    report = refresh_outcomes(book, args.segment)
+    else:
+        report = refresh_outcomes(book, args.segment)
     if report is None:
         raise IcpError(
             f"{args.workbook.name} has no opportunities yet; give an opportunities file: "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -346,3 +347,21 @@ def refresh_outcomes(book: Book, view: str | None = None) -> OutcomesReport | No
         return None
     result = score_book(book)
     return write_outcomes(book, result, opportunities, view, read_grade_log(book))
+
+
+def import_opportunities_file(
+    book: Book, path: str | Path, column_map: dict[str, str] | None = None, view: str | None = None
+) -> tuple[Opportunities, OutcomesReport | None]:
+    """Read an opportunities file (CSV, or the Opportunities else first sheet of an XLSX;
+    the workbook's Column map and ``column_map`` apply), store it in the Opportunities
+    table and write the Outcomes sheet. Raises IcpError before writing anything when the
+    file has problems."""
+    from icp_xl.core.inputs.columns import OPPORTUNITY_COLUMNS
+    from icp_xl.files.tables import read_table
+    from icp_xl.workbook.inputs import read_column_map
+
+    path = Path(path)
+    merged = {**read_column_map(book), **(column_map or {})}
+    raw = read_table(path, merged, OPPORTUNITY_COLUMNS, layout.OPPORTUNITIES)
+    opportunities = import_opportunities(book, raw, path.name, merged)
+    return opportunities, refresh_outcomes(book, view)

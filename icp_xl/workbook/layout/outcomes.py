@@ -8,9 +8,9 @@ them (:func:`icp_xl.hosts.file.structure_check.missing_structure` with ``outcome
 
 Outcomes sheet, top to bottom: title (A1), what was read (A2), headline sentences
 (A4:A9), two charts (rows 11-28: win rate by grade with Wilson error bars, gains curve),
-the by-grade table ``OutcomesByGrade`` (header row 31), the AUC named cells (B39:B42), the
-backtest (coverage sentence in A45, table ``OutcomesBacktest`` header row 46), and the
-opportunities of unknown accounts (header row 55). Columns AA:AI (hidden) hold the charts'
+the by-grade table ``OutcomesByGrade`` (header row 31), the AUC named cells (B40:B44), the
+backtest (coverage sentence in A47, table ``OutcomesBacktest`` header row 48), and the
+opportunities of unknown accounts (header row 57). Columns AA:AI (hidden) hold the charts'
 cells.
 """
 
@@ -74,8 +74,8 @@ HEADLINES_TOP = "A4"
 HEADLINE_ROWS = 6
 CHARTS_ROW = 11  # the charts' grid starts here (column A)
 BY_GRADE_ROW = 31  # header row of OutcomesByGrade
-BACKTEST_ROW = 47
-UNKNOWN_ROW = 56  # header of the list of opportunities of unknown accounts
+BACKTEST_ROW = 48
+UNKNOWN_ROW = 57  # header of the list of opportunities of unknown accounts
 UNKNOWN_ROWS = 20
 OUTCOMES_BY_GRADE_TABLE = TableSpec(
     "OutcomesByGrade", OUTCOMES, f"A{BY_GRADE_ROW}", tuple(c for _, c in OUTCOME_COLUMNS)
@@ -83,7 +83,7 @@ OUTCOMES_BY_GRADE_TABLE = TableSpec(
 OUTCOMES_BACKTEST_TABLE = TableSpec(
     "OutcomesBacktest", OUTCOMES, f"A{BACKTEST_ROW}", tuple(c for _, c in OUTCOME_COLUMNS)
 )
-_AUC_ROW = BY_GRADE_ROW + len(GRADES) + 3
+_AUC_ROW = BY_GRADE_ROW + len(GRADES) + 4  # a blank row, the caption, then the names
 OUTCOME_AUC = NamedCell("Outcome_AUC", OUTCOMES, f"B{_AUC_ROW}", "AUC (account level)", None,
                         "0.000")  # fmt: skip
 OUTCOME_NAMES: tuple[NamedCell, ...] = (
@@ -146,7 +146,7 @@ OUTCOMES_SHEET_SPECS: tuple[SheetSpec, ...] = (
         OUTCOMES,
         "output",
         "Outcomes: does the grade predict the deal?",
-        {"A": 26, **{c: 11 for c in "BCDEFGHIJKLMNO"}, "P": 16},
+        {"A": 26, "B": 19, **{c: 11 for c in "CDFGHIJKLMNO"}, "E": 14, "P": 16},
         freeze="A3",
         note="Import opportunities (ribbon) or run `icp-xl outcomes ICP.xlsx DEALS.csv` to fill "
         "this sheet; every Rescore refreshes it.",
