@@ -17,7 +17,8 @@ from support.hosts import file_host, live_host
 
 from icp_xl.cli import main
 from icp_xl.core.inputs.sample import make_sample_accounts
-from icp_xl.core.inputs.sample_opportunities import make_sample_opportunities
+from icp_xl.core.inputs.sample_opportunities import hidden_fit, make_sample_opportunities
+from icp_xl.core.insight.outcomes import auc_of
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.workbook import actions, layout
 from icp_xl.workbook.actions.outcomes import import_opportunities
@@ -151,3 +152,21 @@ def test_bad_opportunity_files_leave_the_workbook_byte_identical(
     assert main(["outcomes", str(path), str(missing)]) == 1
     assert "no account ID column" in capsys.readouterr().err
     assert path.read_bytes() == before
+
+
+def test_sample_opportunities_are_deterministic_and_follow_the_hidden_fit(
+    tmp_path: Path, accounts: pd.DataFrame
+) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    for deals in (first, second):
+        args = ["sample", "-n", "400", "--seed", "3", "-o", str(tmp_path / "acc.csv")]
+        assert main([*args, "--opportunities", str(deals), "--force"]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    deals = pd.read_csv(first)
+    fit = pd.Series(hidden_fit(pd.read_csv(tmp_path / "acc.csv")))
+    fit.index = pd.read_csv(tmp_path / "acc.csv")["Customer ID"]
+    closed = deals[deals["Stage"].isin(["Closed Won", "Closed Lost"])]
+    won = closed["Stage"] == "Closed Won"
+    # the hidden fit separates won from lost deals (AUC well above chance)
+    assert float(auc_of(fit[closed["Account ID"]][won.to_numpy()].to_numpy(),
+                        fit[closed["Account ID"]][~won.to_numpy()].to_numpy())) > 0.7  # fmt: skip
