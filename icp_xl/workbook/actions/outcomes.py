@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.accounts import Accounts
 from icp_xl.core.inputs.cells import parse_cell
 from icp_xl.core.inputs.opportunities import (
     LOST,
@@ -365,3 +366,19 @@ def import_opportunities_file(
     raw = read_table(path, merged, OPPORTUNITY_COLUMNS, layout.OPPORTUNITIES)
     opportunities = import_opportunities(book, raw, path.name, merged)
     return opportunities, refresh_outcomes(book, view)
+
+
+def won_training_accounts(book: Book, accounts: Accounts, kind: str) -> Accounts:
+    """``accounts`` with the won flag (``won``) or won amount (``won-amount``) of the stored
+    opportunities as the optimizer's target (see :mod:`icp_xl.core.model.won_target`)."""
+    from icp_xl.core.model.won_target import won_target
+
+    opportunities = read_stored_opportunities(book)
+    if opportunities is None:
+        raise IcpError(
+            f"The target '{kind}' needs opportunities: import them first (ribbon: Import "
+            "opportunities, or icp-xl outcomes ICP.xlsx DEALS.csv)"
+        )
+    return won_target(
+        accounts, opportunities.frame, "won-amount" if kind == "won-amount" else "won"
+    )
