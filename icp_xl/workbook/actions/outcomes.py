@@ -260,18 +260,22 @@ def grade_rows(table: pd.DataFrame) -> list[list[Any]]:
 
 def backtest_sentence(report: OutcomesReport, log: pd.DataFrame | None) -> str:
     """How many opportunities the backtest covers, and why the others are left out."""
-    runs = 0 if log is None or log.empty else int(pd.Series(log["run"]).nunique())
-    runs_text = f"{runs} rescore" + ("" if runs == 1 else "s")
+    if log is None or log.empty:
+        since = "Grade History is empty"
+    else:
+        first = log.loc[pd.to_numeric(log["run"]).idxmin()]
+        when = pd.Timestamp(first["time"])
+        since = f"Grade History starts at run {int(first['run'])}, {when:%Y-%m-%d}"
     if not report.covered:
         return (
-            f"No opportunity was created after a recorded rescore yet ({runs_text} in "
-            "Grade History): the backtest fills as deals are created after rescores."
+            f"No opportunity was created after a recorded rescore yet ({since}): the backtest "
+            "fills as deals are created after rescores."
         )
     closed = int(report.backtest.at[TOTAL, "won"] + report.backtest.at[TOTAL, "lost"])
     return (
         f"The backtest covers {report.covered:,} of the view's opportunities ({closed:,} "
-        f"closed), graded at the rescore before each was created ({runs_text} in Grade "
-        "History); the others were created before the first rescore or have no created date."
+        f"closed), each graded at the last rescore before it was created ({since}); the "
+        "others were created before that or have no created date."
     )
 
 
