@@ -105,6 +105,7 @@ def test_cli_optimize_target_won_reports_auc_in_sample_and_on_a_time_split(
     out = capsys.readouterr().out
     assert "AUC in-sample: 0." in out and "AUC on a time split: 0." in out
     assert "Grade A under the optimized weights" in out
+    assert "Outcomes by grade under the optimized weights:\nGrade  Accounts" in out
     empty = tmp_path / "empty.xlsx"
     FileBook.new(raw).save(empty)
     assert main(["optimize", str(empty), "--target", "won", "--quiet"]) == 1

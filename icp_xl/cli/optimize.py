@@ -307,6 +307,7 @@ def won_report(
 
     import pandas as pd
 
+    from icp_xl.cli.outcomes import grade_table_text
     from icp_xl.core.errors import IcpError
     from icp_xl.core.insight.outcomes import outcomes_by_grade
     from icp_xl.core.model.scoring import score_accounts
@@ -352,6 +353,7 @@ def won_report(
             f"Grade A under the optimized weights: win rate {table.at['A', 'win_rate']:.0%}, "
             f"lift {lift:.2f}x over the portfolio's {table.at['Total', 'win_rate']:.0%}"
         )
+    lines += ["Outcomes by grade under the optimized weights:", grade_table_text(table)]
     return "\n".join(lines)
 
 

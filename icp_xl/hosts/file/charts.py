@@ -433,14 +433,22 @@ def gains_chart() -> ChartBase:
         ("best_possible", "59A14F", 1.25, "dash"),
         ("random", "7F7F7F", 1.25, "sysDash"),
     )
-    for column, color, width, dash in styles:
-        series = _series(place, column, x="account_share")
+    lines = [(_series(place, column, x="account_share"), *style) for column, *style in styles]
+    return _gains_lines(chart, lines, "Share of target revenue captured")
+
+
+def _gains_lines(
+    chart: ScatterChart, lines: list[tuple[object, str, float, str | None]], y_title: str
+) -> ScatterChart:
+    """A gains chart: each (series, colour, width in pt, dash) as a plain line over the
+    share of accounts (x, 0-100 %), the y axis titled ``y_title``, a legend below."""
+    for series, color, width, dash in lines:
         series.graphicalProperties = _line_props(color, width, dash)
         series.marker = Marker(symbol="none")
         series.smooth = False
         chart.series.append(series)
     _axis(chart.x_axis, "Share of accounts, highest ICP score first", "0%", 0, 1, 0.1)
-    _axis(chart.y_axis, "Share of target revenue captured", "0%", 0, 1, 0.2)
+    _axis(chart.y_axis, y_title, "0%", 0, 1, 0.2)
     chart.legend = _legend()
     return chart
 
@@ -569,21 +577,17 @@ def outcome_gains_chart() -> ChartBase:
     chart = ScatterChart()
     chart.scatterStyle = "line"
     styles = ((1, PRIMARY, 2.5, None), (2, "F28E2B", 2.0, None), (3, "7F7F7F", 1.25, "sysDash"))
-    for offset, color, width, dash in styles:
+    lines = []
+    for offset, *style in styles:
         series = make_series(
             _outcomes_ref(GAINS_CHART_TOP, offset, 1, points), title_from_data=False
         )
         series.tx = SeriesLabel(strRef=StrRef(f=_outcomes_ref(GAINS_CHART_TOP, offset, 0, 0)))
         series.xVal = AxDataSource(numRef=NumRef(f=_outcomes_ref(GAINS_CHART_TOP, 0, 1, points)))
         series.yVal, series.val = series.val, None
-        series.graphicalProperties = _line_props(color, width, dash)
-        series.marker = Marker(symbol="none")
-        series.smooth = False
-        chart.series.append(series)
-    _axis(chart.x_axis, "Share of accounts, highest ICP score first", "0%", 0, 1, 0.1)
-    _axis(chart.y_axis, "Share of won accounts / won amount", "0%", 0, 1, 0.2)
-    chart.legend = _legend()
-    chart.visible_cells_only = False
+        lines.append((series, *style))
+    _gains_lines(chart, lines, "Share of won accounts / won amount")
+    chart.visible_cells_only = False  # its data sits in hidden helper columns
     return chart
 
 
