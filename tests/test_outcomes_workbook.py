@@ -16,6 +16,7 @@ import pytest
 from support.hosts import file_host, live_host
 
 from icp_xl.cli import main
+from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.core.inputs.sample_opportunities import hidden_fit, make_sample_opportunities
 from icp_xl.core.insight.outcomes import auc_of
@@ -170,3 +171,35 @@ def test_sample_opportunities_are_deterministic_and_follow_the_hidden_fit(
     # the hidden fit separates won from lost deals (AUC well above chance)
     assert float(auc_of(fit[closed["Account ID"]][won.to_numpy()].to_numpy(),
                         fit[closed["Account ID"]][~won.to_numpy()].to_numpy())) > 0.7  # fmt: skip
+
+
+def test_a_bad_opportunities_table_stops_a_rescore_with_one_sentence(
+    template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "ICP.xlsx"
+    shutil.copy(template, path)
+    book = FileBook.open(path)
+    header = list(layout.OPPORTUNITIES_TABLE.header)
+    row = ["O1", "C000001", "Closed Won", True, True, "lots", None, None]
+    book.write_table(layout.OPPORTUNITIES_TABLE.name, header, [row])
+    book.save()
+    before = path.read_bytes()
+    book = FileBook.open(path, rescoring=True)
+    with pytest.raises(IcpError) as error:
+        actions.rescore(book)
+    assert str(error.value) == (
+        "Opportunities sheet, column 'Amount', row 2: not a number ('lots')"
+    )
+    assert path.read_bytes() == before
+
+
+def test_live_import_into_a_workbook_made_before_outcomes_says_what_to_do(
+    template: Path, accounts: pd.DataFrame, tmp_path: Path
+) -> None:
+    path = tmp_path / "old.xlsx"
+    book = openpyxl.load_workbook(template)
+    for name in (layout.OUTCOMES, layout.OPPORTUNITIES, layout.GRADE_HISTORY):
+        del book[name]
+    book.save(path)
+    with live_host(path) as workbook, pytest.raises(IcpError, match="run `icp-xl outcomes"):
+        import_opportunities(workbook, _deals(accounts), "deals.csv")
