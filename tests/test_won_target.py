@@ -110,3 +110,23 @@ def test_cli_optimize_target_won_reports_auc_in_sample_and_on_a_time_split(
     FileBook.new(raw).save(empty)
     assert main(["optimize", str(empty), "--target", "won", "--quiet"]) == 1
     assert "needs opportunities" in capsys.readouterr().err
+
+
+def test_settings_target_columns_won_trains_on_accounts_with_closed_deals(
+    tmp_path: Path, generated: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    from icp_xl.workbook import layout
+    from icp_xl.workbook.actions import optimize_book
+
+    raw, deals = generated
+    path = tmp_path / "ICP.xlsx"
+    FileBook.new(raw).save(path)
+    deals_csv = tmp_path / "deals.csv"
+    deals.to_csv(deals_csv, index=False)
+    book = FileBook.open(path, outcomes=True)
+    opportunities, _ = import_opportunities_file(book, deals_csv)
+    book.set_name(layout.TARGET_COLUMNS_NAME, "won")
+    result = optimize_book(book, n_trials=5, folds=0)
+    closed = opportunities.frame[opportunities.frame["status"] != "open"]
+    assert result.training_accounts == closed["customer_id"].nunique()
+    assert result.target_columns == ("won",)
