@@ -5,7 +5,7 @@ computations (closed-form Wilson, AUC from average ranks, counting pairs by hand
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -298,3 +298,22 @@ def test_backtest_grades_each_deal_as_at_the_run_before_it_was_created() -> None
     graded = grades_at_creation(opps, log)
     # before run 1: none; after run 1: A; exactly at run 2: still run 1's A; after: B; gone
     assert graded.tolist() == ["", "A", "A", "B", "", ""]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=date(1950, 1, 1), max_value=date(2150, 12, 31)))
+def test_a_date_reads_the_same_in_every_written_form(day: date) -> None:
+    expected = np.datetime64(day, "ns")
+    serial = (datetime(day.year, day.month, day.day) - datetime(1899, 12, 30)).days
+    forms = {
+        "iso": [day.isoformat()],
+        "us": [day.strftime("%m/%d/%Y"), "12/31/2024"],  # a cell only month-first explains
+        "eu": [day.strftime("%d/%m/%Y"), "31/12/2024"],  # a cell only day-first explains
+        "dots": [day.strftime("%d.%m.%Y")],
+        "serial": [serial],
+        "cell": [datetime(day.year, day.month, day.day)],
+    }
+    for form, cells in forms.items():
+        column = read_date_column(pd.Series(cells, dtype=object))
+        assert not len(column.bad), form
+        assert column.values[0] == expected, form
