@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -203,3 +205,17 @@ def test_live_import_into_a_workbook_made_before_outcomes_says_what_to_do(
     book.save(path)
     with live_host(path) as workbook, pytest.raises(IcpError, match="run `icp-xl outcomes"):
         import_opportunities(workbook, _deals(accounts), "deals.csv")
+
+
+def test_a_rescore_without_opportunities_does_not_import_scipy_stats(
+    template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "ICP.xlsx"
+    shutil.copy(template, path)
+    code = (
+        "import sys; from icp_xl.cli import main; "
+        f"assert main(['rescore', {str(path)!r}]) == 0; "
+        "print('scipy.stats' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "False"  # half a second saved on every rescore

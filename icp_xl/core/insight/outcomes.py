@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest, bootstrap, mannwhitneyu
 
 from icp_xl.core.inputs.opportunities import LOST, OPEN, WON
 from icp_xl.core.model.settings import GRADES
@@ -49,6 +48,8 @@ def wilson_interval(won: int, closed: int, confidence: float = CONFIDENCE) -> tu
     """The Wilson score interval of a win rate ``won / closed`` (NaN, NaN when nothing closed)."""
     if closed <= 0:
         return math.nan, math.nan
+    from scipy.stats import binomtest  # scipy.stats takes half a second: only when needed
+
     ci = binomtest(int(won), int(closed)).proportion_ci(confidence, method="wilson")
     return float(ci.low), float(ci.high)
 
@@ -143,6 +144,8 @@ class Auc:
 def auc_of(won_scores: np.ndarray, lost_scores: np.ndarray, axis: int = -1) -> np.ndarray:
     """P(won score > lost score) + ½ P(equal): the Mann-Whitney U of the won scores over
     n_won · n_lost (vectorized along ``axis``)."""
+    from scipy.stats import mannwhitneyu
+
     u = mannwhitneyu(won_scores, lost_scores, axis=axis, method="asymptotic").statistic
     return u / (np.shape(won_scores)[axis] * np.shape(lost_scores)[axis])
 
@@ -169,6 +172,8 @@ def account_auc(
     auc = float(auc_of(won, lost))
     low = high = math.nan
     if len(won) >= 2 and len(lost) >= 2:
+        from scipy.stats import bootstrap
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a degenerate resample only widens nothing
             ci = bootstrap(
