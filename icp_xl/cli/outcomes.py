@@ -20,12 +20,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="import CRM opportunities; win rate by grade, AUC and backtest (Outcomes sheet)",
         description="Read a CRM opportunity export (Salesforce, HubSpot, Dynamics: CSV or "
         "XLSX) into the workbook's Opportunities sheet and write the Outcomes sheet: win rate "
-        "by grade with 95 %% intervals, lift, AUC, gains and the backtest. Without a file, "
+        "by grade with 95 % intervals, lift, AUC, gains and the backtest. Without a file, "
         "refresh Outcomes from the stored opportunities. A bad file changes nothing.",
     )
     parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
     parser.add_argument("opportunities", type=Path, nargs="?", help="opportunities .csv/.xlsx")
-    add_column_option(parser)
+    add_column_option(
+        parser,
+        'map one of our columns to your header, e.g. --column "Stage=Deal Phase" or '
+        '--column "Customer ID=Acct Ref" (repeatable; for this file only)',
+    )
     parser.add_argument("--segment", help="segment view (default: the Dashboard's)")
     parser.set_defaults(func=run)
 
