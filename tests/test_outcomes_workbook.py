@@ -118,7 +118,7 @@ def test_the_backtest_grades_deals_created_after_a_rescore(
 
 
 def test_a_workbook_made_before_outcomes_keeps_working(
-    template: Path, accounts: pd.DataFrame, tmp_path: Path
+    template: Path, accounts: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "old.xlsx"
     book = openpyxl.load_workbook(template)
@@ -136,6 +136,15 @@ def test_a_workbook_made_before_outcomes_keeps_working(
     _deals(accounts).to_csv(deals, index=False)
     assert main(["outcomes", str(path), str(deals)]) == 0  # adds the sheets
     assert layout.OUTCOMES in openpyxl.load_workbook(path).sheetnames
+    out = capsys.readouterr().out
+    assert out.startswith("Grades A+B: ")
+    assert "By today's grade (view All Segments):\nGrade  Accounts  Opps  Won" in out
+    assert re.search(
+        r"\nAUC 0\.\d{3} \(95 % interval 0\.\d{3}-0\.\d{3}\) over [\d,]+ accounts", out
+    )
+    assert "1 opportunity of accounts not in Accounts" in out
+    assert main(["outcomes", str(path)]) == 0  # refresh from the stored table
+    assert capsys.readouterr().out == out
 
 
 def test_bad_opportunity_files_leave_the_workbook_byte_identical(

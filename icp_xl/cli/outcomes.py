@@ -124,6 +124,7 @@ def report_text(report: OutcomesReport) -> str:
         grade_table_text(report.backtest) if report.covered else "  nothing to show yet",
     ]
     if report.unknown:
-        parts += ["", f"{report.unknown:,} opportunities of accounts not in Accounts (listed "
-                  "on the Outcomes sheet) are left out."]  # fmt: skip
+        deals = "opportunity" if report.unknown == 1 else "opportunities"
+        parts += ["", f"{report.unknown:,} {deals} of accounts not in Accounts (listed on the "
+                  "Outcomes sheet) left out."]  # fmt: skip
     return "\n".join(parts)
