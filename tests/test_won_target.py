@@ -4,7 +4,6 @@ weights."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -87,20 +86,26 @@ def test_optimizing_for_wins_reaches_the_best_auc_of_a_005_grid(
     assert best_grid > 0.7  # the hidden weights leave a real signal
 
 
+def _book_with_deals(path: Path, generated: tuple[pd.DataFrame, pd.DataFrame]) -> tuple:
+    """A new workbook of the generated accounts at ``path`` with their deals imported
+    (open, not saved), and the imported opportunities."""
+    raw, deals = generated
+    FileBook.new(raw).save(path)
+    deals_csv = path.with_name("deals.csv")
+    deals.to_csv(deals_csv, index=False)
+    book = FileBook.open(path, outcomes=True)
+    opportunities, _ = import_opportunities_file(book, deals_csv)
+    return book, opportunities
+
+
 def test_cli_optimize_target_won_reports_auc_in_sample_and_on_a_time_split(
     tmp_path: Path, generated: tuple[pd.DataFrame, pd.DataFrame],
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    raw, deals = generated
+    raw, _ = generated
     path = tmp_path / "ICP.xlsx"
-    FileBook.new(raw).save(path)
-    deals_csv = tmp_path / "deals.csv"
-    deals.to_csv(deals_csv, index=False)
-    book = FileBook.open(path, outcomes=True)
-    import_opportunities_file(book, deals_csv)
+    book, _ = _book_with_deals(path, generated)
     book.save()
-    before = tmp_path / "before.xlsx"
-    shutil.copy(path, before)
     assert main(["optimize", str(path), "--target", "won", "--trials", "10", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "AUC in-sample: 0." in out and "AUC on a time split: 0." in out
@@ -118,13 +123,7 @@ def test_settings_target_columns_won_trains_on_accounts_with_closed_deals(
     from icp_xl.workbook import layout
     from icp_xl.workbook.actions import optimize_book
 
-    raw, deals = generated
-    path = tmp_path / "ICP.xlsx"
-    FileBook.new(raw).save(path)
-    deals_csv = tmp_path / "deals.csv"
-    deals.to_csv(deals_csv, index=False)
-    book = FileBook.open(path, outcomes=True)
-    opportunities, _ = import_opportunities_file(book, deals_csv)
+    book, opportunities = _book_with_deals(tmp_path / "ICP.xlsx", generated)
     book.set_name(layout.TARGET_COLUMNS_NAME, "won")
     result = optimize_book(book, n_trials=5, folds=0)
     closed = opportunities.frame[opportunities.frame["status"] != "open"]
