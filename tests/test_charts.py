@@ -63,8 +63,12 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     # bound to the Account sheet's own table, not to Chart Data (tests/test_explain.py)
     "Account": {"Points per component vs averages": {"barChart"}},
     "Movers": {"KPIs over the runs": {"lineChart"}},
+    "Outcomes": {
+        "Win rate by grade (today's grades)": {"barChart"},
+        "Won accounts captured by ICP rank": {"scatterChart"},
+    },
 }
-OWN_DATA = {"Movers"}  # charts that read their sheet's own block, not 'Chart Data'
+OWN_DATA = {"Movers", "Outcomes"}  # charts that read their sheet's own block, not 'Chart Data'
 
 TRIALS = pd.DataFrame({"Trial": range(40), "Objective": [1.0 / (i + 1) for i in range(40)]}).assign(
     **{"Best so far": lambda d: d["Objective"].cummin()}

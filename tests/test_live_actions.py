@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import openpyxl
+import pandas as pd
 import pytest
 import xlwings as xw
 from support.live import alerts, answers, excel, fast_workbook, own_folders
@@ -37,6 +38,7 @@ TIME_CELLS = {
     (layout.DATA_QUALITY, layout.DATA_QUALITY_TIME_CELL),
     (layout.SETTINGS, "R8"),  # Calibrated at, and its copy on Movers
     (layout.MOVERS, "AP12"),
+    (layout.OUTCOMES, layout.NAMES_BY_NAME["Outcome_RefreshedAt"].ref),
 }
 RUNS_ROW = int(layout.RUNS_TOP_LEFT[1:])  # the Runs table's Time column (B) below it
 # Actions that change the workbook, run on both backends and compared.
@@ -86,7 +88,7 @@ def sheet_values(path: Path) -> dict[str, list[list[Any]]]:
                 value = cell.value
                 run_time = (
                     ws.title == layout.MOVERS and cell.row > RUNS_ROW and cell.column in (2, 5)
-                )
+                ) or (ws.title == layout.GRADE_HISTORY and cell.row > 3 and cell.column == 2)
                 if ((ws.title, cell.coordinate) in TIME_CELLS or run_time) and value is not None:
                     value = "<time>"
                 elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -113,6 +115,15 @@ def edit_inputs(path: Path) -> None:
     book.save()
 
 
+def _deals_csv(accounts_csv: Path, folder: Path) -> Path:
+    """Sample opportunities of the accounts in ``accounts_csv``, as a CSV file."""
+    from icp_xl.core.inputs.sample_opportunities import make_sample_opportunities
+
+    path = folder / "deals.csv"
+    make_sample_opportunities(pd.read_csv(accounts_csv), seed=3).to_csv(path, index=False)
+    return path
+
+
 def test_every_ribbon_button_runs_a_handler_and_every_handler_has_a_button() -> None:
     sources = load_addin_sources()
     called = {a for m in sources.modules for [a] in ribbon_callbacks(m).values()}
@@ -129,6 +140,7 @@ def test_run_action_drives_each_action_through_xlwings(
     dialog_answers = {
         "new_workbook": (accounts_csv, new_path),
         "import_accounts": (accounts_csv,),
+        "import_opportunities": (_deals_csv(accounts_csv, tmp_path),),
         "export_csv": (csv_path,),
         "export_changed": (csv_path,),
     }

@@ -17,7 +17,7 @@ COLUMN_HELP = (
 )
 
 
-def add_column_option(parser: argparse.ArgumentParser) -> None:
+def add_column_option(parser: argparse.ArgumentParser, help_text: str = COLUMN_HELP) -> None:
     """Add ``--column OURS=YOURS`` (repeatable) to ``parser``."""
     parser.add_argument(
         "--column",
@@ -25,7 +25,7 @@ def add_column_option(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="OURS=YOURS",
         dest="columns",
-        help=COLUMN_HELP,
+        help=help_text,
     )
 
 

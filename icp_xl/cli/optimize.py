@@ -62,7 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--target",
         help="Accounts columns summed into the target revenue, comma-separated, e.g. "
         "'Total Hardware Revenue' (default: the workbook's Settings sheet, else hardware + "
-        "consumables; consumables are also an adoption input, which flatters the fit)",
+        "consumables; consumables are also an adoption input, which flatters the fit); "
+        "'won' or 'won-amount': the outcome of the workbook's CRM opportunities "
+        "(docs/outcomes.md), with the AUC in-sample and on a time split",
     )
     parser.add_argument(
         "--seed",
@@ -194,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         options["seed"] = DEFAULT_SEED if args.seed is None else args.seed
     for warning in accounts.warnings:
         print(f"icp-xl: warning: {warning}", file=sys.stderr)
-    from icp_xl.core.model.target import target_fields, with_target
+    from icp_xl.core.model.target import WON_TARGETS, target_fields, with_target
 
     setting = None
     if book is not None:
@@ -202,7 +204,17 @@ def run(args: argparse.Namespace) -> int:
 
         setting = target_columns_setting(book)
     fields = target_fields(args.target or setting)
-    accounts = with_target(accounts, fields)  # a target overlapping an input: see the notes
+    scored_accounts = accounts
+    won = fields[0] in WON_TARGETS
+    if won:  # the won flag or amount of the workbook's opportunities
+        if book is None:
+            raise IcpError(f"--target {fields[0]} needs an ICP workbook with opportunities")
+        from icp_xl.workbook.actions.outcomes import won_training_accounts
+
+        accounts = won_training_accounts(book, accounts, fields[0])
+        options["zero_targets"] = True
+    else:
+        accounts = with_target(accounts, fields)  # a target overlapping an input: see notes
     bar = _Bar(options["n_trials"], enabled=not args.quiet)
     try:
         with sigterm_as_interrupt() as terminated:
@@ -234,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
     print(summary(result))
     keep = args.keep_calibration
     print(_preview(result, book, scored if book is not None else None, accounts, settings, keep))
+    if won:
+        print(won_report(book, scored_accounts, settings, result, options, fields[0]))
     if result.shared_worker:
         print(
             "A worker of a shared study: the study's best so far, not refined or validated; "
@@ -295,6 +309,66 @@ def _preview(
     current = score_accounts(accounts, settings)
     candidate = score_accounts(accounts, settings.with_weights(result.weights))
     return preview_text(preview(accounts.frame, current, candidate, settings))
+
+
+def won_report(
+    book: Any, accounts: Any, settings: Any, result: Any, options: dict[str, Any], kind: str
+) -> str:
+    """AUC of the optimized weights in-sample and on a time split (refit on the
+    opportunities closed before the last quarter of close dates, tested on the rest), and
+    the best grade's lift under the optimized weights."""
+    import math
+
+    import pandas as pd
+
+    from icp_xl.cli.outcomes import grade_table_text
+    from icp_xl.core.errors import IcpError
+    from icp_xl.core.insight.outcomes import outcomes_by_grade
+    from icp_xl.core.model.scoring import score_accounts
+    from icp_xl.core.model.won_target import (
+        split_date,
+        split_opportunities,
+        weights_auc,
+        won_target,
+    )
+    from icp_xl.core.optimization.optimize import optimize_weights
+    from icp_xl.workbook.actions.outcomes import read_stored_opportunities
+
+    deals = read_stored_opportunities(book).frame
+    current = weights_auc(accounts, settings, settings.weights, deals)
+    fitted = weights_auc(accounts, settings, result.weights, deals)
+    lines = [f"AUC in-sample: {fitted:.3f} with the optimized weights ({current:.3f} with the "
+             "current weights), over every closed opportunity"]  # fmt: skip
+    cutoff = split_date(deals)
+    if cutoff is None:
+        lines.append("AUC on a time split: not measured (the opportunities have no close dates)")
+    else:
+        early, late = split_opportunities(deals, cutoff)
+        try:
+            train = won_target(accounts, early, kind)
+            split = optimize_weights(train, settings, **{**options, "folds": 0})
+            held_out = weights_auc(accounts, settings, split.weights, late)
+            lines.append(
+                f"AUC on a time split: {held_out:.3f} on the {len(late):,} opportunities closed "
+                f"from {cutoff:%Y-%m-%d}, with weights fitted on the {len(early):,} closed "
+                f"before ({weights_auc(accounts, settings, settings.weights, late):.3f} with "
+                "the current weights)"
+            )
+        except IcpError as error:
+            lines.append(f"AUC on a time split: not measured ({error})")
+    scored = score_accounts(accounts, settings.with_weights(result.weights))
+    grades = pd.Series(scored["ICP_grade"].to_numpy(dtype=object),
+                       index=accounts.frame["customer_id"].astype(str).to_numpy())  # fmt: skip
+    graded = deals.assign(customer_id=deals["customer_id"].astype(str))
+    table = outcomes_by_grade(graded.assign(grade=graded["customer_id"].map(grades)), grades)
+    lift = table.at["A", "lift"]
+    if not math.isnan(lift):
+        lines.append(
+            f"Grade A under the optimized weights: win rate {table.at['A', 'win_rate']:.0%}, "
+            f"lift {lift:.2f}x over the portfolio's {table.at['Total', 'win_rate']:.0%}"
+        )
+    lines += ["Outcomes by grade under the optimized weights:", grade_table_text(table)]
+    return "\n".join(lines)
 
 
 def summary(result: Any) -> str:

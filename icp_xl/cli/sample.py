@@ -18,6 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-o", "--output", type=Path, default=Path("accounts.csv"), help="output .csv or .xlsx"
     )
+    parser.add_argument(
+        "--opportunities",
+        type=Path,
+        metavar="DEALS.csv",
+        help="also write CRM opportunities of these accounts whose wins follow a hidden mix "
+        "of the accounts' inputs plus noise (docs/outcomes.md); .csv or .xlsx",
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing file")
     parser.set_defaults(func=run)
 
@@ -25,7 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from icp_xl.core.errors import IcpError
     from icp_xl.core.inputs.sample import make_sample_accounts
-    from icp_xl.files.atomic import atomic_write
     from icp_xl.files.outputs import check_output
 
     if args.accounts < 1:
@@ -36,12 +42,28 @@ def run(args: argparse.Namespace) -> int:
     if kind not in ("csv", "xlsx"):
         raise IcpError(f"-o {args.output.name}: sample writes .csv or .xlsx files")
     check_output(args.output, kind, force=args.force)
+    deals_kind = None
+    if args.opportunities is not None:
+        deals_kind = args.opportunities.suffix.lower().removeprefix(".")
+        if deals_kind not in ("csv", "xlsx"):
+            raise IcpError(f"--opportunities {args.opportunities.name}: write .csv or .xlsx")
+        check_output(args.opportunities, deals_kind, force=args.force)
     frame = make_sample_accounts(args.accounts, args.seed)
-    if kind == "xlsx":
-        atomic_write(
-            args.output, lambda tmp: frame.to_excel(tmp, index=False, sheet_name="Accounts")
-        )
-    else:
-        atomic_write(args.output, lambda tmp: frame.to_csv(tmp, index=False))
+    _write(frame, args.output, kind, "Accounts")
     print(f"Wrote {len(frame):,} sample accounts to {args.output}", file=sys.stderr)
+    if args.opportunities is not None:
+        from icp_xl.core.inputs.sample_opportunities import make_sample_opportunities
+
+        deals = make_sample_opportunities(frame, args.seed)
+        _write(deals, args.opportunities, deals_kind, "Opportunities")
+        print(f"Wrote {len(deals):,} sample opportunities to {args.opportunities}", file=sys.stderr)
     return 0
+
+
+def _write(frame, path: Path, kind: str, sheet: str) -> None:  # noqa: ANN001 (a DataFrame)
+    from icp_xl.files.atomic import atomic_write
+
+    if kind == "xlsx":
+        atomic_write(path, lambda tmp: frame.to_excel(tmp, index=False, sheet_name=sheet))
+    else:
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))

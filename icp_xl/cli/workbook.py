@@ -202,6 +202,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from icp_xl.core.errors import IcpError
     from icp_xl.core.inputs.accounts import prepare_accounts
     from icp_xl.core.inputs.sample import make_sample_accounts
+    from icp_xl.core.inputs.sample_opportunities import make_sample_opportunities
     from icp_xl.core.model.settings import Settings
     from icp_xl.core.optimization.objective import training_data
     from icp_xl.files.atomic import atomic_write
@@ -209,6 +210,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.hosts.file.new_workbook import new_workbook
     from icp_xl.workbook.actions import optimize_book, store_optimization
+    from icp_xl.workbook.actions.outcomes import import_opportunities_file
 
     # Every option is checked before anything is written, so a rerun needs no --force.
     if args.trials < 1:
@@ -225,14 +227,19 @@ def run_demo(args: argparse.Namespace) -> int:
         raise IcpError(f"-o {args.output} is a file; give a folder for the demo files")
     workbook = args.output / "ICP.xlsx"
     csv = args.output / "sample_accounts.csv"
+    deals = args.output / "sample_opportunities.csv"
     if args.output.is_dir():
         check_output(workbook, "xlsx", force=args.force)
         check_output(csv, "csv", force=args.force)
+        check_output(deals, "csv", force=args.force)
     args.output.mkdir(parents=True, exist_ok=True)
     atomic_write(csv, lambda tmp: accounts.to_csv(tmp, index=False))
+    opportunities = make_sample_opportunities(accounts)
+    atomic_write(deals, lambda tmp: opportunities.to_csv(tmp, index=False))
     new_workbook(workbook, csv, overwrite=True)
 
     book = FileBook.open(workbook)
+    _, outcomes = import_opportunities_file(book, deals)
     book.status(f"Optimizing the weights ({args.trials} trials, quick)")
     result = optimize_book(book, n_trials=args.trials, folds=3)
     rescored = store_optimization(book, result, apply=False)
@@ -241,7 +248,10 @@ def run_demo(args: argparse.Namespace) -> int:
     weights = ", ".join(f"{k} {v:.2f}" for k, v in result.weights.as_dict().items())
     print(f"Optimized weights ({result.requested_trials} trials asked, not applied): {weights}")
     print(f"  Spearman {result.spearman:.3f}, objective {result.objective:.4f}")
+    if outcomes is not None:
+        print("Outcomes: " + " ".join(outcomes.headlines[:2]))
     print(f"Sample accounts: {csv}")
+    print(f"Sample opportunities: {deals}")
     print(f"ICP workbook:    {workbook}  ({time.perf_counter() - started:.1f} s)")
     return 0
 

@@ -64,6 +64,9 @@ LOG_FOLDER_ENV = "ICP_XL_LOG_DIR"
 ACCOUNT_FILES: tuple[tuple[str, str], ...] = (("Accounts (CSV or Excel)", "*.csv;*.xlsx"),)
 WORKBOOK_FILES: tuple[tuple[str, str], ...] = (("Excel workbook", "*.xlsx"),)
 CSV_FILES: tuple[tuple[str, str], ...] = (("CSV file", "*.csv"),)
+OPPORTUNITY_FILES: tuple[tuple[str, str], ...] = (
+    ("CRM opportunities (CSV or Excel)", "*.csv;*.xlsx"),
+)
 _MAC_TYPES = {"*.csv": "public.comma-separated-values-text",
               "*.xlsx": "org.openxmlformats.spreadsheetml.sheet"}  # fmt: skip
 
@@ -403,6 +406,25 @@ def _import_accounts(session: Session) -> None:
         _tell_data_quality(session, result, f"Imported from {path.name}:", always=True)
 
 
+def _import_opportunities(session: Session) -> None:
+    from icp_xl.workbook.actions.outcomes import import_opportunities_file
+
+    book = session.workbook
+    path = session.choose_file(
+        session.app,
+        FileRequest("open", "Import opportunities (CSV or XLSX)", OPPORTUNITY_FILES),
+    )
+    if path is None:
+        return
+    opportunities, report = import_opportunities_file(book, path)
+    lines = [f"Imported {len(opportunities):,} opportunities from {path.name}."]
+    if report is not None:
+        lines += ["", *report.headlines, "", "Details, charts and the backtest: Outcomes sheet."]
+    if opportunities.warnings:
+        lines += ["", "Warnings:", *(f"- {w}" for w in opportunities.warnings)]
+    session.tell("\n".join(lines))
+
+
 def _new_workbook(session: Session) -> None:
     source = session.choose_file(
         session.app, FileRequest("open", "New ICP workbook: choose the accounts", ACCOUNT_FILES)
@@ -496,6 +518,7 @@ HELP_TEXT = """ICP scores your accounts on an Ideal Customer Profile.
 
 New ICP workbook: build a scored workbook from an accounts file (or the sample).
 Import accounts: replace the Accounts sheet with a CSV/XLSX file and rescore.
+Import opportunities: load CRM deals; the Outcomes sheet shows win rate by grade.
 Validate: list every problem in Accounts, Weights and {settings}.
 Rescore: score again after editing weights or settings.
 Refresh segment view: update the Dashboard for the segment chosen in Dashboard!B3.
@@ -561,6 +584,7 @@ def _diagnose(session: Session) -> None:
 HANDLERS: Mapping[str, tuple[str, Callable[[Session], None]]] = {
     "new_workbook": ("New ICP workbook", _new_workbook),
     "import_accounts": ("Import accounts", _import_accounts),
+    "import_opportunities": ("Import opportunities", _import_opportunities),
     "validate": ("Validate", _validate),
     "rescore": ("Rescore", _rescore),
     "refresh_segment_view": ("Refresh segment view", _refresh_segment_view),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,12 @@ import pandas as pd
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import Accounts, prepare_accounts
-from icp_xl.core.inputs.columns import HEADER_SEARCH_ROWS, find_header_row
+from icp_xl.core.inputs.columns import (
+    ACCOUNT_COLUMNS,
+    HEADER_SEARCH_ROWS,
+    AccountColumn,
+    find_header_row,
+)
 from icp_xl.files.atomic import atomic_write
 from icp_xl.files.input_file import check_input_file
 from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS, MAX_CSV_BYTES, size_text
@@ -41,8 +46,15 @@ _BOMS = (
 _FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def read_table(path: str | Path, column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Read a CSV, or the Accounts (else the first) sheet of an Excel file, as raw cells.
+def read_table(
+    path: str | Path,
+    column_map: Mapping[str, str] | None = None,
+    columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
+    sheet_name: str = ACCOUNTS_SHEET,
+) -> pd.DataFrame:
+    """Read a CSV, or the ``sheet_name`` (else the first) sheet of an Excel file, as raw
+    cells; ``columns`` are the columns whose headers find the header row (default the
+    accounts', :data:`~icp_xl.core.inputs.columns.OPPORTUNITY_COLUMNS` for deals).
 
     CSV cells come back as text exactly as written (blank = ''); Excel cells as the
     stored values, read to the sheet's real extent. The header is the first non-blank
@@ -57,9 +69,9 @@ def read_table(path: str | Path, column_map: Mapping[str, str] | None = None) ->
     check_input_file(path, "the accounts file (.csv or .xlsx)")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel_table(path, column_map)
+        return _read_excel_table(path, column_map, columns, sheet_name)
     if suffix in (".csv", ".txt", ""):
-        return _read_csv(path, column_map)
+        return _read_csv(path, column_map, columns)
     raise IcpError(f"{path.name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
 
 
@@ -75,7 +87,11 @@ def _decode(raw: bytes) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def _read_csv(path: Path, column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
+def _read_csv(
+    path: Path,
+    column_map: Mapping[str, str] | None = None,
+    columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
+) -> pd.DataFrame:
     """CSV as Excel writes it (see :func:`_decode`); comma, semicolon (European locales)
     or tab separated, judged from the header line."""
     size = path.stat().st_size
@@ -93,7 +109,7 @@ def _read_csv(path: Path, column_map: Mapping[str, str] | None = None) -> pd.Dat
     lines = text.lstrip("\r\n").split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
     for line in lines:  # a too wide file is refused before anything reads its cells
         _check_width(max(line.count(c) for c in (",", ";", "\t")) + 1, path.name)
-    titles = find_header_row([_csv_cells(line) for line in lines], column_map)
+    titles = find_header_row([_csv_cells(line) for line in lines], column_map, columns)
     header = lines[titles]
     separator = max((",", ";", "\t"), key=header.count)
     if not header.count(separator):
@@ -122,7 +138,7 @@ def _read_csv(path: Path, column_map: Mapping[str, str] | None = None) -> pd.Dat
     filled = np.zeros(len(cells), dtype=bool)
     for column in cells.columns:  # blank-only lines were emptied above
         filled |= (cells[column].fillna("") != "").to_numpy()
-    return _table(cells, np.flatnonzero(filled) + 1, path.name, column_map)
+    return _table(cells, np.flatnonzero(filled) + 1, path.name, column_map, columns)
 
 
 def _csv_cells(line: str, separator: str | None = None) -> list[str]:
@@ -164,6 +180,7 @@ def _table(
     filled_rows: np.ndarray,
     name: str,
     column_map: Mapping[str, str] | None = None,
+    columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
 ) -> pd.DataFrame:
     """A raw table from a sheet's cells (row ``r`` at position ``r - 1``) and the 1-based
     numbers of its non-blank rows: the header (the first naming our columns, see
@@ -171,7 +188,7 @@ def _table(
     if not len(filled_rows):
         raise IcpError(f"{name} is empty: expected a header row and accounts")
     candidates = [cells.iloc[r - 1].tolist() for r in filled_rows[:HEADER_SEARCH_ROWS]]
-    titles = find_header_row(candidates, column_map)
+    titles = find_header_row(candidates, column_map, columns)
     header_row, body_rows = int(filled_rows[titles]), filled_rows[titles + 1 :]
     header = [_header_cell(c) for c in cells.iloc[header_row - 1]]
     while header and header[-1].strip() == "":
@@ -191,7 +208,12 @@ def _header_cell(cell: Any) -> str:
     return str(cell)
 
 
-def _read_excel_table(path: Path, column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
+def _read_excel_table(
+    path: Path,
+    column_map: Mapping[str, str] | None = None,
+    columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
+    sheet_name: str = ACCOUNTS_SHEET,
+) -> pd.DataFrame:
     from openpyxl import load_workbook  # imported here: openpyxl is slow to import
 
     check_workbook_file(path)
@@ -200,7 +222,7 @@ def _read_excel_table(path: Path, column_map: Mapping[str, str] | None = None) -
     except READ_ERRORS as error:
         raise unreadable_workbook(path, error) from None
     try:
-        sheet = book[ACCOUNTS_SHEET] if ACCOUNTS_SHEET in book.sheetnames else book.worksheets[0]
+        sheet = book[sheet_name] if sheet_name in book.sheetnames else book.worksheets[0]
         name = f"{path.name}, sheet {sheet.title}"
         skipped = totals_rows(path, sheet.title)
         sheet.reset_dimensions()  # the <dimension> entry may be stale: read what is there
@@ -232,7 +254,7 @@ def _read_excel_table(path: Path, column_map: Mapping[str, str] | None = None) -
     width = width or max((len(c) for c in grid), default=0)
     frame = pd.DataFrame([cells[:width] + [None] * (width - len(cells)) for cells in grid],
                          dtype=object)  # fmt: skip
-    table = _table(frame, np.arange(1, len(grid) + 1), name, column_map)
+    table = _table(frame, np.arange(1, len(grid) + 1), name, column_map, columns)
     numbers = np.asarray(filled, dtype=np.int64)  # positions in the grid -> sheet rows
     table.attrs[ROW_NUMBERS] = numbers[np.asarray(table.attrs[ROW_NUMBERS]) - 1]
     table.attrs["header_row"] = int(numbers[table.attrs["header_row"] - 1])

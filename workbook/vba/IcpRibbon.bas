@@ -36,6 +36,11 @@ Public Sub OnImportAccounts(control As IRibbonControl)
     RunIcpAction "import_accounts"
 End Sub
 
+' Ribbon button: Import opportunities
+Public Sub OnImportOpportunities(control As IRibbonControl)
+    RunIcpAction "import_opportunities"
+End Sub
+
 ' Ribbon button: Validate
 Public Sub OnValidate(control As IRibbonControl)
     RunIcpAction "validate"

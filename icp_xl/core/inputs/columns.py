@@ -99,6 +99,55 @@ ACCOUNT_COLUMNS: tuple[AccountColumn, ...] = (
 )  # fmt: skip
 COLUMNS_BY_FIELD: Mapping[str, AccountColumn] = {c.field: c for c in ACCOUNT_COLUMNS}
 
+# A CRM opportunity (deal) export: Salesforce, HubSpot and Dynamics headers. The account's
+# ID fills ``customer_id`` like the accounts' Customer ID (the Column map's entry for
+# Customer ID applies to both); a deal export's own "Record ID" / "Id" is the opportunity's.
+OPPORTUNITY_COLUMNS: tuple[AccountColumn, ...] = (
+    AccountColumn(
+        "Opportunity ID", "opportunity_id",
+        ("Opportunity ID (18)", "opportunityid", "Deal ID", "Record ID", "id", "Opportunity",
+         "Opportunity Number", "Deal Number"),
+        numeric=False,
+    ),
+    AccountColumn(
+        "Account ID", "customer_id",
+        ("Customer ID", "Associated Company ID", "Associated Company IDs", "Account",
+         "accountid", "Account ID (18)", "Company ID", "Customer Number", "Account Number",
+         "parentaccountid", "Potential Customer", "customer_id"),
+        numeric=False,
+        required=True,
+    ),
+    AccountColumn(
+        "Stage", "stage",
+        ("Stage Name", "StageName", "Deal Stage", "Sales Stage", "Status", "statecode",
+         "Status Reason", "Outcome"),
+        numeric=False,
+    ),
+    AccountColumn("IsWon", "is_won", ("Won", "Is Won"), numeric=False),
+    AccountColumn("IsClosed", "is_closed", ("Closed", "Is Closed"), numeric=False),
+    AccountColumn(
+        "Amount", "amount",
+        ("Deal Amount", "Opportunity Amount", "Amount (converted)", "Amount (USD)",
+         "Est. Revenue", "estimatedvalue", "Actual Revenue", "actualvalue", "Value"),
+    ),
+    AccountColumn(
+        "Created Date", "created_date",
+        ("CreatedDate", "Create Date", "Created On", "createdon", "Date Created", "Created"),
+        numeric=False,
+    ),
+    AccountColumn(
+        "Close Date", "close_date",
+        ("CloseDate", "Closed Date", "Actual Close Date", "actualclosedate", "Est. Close Date",
+         "estimatedclosedate", "Date Closed"),
+        numeric=False,
+    ),
+)  # fmt: skip
+OPPORTUNITY_COLUMNS_BY_FIELD: Mapping[str, AccountColumn] = {
+    c.field: c for c in OPPORTUNITY_COLUMNS
+}
+
+_ANY_COLUMN: Mapping[str, AccountColumn] = {**OPPORTUNITY_COLUMNS_BY_FIELD, **COLUMNS_BY_FIELD}
+
 Match = Literal["exact", "alias", "map"]
 
 
@@ -141,6 +190,9 @@ def column_for(name: object) -> AccountColumn | None:
     for column in ACCOUNT_COLUMNS:
         if key in {header_key(n) for n in (column.header, column.field, *column.aliases)}:
             return column
+    for column in OPPORTUNITY_COLUMNS:  # the account ID column is Customer ID, found above
+        if key in {header_key(n) for n in (column.header, column.field)}:
+            return column
     return None
 
 
@@ -161,6 +213,9 @@ def column_map_from_pairs(pairs: Iterable[tuple[object, object]], where: str) ->
         column = column_for(ours_text)
         if column is None:
             known = ", ".join(c.header for c in ACCOUNT_COLUMNS)
+            known += "; for opportunities: " + ", ".join(
+                c.header for c in OPPORTUNITY_COLUMNS if c.field != "customer_id"
+            )
             raise IcpError(f"{where}: '{ours_text}' is not one of our columns ({known})")
         if column.field in result and header_key(result[column.field]) != header_key(theirs_text):
             raise IcpError(
@@ -171,7 +226,7 @@ def column_map_from_pairs(pairs: Iterable[tuple[object, object]], where: str) ->
         if other is not None and other != column.field:
             raise IcpError(
                 f"{where}: the header '{theirs_text}' is mapped to both "
-                f"{COLUMNS_BY_FIELD[other].header} and {column.header}"
+                f"{_ANY_COLUMN[other].header} and {column.header}"
             )
         result[column.field] = theirs_text
         used[header_key(theirs_text)] = column.field
@@ -213,11 +268,15 @@ def parse_column_option(text: str) -> tuple[str, str]:
 
 
 def match_headers(
-    headers: Iterable[object], column_map: Mapping[str, str] | None = None
+    headers: Iterable[object],
+    column_map: Mapping[str, str] | None = None,
+    columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
 ) -> ColumnMatching:
-    """Match a header row to the account fields (see the module docstring for the order).
+    """Match a header row to the fields of ``columns`` (default: the account columns; see
+    the module docstring for the order).
 
-    ``column_map`` is field -> the user's header. Within exact and alias matches the
+    ``column_map`` is field -> the user's header (entries for fields not in ``columns`` are
+    left alone). Within exact and alias matches the
     canonical header wins over aliases and earlier aliases over later ones; every other
     header that matches the same field is ignored with a note. A map entry whose header
     is absent is noted and the field falls back to its own names."""
@@ -229,7 +288,10 @@ def match_headers(
     matches: dict[str, ColumnMatch] = {}
     notes: list[str] = []
     taken: set[str] = set()
+    by_field = {c.field: c for c in columns}
     for field, wanted in (column_map or {}).items():
+        if field not in by_field:
+            continue
         key = header_key(wanted)
         if key in by_key:
             matches[field] = ColumnMatch(field, by_key[key], "map")
@@ -237,9 +299,9 @@ def match_headers(
         else:
             notes.append(
                 f"Column map: there is no header '{wanted}' (mapped to "
-                f"{COLUMNS_BY_FIELD[field].header}); looking for its usual names instead"
+                f"{by_field[field].header}); looking for its usual names instead"
             )
-    for column in ACCOUNT_COLUMNS:
+    for column in columns:
         if column.field in matches:
             continue
         keys = dict.fromkeys(header_key(n) for n in (column.header, *column.aliases))
@@ -254,13 +316,18 @@ def match_headers(
             notes.append(
                 f"Using column '{by_key[present[0]]}' for {column.header}; ignoring {ignored}"
             )
-    ordered = {c.field: matches[c.field] for c in ACCOUNT_COLUMNS if c.field in matches}
+    ordered = {c.field: matches[c.field] for c in columns if c.field in matches}
     return ColumnMatching(ordered, tuple(notes))
 
 
-def accepted_headers(field: str, column_map: Mapping[str, str] | None = None) -> list[str]:
-    """Every header that fills ``field``: the mapped one first, then its own names."""
-    column = COLUMNS_BY_FIELD[field]
+def accepted_headers(
+    field: str,
+    column_map: Mapping[str, str] | None = None,
+    columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
+) -> list[str]:
+    """Every header that fills ``field`` of ``columns``: the mapped one first, then its own
+    names."""
+    column = next(c for c in columns if c.field == field)
     mapped = [column_map[field]] if column_map and field in column_map else []
     return list(dict.fromkeys([*mapped, column.header, *column.aliases]))
 
@@ -269,7 +336,9 @@ HEADER_SEARCH_ROWS = 30
 
 
 def find_header_row(
-    rows: Sequence[Sequence[Any]], column_map: Mapping[str, str] | None = None
+    rows: Sequence[Sequence[Any]],
+    column_map: Mapping[str, str] | None = None,
+    columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
 ) -> int:
     """0-based index of the header row of a table whose first rows may be titles or notes.
 
@@ -281,8 +350,9 @@ def find_header_row(
         texts = [c for c in row if isinstance(c, str) and c.strip()]
         if not texts:
             continue
-        matches = match_headers(texts, column_map).matches
-        if not any(COLUMNS_BY_FIELD[f].required for f in matches):
+        matches = match_headers(texts, column_map, columns).matches
+        required = {c.field for c in columns if c.required}
+        if not required.intersection(matches):
             continue
         if len(matches) > best_count:
             best, best_count = index, len(matches)

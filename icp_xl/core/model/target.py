@@ -14,6 +14,7 @@ from icp_xl.core.inputs.accounts import ACCOUNT_COLUMNS, Accounts, header_key
 from icp_xl.core.model.settings import COMPONENTS, Weights
 
 DEFAULT_TARGET_FIELDS: tuple[str, ...] = ("hardware_revenue", "consumable_revenue")
+WON_TARGETS: tuple[str, ...] = ("won", "won-amount")  # targets from CRM opportunities
 # Accounts fields each scoring component reads (vertical reads the industry, never a number).
 COMPONENT_INPUTS: Mapping[str, tuple[str, ...]] = {
     "size": ("annual_revenue",),
@@ -27,9 +28,14 @@ BOUND_TOLERANCE = 5e-4  # a weight this close to a bound sits on it
 def target_fields(columns: str | Sequence[str] | None) -> tuple[str, ...]:
     """Account fields of the target from a user's choice: Accounts headers (or field
     names), as a list or one comma-separated text; blank/None = the default target
-    (hardware + consumable revenue). Raises IcpError naming an unknown column."""
+    (hardware + consumable revenue); ``won`` or ``won-amount`` alone = the outcome of the
+    account's closed opportunities (:mod:`icp_xl.core.model.won_target`). Raises IcpError
+    naming an unknown column."""
     if columns is None or (isinstance(columns, str) and not columns.strip()):
         return DEFAULT_TARGET_FIELDS
+    names = [columns] if isinstance(columns, str) else list(columns)
+    if len(names) == 1 and str(names[0]).strip().lower() in WON_TARGETS:
+        return (str(names[0]).strip().lower(),)  # the won flag or amount of the opportunities
     names = columns.split(",") if isinstance(columns, str) else list(columns)
     by_key = {header_key(c.header): f for f, c in _NUMERIC.items()}
     by_key.update({header_key(f): f for f in _NUMERIC})

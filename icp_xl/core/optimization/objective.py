@@ -67,8 +67,12 @@ class TrainingData:
         return TrainingData(self.components[rows], self.target[rows], self.customer_ids[rows])
 
 
-def training_data(accounts: Accounts, settings: Settings) -> TrainingData:
-    """Score the whole population's components, then keep accounts whose target > 0.
+def training_data(
+    accounts: Accounts, settings: Settings, zero_targets: bool = False
+) -> TrainingData:
+    """Score the whole population's components, then keep accounts whose target > 0
+    (with ``zero_targets``: whose target is known, 0 included: a won flag or won amount,
+    where 0 is a lost account and NaN an account without closed opportunities).
 
     Raises IcpError when the target is zero (or blank) for every account, when it
     has fewer than :data:`MIN_TRAINING_ACCOUNTS` positive values, or when every
@@ -78,7 +82,7 @@ def training_data(accounts: Accounts, settings: Settings) -> TrainingData:
     components = component_scores(accounts, settings)
     target = frame["target_revenue"].to_numpy(dtype=float)
     header = accounts.source_columns.get("target_revenue", TARGET_HEADER)
-    positive = np.isfinite(target) & (target > 0)
+    positive = np.isfinite(target) & ((target >= 0) if zero_targets else (target > 0))
     count = int(positive.sum())
     if count == 0:
         raise IcpError(

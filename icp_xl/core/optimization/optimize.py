@@ -151,6 +151,7 @@ def optimize_weights(
     folds: int = DEFAULT_FOLDS,
     progress: Progress | None = None,
     shared: SharedStudy | None = None,
+    zero_targets: bool = False,
 ) -> OptimizationResult:
     """Optimize the four scoring weights on ``accounts`` (training set: target > 0;
     components scored over the whole population with ``settings``).
@@ -166,6 +167,9 @@ def optimize_weights(
     search trial: it refines from the study's best and validates once, for the final
     result.
 
+    ``zero_targets``: train on every account with a known target, zeros included (a won
+    flag or won amount, see :mod:`icp_xl.core.model.won_target`).
+
     On KeyboardInterrupt returns the best trial so far with ``interrupted=True``
     (re-raises if none finished); when the storage is lost for good, returns the best
     this worker saw with ``stop_reason`` set. Raises IcpError for fewer than 50
@@ -180,7 +184,7 @@ def optimize_weights(
     if n_trials < 1:
         raise IcpError(f"The number of trials must be at least 1, got {n_trials}")
     reset_stop()
-    data = training_data(accounts, settings)
+    data = training_data(accounts, settings, zero_targets)
     search = {"lam": lam, "n_trials": n_trials, "space": space, "sampler": sampler}
     objective = BatchObjective(data, lam, settings)
     report = shared is not None and shared.report

@@ -168,12 +168,14 @@ class FileBook:
         for_writing: bool = True,
         status: Callable[[str], None] | None = None,
         rescoring: bool = False,
+        outcomes: bool = False,
     ) -> FileBook:
         """Open an ICP workbook. With ``for_writing`` (default): re-create any missing
         output sheet, table or name (with openpyxl, refused when the file holds content
         openpyxl would lose, see :func:`foreign_content`); replace constant formulas
         (``=TRUE()``, ``=0.3``) in the cells actions read by their values and refuse any
-        other formula there (:meth:`_settle_input_formulas`). The input sheets, which every
+        other formula there (:meth:`_settle_input_formulas`); with ``outcomes`` (importing
+        opportunities) the optional Outcomes sheets are added too. The input sheets, which every
         action reads, are read on a background thread from the start; with ``rescoring``
         (the caller goes on to rescore) so are the previous Scores the rescore compares
         with, while the accounts are scored."""
@@ -191,7 +193,9 @@ class FileBook:
             book._values.load(sheet)  # damage is found up front
         if for_writing:
             index = book._index
-            missing = missing_structure(list(index.sheets), list(index.names), list(index.tables))
+            missing = missing_structure(
+                list(index.sheets), list(index.names), list(index.tables), outcomes
+            )
             if missing:
                 book._rebuild(missing)
             book._settle_input_formulas()

@@ -55,17 +55,22 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.cells import parse_range
-from icp_xl.core.model.settings import SEGMENTS
+from icp_xl.core.model.settings import GRADES, SEGMENTS
 from icp_xl.workbook.chart_data import CHART_DATA_SHEET, MARKERS, PlacedSection, section
 from icp_xl.workbook.layout import (
     ACCOUNT,
     ACCOUNT_CHART_ROW,
     ACCOUNT_COMPONENT_ROWS,
     ACCOUNT_COMPONENTS_HEADER_ROW,
+    CHARTS_ROW,
     DASHBOARD,
+    GAINS_CHART_TOP,
+    GAINS_POINTS,
     MOVERS,
     OPTIMIZATION,
+    OUTCOMES,
     SEGMENTS_SHEET,
+    WIN_CHART_TOP,
 )
 
 SEGMENT_COLORS: dict[str, str] = {
@@ -428,14 +433,22 @@ def gains_chart() -> ChartBase:
         ("best_possible", "59A14F", 1.25, "dash"),
         ("random", "7F7F7F", 1.25, "sysDash"),
     )
-    for column, color, width, dash in styles:
-        series = _series(place, column, x="account_share")
+    lines = [(_series(place, column, x="account_share"), *style) for column, *style in styles]
+    return _gains_lines(chart, lines, "Share of target revenue captured")
+
+
+def _gains_lines(
+    chart: ScatterChart, lines: list[tuple[object, str, float, str | None]], y_title: str
+) -> ScatterChart:
+    """A gains chart: each (series, colour, width in pt, dash) as a plain line over the
+    share of accounts (x, 0-100 %), the y axis titled ``y_title``, a legend below."""
+    for series, color, width, dash in lines:
         series.graphicalProperties = _line_props(color, width, dash)
         series.marker = Marker(symbol="none")
         series.smooth = False
         chart.series.append(series)
     _axis(chart.x_axis, "Share of accounts, highest ICP score first", "0%", 0, 1, 0.1)
-    _axis(chart.y_axis, "Share of target revenue captured", "0%", 0, 1, 0.2)
+    _axis(chart.y_axis, y_title, "0%", 0, 1, 0.2)
     chart.legend = _legend()
     return chart
 
@@ -524,6 +537,60 @@ def runs_chart() -> ChartBase:
     return chart
 
 
+def _outcomes_ref(top_left: str, offset: int, first: int, last: int) -> str:
+    """An absolute reference to rows ``first..last`` (0 = the header) of the column
+    ``offset`` right of ``top_left`` on the Outcomes sheet."""
+    from icp_xl.core.inputs.cells import column_letter, parse_cell
+
+    row, column = parse_cell(top_left)
+    letter = column_letter(column + offset)
+    return f"'{OUTCOMES}'!${letter}${row + first}:${letter}${row + last}"
+
+
+def win_rate_chart() -> ChartBase:
+    """Win rate by grade (Outcomes sheet) with the 95 % Wilson interval as error bars."""
+    grades = len(GRADES)
+    chart = BarChart()
+    chart.type = "col"
+    chart.gapWidth = 60
+    series = make_series(_outcomes_ref(WIN_CHART_TOP, 1, 1, grades), title_from_data=False)
+    series.tx = SeriesLabel(strRef=StrRef(f=_outcomes_ref(WIN_CHART_TOP, 1, 0, 0)))
+    series.cat = AxDataSource(strRef=StrRef(f=_outcomes_ref(WIN_CHART_TOP, 0, 1, grades)))
+    _fill(series, PRIMARY)
+    bars = ErrorBars(errDir="y", errBarType="both", errValType="cust", noEndCap=False)
+    bars.minus = NumDataSource(numRef=NumRef(f=_outcomes_ref(WIN_CHART_TOP, 2, 1, grades)))
+    bars.plus = NumDataSource(numRef=NumRef(f=_outcomes_ref(WIN_CHART_TOP, 3, 1, grades)))
+    bars.graphicalProperties = _line_props("262626", 1.25)
+    series.errBars = bars
+    chart.series.append(series)
+    _axis(chart.x_axis, "Grade (bars: 95 % Wilson interval)", gridlines=False)
+    _axis(chart.y_axis, "Win rate of closed opportunities", "0%", low=0)
+    chart.legend = None
+    chart.visible_cells_only = False  # its data sits in hidden helper columns
+    return chart
+
+
+def outcome_gains_chart() -> ChartBase:
+    """Share of won accounts and won amount held by the top x % of accounts by ICP score,
+    with the random line (Outcomes sheet)."""
+    points = GAINS_POINTS
+    chart = ScatterChart()
+    chart.scatterStyle = "line"
+    styles = ((1, PRIMARY, 2.5, None), (2, "F28E2B", 2.0, None), (3, "7F7F7F", 1.25, "sysDash"))
+    lines = []
+    for offset, *style in styles:
+        series = make_series(
+            _outcomes_ref(GAINS_CHART_TOP, offset, 1, points), title_from_data=False
+        )
+        series.tx = SeriesLabel(strRef=StrRef(f=_outcomes_ref(GAINS_CHART_TOP, offset, 0, 0)))
+        series.xVal = AxDataSource(numRef=NumRef(f=_outcomes_ref(GAINS_CHART_TOP, 0, 1, points)))
+        series.yVal, series.val = series.val, None
+        lines.append((series, *style))
+    _gains_lines(chart, lines, "Share of won accounts / won amount")
+    chart.visible_cells_only = False  # its data sits in hidden helper columns
+    return chart
+
+
 # --- layout ----------------------------------------------------------------------------------
 
 
@@ -550,6 +617,7 @@ GRID_ORIGIN: dict[str, tuple[int, int]] = {
     OPTIMIZATION: (11, 2),
     ACCOUNT: (1, ACCOUNT_CHART_ROW),  # below the explanation grid
     MOVERS: (22, 2),
+    OUTCOMES: (1, CHARTS_ROW),
 }
 GAP_PX = 12
 
@@ -615,6 +683,8 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec(OPTIMIZATION, weights_chart, "Weights: current vs optimized", 0, 1, 12.0, 9.0),
     ChartSpec(ACCOUNT, account_points_chart, "Points per component vs averages", 0, 0, 18.0, 9.0),
     ChartSpec(MOVERS, runs_chart, "KPIs over the runs", 0, 0, 17.0, 8.0),
+    ChartSpec(OUTCOMES, win_rate_chart, "Win rate by grade (today's grades)", 0, 0, 14.0, 9.0),
+    ChartSpec(OUTCOMES, outcome_gains_chart, "Won accounts captured by ICP rank", 0, 1, 16.0, 9.0),
 )
 
 

@@ -13,16 +13,26 @@ MACRO_SUFFIXES = (".xlsm", ".xltm")
 
 
 def missing_structure(
-    sheets: Sequence[str], names: Sequence[str], tables: Sequence[str]
+    sheets: Sequence[str], names: Sequence[str], tables: Sequence[str], outcomes: bool = False
 ) -> list[str]:
     """What of the output structure a workbook lacks, one phrase each (empty when
     complete): output sheets, output tables, output named cells. ``sheets``, ``names``
-    and ``tables`` are what it has. Raises IcpError when an input sheet is missing."""
+    and ``tables`` are what it has. The optional Outcomes sheets
+    (:data:`~icp_xl.workbook.layout.OPTIONAL_SHEETS`) count only with ``outcomes`` (an
+    opportunities import), so a workbook made before them is not rebuilt for them.
+    Raises IcpError when an input sheet is missing."""
     require_input_sheets(sheets)
+    optional = set() if outcomes else layout.OPTIONAL_SHEETS
     lacking = [
-        f"sheet '{s.name}'" for s in layout.SHEETS if s.role != "input" and s.name not in sheets
+        f"sheet '{s.name}'"
+        for s in layout.SHEETS
+        if s.role != "input" and s.name not in sheets and s.name not in optional
     ]
-    lacking += [f"table {t.name}" for t in output_tables() if t.name not in tables]
+    lacking += [
+        f"table {t.name}"
+        for t in output_tables()
+        if t.name not in tables and t.sheet not in optional
+    ]
     lacking += [f"name {n}" for n in layout.BACKFILLED_NAMES if n not in names]
     lacking += [f"table {name}" for name in layout.DEFAULT_TABLE_ROWS if name not in tables]
     lacking += [

@@ -152,12 +152,17 @@ def optimize_book(book: Book, target: str | None = None, **overrides: Any) -> An
     :func:`store_optimization`)."""
     import dataclasses
 
-    from icp_xl.core.model.target import target_fields, with_target
+    from icp_xl.core.model.target import WON_TARGETS, target_fields, with_target
     from icp_xl.studies.optimize import optimize_weights
+    from icp_xl.workbook.actions.outcomes import won_training_accounts
 
     options = optimizer_options(book)
     fields = target_fields(target or target_columns_setting(book))
     result = score_book(book)
-    accounts = with_target(result.accounts, fields)
+    if fields[0] in WON_TARGETS:  # the won flag or amount of the stored opportunities
+        accounts = won_training_accounts(book, result.accounts, fields[0])
+        options["zero_targets"] = True
+    else:
+        accounts = with_target(result.accounts, fields)
     found = optimize_weights(accounts, result.settings, **{**options, **overrides})
     return dataclasses.replace(found, target_columns=fields)

@@ -56,7 +56,13 @@ def rescore(
     Dashboard and chart data. ``view`` (a segment label or slug) also sets the Dashboard
     selector; default: the selector's value. ``file_read``: the accounts file just copied
     into the workbook, which Data Quality then describes (New, Import)."""
-    from icp_xl.workbook.actions.history import read_previous_run, record_run, with_previous
+    from icp_xl.workbook.actions.history import (
+        next_run_number,
+        read_previous_run,
+        record_run,
+        with_previous,
+    )
+    from icp_xl.workbook.actions.outcomes import read_stored_opportunities, record_outcomes
     from icp_xl.workbook.actions.preview import write_preview
 
     view = selected_view(book, view)
@@ -64,6 +70,7 @@ def rescore(
     mismatch = calibration_mismatch(result.calibration, result.settings.weights)
     if mismatch:
         book.status(f"Warning: {mismatch}")
+    opportunities = read_stored_opportunities(book)  # a bad table stops before any write
     previous = read_previous_run(book)  # before Scores is rewritten
     result = with_previous(result, previous)
     read = file_read or FileRead(result.raw, result.accounts, None)
@@ -81,7 +88,10 @@ def rescore(
     record_run(book, result, previous)
     write_preview(book, result)
     warnings = (mismatch,) if mismatch else ()
-    return replace(_write_view(book, result, view), quality=quality, warnings=warnings)
+    written = replace(_write_view(book, result, view), quality=quality, warnings=warnings)
+    now = datetime.now().replace(microsecond=0)
+    record_outcomes(book, result, opportunities, view, next_run_number(previous), now)
+    return written
 
 
 def refresh_segment_view(book: Book, view: str | None = None) -> RescoreResult:

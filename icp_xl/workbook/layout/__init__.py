@@ -11,12 +11,14 @@ rewritten by actions; ``external`` regions are filled by other modules (charts,
 optimizer) through blocks.
 
 The contract is one namespace (``layout.SCORES_TABLE``); its parts live in modules by kind:
-:mod:`.kinds`, :mod:`.sheets`, :mod:`.tables`, :mod:`.names`, :mod:`.regions`, :mod:`.looks`.
+:mod:`.kinds`, :mod:`.sheets`, :mod:`.tables`, :mod:`.names`, :mod:`.regions`, :mod:`.looks`,
+:mod:`.outcomes`.
 """
 
 from icp_xl.workbook.layout.kinds import *  # noqa: F403
 from icp_xl.workbook.layout.looks import *  # noqa: F403
 from icp_xl.workbook.layout.names import *  # noqa: F403
+from icp_xl.workbook.layout.outcomes import *  # noqa: F403
 from icp_xl.workbook.layout.regions import *  # noqa: F403
 from icp_xl.workbook.layout.sheets import *  # noqa: F403
 from icp_xl.workbook.layout.tables import *  # noqa: F403

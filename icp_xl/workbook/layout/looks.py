@@ -27,6 +27,12 @@ from icp_xl.workbook.layout.names import (
     WEIGHT_NAMES,
     _settings_cells,
 )
+from icp_xl.workbook.layout.outcomes import (
+    GRADE_HISTORY,
+    OPPORTUNITIES,
+    OUTCOMES,
+    OUTCOMES_HIDDEN_COLUMNS,
+)
 from icp_xl.workbook.layout.regions import (
     CANDIDATE_WEIGHT_NAMES,
     HISTORY_FORMAT_ROWS,
@@ -48,9 +54,12 @@ from icp_xl.workbook.layout.tables import (
 
 INPUT_FILL = "FFF2CC"  # light yellow: the "ICP input" cell style of every input cell
 INPUT_STYLE = "ICP input"
-HIDDEN_SHEETS: frozenset[str] = frozenset({CHART_DATA})
+# Grade History is the backtest's log (thousands of rows nobody reads): hidden, not printed.
+HIDDEN_SHEETS: frozenset[str] = frozenset({CHART_DATA, GRADE_HISTORY})
 # Helper columns that formulas and charts read but people need not see (columns first:last).
-HIDDEN_COLUMNS: Mapping[str, tuple[str, str]] = MappingProxyType({MOVERS: ("AA", "BC")})
+HIDDEN_COLUMNS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {MOVERS: ("AA", "BC"), OUTCOMES: OUTCOMES_HIDDEN_COLUMNS}
+)
 FIT_WIDTH_BOUNDS: tuple[float, float] = (6.0, 48.0)  # characters, for fitted columns
 FIT_SAMPLE_ROWS = 2000  # rows measured below a header when fitting column widths
 
@@ -79,6 +88,7 @@ PRINT_SETUPS: Mapping[str, SheetPrint] = MappingProxyType(
         SETTINGS: SheetPrint(fit_tall=1),
         TOP_CUSTOMERS: SheetPrint(fit_tall=3, title_rows="4:4"),
         ACCOUNT: SheetPrint(landscape=False, fit_tall=1),
+        OPPORTUNITIES: SheetPrint(landscape=False, title_rows="1:1"),  # 8 columns: portrait
         OPTIMIZATION: SheetPrint(
             title_rows=f"{parse_cell(HISTORY_TOP)[0]}:{parse_cell(HISTORY_TOP)[0]}"
         ),

@@ -59,6 +59,15 @@ from icp_xl.workbook.layout.names import (
     _settings_cells,
     _weight_cells,
 )
+from icp_xl.workbook.layout.outcomes import (
+    BY_GRADE_ROW,
+    CHARTS_ROW,
+    OUTCOME_NAMES,
+    OUTCOMES,
+    OUTCOMES_CAPTIONS,
+    OUTCOMES_FORMATS,
+    OUTCOMES_TABLES,
+)
 from icp_xl.workbook.layout.tables import (
     ACCOUNT_PICK,
     ACCOUNTS_TABLE,
@@ -194,6 +203,7 @@ NAMES: tuple[NamedCell, ...] = (
     *_kpi_cells,
     ACCOUNT_PICK,
     *HISTORY_NAMES,
+    *OUTCOME_NAMES,
 )
 NAMES_BY_NAME: Mapping[str, NamedCell] = MappingProxyType({n.name: n for n in NAMES})
 
@@ -232,6 +242,7 @@ CAPTIONS: tuple[TextCell, ...] = (
         for i, c in enumerate(DATA_QUALITY_COLUMNS)
     ),
     *HISTORY_CAPTIONS,
+    *OUTCOMES_CAPTIONS,
 )  # fmt: skip
 
 # ---------------------------------------------------------------- output regions
@@ -289,6 +300,7 @@ TABLES: tuple[TableSpec, ...] = (
     CALIBRATION_TABLE,
     RUNS_TABLE,
     TOP_CUSTOMERS_TABLE,
+    *OUTCOMES_TABLES,
 )
 TABLES_BY_NAME: Mapping[str, TableSpec] = MappingProxyType({t.name: t for t in TABLES})
 
@@ -351,6 +363,7 @@ FORMAT_RANGES: tuple[FormatRange, ...] = (
         tuple(f for *_, f in TOP_CUSTOMERS_COLUMNS),
     ),
     *_account_formats(),
+    *OUTCOMES_FORMATS,
 )
 
 # ---------------------------------------------------------------- validation, highlighting
@@ -383,6 +396,7 @@ CHART_AREAS: Mapping[str, str] = MappingProxyType(
         SEGMENTS_SHEET: "from row 26",
         OPTIMIZATION: "from column K, rows 1-22",
         MOVERS: "from column Q, rows 1-39",
+        OUTCOMES: f"rows {CHARTS_ROW}-{BY_GRADE_ROW - 2}",
     }
 )
 OPTIMIZATION_AREA = "A1:J1048576"  # the optimizer's blocks; cleared before each run's are written

@@ -22,6 +22,7 @@ from icp_xl.workbook.layout.kinds import (
     WEIGHTS,
     SheetSpec,
 )
+from icp_xl.workbook.layout.outcomes import OUTCOMES_SHEET_SPECS
 
 # ---------------------------------------------------------------- sheets
 
@@ -112,6 +113,7 @@ SHEETS: tuple[SheetSpec, ...] = (
         freeze="A3",
         wrapped_rows=(41,),  # the Runs table's header (RUNS_TOP_LEFT)
     ),
+    *OUTCOMES_SHEET_SPECS,
     SheetSpec(CHART_DATA, "external", None),
 )
 SHEET_NAMES: tuple[str, ...] = tuple(s.name for s in SHEETS)
