@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "icp_xl.cli.accounts_import",
     "icp_xl.cli.weights",
     "icp_xl.cli.movers",
+    "icp_xl.cli.live",
 )
 
 

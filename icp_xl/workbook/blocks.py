@@ -44,6 +44,27 @@ def column_cells(column: pd.Series) -> list[Any]:
 
 
 @dataclass(frozen=True)
+class Formula:
+    """A cell formula together with the value it computes, for hosts to write both.
+
+    ``text`` is the formula as typed in English Excel (leading ``=``, no ``_xlfn.``
+    prefixes); ``value`` the result Python computed (str, float, int, bool or None), which
+    the file host stores as the cell's cached value so every reader sees it without
+    recalculating. ``array_rows`` > 0 makes it a fixed-size array formula filling this
+    cell and the ``array_rows - 1`` cells below it (whose cells in the block hold their
+    values)."""
+
+    text: str
+    value: Any = None
+    array_rows: int = 0
+
+
+def plain_value(value: Any) -> Any:
+    """A cell value as a reader sees it: a :class:`Formula`'s cached value, else ``value``."""
+    return value.value if type(value) is Formula else value
+
+
+@dataclass(frozen=True)
 class Block:
     """``rows`` (a list of equal-length rows) to write with its top-left cell at ``top_left``
     (A1 style, e.g. ``"B3"``) on sheet ``sheet``. Cell values are str, float, int, bool or

@@ -1,5 +1,6 @@
 """One cell as worksheet XML (``<c>``), from a cell value: exact doubles, text that is
-always text, and Excel's date serial numbers. No formula is ever written from a value."""
+always text, and Excel's date serial numbers. No formula is ever written from a value: only
+a :class:`~icp_xl.workbook.blocks.Formula` becomes a formula, stored with its cached value."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from icp_xl.workbook.blocks import cell_value
+from icp_xl.workbook.blocks import Formula, cell_value
 
 # Characters XML 1.0 cannot hold; openpyxl refuses them, Excel shows nothing for them.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EPOCH = datetime(1899, 12, 30)
+# Functions newer than Excel 2007 are stored with the _xlfn. prefix (Excel shows them without).
+_NEWER_FUNCTIONS = re.compile(
+    r"(?<![\w.])(SORTBY|SEQUENCE|XMATCH|XLOOKUP|FILTER|UNIQUE|SORT|NORM\.S\.INV|RANK\.EQ"
+    r"|RANK\.AVG)\("
+)
 DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"  # openpyxl's format for a datetime in a General cell
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -54,6 +60,8 @@ def cell_xml(ref: str, value: Any, style: int | None) -> str:
     with ``repr`` (shortest exact round trip); text is an inline string, so text starting
     with ``=`` stays text; empty text, NaN and infinities are blank."""
     s = "" if style is None else f' s="{style}"'
+    if type(value) is Formula:
+        return formula_xml(ref, value, s)
     if value is None or value == "":
         return f'<c r="{ref}"{s}/>' if s else ""
     kind = type(value)
@@ -79,3 +87,33 @@ def cell_xml(ref: str, value: Any, style: int | None) -> str:
 def is_temporal(value: Any) -> bool:
     """Whether ``value`` is written as a date serial (and needs a date number format)."""
     return isinstance(value, datetime | date | time)
+
+
+def file_formula(text: str) -> str:
+    """A formula as typed in Excel (``=SORTBY(...)``) as the file stores it: no leading
+    ``=``, newer functions prefixed with ``_xlfn.``."""
+    return _NEWER_FUNCTIONS.sub(r"_xlfn.\1(", text[1:] if text.startswith("=") else text)
+
+
+def formula_xml(ref: str, formula: Formula, style_attribute: str = "") -> str:
+    """The ``<c>`` element of a formula cell with its cached value (text as ``t="str"``,
+    a blank result as no value); an array formula spans ``formula.array_rows`` rows."""
+    body = escape(file_formula(formula.text))
+    if formula.array_rows:
+        column = ref.rstrip("0123456789")
+        last = f"{column}{int(ref[len(column) :]) + formula.array_rows - 1}"
+        head = f'<f t="array" ref="{ref}:{last}">'
+    else:
+        head = "<f>"
+    value, kind = cell_value(formula.value), ""
+    if value is None:
+        cached = ""
+    elif type(value) is str:
+        kind, cached = ' t="str"', f"<v>{escape(value)}</v>"
+    elif type(value) is bool:
+        kind, cached = ' t="b"', f"<v>{int(value)}</v>"
+    elif type(value) is float and not math.isfinite(value):
+        kind, cached = ' t="e"', "<v>#NUM!</v>"
+    else:
+        cached = f"<v>{value!r}</v>"
+    return f'<c r="{ref}"{style_attribute}{kind}>{head}{body}</f>{cached}</c>'

@@ -54,6 +54,7 @@ def rescore(
     selector; default: the selector's value. ``file_read``: the accounts file just copied
     into the workbook, which Data Quality then describes (New, Import)."""
     from icp_xl.workbook.actions.history import read_previous_run, record_run, with_previous
+    from icp_xl.workbook.actions.live import live_scores_rows
     from icp_xl.workbook.actions.preview import write_preview
 
     view = selected_view(book, view)
@@ -65,10 +66,11 @@ def rescore(
     write_data_quality(book, quality)
     book.status("Writing Scores")
     extras = extra_columns(book, result)
+    rows = live_scores_rows(book, result, scores_rows(result))
     book.write_table(
         layout.SCORES_TABLE.name,
         [*layout.SCORES_TABLE.header, *extras],
-        _with_extras(scores_rows(result), result, extras, np.arange(len(result.scored))),
+        _with_extras(rows, result, extras, np.arange(len(result.scored))),
     )
     _write_segments(book, result)
     record_run(book, result, previous)

@@ -31,6 +31,7 @@ from icp_xl.workbook.layout.kinds import (
     WEIGHTS,
     NamedCell,
 )
+from icp_xl.workbook.layout.live import LIVE_MODE, LIVE_ON
 from icp_xl.workbook.layout.tables import (
     EXTRA_COLUMNS_NAME,
     SCORES_FIELDS,
@@ -238,13 +239,16 @@ _same_weights = ",".join(f"{WEIGHT_NAMES[c]}={LAST_WEIGHT_NAMES[c]}" for c in CO
 # Short: the Dashboard shows it beside its charts.
 STALE_TEXT = "Out of date: press Rescore"
 FRESH_TEXT = "Up to date"
+# Live mode: Scores recalculate themselves; the other sheets are as of the last Rescore.
+LIVE_TEXT = "Live: Scores recalculate"
 RESULTS_STATUS = NamedCell(
     "ResultsStatus",
     DASHBOARD,
     "B6",
     "Results",
     f'=IF(COUNT({LAST_WEIGHT_NAMES["vertical"]})=0,"Not scored yet: press Rescore",'
-    f'IF(AND({_same_weights},{_differences}=0),"{FRESH_TEXT}","{STALE_TEXT}"))',
+    f'IF({LIVE_MODE.name}="{LIVE_ON}","{LIVE_TEXT}",'
+    f'IF(AND({_same_weights},{_differences}=0),"{FRESH_TEXT}","{STALE_TEXT}")))',
 )
 SCORES_STATUS = NamedCell(
     "ScoresStatus", SCORES, f"{column_letter(len(SCORES_FIELDS) + 2)}1", None, "=ResultsStatus"

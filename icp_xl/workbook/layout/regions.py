@@ -35,6 +35,7 @@ from icp_xl.workbook.layout.kinds import (
     TableSpec,
     TextCell,
 )
+from icp_xl.workbook.layout.live import LIVE_MODE, LIVE_MODE_CHOICES
 from icp_xl.workbook.layout.names import (
     _META_FIRST_ROW,
     _TITLES,
@@ -165,9 +166,12 @@ HISTORY_CAPTIONS: tuple[TextCell, ...] = (
     TextCell(OPTIMIZATION, f"M{PREVIEW_CAPTION_ROW + 1}", "Current"),
 )  # fmt: skip
 # Added after the first release: the file host adds them to an older workbook.
-BACKFILLED_NAMES: tuple[str, ...] = (SCORING_MODE.name, CALIBRATION_STATUS.name)
+BACKFILLED_NAMES: tuple[str, ...] = (SCORING_MODE.name, CALIBRATION_STATUS.name, LIVE_MODE.name)
 BACKFILLED_TABLES: tuple[TableSpec, ...] = (CALIBRATION_TABLE, RUNS_TABLE)
-DROPDOWNS: tuple[tuple[NamedCell, tuple[str, ...]], ...] = ((SCORING_MODE, SCORING_MODE_CHOICES),)
+DROPDOWNS: tuple[tuple[NamedCell, tuple[str, ...]], ...] = (
+    (SCORING_MODE, SCORING_MODE_CHOICES),
+    (LIVE_MODE, LIVE_MODE_CHOICES),
+)
 
 NAMES: tuple[NamedCell, ...] = (
     *_weight_cells,
@@ -181,6 +185,7 @@ NAMES: tuple[NamedCell, ...] = (
     *_kpi_cells,
     ACCOUNT_PICK,
     *HISTORY_NAMES,
+    LIVE_MODE,
 )
 NAMES_BY_NAME: Mapping[str, NamedCell] = MappingProxyType({n.name: n for n in NAMES})
 

@@ -22,6 +22,7 @@ from icp_xl.workbook.layout.kinds import (
     WEIGHTS,
     SheetSpec,
 )
+from icp_xl.workbook.layout.live import LIVE_SHEET
 
 # ---------------------------------------------------------------- sheets
 
@@ -113,6 +114,7 @@ SHEETS: tuple[SheetSpec, ...] = (
         wrapped_rows=(41,),  # the Runs table's header (RUNS_TOP_LEFT)
     ),
     SheetSpec(CHART_DATA, "external", None),
+    LIVE_SHEET,
 )
 SHEET_NAMES: tuple[str, ...] = tuple(s.name for s in SHEETS)
 SHEETS_BY_NAME: Mapping[str, SheetSpec] = MappingProxyType({s.name: s for s in SHEETS})
