@@ -25,8 +25,9 @@ prefixes. Pure: nothing here reads or writes a workbook.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -54,8 +55,16 @@ LIVE_FIELDS: tuple[str, ...] = (
     "ICP_grade",
     "ICP_score_change",
 )
-# Accounts fields a Scores input column links to (when the Accounts cell is a plain number).
-LINKED_INPUTS: tuple[str, ...] = ("annual_revenue", "printer_count", "consumable_revenue")
+# Scores input columns that link to Accounts cells (where those cells are plain numbers):
+# field -> the Accounts fields it is read from, tried in order (a sum when several).
+LINKED_INPUTS: Mapping[str, tuple[tuple[str, ...], ...]] = MappingProxyType(
+    {
+        "annual_revenue": (("annual_revenue",),),
+        "printer_count": (("printer_count",), ("big_box_count", "small_box_count")),
+        "consumable_revenue": (("consumable_revenue",),),
+        "software_revenue": (("software_license_revenue", "saas_revenue", "maintenance_revenue"),),
+    }
+)
 _SCALED = {"printers": "printer_count", "consumables": "consumable_revenue",
            "software": "software_revenue"}  # fmt: skip
 _L = layout.LIVE_COLUMNS
@@ -360,26 +369,53 @@ def _calibrated_columns(
     return q_column, figures
 
 
-def input_links(raw: pd.DataFrame, frame: pd.DataFrame, source_columns: dict[str, str],
-                sheet: str, top: int, left: int) -> dict[str, list[str | None]]:  # fmt: skip
-    """Per :data:`LINKED_INPUTS` field, the Accounts cell (``Accounts!D5``) each account's
-    value is, or None where it is not a plain number equal to the value Python read (text
-    read as a number, a blank printer count filled from the box counts, unknown revenue).
-    ``raw``: the Accounts table as read; its header row is sheet row ``top``, its first
-    column ``left``."""
-    links: dict[str, list[str | None]] = {}
+def input_links(
+    raw: pd.DataFrame,
+    frame: pd.DataFrame,
+    source_columns: dict[str, str],
+    sheet: str,
+    top: int,
+    left: int,
+) -> dict[str, list[str | None]]:
+    """Per :data:`LINKED_INPUTS` field, the formula each account's value is in the Accounts
+    sheet (``Accounts!D5``, or a sum such as ``Accounts!E5+Accounts!F5`` for the box counts
+    and the three software revenues), or None where it is not: a cell read out of text,
+    unknown revenue, a value that differs from the cells' sum. ``raw``: the Accounts table
+    as read; its header row is sheet row ``top``, its first column ``left``."""
     headers = [str(h) for h in raw.columns]
-    for field in LINKED_INPUTS:
-        header = source_columns.get(field)
-        if header is None or header not in headers:
-            continue
-        letter = column_letter(left + headers.index(header))
-        cells = raw.iloc[:, headers.index(header)].tolist()
+    cells = {}
+    for field, header in source_columns.items():
+        if header in headers:
+            position = headers.index(header)
+            cells[field] = (column_letter(left + position), raw.iloc[:, position].tolist())
+    links: dict[str, list[str | None]] = {}
+    for field, choices in LINKED_INPUTS.items():
         values = np.asarray(frame[field], dtype=float)
-        refs: list[str | None] = []
-        for i, (cell, value) in enumerate(zip(cells, values, strict=True)):
-            v = cell_value(cell)
-            plain = type(v) in (int, float) and math.isfinite(v) and float(v) == value
-            refs.append(f"{sheet}!{letter}{top + 1 + i}" if plain else None)
+        refs: list[str | None] = [None] * len(values)
+        for sources in choices:
+            if not all(s in cells for s in sources):
+                continue
+            for i, value in enumerate(values):
+                if refs[i] is None:
+                    refs[i] = _link(sheet, top + 1 + i, [cells[s] for s in sources], i, value)
         links[field] = refs
     return links
+
+
+def _link(
+    sheet: str, row: int, sources: list[tuple[str, list]], i: int, value: float
+) -> str | None:
+    """``=Accounts!A5+...`` when the cells at position ``i`` are numbers (or blank, counted 0,
+    when summed) adding up, in order, to ``value`` exactly; else None."""
+    total, refs = None, []
+    for letter, column in sources:
+        cell = cell_value(column[i])
+        if cell is None and len(sources) > 1:
+            cell = 0.0
+        if type(cell) not in (int, float) or not math.isfinite(cell):
+            return None
+        total = float(cell) if total is None else total + float(cell)
+        refs.append(f"{sheet}!{letter}{row}")
+    if total != value or not refs:
+        return None
+    return "+".join(refs)

@@ -36,9 +36,9 @@ def libreoffice_version() -> tuple[int, ...]:
     return ()
 
 
-def recalculated(source: Path, folder: Path) -> Path:
-    """``source`` opened in LibreOffice with every formula recalculated on load, saved as
-    ``folder/<name>.xlsx``."""
+def recalculated(sources: list[Path], folder: Path) -> dict[str, Path]:
+    """Each of ``sources`` opened in LibreOffice (one start for all) with every formula
+    recalculated on load and saved as xlsx in ``folder``: file name -> converted file."""
     folder.mkdir(parents=True, exist_ok=True)
     profile = folder / "profile"
     (profile / "user").mkdir(parents=True, exist_ok=True)
@@ -46,9 +46,13 @@ def recalculated(source: Path, folder: Path) -> Path:
     out = folder / "out"
     subprocess.run(
         [SOFFICE, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
-         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(source)],
-        check=True, capture_output=True, timeout=600,
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out),
+         *(str(s) for s in sources)],
+        check=True, capture_output=True, timeout=900,
     )  # fmt: skip
-    converted = out / f"{source.stem}.xlsx"
-    assert converted.is_file(), f"LibreOffice did not write {converted}"
+    converted = {}
+    for source in sources:
+        target = out / f"{source.stem}.xlsx"
+        assert target.is_file(), f"LibreOffice did not write {target}"
+        converted[source.name] = target
     return converted

@@ -111,9 +111,13 @@ def free_path(path: Path) -> Path:
 
 def stale_warning(book: Book) -> str | None:
     """A sentence when the weights or settings changed since the last rescore (the
-    exported scores are then those of the last rescore), else None."""
+    exported scores are then those of the last rescore), else None; None in Live mode,
+    where Excel recalculates the scores themselves."""
     from icp_xl.workbook.actions.history import FIRST_RUN, changed_since_last_rescore
+    from icp_xl.workbook.actions.live import read_live_mode
 
+    if read_live_mode(book):  # live Scores recalculate in Excel: never stale
+        return None
     changes = [c for c in changed_since_last_rescore(book) if c != FIRST_RUN]
     if not changes:
         return None
