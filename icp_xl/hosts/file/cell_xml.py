@@ -15,10 +15,9 @@ from icp_xl.workbook.blocks import Formula, cell_value
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EPOCH = datetime(1899, 12, 30)
 # Functions newer than Excel 2007 are stored with the _xlfn. prefix (Excel shows them without).
-_NEWER_FUNCTIONS = re.compile(
-    r"(?<![\w.])(SORTBY|SEQUENCE|XMATCH|XLOOKUP|FILTER|UNIQUE|SORT|NORM\.S\.INV|RANK\.EQ"
-    r"|RANK\.AVG)\("
-)
+_NEWER_FUNCTIONS = ("SORTBY", "SEQUENCE", "XMATCH", "XLOOKUP", "FILTER", "UNIQUE", "SORT",
+                    "NORM.S.INV", "RANK.EQ", "RANK.AVG")  # fmt: skip
+_PREFIX = "_xlfn."
 DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"  # openpyxl's format for a datetime in a General cell
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -91,8 +90,14 @@ def is_temporal(value: Any) -> bool:
 
 def file_formula(text: str) -> str:
     """A formula as typed in Excel (``=SORTBY(...)``) as the file stores it: no leading
-    ``=``, newer functions prefixed with ``_xlfn.``."""
-    return _NEWER_FUNCTIONS.sub(r"_xlfn.\1(", text[1:] if text.startswith("=") else text)
+    ``=``, newer functions prefixed with ``_xlfn.`` (plain string replacements: this runs
+    once per formula cell, hundreds of thousands of times in a live workbook)."""
+    body = text[1:] if text.startswith("=") else text
+    for name in _NEWER_FUNCTIONS:
+        call = name + "("
+        if call in body:
+            body = body.replace(_PREFIX + call, call).replace(call, _PREFIX + call)
+    return body
 
 
 def formula_xml(ref: str, formula: Formula, style_attribute: str = "") -> str:
