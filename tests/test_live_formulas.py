@@ -25,7 +25,7 @@ from icp_xl.core.model.scoring import rank_key
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout
-from icp_xl.workbook.actions.live import read_live_mode, set_live_mode
+from icp_xl.workbook.actions.live import SNAPSHOT_NOTE, read_live_mode, set_live_mode
 from icp_xl.workbook.actions.scoring import score_book
 from icp_xl.workbook.blocks import Block
 from icp_xl.workbook.live_formulas import LIVE_FIELDS, SCORES_LETTERS
@@ -145,9 +145,13 @@ def test_live_off_and_on_keep_the_values(live_workbook: Path, tmp_path: Path) ->
     assert f"{SCORES_LETTERS['ICP_score']}2" not in off
     assert _scores(path) == before
     assert _sheet(path, layout.LIVE) in ([], [[]], [[""]])
+    assert SNAPSHOT_NOTE not in _sheet(path, layout.TOP_CUSTOMERS)[1][0]
+    assert _sheet(path, layout.ACCOUNT)[3][0] == ""
     assert main(["live", str(path), "ON"]) == 0
     assert _formulas(path).keys() == _formulas(live_workbook).keys()
     assert _scores(path) == before
+    for sheet, row in ((layout.MOVERS, 1), (layout.TOP_CUSTOMERS, 1), (layout.ACCOUNT, 3)):
+        assert _sheet(path, sheet)[row][0].endswith(SNAPSHOT_NOTE), sheet
 
 
 def test_a_bad_live_mode_value_is_one_sentence(live_workbook: Path, tmp_path: Path) -> None:
@@ -156,7 +160,7 @@ def test_a_bad_live_mode_value_is_one_sentence(live_workbook: Path, tmp_path: Pa
     with pytest.raises(IcpError) as error:
         actions.rescore(FileBook.open(path, status=lambda message: None))
     assert (
-        str(error.value) == "Settings!R5 (LiveMode): Live formulas must be On or Off, got 'maybe'"
+        str(error.value) == "Settings!B33 (LiveMode): Live formulas must be On or Off, got 'maybe'"
     )
 
 

@@ -11,6 +11,7 @@ from icp_xl.core.inputs.industries import resolve_industries
 from icp_xl.core.model.calibration import RELATIVE
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import Scored
+from icp_xl.workbook.blocks import Block
 from icp_xl.workbook.book import Book
 from icp_xl.workbook.live_formulas import input_links, live_scores
 
@@ -78,3 +79,28 @@ def live_scores_rows(book: Book, result: Scored, rows: list[list[Any]]) -> list[
     for block in live.live_blocks:
         book.write_block(block)
     return live.rows
+
+
+SNAPSHOT_NOTE = "As of the last Rescore: in Live mode only the Scores sheet recalculates."
+# Python-written sheets that say so in Live mode: (sheet, cell whose text gets the note).
+SNAPSHOT_CELLS: tuple[tuple[str, str], ...] = (
+    (layout.MOVERS, layout.MOVERS_SUMMARY),
+    (layout.TOP_CUSTOMERS, "A2"),
+)
+ACCOUNT_NOTE_CELL = "A4"  # the Account sheet's free row above its grid
+
+
+def mark_snapshots(book: Book) -> None:
+    """In Live mode, append :data:`SNAPSHOT_NOTE` to the summaries of Movers and Top
+    Customers (just written) and put it on the Account sheet; outside it, clear the
+    Account sheet's note."""
+    live = read_live_mode(book)
+    if layout.ACCOUNT in book.sheet_names():
+        note = SNAPSHOT_NOTE if live else None
+        book.write_block(Block(layout.ACCOUNT, ACCOUNT_NOTE_CELL, [[note]]))
+    if not live:
+        return
+    for sheet, cell in SNAPSHOT_CELLS:
+        text = book.read_range(sheet, cell)[0][0]
+        if isinstance(text, str) and text and SNAPSHOT_NOTE not in text:
+            book.write_block(Block(sheet, cell, [[f"{text} {SNAPSHOT_NOTE}"]]))

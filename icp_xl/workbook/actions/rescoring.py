@@ -168,6 +168,8 @@ def _with_extras(
 
 
 def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
+    from icp_xl.workbook.actions.live import mark_snapshots
+
     book.status(f"Writing the {view} view")
     frame, scored, settings = result.accounts.frame, result.scored, result.settings
     metrics = view_metrics(frame, scored, settings, view)
@@ -210,6 +212,7 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
         book.write_table(layout.TOP_CUSTOMERS_TABLE.name, header, rows)
     write_blocks(book, _chart_blocks(book, result, view))
     write_account_explanation(book, result)
+    mark_snapshots(book)
     book.status(f"Done: {len(scored):,} accounts scored; view {view}")
     return RescoreResult(view, len(scored), metrics, result)
 

@@ -6,17 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from icp_xl.workbook.layout.kinds import SETTINGS, NamedCell, SheetSpec
+from icp_xl.workbook.layout.kinds import SETTINGS, NamedCell, SheetSpec, TextCell
 
 LIVE = "Live"
 LIVE_ON, LIVE_OFF = "On", "Off"
 LIVE_MODE_CHOICES: tuple[str, ...] = (LIVE_ON, LIVE_OFF)
-LIVE_MODE = NamedCell(
-    "LiveMode",
-    SETTINGS,
-    "R5",
-    "Live formulas (On: Scores recalculate in Excel 2021+)",
-    LIVE_OFF,
+# Below the weight bounds, outside the Settings areas the stale check copies: switching Live
+# mode changes no score.
+LIVE_MODE = NamedCell("LiveMode", SETTINGS, "B33", "Live formulas (On or Off)", LIVE_OFF)
+LIVE_CAPTION = TextCell(
+    SETTINGS, "A32", "Live mode: Scores as formulas that recalculate in Excel 2021+"
 )
 LIVE_NOTE = (
     "Helper cells of the live Scores formulas (Live mode on Settings). Written by Rescore; "
@@ -26,7 +25,7 @@ LIVE_SHEET = SheetSpec(
     LIVE,
     "output",
     None,
-    {"A": 30, "B": 10, "C": 10, "D": 14, "E": 8, "F": 12, "G": 3, "H": 34, "I": 16},
+    {"A": 30, "B": 8, "C": 8, "D": 14, "E": 8, "F": 12, "G": 12, "H": 34, "I": 18},
     freeze="A2",
 )
 

@@ -240,7 +240,7 @@ _same_weights = ",".join(f"{WEIGHT_NAMES[c]}={LAST_WEIGHT_NAMES[c]}" for c in CO
 STALE_TEXT = "Out of date: press Rescore"
 FRESH_TEXT = "Up to date"
 # Live mode: Scores recalculate themselves; the other sheets are as of the last Rescore.
-LIVE_TEXT = "Live: Scores recalculate"
+LIVE_TEXT = "Scores live; rest as of last Rescore"
 RESULTS_STATUS = NamedCell(
     "ResultsStatus",
     DASHBOARD,

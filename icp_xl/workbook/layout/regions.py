@@ -35,7 +35,7 @@ from icp_xl.workbook.layout.kinds import (
     TableSpec,
     TextCell,
 )
-from icp_xl.workbook.layout.live import LIVE_MODE, LIVE_MODE_CHOICES
+from icp_xl.workbook.layout.live import LIVE_CAPTION, LIVE_MODE, LIVE_MODE_CHOICES
 from icp_xl.workbook.layout.names import (
     _META_FIRST_ROW,
     _TITLES,
@@ -224,6 +224,7 @@ CAPTIONS: tuple[TextCell, ...] = (
         for i, c in enumerate(DATA_QUALITY_COLUMNS)
     ),
     *HISTORY_CAPTIONS,
+    LIVE_CAPTION,
 )  # fmt: skip
 
 # ---------------------------------------------------------------- output regions
