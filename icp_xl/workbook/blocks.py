@@ -43,7 +43,7 @@ def column_cells(column: pd.Series) -> list[Any]:
     return [cell_value(v) for v in column.tolist()]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Formula:
     """A cell formula together with the value it computes, for hosts to write both.
 

@@ -68,6 +68,7 @@ LINKED_INPUTS: Mapping[str, tuple[tuple[str, ...], ...]] = MappingProxyType(
 _SCALED = {"printers": "printer_count", "consumables": "consumable_revenue",
            "software": "software_revenue"}  # fmt: skip
 _L = layout.LIVE_COLUMNS
+_ROW = "\x00"  # stands for the row number in a column's formula template
 _FIG = layout.live_figure_ref
 
 
@@ -111,14 +112,20 @@ def live_scores(
     for field in LIVE_FIELDS:
         column = index[field]
         make, array = per_row[field]
+        # One template per column, the row number put in by replacement (the formula of
+        # row r only differs by r): building each text anew cost more than writing it.
+        template = make(_ROW)
+        rows_of = 1 if array else 0
         for i in range(n):
-            out[i][column] = Formula(make(i + 2), out[i][column], 1 if array else 0)
+            text = template.replace(_ROW, str(i + 2))
+            out[i][column] = Formula(text, out[i][column], rows_of)
     blocks = _live_blocks(n, scored, frame, labels, settings_cutoffs, calibration)
     return LiveScores(out, blocks)
 
 
 def _row_formulas(n: int, calibration: Calibration | None) -> dict[str, tuple[Any, bool]]:
-    """Per field: (row number -> formula text, whether it is a one-cell array formula)."""
+    """Per field: (row number, or a placeholder for it -> formula text, whether it is a
+    one-cell array formula)."""
     c = SCORES_LETTERS
     w = layout.WEIGHT_NAMES
     live = layout.LIVE
