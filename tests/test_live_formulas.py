@@ -25,7 +25,12 @@ from icp_xl.core.model.scoring import rank_key
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout
-from icp_xl.workbook.actions.live import SNAPSHOT_NOTE, read_live_mode, set_live_mode
+from icp_xl.workbook.actions.live import (
+    MISSING_LIVE_SHEET,
+    SNAPSHOT_NOTE,
+    read_live_mode,
+    set_live_mode,
+)
 from icp_xl.workbook.actions.scoring import score_book
 from icp_xl.workbook.blocks import Block
 from icp_xl.workbook.live_formulas import LIVE_FIELDS, SCORES_LETTERS
@@ -291,3 +296,19 @@ def test_both_hosts_write_the_same_live_formulas(live_workbook: Path, tmp_path: 
         actions.rescore(book)
     assert f"{SCORES_LETTERS['ICP_score']}2" not in _formulas(path)
     _assert_cached_values_are_python(path)
+
+
+def test_live_mode_in_excel_without_the_live_sheet_says_what_to_do(
+    live_workbook: Path, tmp_path: Path
+) -> None:
+    """A workbook made before Live mode, open in Excel (which only writes values into the
+    structure that is there): one sentence, nothing half-written."""
+    path = _copy(live_workbook, tmp_path, "old.xlsx")
+    wb = openpyxl.load_workbook(path)
+    del wb[layout.LIVE]
+    wb.save(path)
+    before = _sheet(path, layout.DATA_QUALITY)
+    with live_host(path) as book, pytest.raises(IcpError) as error:
+        actions.rescore(book)
+    assert str(error.value) == MISSING_LIVE_SHEET
+    assert _sheet(path, layout.DATA_QUALITY) == before

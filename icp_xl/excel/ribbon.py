@@ -399,10 +399,14 @@ def _calibrate(session: Session) -> None:
 
 
 def _toggle_live(session: Session) -> None:
-    from icp_xl.workbook.actions.live import read_live_mode, set_live_mode
+    from icp_xl.workbook import layout
+    from icp_xl.workbook.actions.live import MISSING_LIVE_SHEET, read_live_mode, set_live_mode
 
     book = session.workbook
     on = not read_live_mode(book)
+    if on and layout.LIVE not in book.sheet_names():
+        session.tell(MISSING_LIVE_SHEET, critical=True)
+        return
     set_live_mode(book, on)
     result = actions.rescore(book)
     if on:

@@ -15,6 +15,11 @@ from icp_xl.workbook.blocks import Block
 from icp_xl.workbook.book import Book
 from icp_xl.workbook.live_formulas import input_links, live_scores
 
+MISSING_LIVE_SHEET = (
+    f"The workbook has no sheet '{layout.LIVE}', which Live mode needs (it was made before "
+    "Live mode): run icp-xl rescore on the file once, which adds it, or set LiveMode on "
+    "Settings to Off"
+)
 _ON_WORDS = {"on", "true", "yes", "1"}
 _OFF_WORDS = {"off", "false", "no", "0", ""}
 
@@ -49,6 +54,13 @@ def set_live_mode(book: Book, on: bool) -> None:
     book.set_name(layout.LIVE_MODE.name, layout.LIVE_ON if on else layout.LIVE_OFF)
 
 
+def require_live_sheet(book: Book) -> None:
+    """Refuse, before anything is written, Live mode in a workbook without the Live sheet
+    (a host that cannot add sheets, such as Excel through xlwings, has to refuse it)."""
+    if read_live_mode(book) and layout.LIVE not in book.sheet_names():
+        raise IcpError(MISSING_LIVE_SHEET)
+
+
 def live_scores_rows(book: Book, result: Scored, rows: list[list[Any]]) -> list[list[Any]]:
     """``rows`` (the Scores table's values) as a rescore writes them: with formulas and the
     Live sheet's helper cells in Live mode; as they are, with the Live sheet cleared,
@@ -59,7 +71,7 @@ def live_scores_rows(book: Book, result: Scored, rows: list[list[Any]]) -> list[
     if not read_live_mode(book) or not rows:
         return rows
     if not live_sheet:
-        raise IcpError(f"The workbook has no sheet '{layout.LIVE}' (Live mode needs it)")
+        raise IcpError(MISSING_LIVE_SHEET)
     frame = result.accounts.frame
     labels = resolve_industries(frame["industry"], result.settings).label
     location = book.locate(layout.ACCOUNTS_TABLE.name)

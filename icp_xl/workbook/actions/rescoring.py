@@ -54,10 +54,11 @@ def rescore(
     selector; default: the selector's value. ``file_read``: the accounts file just copied
     into the workbook, which Data Quality then describes (New, Import)."""
     from icp_xl.workbook.actions.history import read_previous_run, record_run, with_previous
-    from icp_xl.workbook.actions.live import live_scores_rows
+    from icp_xl.workbook.actions.live import live_scores_rows, require_live_sheet
     from icp_xl.workbook.actions.preview import write_preview
 
     view = selected_view(book, view)
+    require_live_sheet(book)
     result = score_book(book)
     previous = read_previous_run(book)  # before Scores is rewritten
     result = with_previous(result, previous)
