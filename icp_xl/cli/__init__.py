@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "icp_xl.cli.weights",
     "icp_xl.cli.movers",
     "icp_xl.cli.outcomes",
+    "icp_xl.cli.live",
 )
 
 

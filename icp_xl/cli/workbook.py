@@ -31,6 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument(
         "--weights", type=Path, help="optimized_weights.json to start with (default weights)"
     )
+    new.add_argument(
+        "--live",
+        action="store_true",
+        help="Live mode: Scores as formulas that recalculate in Excel 2021+ (see icp-xl live)",
+    )
     new.set_defaults(func=run_new)
 
     rescore = subparsers.add_parser(
@@ -109,7 +114,12 @@ def run_new(args: argparse.Namespace) -> int:
 
         weights = read_weights_json(args.weights)[0]
     path, result = create_workbook(
-        args.output, args.accounts, overwrite=True, column_map=mapping, weights=weights
+        args.output,
+        args.accounts,
+        overwrite=True,
+        column_map=mapping,
+        weights=weights,
+        live=args.live,
     )
     print_quality(result)
     if lost:

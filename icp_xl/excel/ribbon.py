@@ -502,6 +502,29 @@ def _calibrate(session: Session) -> None:
     )
 
 
+def _toggle_live(session: Session) -> None:
+    from icp_xl.workbook import layout
+    from icp_xl.workbook.actions.live import MISSING_LIVE_SHEET, read_live_mode, set_live_mode
+
+    book = session.workbook
+    on = not read_live_mode(book)
+    if on and layout.LIVE not in book.sheet_names():
+        session.tell(MISSING_LIVE_SHEET, critical=True)
+        return
+    set_live_mode(book, on)
+    result = actions.rescore(book)
+    if on:
+        text = (
+            f"Live mode is on: the Scores sheet's {result.accounts:,} scores, grades and "
+            "components are now Excel formulas; they recalculate when you edit a weight, a "
+            "setting or an account's input (Excel 2021 or later). Movers, Top Customers, the "
+            "Account sheet and the Dashboard's figures stay as of the last Rescore."
+        )
+    else:
+        text = "Live mode is off: the Scores sheet holds values; press Rescore after edits."
+    session.tell(text)
+
+
 def _validate(session: Session) -> None:
     result = actions.validate(session.workbook)
     lines = [f"{len(result.problems)} problem(s) to fix:", *(f"- {p}" for p in result.problems)]
@@ -523,6 +546,7 @@ Validate: list every problem in Accounts, Weights and {settings}.
 Rescore: score again after editing weights or settings.
 Refresh segment view: update the Dashboard for the segment chosen in Dashboard!B3.
 Calibrate: freeze the score scale so scores stop moving when other accounts change.
+Live formulas on/off: Scores as Excel formulas that recalculate as you edit (Excel 2021+).
 Optimize: search the best weights against historical revenue; {stop} to stop it,
   keeping the best weights found so far.
 Use optimized weights / Reset weights: make them the current weights and rescore.
@@ -589,6 +613,7 @@ HANDLERS: Mapping[str, tuple[str, Callable[[Session], None]]] = {
     "rescore": ("Rescore", _rescore),
     "refresh_segment_view": ("Refresh segment view", _refresh_segment_view),
     "calibrate": ("Calibrate", _calibrate),
+    "toggle_live": ("Live formulas on/off", _toggle_live),
     "optimize": ("Optimize", _optimize),
     "stop": ("Stop", _stop),
     "use_optimized_weights": ("Use optimized weights", _use_optimized_weights),

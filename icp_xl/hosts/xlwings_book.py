@@ -28,7 +28,7 @@ import pandas as pd
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.cells import parse_cell, parse_range, table_frame
 from icp_xl.workbook import layout
-from icp_xl.workbook.blocks import Block, cell_value
+from icp_xl.workbook.blocks import Block, Formula, cell_value
 from icp_xl.workbook.book import Location
 from icp_xl.workbook.fitting import fitted_columns
 
@@ -38,6 +38,8 @@ def excel_input(value: Any) -> Any:
     (blank), numpy scalars -> Python, non-empty text prefixed with an apostrophe so
     Excel stores it as text, empty text -> None."""
     value = cell_value(value)
+    if type(value) is Formula:
+        return cell_value(value.value) if value.array_rows else value.text
     if isinstance(value, str):
         return "'" + value if value else None
     return value
@@ -110,6 +112,7 @@ class XlwingsBook:
             return
         with writing(block.sheet):
             self._sheet(block.sheet).range(block.top_left).value = excel_rows(block.rows)
+            self._write_arrays(self._sheet(block.sheet), *parse_cell(block.top_left), block.rows)
             self._fit_columns(block.sheet, *parse_cell(block.top_left), block.rows)
 
     def write_table(self, table: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -144,6 +147,7 @@ class XlwingsBook:
         sheet.range((top, left)).value = [excel_rows([header])[0], *body]
         if totals:
             target.show_totals = True
+        self._write_arrays(sheet, top + 1, left, rows)
         formats = layout.table_number_formats(table, header)
         self._fit_columns(sheet.name, top, left, [list(header), *rows], formats)
 
@@ -161,6 +165,24 @@ class XlwingsBook:
         self.book.app.status_bar = message
 
     # ------------------------------------------------------------ helpers
+
+    def _write_arrays(self, sheet: Any, top: int, left: int, rows: Sequence[Sequence[Any]]) -> None:
+        """Enter the array formulas of ``rows`` (written at ``top``, ``left``): a column of
+        one-cell ones in one ``formula2`` call, each larger one with ``formula_array``."""
+        found: dict[int, list[int]] = {}
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                if type(value) is Formula and value.array_rows:
+                    found.setdefault(j, []).append(i)
+        for j, positions in found.items():
+            cells = [rows[i][j] for i in positions]
+            if len(positions) == len(rows) and all(v.array_rows == 1 for v in cells):
+                target = sheet.range((top, left + j), (top + len(rows) - 1, left + j))
+                target.formula2 = [[v.text] for v in cells]
+                continue
+            for i, value in zip(positions, cells, strict=True):
+                last = top + i + value.array_rows - 1
+                sheet.range((top + i, left + j), (last, left + j)).formula_array = value.text
 
     def _fit_columns(
         self,

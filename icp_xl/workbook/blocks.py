@@ -43,6 +43,30 @@ def column_cells(column: pd.Series) -> list[Any]:
     return [cell_value(v) for v in column.tolist()]
 
 
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A cell formula together with the value it computes, for hosts to write both.
+
+    ``text`` is the formula as typed in English Excel (leading ``=``, no ``_xlfn.``
+    prefixes); ``value`` the result Python computed (str, float, int, bool or None), which
+    the file host stores as the cell's cached value so every reader sees it without
+    recalculating. ``array_rows`` > 0 makes it a fixed-size array formula filling this
+    cell and the ``array_rows - 1`` cells below it (whose cells in the block hold their
+    values)."""
+
+    text: str
+    value: Any = None
+    array_rows: int = 0
+
+    def __str__(self) -> str:  # what the cell shows (column widths measure it)
+        return "" if self.value is None else str(self.value)
+
+
+def plain_value(value: Any) -> Any:
+    """A cell value as a reader sees it: a :class:`Formula`'s cached value, else ``value``."""
+    return value.value if type(value) is Formula else value
+
+
 @dataclass(frozen=True)
 class Block:
     """``rows`` (a list of equal-length rows) to write with its top-left cell at ``top_left``

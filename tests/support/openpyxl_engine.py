@@ -39,6 +39,7 @@ import openpyxl
 import xlwings as xw
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.table import Table as OpenpyxlTable
 from openpyxl.worksheet.table import TableStyleInfo
 from xlwings import base_classes
@@ -614,6 +615,48 @@ class Range(base_classes.Range):
             for j, value in enumerate(row):
                 _store(ws.cell(row=self.row + i, column=self.column + j), value)
 
+    @property
+    def formula_array(self) -> str | None:
+        """Excel's Range.FormulaArray: the array formula whose range starts here, or None."""
+        value = self.sheet.worksheet.cell(row=self.row, column=self.column).value
+        return value.text if isinstance(value, ArrayFormula) else None
+
+    @formula_array.setter
+    def formula_array(self, text: str) -> None:
+        """Enters ``text`` as one array formula over the whole range (Ctrl+Shift+Enter)."""
+        ws = self.sheet.worksheet
+        self.clear_contents()
+        ref = f"{_cell_address(self.row, self.column)}:{_cell_address(*self.last)}"
+        ws.cell(row=self.row, column=self.column).value = ArrayFormula(ref, _saved_formula(text))
+
+    @property
+    def formula2(self) -> list[list[Any]]:
+        """Excel's Range.Formula2 (dynamic-array formulas): the formula text of each cell."""
+        return [[getattr(v, "text", v) for v in row] for row in self._cells_values()]
+
+    @formula2.setter
+    def formula2(self, data: Any) -> None:
+        """Each cell gets its own formula evaluated as a dynamic-array formula, which a file
+        stores as a one-cell array formula when it does not spill."""
+        ws = self.sheet.worksheet
+        if not isinstance(data, (list, tuple)):
+            data = [[data]]
+        for i, row in enumerate(data):
+            for j, text in enumerate(row):
+                r, c = self.row + i, self.column + j
+                cell = ws.cell(row=r, column=c)
+                if isinstance(text, str) and text.startswith("="):
+                    cell.value = ArrayFormula(_cell_address(r, c), _saved_formula(text))
+                else:
+                    _store(cell, text)
+
+    def _cells_values(self) -> list[list[Any]]:
+        ws = self.sheet.worksheet
+        return [
+            [ws.cell(row=r, column=c).value for c in range(self.column, self.last[1] + 1)]
+            for r in range(self.row, self.last[0] + 1)
+        ]
+
     def clear_contents(self) -> None:
         ws = self.sheet.worksheet
         _refuse_if_protected(ws)
@@ -714,7 +757,17 @@ def _store(cell: Any, value: Any) -> None:
         cell.data_type = "s"
         cell.quotePrefix = True
         return
+    if isinstance(stored, str) and stored.startswith("="):
+        stored = _saved_formula(stored)
     cell.value = stored
+
+
+def _saved_formula(text: str) -> str:
+    """A formula as Excel saves it: functions newer than Excel 2007 get their ``_xlfn.``
+    prefix in the file (Excel shows them without)."""
+    from icp_xl.hosts.file.cell_xml import file_formula
+
+    return "=" + file_formula(text)
 
 
 def _quoted(sheet: str) -> str:

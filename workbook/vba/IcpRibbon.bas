@@ -61,6 +61,11 @@ Public Sub OnCalibrate(control As IRibbonControl)
     RunIcpAction "calibrate"
 End Sub
 
+' Ribbon button: Live formulas on/off
+Public Sub OnToggleLive(control As IRibbonControl)
+    RunIcpAction "toggle_live"
+End Sub
+
 ' Ribbon button: Optimize
 Public Sub OnOptimize(control As IRibbonControl)
     RunIcpAction "optimize"

@@ -43,7 +43,6 @@ from icp_xl.files.atomic import FileStamp, atomic_write, file_stamp
 from icp_xl.files.outputs import same_file
 from icp_xl.files.xlsx_package import READ_ERRORS, check_workbook_file, unreadable_workbook
 from icp_xl.hosts.file import package
-from icp_xl.hosts.file.cell_xml import Formula
 from icp_xl.hosts.file.formula_cells import formula_cells
 from icp_xl.hosts.file.package_index import (
     CALC_CHAIN_PART,
@@ -60,7 +59,7 @@ from icp_xl.hosts.file.structure_check import MACRO_SUFFIXES, missing_structure
 from icp_xl.hosts.file.styles_xml import StyleSheet
 from icp_xl.hosts.file.table_xml import resized_table
 from icp_xl.workbook import layout
-from icp_xl.workbook.blocks import Block, cell_value, column_cells
+from icp_xl.workbook.blocks import Block, Formula, cell_value, column_cells
 from icp_xl.workbook.book import Location
 
 __all__ = [
@@ -392,7 +391,7 @@ class FileBook:
             by_name = {}
             for column, (name, value) in enumerate(zip(old_header, row, strict=False)):
                 formula = formulas.get((first + offset, left + column))
-                by_name.setdefault(name, Formula(formula[1:], value) if formula else value)
+                by_name.setdefault(name, Formula(formula, value) if formula else value)
             moved.append([by_name.get(name) for name in header])
         return moved
 

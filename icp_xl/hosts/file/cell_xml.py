@@ -1,35 +1,26 @@
 """One cell as worksheet XML (``<c>``), from a cell value: exact doubles, text that is
-always text, and Excel's date serial numbers. No formula is ever written from a value:
-only a :class:`Formula` (a table's Total Row moved as it was) writes one."""
+always text, and Excel's date serial numbers. No formula is ever written from a value: only
+a :class:`~icp_xl.workbook.blocks.Formula` becomes a formula, stored with its cached value."""
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from icp_xl.workbook.blocks import cell_value
+from icp_xl.workbook.blocks import Formula, cell_value
 
 # Characters XML 1.0 cannot hold; openpyxl refuses them, Excel shows nothing for them.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EPOCH = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
+# Functions newer than Excel 2007 are stored with the _xlfn. prefix (Excel shows them without).
+_NEWER_FUNCTIONS = ("SORTBY", "SEQUENCE", "XMATCH", "XLOOKUP", "FILTER", "UNIQUE", "SORT",
+                    "NORM.S.INV", "RANK.EQ", "RANK.AVG")  # fmt: skip
+_PREFIX = "_xlfn."
 DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"  # openpyxl's format for a datetime in a General cell
 DATE_FORMAT = "yyyy-mm-dd"
-
-
-@dataclass(frozen=True)
-class Formula:
-    """A formula cell moved as it was: ``text`` without the leading ``=`` and ``cached``,
-    the value it was last calculated to (str, number, bool or None)."""
-
-    text: str
-    cached: Any = None
-
-    def __str__(self) -> str:  # what the cell shows (column widths measure it)
-        return "" if self.cached is None else str(self.cached)
 
 
 def escape(text: str) -> str:
@@ -71,8 +62,8 @@ def cell_xml(ref: str, value: Any, style: int | None, date1904: bool = False) ->
     with ``=`` stays text; empty text, NaN and infinities are blank. Dates are serial
     numbers of the workbook's date system (``date1904``: the 1904 one)."""
     s = "" if style is None else f' s="{style}"'
-    if isinstance(value, Formula):
-        return _formula_xml(ref, value, s, date1904)
+    if type(value) is Formula:
+        return formula_xml(ref, value, s, date1904)
     if value is None or value == "":
         return f'<c r="{ref}"{s}/>' if s else ""
     kind = type(value)
@@ -100,19 +91,42 @@ def is_temporal(value: Any) -> bool:
     return isinstance(value, datetime | date | time)
 
 
-def _formula_xml(ref: str, formula: Formula, style: str, date1904: bool) -> str:
-    """A formula cell with the value it last calculated to (text as ``t="str"``, as Excel
-    writes it; no value when it had none)."""
-    cached, kind, last = formula.cached, "", ""
-    if isinstance(cached, str):
-        kind, last = ' t="str"', escape(cached)
-    elif isinstance(cached, bool):
-        kind, last = ' t="b"', str(int(cached))
-    elif isinstance(cached, int):
-        last = str(cached)
-    elif isinstance(cached, float) and math.isfinite(cached):
-        last = repr(cached)
-    elif isinstance(cached, datetime | date | time):
-        last = repr(excel_serial(cached, date1904))
-    value = f"<v>{last}</v>" if last else ""
-    return f'<c r="{ref}"{style}{kind}><f>{escape(formula.text)}</f>{value}</c>'
+def file_formula(text: str) -> str:
+    """A formula as typed in Excel (``=SORTBY(...)``) as the file stores it: no leading
+    ``=``, newer functions prefixed with ``_xlfn.`` (plain string replacements: this runs
+    once per formula cell, hundreds of thousands of times in a live workbook)."""
+    body = text[1:] if text.startswith("=") else text
+    for name in _NEWER_FUNCTIONS:
+        call = name + "("
+        if call in body:
+            body = body.replace(_PREFIX + call, call).replace(call, _PREFIX + call)
+    return body
+
+
+def formula_xml(
+    ref: str, formula: Formula, style_attribute: str = "", date1904: bool = False
+) -> str:
+    """The ``<c>`` element of a formula cell with its cached value (text as ``t="str"``,
+    a date as a serial of the workbook's date system, a blank result as no value); an
+    array formula spans ``formula.array_rows`` rows."""
+    body = escape(file_formula(formula.text))
+    if formula.array_rows:
+        column = ref.rstrip("0123456789")
+        last = f"{column}{int(ref[len(column) :]) + formula.array_rows - 1}"
+        head = f'<f t="array" ref="{ref}:{last}">'
+    else:
+        head = "<f>"
+    value, kind = cell_value(formula.value), ""
+    if value is None:
+        cached = ""
+    elif type(value) is str:
+        kind, cached = ' t="str"', f"<v>{escape(value)}</v>"
+    elif type(value) is bool:
+        kind, cached = ' t="b"', f"<v>{int(value)}</v>"
+    elif isinstance(value, datetime | date | time):
+        cached = f"<v>{excel_serial(value, date1904)!r}</v>"
+    elif type(value) is float and not math.isfinite(value):
+        kind, cached = ' t="e"', "<v>#NUM!</v>"
+    else:
+        cached = f"<v>{value!r}</v>"
+    return f'<c r="{ref}"{style_attribute}{kind}>{head}{body}</f>{cached}</c>'

@@ -13,6 +13,7 @@ from icp_xl.core.inputs.accounts import prepare_accounts
 from icp_xl.core.model.settings import Weights
 from icp_xl.workbook.actions.accounts_import import account_cells, read_accounts_file
 from icp_xl.workbook.actions.data_quality import FileRead, store_column_map
+from icp_xl.workbook.actions.live import set_live_mode
 from icp_xl.workbook.actions.rescoring import RescoreResult, rescore
 from icp_xl.workbook.actions.weights import set_current_weights
 
@@ -26,13 +27,15 @@ def new_workbook(
     column_map: Mapping[str, str] | None = None,
     weights: Weights | None = None,
     status: Callable[[str], None] | None = None,
+    live: bool = False,
 ) -> Path:
     """Create a scored ICP workbook file at ``path`` from an accounts file or table
     (sample accounts when None). Refuses to replace an existing file unless
     ``overwrite``. ``weights``: the current weights to score with (default weights when
     None). ``column_map`` (field -> header) is used to read the accounts and
     stored in the workbook's Column map. ``status`` receives the progress messages
-    (default: stderr, as the CLI shows them)."""
+    (default: stderr, as the CLI shows them). ``live``: Live mode on (Scores as formulas
+    that recalculate in Excel 2021+, with their values)."""
     return create_workbook(
         path,
         accounts,
@@ -41,6 +44,7 @@ def new_workbook(
         column_map=column_map,
         weights=weights,
         status=status,
+        live=live,
     )[0]
 
 
@@ -53,6 +57,7 @@ def create_workbook(
     column_map: Mapping[str, str] | None = None,
     weights: Weights | None = None,
     status: Callable[[str], None] | None = None,
+    live: bool = False,
 ) -> tuple[Path, RescoreResult]:
     """:func:`new_workbook`, also returning what the first rescore found (its Data Quality
     report is ``result.quality``)."""
@@ -75,5 +80,7 @@ def create_workbook(
     store_column_map(book, column_map or {})
     if weights is not None:
         set_current_weights(book, weights)
+    if live:
+        set_live_mode(book, True)
     result = rescore(book, file_read=FileRead(raw, prepared, where))
     return book.save(path), result

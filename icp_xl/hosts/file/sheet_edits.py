@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from icp_xl.workbook.blocks import plain_value
+
 
 @dataclass
 class Values:
@@ -84,7 +86,7 @@ class SheetEdits:
                     continue
                 source = layer.rows[row - layer.top]
                 for column in range(lo, min(hi, layer.left + len(source) - 1) + 1):
-                    target[column - left] = source[column - layer.left]
+                    target[column - left] = plain_value(source[column - layer.left])
         return grid
 
     def covers(self, row: int, column: int) -> bool:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from icp_xl.core.inputs.cells import column_letter, column_number
-from icp_xl.hosts.file.cell_xml import DATETIME_FORMAT, cell_xml, escape, is_temporal
+from icp_xl.hosts.file.cell_xml import DATETIME_FORMAT, cell_xml, escape, formula_xml, is_temporal
 from icp_xl.hosts.file.sheet_edits import Cleared, SheetEdits, Values
 from icp_xl.hosts.file.sheet_look import with_column_widths
 from icp_xl.hosts.file.styles_xml import StyleSheet
+from icp_xl.workbook.blocks import Formula
 
 _CHUNK = 1 << 22
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
@@ -377,6 +378,8 @@ def _row_cells(
         elif kind is str and value and value[0] > " " and value[-1] > " ":
             text = escape(value) if _NEEDS_ESCAPE.search(value) else value
             parts.append(f'{head}{suffix}"{s} t="inlineStr"><is><t>{text}</t></is></c>')
+        elif kind is Formula:
+            parts.append(formula_xml(f"{head[6:]}{suffix}", value, s))
         else:
             j = len(parts)
             style = styles[j]

@@ -154,13 +154,17 @@ def free_path(path: Path) -> Path:
 
 def stale_warning(book: Book) -> str | None:
     """A sentence when the weights, settings or the Accounts values changed since the last
-    rescore (the exported scores are then those of the last rescore), else None."""
+    rescore (the exported scores are then those of the last rescore), else None; None in
+    Live mode, where Excel recalculates the scores themselves."""
     from icp_xl.workbook.actions.history import (
         FIRST_RUN,
         accounts_changed_since_last_rescore,
         changed_since_last_rescore,
     )
+    from icp_xl.workbook.actions.live import read_live_mode
 
+    if read_live_mode(book):  # live Scores recalculate in Excel: never stale
+        return None
     changes = [c for c in changed_since_last_rescore(book) if c != FIRST_RUN]
     if accounts_changed_since_last_rescore(book):
         changes.append("the accounts")

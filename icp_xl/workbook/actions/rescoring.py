@@ -62,10 +62,12 @@ def rescore(
         record_run,
         with_previous,
     )
+    from icp_xl.workbook.actions.live import live_scores_rows, require_live_sheet
     from icp_xl.workbook.actions.outcomes import read_stored_opportunities, record_outcomes
     from icp_xl.workbook.actions.preview import write_preview
 
     view = selected_view(book, view)
+    require_live_sheet(book)
     result = score_book(book)
     mismatch = calibration_mismatch(result.calibration, result.settings.weights)
     if mismatch:
@@ -79,10 +81,11 @@ def rescore(
     write_data_quality(book, quality)
     book.status("Writing Scores")
     extras = extra_columns(book, result, layout.SCORES_TABLE.header)
+    rows = live_scores_rows(book, result, scores_rows(result))
     book.write_table(
         layout.SCORES_TABLE.name,
         [*layout.SCORES_TABLE.header, *extras],
-        _with_extras(scores_rows(result), result, extras, np.arange(len(result.scored))),
+        _with_extras(rows, result, extras, np.arange(len(result.scored))),
     )
     _write_segments(book, result)
     record_run(book, result, previous)
@@ -211,6 +214,8 @@ def _with_extras(
 
 
 def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
+    from icp_xl.workbook.actions.live import mark_snapshots
+
     book.status(f"Writing the {view} view")
     frame, scored, settings = result.accounts.frame, result.scored, result.settings
     metrics = view_metrics(frame, scored, settings, view)
@@ -253,6 +258,7 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
         book.write_table(layout.TOP_CUSTOMERS_TABLE.name, header, rows)
     write_blocks(book, _chart_blocks(book, result, view))
     write_account_explanation(book, result)
+    mark_snapshots(book)
     book.status(f"Done: {len(scored):,} accounts scored; view {view}")
     return RescoreResult(view, len(scored), metrics, result)
 

@@ -11,11 +11,12 @@ rewritten by actions; ``external`` regions are filled by other modules (charts,
 optimizer) through blocks.
 
 The contract is one namespace (``layout.SCORES_TABLE``); its parts live in modules by kind:
-:mod:`.kinds`, :mod:`.sheets`, :mod:`.tables`, :mod:`.names`, :mod:`.regions`, :mod:`.looks`,
-:mod:`.outcomes`.
+:mod:`.kinds`, :mod:`.live`, :mod:`.sheets`, :mod:`.tables`, :mod:`.names`, :mod:`.regions`,
+:mod:`.looks`, :mod:`.outcomes`.
 """
 
 from icp_xl.workbook.layout.kinds import *  # noqa: F403
+from icp_xl.workbook.layout.live import *  # noqa: F403
 from icp_xl.workbook.layout.looks import *  # noqa: F403
 from icp_xl.workbook.layout.names import *  # noqa: F403
 from icp_xl.workbook.layout.outcomes import *  # noqa: F403

@@ -21,6 +21,7 @@ from icp_xl.workbook.layout.kinds import (
     WEIGHTS,
     SheetSpec,
 )
+from icp_xl.workbook.layout.live import LIVE_MODE
 from icp_xl.workbook.layout.names import (
     SCORING_MODE,
     SEGMENT_VIEW,
@@ -132,6 +133,7 @@ def input_cell_names() -> tuple[str, ...]:
         *WEIGHT_NAMES.values(),
         *(n.name for n in _settings_cells),
         SCORING_MODE.name,
+        LIVE_MODE.name,
         SEGMENT_VIEW.name,
         ACCOUNT_PICK.name,
         *CANDIDATE_WEIGHT_NAMES.values(),

@@ -31,6 +31,7 @@ from icp_xl.workbook.layout.kinds import (
     WEIGHTS,
     NamedCell,
 )
+from icp_xl.workbook.layout.live import LIVE_MODE, LIVE_ON
 from icp_xl.workbook.layout.tables import (
     ACCOUNTS_TABLE,
     EXTRA_COLUMNS_NAME,
@@ -270,15 +271,18 @@ _same_accounts = (
     f"SUMPRODUCT(ISTEXT({_accounts})*LEN({_accounts}))={_fp['text']},"
     f"ABS(SUM({_accounts})-{_fp['numbers']})<={NUMBERS_TOLERANCE:.0E}*MAX(1,ABS({_fp['numbers']}))"
 )
+# Live mode: Scores recalculate themselves; the other sheets are as of the last Rescore.
+LIVE_TEXT = "Scores live; rest as of last Rescore"
 RESULTS_STATUS = NamedCell(
     "ResultsStatus",
     DASHBOARD,
     "B6",
     "Results",
     f'=IF(COUNT({LAST_WEIGHT_NAMES["vertical"]})=0,"Not scored yet: press Rescore",'
+    f'IF({LIVE_MODE.name}="{LIVE_ON}","{LIVE_TEXT}",'
     f'IF({_calibration_differs},"{RECALIBRATE_TEXT}",'
     f'IF(AND({_same_weights},{_differences}=0,{_same_accounts}),"{FRESH_TEXT}",'
-    f'"{STALE_TEXT}")))',
+    f'"{STALE_TEXT}"))))',
 )
 SCORES_STATUS = NamedCell(
     "ScoresStatus", SCORES, f"{column_letter(len(SCORES_FIELDS) + 2)}1", None, "=ResultsStatus"

@@ -35,6 +35,7 @@ from icp_xl.workbook.layout.kinds import (
     TableSpec,
     TextCell,
 )
+from icp_xl.workbook.layout.live import LIVE_CAPTION, LIVE_MODE, LIVE_MODE_CHOICES
 from icp_xl.workbook.layout.names import (
     _META_FIRST_ROW,
     _TITLES,
@@ -186,10 +187,14 @@ HISTORY_CAPTIONS: tuple[TextCell, ...] = (
 BACKFILLED_NAMES: tuple[str, ...] = (
     SCORING_MODE.name,
     CALIBRATION_STATUS.name,
+    LIVE_MODE.name,
     *(c.name for c in _fingerprint_cells),
 )
 BACKFILLED_TABLES: tuple[TableSpec, ...] = (CALIBRATION_TABLE, RUNS_TABLE)
-DROPDOWNS: tuple[tuple[NamedCell, tuple[str, ...]], ...] = ((SCORING_MODE, SCORING_MODE_CHOICES),)
+DROPDOWNS: tuple[tuple[NamedCell, tuple[str, ...]], ...] = (
+    (SCORING_MODE, SCORING_MODE_CHOICES),
+    (LIVE_MODE, LIVE_MODE_CHOICES),
+)
 
 NAMES: tuple[NamedCell, ...] = (
     *_weight_cells,
@@ -204,6 +209,7 @@ NAMES: tuple[NamedCell, ...] = (
     ACCOUNT_PICK,
     *HISTORY_NAMES,
     *OUTCOME_NAMES,
+    LIVE_MODE,
 )
 NAMES_BY_NAME: Mapping[str, NamedCell] = MappingProxyType({n.name: n for n in NAMES})
 
@@ -243,6 +249,7 @@ CAPTIONS: tuple[TextCell, ...] = (
     ),
     *HISTORY_CAPTIONS,
     *OUTCOMES_CAPTIONS,
+    LIVE_CAPTION,
 )  # fmt: skip
 
 # ---------------------------------------------------------------- output regions

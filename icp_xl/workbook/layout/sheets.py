@@ -22,6 +22,7 @@ from icp_xl.workbook.layout.kinds import (
     WEIGHTS,
     SheetSpec,
 )
+from icp_xl.workbook.layout.live import LIVE_SHEET
 from icp_xl.workbook.layout.outcomes import OUTCOMES_SHEET_SPECS
 
 # ---------------------------------------------------------------- sheets
@@ -115,6 +116,7 @@ SHEETS: tuple[SheetSpec, ...] = (
     ),
     *OUTCOMES_SHEET_SPECS,
     SheetSpec(CHART_DATA, "external", None),
+    LIVE_SHEET,
 )
 SHEET_NAMES: tuple[str, ...] = tuple(s.name for s in SHEETS)
 SHEETS_BY_NAME: Mapping[str, SheetSpec] = MappingProxyType({s.name: s for s in SHEETS})

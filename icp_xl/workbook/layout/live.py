@@ -1,0 +1,92 @@
+"""Live mode: the Settings switch, and the Live sheet that holds the helper cells of the Scores
+formulas (which Excel does not allow inside the Scores table)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from icp_xl.workbook.layout.kinds import SETTINGS, NamedCell, SheetSpec, TextCell
+
+LIVE = "Live"
+LIVE_ON, LIVE_OFF = "On", "Off"
+LIVE_MODE_CHOICES: tuple[str, ...] = (LIVE_ON, LIVE_OFF)
+# Below the weight bounds, outside the Settings areas the stale check copies: switching Live
+# mode changes no score.
+LIVE_MODE = NamedCell("LiveMode", SETTINGS, "B33", "Live formulas (On or Off)", LIVE_OFF)
+LIVE_CAPTION = TextCell(
+    SETTINGS, "A32", "Live mode: Scores as formulas that recalculate in Excel 2021+"
+)
+LIVE_NOTE = (
+    "Helper cells of the live Scores formulas (Live mode on Settings). Written by Rescore; "
+    "do not edit or sort."
+)
+LIVE_SHEET = SheetSpec(
+    LIVE,
+    "output",
+    None,
+    {"A": 30, "B": 8, "C": 8, "D": 14, "E": 8, "F": 12, "G": 12, "H": 34, "I": 18},
+    freeze="A2",
+)
+
+# Per-account helper columns, row r beside Scores row r (header in row 1).
+LIVE_COLUMNS: Mapping[str, str] = MappingProxyType(
+    {
+        "label": "A",  # the vertical-table industry the account matched (Python-written)
+        "order": "B",  # row numbers ordered by (raw score rounded to 9 decimals, row)
+        "rank": "C",  # each row's rank: the inverse of that order
+        "key": "D",  # the raw score rounded to 9 decimals
+        "point": "E",  # Calibrated mode: the calibration point at or below the key
+        "percentile": "F",  # Calibrated mode: the interpolated percentile
+    }
+)
+LIVE_HEADERS: Mapping[str, str] = MappingProxyType(
+    {
+        "label": "Industry as matched",
+        "order": "Order",
+        "rank": "Rank",
+        "key": "Rank key",
+        "point": "Point",
+        "percentile": "Percentile",
+    }
+)
+# Figures over all accounts: label in column H, value in column I, from row 2 on.
+LIVE_FIGURES: tuple[str, ...] = (
+    "accounts",
+    "printers_min",
+    "printers_max",
+    "consumables_min",
+    "consumables_max",
+    "software_min",
+    "software_max",
+    "zero_count",
+    "hundred_count",
+    "cutoff_F",
+    "cutoff_D",
+    "cutoff_C",
+    "cutoff_B",
+)
+LIVE_FIGURE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "accounts": "Accounts",
+        "printers_min": "Printers log min",
+        "printers_max": "Printers log max",
+        "consumables_min": "Consumables log min",
+        "consumables_max": "Consumables log max",
+        "software_min": "Software log min",
+        "software_max": "Software log max",
+        "zero_count": "Accounts scored 0",
+        "hundred_count": "Accounts scored 100",
+        "cutoff_F": "Grade F up to",
+        "cutoff_D": "Grade D up to",
+        "cutoff_C": "Grade C up to",
+        "cutoff_B": "Grade B up to",
+    }
+)
+LIVE_FIGURES_TOP_LEFT = "H2"
+LIVE_NOTE_CELL = "H1"
+
+
+def live_figure_ref(figure: str) -> str:
+    """The absolute reference (``Live!$I$3``) of one of :data:`LIVE_FIGURES`."""
+    return f"{LIVE}!$I${2 + LIVE_FIGURES.index(figure)}"
