@@ -35,6 +35,7 @@ import pandas as pd
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import cell_text
+from icp_xl.core.inputs.industries import BLANK, UNMATCHED, resolve_industries
 from icp_xl.core.model.calibration import (
     Calibration,
     calibrated_components,
@@ -52,7 +53,7 @@ from icp_xl.core.model.scoring import (
     vertical_scores,
 )
 from icp_xl.core.model.segments import within_segment_scores
-from icp_xl.core.model.settings import COMPONENTS, GRADES, Settings, industry_key
+from icp_xl.core.model.settings import COMPONENTS, GRADES, Settings
 
 #: Scored column of each component's points of the raw score.
 POINTS_COLUMNS: dict[str, str] = {name: f"{name}_points" for name in COMPONENTS}
@@ -181,8 +182,9 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
     printers = frame["printer_count"].to_numpy(dtype=float).tolist()
     consumables = frame["consumable_revenue"].to_numpy(dtype=float).tolist()
     software = frame["software_revenue"].to_numpy(dtype=float).tolist()
-    known = set(settings.vertical_table)
-    unknown_industries = {name for name in set(industry) if industry_key(name) not in known}
+    # The same matching as scoring and the Data Quality sheet (vertical table, then the
+    # Industry map), so a reason never calls an industry unknown that the sheet matched.
+    industry_how = resolve_industries(frame["industry"], settings).how.tolist()
 
     def revenue_text(i: int) -> str:
         return f"{money_text(revenue[i])} annual revenue (size {score_text(size[i])})"
@@ -196,9 +198,9 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
 
     def weak(name: str, i: int) -> str:
         if name == "vertical":
-            if not industry[i]:
+            if industry_how[i] == BLANK:
                 return "industry blank"
-            if industry[i] in unknown_industries:
+            if industry_how[i] == UNMATCHED:
                 return "industry not in the vertical table"
             return f"weak vertical ({industry[i]})"
         if name == "size":
