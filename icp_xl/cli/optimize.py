@@ -226,7 +226,13 @@ def run(args: argparse.Namespace) -> int:
 
     result = dataclasses.replace(result, target_columns=fields)
     print(summary(result))
-    print(_preview(result, book, scored if book is not None else None, accounts, settings))
+    if args.apply:
+        title = "What the optimized weights change (applying them and rescoring now):"
+    elif book is not None:
+        title = "Preview of the optimized weights (not applied: add --apply to apply them):"
+    else:
+        title = "Preview of the optimized weights against the default weights:"
+    print(_preview(result, book, scored if book is not None else None, accounts, settings, title))
     if result.shared_worker:
         print(
             "A worker of a shared study: the study's best so far, not refined or validated; "
@@ -269,18 +275,18 @@ def _save_or_keep(book: Any, result: Any, source: Path) -> None:
         ) from None
 
 
-def _preview(result: Any, book: Any, scored: Any, accounts: Any, settings: Any) -> str:
+def _preview(result: Any, book: Any, scored: Any, accounts: Any, settings: Any, title: str) -> str:
     """What the optimized weights would do, against the workbook's current scores (in its
-    scoring mode) or, for an accounts file, against the default weights."""
+    scoring mode) or, for an accounts file, against the default weights; under ``title``."""
     from icp_xl.core.insight.movers import preview
     from icp_xl.core.model.scoring import score_accounts
     from icp_xl.workbook.actions import preview_text, preview_weights
 
     if book is not None:
-        return preview_text(preview_weights(scored, result.weights))
+        return preview_text(preview_weights(scored, result.weights), title)
     current = score_accounts(accounts, settings)
     candidate = score_accounts(accounts, settings.with_weights(result.weights))
-    return preview_text(preview(accounts.frame, current, candidate, settings))
+    return preview_text(preview(accounts.frame, current, candidate, settings), title)
 
 
 def summary(result: Any) -> str:

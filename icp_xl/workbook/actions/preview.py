@@ -94,10 +94,11 @@ def write_preview(book: Book, result: Scored) -> Preview | None:
     return found
 
 
-def preview_text(found: Preview) -> str:
-    """The preview as lines for a terminal (what ``icp-xl optimize`` prints)."""
+def preview_text(found: Preview, title: str) -> str:
+    """The preview as lines for a terminal (what ``icp-xl optimize`` prints), under
+    ``title`` (which says whether the weights are applied)."""
     now, then = found.current, found.candidate
-    lines = ["Preview of the optimized weights (nothing applied yet):",
+    lines = [title,
              "  Grade migration, current (rows) -> candidate (columns):",
              "         " + "".join(f"{g:>7}" for g in BEST_FIRST)]  # fmt: skip
     for g in BEST_FIRST:

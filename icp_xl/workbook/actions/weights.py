@@ -23,7 +23,7 @@ def set_current_weights(book: Book, weights: Weights) -> Weights:
     """Write ``weights`` (already valid) into the current weights."""
     for component in COMPONENTS:
         book.set_name(layout.WEIGHT_NAMES[component], getattr(weights, component))
-    book.status("Weights set: " + weights_text(weights) + ". Rescore to apply them")
+    book.status("Weights set: " + weights_text(weights))
     return weights
 
 
