@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from support.openpyxl_engine import active_engine
 
 from icp_xl.cli import main
+from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import prepare_accounts
 from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.core.insight.explain import (
@@ -272,8 +273,21 @@ def test_explanation_grid_shape_and_sums(population: pd.DataFrame, scored: pd.Da
 
 
 def test_unknown_customer_id_is_one_sentence(population: pd.DataFrame) -> None:
-    with pytest.raises(Exception, match="Customer ID 'nope' is not in the accounts"):
+    with pytest.raises(Exception, match="Customer ID 'nope' is not in the accounts$"):
         explain_account(population, Settings(), "nope")
+
+
+def test_customer_id_matches_case_blind_and_suggests_close_ids(population: pd.DataFrame) -> None:
+    exact = explain_account(population, Settings(), "C000226")
+    lower = explain_account(population, Settings(), " c000226")
+    assert lower.customer_id == exact.customer_id == "C000226"
+    with pytest.raises(IcpError, match=r"not in the accounts; did you mean 'C000226'"):
+        explain_account(population, Settings(), "c00226")
+    twins = population.copy()
+    twins.loc[twins.index[:2], "customer_id"] = ["ab1", "AB1"]
+    assert explain_account(twins, Settings(), "AB1").customer_id == "AB1"
+    with pytest.raises(IcpError, match="'Ab1' matches 'ab1', 'AB1' but for case"):
+        explain_account(twins, Settings(), "Ab1")
 
 
 # ------------------------------------------------------------------ the workbook

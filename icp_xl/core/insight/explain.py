@@ -574,14 +574,38 @@ def scored_for_explanation(
 
 
 def find_account(frame: pd.DataFrame, customer_id: Any) -> int:
-    """Row position of ``customer_id`` (text; 1001.0 is found as '1001'), or IcpError."""
+    """Row position of ``customer_id`` (text; 1001.0 is found as '1001'). An exact match
+    wins; else the one ID equal to it but for case (``c100226`` finds ``C100226``).
+    Raises IcpError when there is none (suggesting up to three close IDs) or when the
+    case-blind match is ambiguous (naming the candidates)."""
     wanted = cell_text(customer_id)
     if not wanted:
         raise IcpError("No Customer ID given: pick one of the Scores table's Customer IDs")
-    found = np.flatnonzero(frame["customer_id"].astype(str).to_numpy() == wanted)
-    if not len(found):
-        raise IcpError(f"Customer ID '{wanted}' is not in the accounts")
-    return int(found[0])
+    ids = frame["customer_id"].astype(str)
+    found = np.flatnonzero(ids.to_numpy() == wanted)
+    if len(found):
+        return int(found[0])
+    folded = ids.str.strip().str.casefold()
+    found = np.flatnonzero(folded.to_numpy() == wanted.casefold())
+    if len(found) == 1:
+        return int(found[0])
+    if len(found) > 1:
+        same = ", ".join(f"'{ids.iloc[i]}'" for i in found[:5])
+        raise IcpError(f"Customer ID '{wanted}' matches {same} but for case: type it exactly")
+    raise IcpError(f"Customer ID '{wanted}' is not in the accounts{_close_ids(ids, wanted)}")
+
+
+def _close_ids(ids: pd.Series, wanted: str, count: int = 3) -> str:
+    """``"; did you mean 'C100262' or 'C100226'?"`` (case-blind close matches), or ''."""
+    import difflib
+
+    by_folded = dict(zip(ids.str.casefold(), ids, strict=True))
+    close = difflib.get_close_matches(wanted.casefold(), list(by_folded), n=count, cutoff=0.75)
+    if not close:
+        return ""
+    named = [f"'{by_folded[c]}'" for c in close]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+    return f"; did you mean {listed}?"
 
 
 def explain_account(
