@@ -323,3 +323,29 @@ def test_runs_chart_reads_the_last_runs_block(workbook: Path) -> None:
         charts = [archive.read(n).decode() for n in archive.namelist() if "charts/chart" in n]
     (runs_chart,) = [c for c in charts if "KPIs over the runs" in c]
     assert "'Movers'!$AT$3:$AT$26" in runs_chart and "<lineChart>" in runs_chart
+
+
+def test_import_says_imported_only_after_the_save(
+    template: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Open in Excel: the one sentence, before any work and without a word of success;
+    then, once it is closed, the count of what was imported, after the save."""
+    workbook = tmp_path / "ICP.xlsx"
+    shutil.copyfile(template, workbook)
+    lock = tmp_path / "~$ICP.xlsx"
+    lock.write_bytes(b"\x08analyst")
+    before = workbook.read_bytes()
+    assert main(["import", str(workbook), str(months[1])]) == 1
+    shown = capsys.readouterr()
+    assert shown.out == ""
+    assert shown.err.splitlines() == [
+        "icp-xl: error: ICP.xlsx is open in Excel (lock file ~$ICP.xlsx beside it); close it "
+        "there first, nothing was written"
+    ]
+    assert workbook.read_bytes() == before
+    lock.unlink()
+    assert main(["import", str(workbook), str(months[1])]) == 0
+    shown = capsys.readouterr()
+    assert shown.out.startswith(f"Imported 330 accounts from month2.csv into {workbook}\n")
+    assert "Imported" not in shown.err
+    assert shown.err.index("Saving ICP.xlsx") > shown.err.index("Scoring 330 accounts")

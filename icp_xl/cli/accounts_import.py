@@ -21,11 +21,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from icp_xl.cli.movers import print_movers
+    from icp_xl.files.atomic import check_writable
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook.actions import import_accounts
 
+    check_writable(args.workbook)  # open in Excel, read-only: said before any work
     book = FileBook.open(args.workbook, rescoring=True)  # the import rescores
-    import_accounts(book, args.accounts)
+    result = import_accounts(book, args.accounts)
     book.save()
+    print(f"Imported {result.accounts:,} accounts from {args.accounts.name} into {args.workbook}")
     print_movers(book)
     return 0
