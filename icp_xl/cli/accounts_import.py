@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from icp_xl.cli.column_options import add_column_option, column_map
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -16,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
     parser.add_argument("accounts", type=Path, help="accounts .csv or .xlsx")
+    add_column_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -27,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_writable(args.workbook)  # open in Excel, read-only: said before any work
     book = FileBook.open(args.workbook, rescoring=True)  # the import rescores
-    result = import_accounts(book, args.accounts)
+    result = import_accounts(book, args.accounts, column_map(args))
     book.save()
     print(f"Imported {result.accounts:,} accounts from {args.accounts.name} into {args.workbook}")
     print_movers(book)

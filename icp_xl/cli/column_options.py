@@ -30,7 +30,7 @@ def column_map(args: argparse.Namespace) -> dict[str, str]:
     the option for a bad one."""
     from icp_xl.core.inputs.columns import column_map_from_pairs, parse_column_option
 
-    pairs = [parse_column_option(text) for text in getattr(args, "columns", [])]
+    pairs = [parse_column_option(text, "--column") for text in getattr(args, "columns", [])]
     return column_map_from_pairs(pairs, "--column")
 
 
