@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from icp_xl.core.errors import IcpError
+from icp_xl.core.model.segments import ALL_SEGMENTS
 from icp_xl.excel.addin import runs
 from icp_xl.excel.addin.version import version_mismatch
 from icp_xl.hosts.xlwings_book import XlwingsBook
@@ -389,6 +390,22 @@ def _export_changed(session: Session) -> None:
     _export_csv(session, changed=True)
 
 
+def _export_crm(session: Session) -> None:
+    book = session.workbook
+    name = actions.export_file_name(ALL_SEGMENTS, kind="crm")
+    request = FileRequest("save", "Export for CRM write-back", CSV_FILES, name,
+                          folder=session.folder)  # fmt: skip
+    target = session.choose_file(session.app, request)
+    if target is None:
+        return
+    done = actions.export_crm(book, target.parent, output=target)
+    warning = actions.stale_warning(book)
+    session.tell(
+        f"Exported {done.accounts:,} accounts for the CRM (ICP model version {done.version}) "
+        f"to {done.path}" + (f"\n\n{warning}." if warning else "")
+    )
+
+
 def _calibrate(session: Session) -> None:
     book = session.workbook
     calibration, _ = actions.calibrate_book(book)
@@ -423,6 +440,7 @@ Optimize: search the best weights against historical revenue; {stop} to stop it,
 Use optimized weights / Reset weights: make them the current weights and rescore.
 Export CSV: save the current segment's scores as CSV.
 Export changed: only the accounts whose grade changed at the last rescore (for the CRM).
+Export for CRM: every account's score, grade, reason and model version, keyed by your ID.
 Every rescore records a run: see the Movers sheet and its Runs table.
 
 The user guide: {guide}
@@ -471,6 +489,7 @@ HANDLERS: Mapping[str, tuple[str, Callable[[Session], None]]] = {
     "reset_weights": ("Reset weights", _reset_weights),
     "export_csv": ("Export CSV", _export_csv),
     "export_changed": ("Export changed", _export_changed),
+    "export_crm": ("Export for CRM", _export_crm),
     "help": ("Help", _help),
 }
 """Ribbon action name -> (button label, handler); the add-in builder checks that every
