@@ -286,7 +286,8 @@ def _preview(result: Any, book: Any, scored: Any, accounts: Any, settings: Any, 
         return preview_text(preview_weights(scored, result.weights), title)
     current = score_accounts(accounts, settings)
     candidate = score_accounts(accounts, settings.with_weights(result.weights))
-    return preview_text(preview(accounts.frame, current, candidate, settings), title)
+    found = preview(accounts.frame, current, candidate, settings, relative=True)
+    return preview_text(found, title)
 
 
 def summary(result: Any) -> str:
