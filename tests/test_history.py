@@ -372,7 +372,8 @@ def test_preview_shows_only_figures_the_weights_can_move(workbook: Path) -> None
     book = FileBook.open(workbook, status=lambda m: None)
     relative = previewed(book)
     assert not set(fixed) & set(relative)
-    assert any(label.startswith("Relative mode: the average score (50)") for label in relative)
+    note = "Relative mode: the average (50), high-value count"
+    assert any(label.startswith(note) for label in relative)
     moving = {k: v for k, v in relative.items() if not k.startswith("Relative mode")}
     assert len(moving) == 5 and all(len(set(v)) == 2 for v in moving.values()), moving
     actions.calibrate_book(book)
@@ -403,6 +404,6 @@ def test_average_score_label_claims_50_only_in_relative_mode(
         )  # fmt: skip
         sheet = openpyxl.load_workbook(out / path.name, data_only=True)[layout.DASHBOARD]
         labels[path], values[path] = sheet[f"A{row}"].value, sheet[f"B{row}"].value
-    assert labels[workbook].endswith("(all accounts: 50 in Relative mode)")
+    assert labels[workbook] == "Average portfolio-wide score (all accounts: 50)"
     assert values[workbook] == pytest.approx(50, abs=0.5)
     assert labels[calibrated] == "Average portfolio-wide ICP score"

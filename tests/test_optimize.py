@@ -397,7 +397,7 @@ def test_cli_apply_never_says_nothing_was_applied(sample_raw, tmp_path, capsys):
     assert "not applied: add --apply" in shown.out
     # a Relative workbook: figures the ranks fix are said once, not listed as results
     assert "Average ICP score" not in shown.out and "High-value accounts" not in shown.out
-    assert "(Relative mode: the average score (50), the high-value count" in shown.out
+    assert "(Relative mode: the average (50), high-value count and grade shares" in shown.out
     assert "Spearman with target" in shown.out
     assert main([*args, "--apply"]) == 0
     shown = capsys.readouterr()

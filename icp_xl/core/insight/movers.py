@@ -234,8 +234,7 @@ class Preview:
 # gives the same scores, reordered): shown as results only in Calibrated mode.
 FIXED_BY_RANKS: tuple[str, ...] = ("average_score", "high_value_accounts", "grade_shares")
 FIXED_BY_RANKS_NOTE = (
-    "Relative mode: the average score (50), the high-value count and the grade shares are "
-    "the same for any weights (scores are portfolio ranks)"
+    "Relative mode: the average (50), high-value count and grade shares do not depend on weights"
 )
 
 

@@ -158,7 +158,7 @@ KPI_FIELDS: tuple[tuple[str, str, str], ...] = (
     (
         "portfolio_average_score",
         '=IF(ScoringMode="Calibrated","Average portfolio-wide ICP '
-        'score","Average portfolio-wide ICP score (all accounts: 50 in Relative mode)")',
+        'score","Average portfolio-wide score (all accounts: 50)")',
         SCORE,
     ),
     ("top_grades_target_share", "Target revenue held by grades A+B", PERCENT),
