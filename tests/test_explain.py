@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from support.openpyxl_engine import active_engine
 
 from icp_xl.cli import main
+from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import prepare_accounts
 from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.core.insight.explain import (
@@ -40,6 +41,7 @@ from icp_xl.core.insight.explain import (
     scored_for_explanation,
     smallest_lifting_step,
 )
+from icp_xl.core.insight.quality import quality_report
 from icp_xl.core.model.scoring import score_accounts
 from icp_xl.core.model.settings import COMPONENTS, GRADES, Settings, Weights
 from icp_xl.excel import ribbon as live
@@ -271,8 +273,21 @@ def test_explanation_grid_shape_and_sums(population: pd.DataFrame, scored: pd.Da
 
 
 def test_unknown_customer_id_is_one_sentence(population: pd.DataFrame) -> None:
-    with pytest.raises(Exception, match="Customer ID 'nope' is not in the accounts"):
+    with pytest.raises(Exception, match="Customer ID 'nope' is not in the accounts$"):
         explain_account(population, Settings(), "nope")
+
+
+def test_customer_id_matches_case_blind_and_suggests_close_ids(population: pd.DataFrame) -> None:
+    exact = explain_account(population, Settings(), "C000226")
+    lower = explain_account(population, Settings(), " c000226")
+    assert lower.customer_id == exact.customer_id == "C000226"
+    with pytest.raises(IcpError, match=r"not in the accounts; did you mean 'C000226'"):
+        explain_account(population, Settings(), "c00226")
+    twins = population.copy()
+    twins.loc[twins.index[:2], "customer_id"] = ["ab1", "AB1"]
+    assert explain_account(twins, Settings(), "AB1").customer_id == "AB1"
+    with pytest.raises(IcpError, match="'Ab1' matches 'ab1', 'AB1' but for case"):
+        explain_account(twins, Settings(), "Ab1")
 
 
 # ------------------------------------------------------------------ the workbook
@@ -473,3 +488,36 @@ def test_scored_columns_include_the_explanation(explained_workbook: tuple[Path, 
     path, _ = explained_workbook
     result = actions.score_book(FileBook.open(path, for_writing=False))
     assert set(EXPLANATION_COLUMNS) <= set(result.scored.columns)
+
+
+def test_reasons_and_the_data_quality_sheet_never_disagree() -> None:
+    """Every account of a generated portfolio (every vertical-table industry, '&' names,
+    Industry-map spellings, misspellings, blanks): a reason calls the industry unknown
+    exactly when the Data Quality sheet lists it as unmatched, and blank when it is blank."""
+    raw = make_sample_accounts(3000, seed=11)
+    rng = np.random.default_rng(3)
+    spellings = ["Aerosapce and Defense", "Plant and Process", "building & construction ",
+                 "Constrution", "Oil & Gas", "Mold, Tool and Die", "Retial", "&"]  # fmt: skip
+    picked = rng.random(len(raw)) < 0.15
+    raw.loc[picked, "Industry"] = rng.choice(spellings, size=int(picked.sum()))
+    accounts = prepare_accounts(raw)
+    settings = Settings()
+    texts = reasons(accounts.frame, scored_for_explanation(accounts.frame, settings), settings)
+    report = quality_report(accounts, settings, "sample")
+    unmatched = {f.item for f in report.findings if f.check == "Unmatched industry"}
+    blank_reported = "(blank)" in unmatched
+    unmatched.discard("(blank)")
+    industry = accounts.frame["industry"].astype(object).fillna("").astype(str).str.strip()
+    said_unknown = texts.str.contains("industry not in the vertical table").to_numpy()
+    said_blank = texts.str.contains("industry blank").to_numpy()
+    said_vertical = texts.str.contains(r"(?:strong|weak) vertical \(", regex=True).to_numpy()
+    is_unmatched = industry.isin(unmatched).to_numpy()
+    assert not (said_unknown & ~is_unmatched).any(), industry[said_unknown & ~is_unmatched]
+    assert not (said_vertical & is_unmatched).any(), industry[said_vertical & is_unmatched]
+    assert blank_reported and said_blank.any()
+    assert not (said_blank & (is_unmatched | said_vertical)).any()
+    # The vertical is named for every kind of industry, so the comparison covered them.
+    named = industry[said_vertical]
+    assert named.str.contains("&").sum() > 50
+    assert {"Plant & Process", "Building & Construction", "Oil & Gas"} <= set(named)
+    assert set(industry[said_unknown]) >= {"Aerosapce and Defense", "Constrution", "Retial"}

@@ -517,3 +517,87 @@ def test_export_changed_reports_changed_new_and_gone_separately(
     before = pd.read_csv(months[0]).set_index("Customer ID")
     assert sorted(gone["Customer ID"]) == sorted(before.index[:10])
     assert gone["ICP_score"].isna().all() and gone["previous_ICP_grade"].notna().all()
+
+
+def test_import_says_imported_only_after_the_save(
+    template: Path, months: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Open in Excel: the one sentence, before any work and without a word of success;
+    then, once it is closed, the count of what was imported, after the save."""
+    workbook = tmp_path / "ICP.xlsx"
+    shutil.copyfile(template, workbook)
+    lock = tmp_path / "~$ICP.xlsx"
+    lock.write_bytes(b"\x08analyst")
+    before = workbook.read_bytes()
+    assert main(["import", str(workbook), str(months[1])]) == 1
+    shown = capsys.readouterr()
+    assert shown.out == ""
+    assert shown.err.splitlines() == [
+        "icp-xl: error: ICP.xlsx is open in Excel (lock file ~$ICP.xlsx beside it); close it "
+        "there first, nothing was written"
+    ]
+    assert workbook.read_bytes() == before
+    lock.unlink()
+    assert main(["import", str(workbook), str(months[1])]) == 0
+    shown = capsys.readouterr()
+    assert shown.out.startswith(f"Imported 330 accounts from month2.csv into {workbook}\n")
+    assert "Imported" not in shown.err
+    assert shown.err.index("Saving ICP.xlsx") > shown.err.index("Scoring 330 accounts")
+
+
+def test_preview_shows_only_figures_the_weights_can_move(workbook: Path) -> None:
+    """Relative scores are ranks: the average, high-value count and grade shares are the
+    same for any weights, so the preview says so once instead of listing equal pairs; in
+    Calibrated mode they move and are listed."""
+    fixed = ["Average ICP score", "High-value accounts", *(f"Share {g}" for g in BEST_FIRST)]
+    top = int(layout.PREVIEW_TOP[1:])
+
+    def previewed(book: Book) -> dict[str, tuple[object, object]]:
+        for component, value in zip(
+            layout.CANDIDATE_WEIGHT_NAMES.values(), (0.1, 0.1, 0.6, 0.2), strict=True
+        ):
+            book.set_name(component, value)
+        actions.rescore(book)
+        rows = book.read_range(layout.OPTIMIZATION, f"K{top}:M{top + 30}")
+        start = next(i for i, r in enumerate(rows) if r[0] == "Figure") + 1
+        end = next(i for i in range(start, len(rows)) if rows[i][0] is None)
+        return {str(r[0]): (r[1], r[2]) for r in rows[start:end]}
+
+    book = FileBook.open(workbook, status=lambda m: None)
+    relative = previewed(book)
+    assert not set(fixed) & set(relative)
+    note = "Relative mode: the average (50), high-value count"
+    assert any(label.startswith(note) for label in relative)
+    moving = {k: v for k, v in relative.items() if not k.startswith("Relative mode")}
+    assert len(moving) == 5 and all(len(set(v)) == 2 for v in moving.values()), moving
+    actions.calibrate_book(book)
+    calibrated = previewed(book)
+    assert set(fixed) <= set(calibrated)
+    assert not any(label.startswith("Relative mode") for label in calibrated)
+    assert calibrated["Average ICP score"][0] != calibrated["Average ICP score"][1]
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_average_score_label_claims_50_only_in_relative_mode(
+    workbook: Path, tmp_path: Path
+) -> None:
+    """The Dashboard's '(all accounts: 50)' is true for Relative scores only: computed by
+    the spreadsheet, it is gone once the workbook scores in Calibrated mode."""
+    calibrated = tmp_path / "calibrated.xlsx"
+    shutil.copyfile(workbook, calibrated)
+    assert main(["calibrate", str(calibrated)]) == 0
+    row = layout.KPI_FIRST_ROW + [f for f, *_ in layout.KPI_FIELDS].index("portfolio_average_score")
+    labels, values = {}, {}
+    for path in (workbook, calibrated):
+        out = tmp_path / f"lo_{path.stem}"
+        profile = (tmp_path / "profile").as_uri()
+        subprocess.run(
+            [SOFFICE, "--headless", "--norestore", f"-env:UserInstallation={profile}",
+             "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(path)],
+            check=True, capture_output=True, timeout=240,
+        )  # fmt: skip
+        sheet = openpyxl.load_workbook(out / path.name, data_only=True)[layout.DASHBOARD]
+        labels[path], values[path] = sheet[f"A{row}"].value, sheet[f"B{row}"].value
+    assert labels[workbook] == "Average portfolio-wide score (all accounts: 50)"
+    assert values[workbook] == pytest.approx(50, abs=0.5)
+    assert labels[calibrated] == "Average portfolio-wide ICP score"

@@ -143,6 +143,7 @@ def test_run_action_drives_each_action_through_xlwings(
         "import_opportunities": (_deals_csv(accounts_csv, tmp_path),),
         "export_csv": (csv_path,),
         "export_changed": (csv_path,),
+        "export_crm": (csv_path,),
     }
     choose = answers(*dialog_answers.get(name, ()))
     opened: list[Path] = []
@@ -159,11 +160,13 @@ def test_run_action_drives_each_action_through_xlwings(
         book.save()
     assert opened == ([live.user_guide()] if name == "help" else [])
     after = sheet_values(workbook)
-    if name in ("help", "validate", "export_csv", "export_changed", "new_workbook", "stop",
-                "diagnose"):  # fmt: skip
+    exports = ("export_csv", "export_changed", "export_crm")
+    if name in ("help", "validate", *exports, "new_workbook", "stop", "diagnose"):
         assert after == before
-        if name in ("export_csv", "export_changed"):
+        if name in exports:
             assert csv_path.read_text(encoding="utf-8-sig").startswith("Customer ID")  # BOM
+        if name == "export_crm":
+            assert csv_path.read_text(encoding="utf-8-sig").startswith("Customer ID,ICP Score")
         if name == "new_workbook":
             assert FileBook.open(new_path).read_table("ScoresTable").shape[0] == 260
     else:

@@ -383,3 +383,26 @@ def test_cli_on_an_accounts_xlsx(sample_raw, tmp_path):
     weights, document = read_weights_json(out)
     assert document["n_trials"] >= 5 and abs(weights.total - 1) < 1e-9
     assert main(["optimize", str(source), "--apply", "--quiet"]) == 1  # not an ICP workbook
+
+
+def test_cli_apply_never_says_nothing_was_applied(sample_raw, tmp_path, capsys):
+    """``optimize --apply`` applies and rescores, so neither the preview title nor the
+    status lines may say that nothing is applied or that a rescore is still needed."""
+    from icp_xl.hosts.file.new_workbook import new_workbook
+
+    workbook = new_workbook(tmp_path / "ICP.xlsx", sample_raw)
+    args = ["optimize", str(workbook), "--trials", "3", "--folds", "0", "--quiet"]
+    assert main(args) == 0
+    shown = capsys.readouterr()
+    assert "not applied: add --apply" in shown.out
+    # a Relative workbook: figures the ranks fix are said once, not listed as results
+    assert "Average ICP score" not in shown.out and "High-value accounts" not in shown.out
+    assert "(Relative mode: the average (50), high-value count and grade shares" in shown.out
+    assert "Spearman with target" in shown.out
+    assert main([*args, "--apply"]) == 0
+    shown = capsys.readouterr()
+    said = shown.out + shown.err
+    assert "applying them and rescoring now" in shown.out
+    assert "nothing applied" not in said and "not applied" not in said
+    assert "Rescore to apply" not in said
+    assert "they are now the current weights" in shown.err

@@ -210,8 +210,12 @@ def test_every_sheet_gets_a_print_setup_and_inputs_are_marked(tmp_path):
     for spec in layout.SHEETS:
         ws = wb[spec.name]
         setup = layout.print_setup(spec)
-        assert ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == setup.fit_tall
+        if setup.scale is None:
+            assert ws.sheet_properties.pageSetUpPr.fitToPage
+            assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == setup.fit_tall
+        else:  # printed at a readable size over as many pages as it takes
+            assert not ws.sheet_properties.pageSetUpPr.fitToPage
+            assert ws.page_setup.scale == setup.scale
         assert ws.page_setup.orientation == ("landscape" if setup.landscape else "portrait")
     assert wb[layout.SCORES].print_title_rows == "$1:$1"
     assert wb[layout.CHART_DATA].sheet_state == "hidden"

@@ -378,8 +378,9 @@ def test_mismatched_worker_is_refused(storage, sample_accounts, sample_raw):
     assert str(refused.value) == (
         f"This worker does not match study '{study_name}': size included yes in the study, "
         "no here; lambda 0.25 in the study, 0.3 here. Use the study's settings, or another "
-        "--study name"
+        "study name"
     )
+    assert refused.value.for_options({"--study"}).endswith("or another study name (--study)")
     other = prepare_accounts(sample_raw.iloc[:500])
     with pytest.raises(IcpError, match="the accounts data differ"):
         optimize_weights(other, SETTINGS, **quick)

@@ -48,6 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_parser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The parser of the (sub-)command ``args`` were parsed for (``addin build`` too)."""
+    while True:
+        commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = getattr(args, commands[0].dest, None) if commands else None
+        if chosen not in (commands[0].choices if commands else {}):
+            return parser
+        parser = commands[0].choices[chosen]
+
+
+def command_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> set[str]:
+    """The option strings (``--force``, ``-o``...) of the command ``args`` were parsed for."""
+    return set(command_parser(parser, args)._option_string_actions)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (also used as the process exit code)."""
     from icp_xl.files.atomic import Terminated, raise_terminated
@@ -55,12 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    options = command_options(parser, args)
     previous = _handle_sigterm(raise_terminated)
     unraisable = sys.unraisablehook
     try:
         return int(args.func(args) or 0)
     except IcpError as error:
-        print(f"icp-xl: error: {quoted(error, MAX_MESSAGE_CHARS)}", file=sys.stderr)
+        message = error.for_options(options)  # a suggested option only if this command has it
+        print(f"icp-xl: error: {quoted(message, MAX_MESSAGE_CHARS)}", file=sys.stderr)
         return 1
     except OSError as error:  # locked by Excel, no permission, disk full: nothing was replaced
         where = f": {error.filename}" if error.filename else ""

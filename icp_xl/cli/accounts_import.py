@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from icp_xl.cli.column_options import add_column_option, column_map
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -22,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="import even a file that would drop more than half of the accounts, or that "
         "looks like an icp-xl export (refused without it)",
     )
+    add_column_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -29,15 +32,20 @@ def run(args: argparse.Namespace) -> int:
     from icp_xl.cli.column_options import print_quality
     from icp_xl.cli.movers import print_movers
     from icp_xl.core.errors import IcpError
+    from icp_xl.files.atomic import check_writable
     from icp_xl.hosts.file.book import FileBook
     from icp_xl.workbook.actions.accounts_import import ImportNeedsConfirmation, import_accounts
 
+    check_writable(args.workbook)  # open in Excel, read-only: said before any work
     book = FileBook.open(args.workbook, rescoring=True)  # the import rescores
     try:
-        result = import_accounts(book, args.accounts, replace_all=args.replace_all)
+        result = import_accounts(
+            book, args.accounts, column_map(args), replace_all=args.replace_all
+        )
     except ImportNeedsConfirmation as doubt:
         raise IcpError(f"{doubt}; add --replace-all if this is the right file") from None
     book.save()
+    print(f"Imported {result.accounts:,} accounts from {args.accounts.name} into {args.workbook}")
     print_quality(result)
     print_movers(book)
     return 0

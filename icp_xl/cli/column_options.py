@@ -39,7 +39,7 @@ def column_map(args: argparse.Namespace) -> dict[str, str]:
         parse_column_option,
     )
 
-    pairs = [parse_column_option(text) for text in getattr(args, "columns", [])]
+    pairs = [parse_column_option(text, "--column") for text in getattr(args, "columns", [])]
     return ColumnOptions(column_map_from_pairs(pairs, "--column"))
 
 

@@ -244,8 +244,18 @@ def run(args: argparse.Namespace) -> int:
 
     result = dataclasses.replace(result, target_columns=fields)
     print(summary(result))
+    if args.apply:
+        title = "What the optimized weights change (applying them and rescoring now):"
+    elif book is not None:
+        title = "Preview of the optimized weights (not applied: add --apply to apply them):"
+    else:
+        title = "Preview of the optimized weights against the default weights:"
     keep = args.keep_calibration
-    print(_preview(result, book, scored if book is not None else None, accounts, settings, keep))
+    print(
+        _preview(
+            result, book, scored if book is not None else None, accounts, settings, title, keep
+        )
+    )
     if won:
         print(won_report(book, scored_accounts, settings, result, options, fields[0]))
     if result.shared_worker:
@@ -295,20 +305,27 @@ def _save_or_keep(book: Any, result: Any, source: Path) -> None:
 
 
 def _preview(
-    result: Any, book: Any, scored: Any, accounts: Any, settings: Any, keep: bool = False
+    result: Any,
+    book: Any,
+    scored: Any,
+    accounts: Any,
+    settings: Any,
+    title: str,
+    keep: bool = False,
 ) -> str:
-    """What the optimized weights would do, against the workbook's current scores (in its
-    scoring mode, as applying them would: ``keep`` the calibration or make it anew) or, for
-    an accounts file, against the default weights."""
+    """What the optimized weights would do, under ``title``: against the workbook's current
+    scores (in its scoring mode, as applying them would: ``keep`` the calibration or make
+    it anew) or, for an accounts file, against the default weights."""
     from icp_xl.core.insight.movers import preview
     from icp_xl.core.model.scoring import score_accounts
     from icp_xl.workbook.actions import preview_text, preview_weights
 
     if book is not None:
-        return preview_text(preview_weights(scored, result.weights, keep))
+        return preview_text(preview_weights(scored, result.weights, keep), title)
     current = score_accounts(accounts, settings)
     candidate = score_accounts(accounts, settings.with_weights(result.weights))
-    return preview_text(preview(accounts.frame, current, candidate, settings))
+    found = preview(accounts.frame, current, candidate, settings, relative=True)
+    return preview_text(found, title)
 
 
 def won_report(

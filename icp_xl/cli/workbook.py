@@ -70,6 +70,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--exact", action="store_true", help="full precision (default: money and scores rounded)"
     )
+    export.add_argument(
+        "--crm",
+        action="store_true",
+        help="CRM write-back: your ID header, ICP score, grade, previous grade, reason, "
+        "scored-at and model version, for every account (--segment, --changed narrow it) "
+        "to icp_crm_<segment>_<YYYYmmdd_HHMMSS>.csv",
+    )
     export.set_defaults(func=run_export)
 
     validate = subparsers.add_parser(
@@ -174,6 +181,13 @@ def run_export(args: argparse.Namespace) -> int:
     elif output is not None:
         target = check_output(output, "csv", inputs=[args.workbook], force=args.force)
     book = FileBook.open(args.workbook, for_writing=False)
+    if args.crm:
+        from icp_xl.workbook.actions import export_crm
+
+        done = export_crm(book, folder, args.segment, output=target, changed=args.changed)
+        print(f"{done.accounts:,} accounts, ICP model version {done.version}", file=sys.stderr)
+        print(done.path)
+        return 0
     exported = export_csv(
         book, folder, args.segment, output=target, changed=args.changed, exact=args.exact
     )

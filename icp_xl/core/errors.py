@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, time
 from typing import Any
 
 
 class IcpError(Exception):
-    """A user error: its message is one clear sentence, shown without a traceback."""
+    """A user error: its message is one clear sentence, shown without a traceback.
+
+    Layers below the command line never name a command-line option in the message: a
+    suggestion of one goes in ``option`` (e.g. ``--force``) and ``hint`` (the words added
+    to the message, e.g. ``" or pass --force to replace it"``), which the command line
+    adds (:meth:`for_options`) only when the command running has that option; Excel and
+    commands without it show the message alone."""
+
+    def __init__(self, *args: object, option: str | None = None, hint: str = "") -> None:
+        super().__init__(*args)
+        self.option = option
+        self.hint = hint
+
+    def for_options(self, options: Collection[str]) -> str:
+        """The message as a command with ``options`` (e.g. ``{"--force", "-o"}``) shows it:
+        with the hint when the option is among them."""
+        message, option = str(self), getattr(self, "option", None)
+        return message + getattr(self, "hint", "") if option in options else message
 
 
 def describe_value(value: Any) -> str:

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from icp_xl.core.errors import IcpError
+from icp_xl.core.model.segments import ALL_SEGMENTS
 from icp_xl.excel.addin import runs
 from icp_xl.excel.addin.version import version_mismatch
 from icp_xl.hosts.xlwings_book import XlwingsBook
@@ -493,6 +494,22 @@ def _export_changed(session: Session) -> None:
     _export_csv(session, changed=True)
 
 
+def _export_crm(session: Session) -> None:
+    book = session.workbook
+    name = actions.export_file_name(ALL_SEGMENTS, kind="crm")
+    request = FileRequest("save", "Export for CRM write-back", CSV_FILES, name,
+                          folder=session.folder)  # fmt: skip
+    target = session.choose_file(session.app, request)
+    if target is None:
+        return
+    done = actions.export_crm(book, target.parent, output=target)
+    warning = actions.stale_warning(book)
+    session.tell(
+        f"Exported {done.accounts:,} accounts for the CRM (ICP model version {done.version}) "
+        f"to {done.path}" + (f"\n\n{warning}." if warning else "")
+    )
+
+
 def _calibrate(session: Session) -> None:
     book = session.workbook
     calibration, _ = actions.calibrate_book(book)
@@ -554,6 +571,7 @@ Export CSV: save the current segment's scores as CSV.
 Export changed: only the accounts whose grade changed at the last rescore (for the CRM).
 Diagnose: check Python, the add-in and this workbook; says what to fix.
 Restart Python: start the ICP formulas' Python afresh (Windows).
+Export for CRM: every account's score, grade, reason and model version, keyed by your ID.
 Every rescore records a run: see the Movers sheet and its Runs table.
 
 The user guide: {guide}
@@ -620,6 +638,7 @@ HANDLERS: Mapping[str, tuple[str, Callable[[Session], None]]] = {
     "reset_weights": ("Reset weights", _reset_weights),
     "export_csv": ("Export CSV", _export_csv),
     "export_changed": ("Export changed", _export_changed),
+    "export_crm": ("Export for CRM", _export_crm),
     "help": ("Help", _help),
     "diagnose": ("Diagnose", _diagnose),
 }

@@ -78,8 +78,9 @@ def check_output(
             )
         if not force:
             raise IcpError(
-                f"{path.name} already exists; choose another output file or pass --force "
-                "to replace it"
+                f"{path.name} already exists; choose another output file",
+                option="--force",
+                hint=" or pass --force to replace it",
             )
     check_writable(path)
     return path

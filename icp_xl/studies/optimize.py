@@ -49,7 +49,8 @@ def optimize_weights(
     seconds. Raises IcpError for a storage without a study name, a report without a
     storage, a bad storage, and everything the core's optimizer refuses."""
     if storage is not None and not study_name:
-        raise IcpError("A shared Optuna storage needs a study name (--study)")
+        raise IcpError("A shared Optuna storage needs a study name", option="--study",
+                       hint=" (--study)")  # fmt: skip
     if report and storage is None:
         raise IcpError("A report reads a shared study: give the storage and the study name")
     if storage is None:

@@ -174,14 +174,18 @@ def join_study(study: Any, created: bool, config: dict[str, Any]) -> None:
     if stored is None:
         raise IcpError(
             f"Study '{study.study_name}' was not made by this icp-xl (no '{CONFIG_ATTR}' "
-            "attribute); use another --study name"
+            "attribute); use another study name",
+            option="--study",
+            hint=" (--study)",
         )
     differences = config_differences(stored, config)
     if differences:
         raise IcpError(
             f"This worker does not match study '{study.study_name}': "
             + "; ".join(differences)
-            + ". Use the study's settings, or another --study name"
+            + ". Use the study's settings, or another study name",
+            option="--study",
+            hint=" (--study)",
         )
 
 

@@ -2,7 +2,8 @@
 
 A table-like sheet (:func:`icp_xl.workbook.layout.fitted_header_row`) has its columns
 fitted whenever an action writes its header row: each column gets the width of its
-header (wrapped onto up to three lines) or of its widest value below, as displayed with
+header (wrapped onto up to three lines; on the input sheets, whose header the user owns
+and which is not wrapped, on one line) or of its widest value below, as displayed with
 the column's number format, within :data:`icp_xl.workbook.layout.FIT_WIDTH_BOUNDS`. The
 values measured are the header row and the rows below it, down to the first empty row
 and at most :data:`icp_xl.workbook.layout.FIT_SAMPLE_ROWS` of them.
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from icp_xl.workbook import layout
-from icp_xl.workbook.widths import fitted_widths
+from icp_xl.workbook.widths import HEADER_LINES, fitted_widths
 
 
 def fitted_columns(
@@ -40,5 +41,7 @@ def fitted_columns(
         if all(value is None for value in row):
             break
         body.append(row)
-    widths = fitted_widths(header, body, formats, layout.FIT_WIDTH_BOUNDS)
+    # An input sheet's header row is the user's own, not wrapped: it needs its full width.
+    lines = 1 if sheet in layout.INPUT_SHEETS else HEADER_LINES
+    widths = fitted_widths(header, body, formats, layout.FIT_WIDTH_BOUNDS, lines)
     return {left + j: width for j, width in enumerate(widths)}

@@ -55,11 +55,12 @@ def column_width(
     header: str | None,
     cells: Iterable[tuple[Any, str | None]],
     bounds: tuple[float, float],
+    header_lines: int = HEADER_LINES,
 ) -> float:
     """Width of a column: the widest of its header (wrapping allowed) and its
     ``(value, number format)`` cells as displayed, plus :data:`PADDING`, within ``bounds``
-    (low, high) in characters."""
-    widest = header_width(header) if header else 0.0
+    (low, high) in characters; the header may wrap onto ``header_lines`` lines."""
+    widest = header_width(header, header_lines) if header else 0.0
     for value, number_format in cells:
         widest = max(widest, len(display_text(value, number_format)) * _glyph_factor(value))
     low, high = bounds
@@ -76,6 +77,7 @@ def fitted_widths(
     rows: Iterable[Sequence[Any]],
     formats: Sequence[str | None],
     bounds: tuple[float, float],
+    header_lines: int = HEADER_LINES,
 ) -> list[float]:
     """Width of each column of a block: ``header`` (one cell per column), the ``rows``
     below it and each column's number format (None = General), in characters within
@@ -86,9 +88,8 @@ def fitted_widths(
         fmt = formats[index] if index < len(formats) else None
         values = [row[index] for row in body if index < len(row)]
         text = head if isinstance(head, str) else None
-        widths.append(
-            column_width(text, ((v, fmt) for v in _widest_candidates(values, fmt)), bounds)
-        )
+        cells = ((v, fmt) for v in _widest_candidates(values, fmt))
+        widths.append(column_width(text, cells, bounds, header_lines))
     return widths
 
 

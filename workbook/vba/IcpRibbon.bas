@@ -96,6 +96,11 @@ Public Sub OnExportChanged(control As IRibbonControl)
     RunIcpAction "export_changed"
 End Sub
 
+' Ribbon button: Export for CRM
+Public Sub OnExportCrm(control As IRibbonControl)
+    RunIcpAction "export_crm"
+End Sub
+
 ' Ribbon button: Help
 Public Sub OnHelp(control As IRibbonControl)
     RunIcpAction "help", False

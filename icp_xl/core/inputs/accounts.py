@@ -66,13 +66,13 @@ class AccountsError(IcpError):
     """Every problem of an accounts table: ``problems`` holds one sentence per group
     (a column's unreadable cells, blank IDs, duplicate IDs, a missing column)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], option: str | None = None, hint: str = "") -> None:
         self.problems = tuple(problems)
         if len(problems) == 1:
             message = problems[0]
         else:
             message = f"{len(problems)} problems: " + " | ".join(problems)
-        super().__init__(message)
+        super().__init__(message, option=option, hint=hint)
 
 
 @dataclass(frozen=True)
@@ -223,9 +223,10 @@ def prepare_accounts(
         raise AccountsError(
             [
                 f"{where} has no {names} column (found {_listed_headers(raw.columns, 8)}; "
-                f"accepted {accepted}); map yours in the Settings Column map or "
-                f'--column "{first}=YOURS"'
-            ]
+                f"accepted {accepted}); map yours in the Settings Column map"
+            ],
+            option="--column",
+            hint=f' or with --column "{first}=YOURS"',
         )
     if raw.empty:
         raise AccountsError([f"{where} has no accounts: the table is empty"])

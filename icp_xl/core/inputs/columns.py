@@ -255,14 +255,15 @@ def absent_option_headers(
     ]
 
 
-def parse_column_option(text: str) -> tuple[str, str]:
-    """``"Customer ID=Account ID"`` -> ``("Customer ID", "Account ID")`` (a ``--column``
-    value). Raises IcpError when there is no ``=`` or a side is blank."""
+def parse_column_option(text: str, option: str) -> tuple[str, str]:
+    """``"Customer ID=Account ID"`` -> ``("Customer ID", "Account ID")`` (the value of the
+    command-line ``option``, named in the error). Raises IcpError when there is no ``=``
+    or a side is blank."""
     ours, sep, theirs = text.partition("=")
     if not sep or not ours.strip() or not theirs.strip():
         raise IcpError(
-            f"--column {text!r}: expected OUR COLUMN=YOUR HEADER, e.g. "
-            '--column "Customer ID=Account ID"'
+            f"{option} {text!r}: expected OUR COLUMN=YOUR HEADER, e.g. "
+            f'{option} "Customer ID=Account ID"'
         )
     return ours.strip(), theirs.strip()
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import cell_text
+from icp_xl.core.inputs.industries import BLANK, UNMATCHED, resolve_industries
 from icp_xl.core.model.calibration import (
     Calibration,
     calibrated_components,
@@ -52,7 +53,7 @@ from icp_xl.core.model.scoring import (
     vertical_scores,
 )
 from icp_xl.core.model.segments import within_segment_scores
-from icp_xl.core.model.settings import COMPONENTS, GRADES, Settings, industry_key
+from icp_xl.core.model.settings import COMPONENTS, GRADES, Settings
 
 #: Scored column of each component's points of the raw score.
 POINTS_COLUMNS: dict[str, str] = {name: f"{name}_points" for name in COMPONENTS}
@@ -181,8 +182,9 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
     printers = frame["printer_count"].to_numpy(dtype=float).tolist()
     consumables = frame["consumable_revenue"].to_numpy(dtype=float).tolist()
     software = frame["software_revenue"].to_numpy(dtype=float).tolist()
-    known = set(settings.vertical_table)
-    unknown_industries = {name for name in set(industry) if industry_key(name) not in known}
+    # The same matching as scoring and the Data Quality sheet (vertical table, then the
+    # Industry map), so a reason never calls an industry unknown that the sheet matched.
+    industry_how = resolve_industries(frame["industry"], settings).how.tolist()
 
     def revenue_text(i: int) -> str:
         return f"{money_text(revenue[i])} annual revenue (size {score_text(size[i])})"
@@ -196,9 +198,9 @@ def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd
 
     def weak(name: str, i: int) -> str:
         if name == "vertical":
-            if not industry[i]:
+            if industry_how[i] == BLANK:
                 return "industry blank"
-            if industry[i] in unknown_industries:
+            if industry_how[i] == UNMATCHED:
                 return "industry not in the vertical table"
             return f"weak vertical ({industry[i]})"
         if name == "size":
@@ -572,14 +574,38 @@ def scored_for_explanation(
 
 
 def find_account(frame: pd.DataFrame, customer_id: Any) -> int:
-    """Row position of ``customer_id`` (text; 1001.0 is found as '1001'), or IcpError."""
+    """Row position of ``customer_id`` (text; 1001.0 is found as '1001'). An exact match
+    wins; else the one ID equal to it but for case (``c100226`` finds ``C100226``).
+    Raises IcpError when there is none (suggesting up to three close IDs) or when the
+    case-blind match is ambiguous (naming the candidates)."""
     wanted = cell_text(customer_id)
     if not wanted:
         raise IcpError("No Customer ID given: pick one of the Scores table's Customer IDs")
-    found = np.flatnonzero(frame["customer_id"].astype(str).to_numpy() == wanted)
-    if not len(found):
-        raise IcpError(f"Customer ID '{wanted}' is not in the accounts")
-    return int(found[0])
+    ids = frame["customer_id"].astype(str)
+    found = np.flatnonzero(ids.to_numpy() == wanted)
+    if len(found):
+        return int(found[0])
+    folded = ids.str.strip().str.casefold()
+    found = np.flatnonzero(folded.to_numpy() == wanted.casefold())
+    if len(found) == 1:
+        return int(found[0])
+    if len(found) > 1:
+        same = ", ".join(f"'{ids.iloc[i]}'" for i in found[:5])
+        raise IcpError(f"Customer ID '{wanted}' matches {same} but for case: type it exactly")
+    raise IcpError(f"Customer ID '{wanted}' is not in the accounts{_close_ids(ids, wanted)}")
+
+
+def _close_ids(ids: pd.Series, wanted: str, count: int = 3) -> str:
+    """``"; did you mean 'C100262' or 'C100226'?"`` (case-blind close matches), or ''."""
+    import difflib
+
+    by_folded = dict(zip(ids.str.casefold(), ids, strict=True))
+    close = difflib.get_close_matches(wanted.casefold(), list(by_folded), n=count, cutoff=0.75)
+    if not close:
+        return ""
+    named = [f"'{by_folded[c]}'" for c in close]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+    return f"; did you mean {listed}?"
 
 
 def explain_account(

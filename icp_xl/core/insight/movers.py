@@ -216,7 +216,9 @@ class Preview:
     ``matrix``: migration current grade (rows) -> candidate grade (columns);
     ``entering_a``/``leaving_a``: Customer IDs that would enter or leave grade A;
     ``current``/``candidate``: :class:`RunKpis`; ``captured``: top share ->
-    (current, candidate) share of target revenue captured.
+    (current, candidate) share of target revenue captured; ``relative``: scores are
+    portfolio ranks (Relative mode), so the figures of :data:`FIXED_BY_RANKS` are the same
+    for any weights.
     """
 
     matrix: pd.DataFrame
@@ -225,6 +227,15 @@ class Preview:
     current: RunKpis
     candidate: RunKpis
     captured: Mapping[float, tuple[float, float]]
+    relative: bool
+
+
+# RunKpis fields that only the scores' ranks decide in Relative mode (every set of weights
+# gives the same scores, reordered): shown as results only in Calibrated mode.
+FIXED_BY_RANKS: tuple[str, ...] = ("average_score", "high_value_accounts", "grade_shares")
+FIXED_BY_RANKS_NOTE = (
+    "Relative mode: the average (50), high-value count and grade shares do not depend on weights"
+)
 
 
 def preview(
@@ -232,9 +243,12 @@ def preview(
     current: pd.DataFrame,
     candidate: pd.DataFrame,
     settings: Settings,
+    *,
+    relative: bool,
 ) -> Preview:
     """Compare the current scoring with the candidate one, both of the prepared accounts
-    ``frame`` (same rows, with ``customer_id``, ``gp24`` and ``target_revenue``)."""
+    ``frame`` (same rows, with ``customer_id``, ``gp24`` and ``target_revenue``);
+    ``relative``: both score in Relative mode."""
     ids = pd.Index(frame["customer_id"].astype(str))
     was = pd.Series(current["ICP_grade"].to_numpy(dtype=object), index=ids)
     will = pd.Series(candidate["ICP_grade"].to_numpy(dtype=object), index=ids)
@@ -248,4 +262,5 @@ def preview(
         current=run_kpis(frame, current, settings),
         candidate=run_kpis(frame, candidate, settings),
         captured={x: (now[x], then[x]) for x in TOP_SHARES},
+        relative=relative,
     )

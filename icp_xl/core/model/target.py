@@ -77,7 +77,7 @@ def target_overlap(fields: Sequence[str], weights: Weights | None = None) -> lis
         notes.append(
             f"The optimization target includes {columns}, which the {component} score also "
             "reads, so the Spearman flatters the fit; choose other target columns "
-            "(Settings 'Target columns' or --target) to check it"
+            "(Settings 'Target columns', or icp-xl optimize --target) to check it"
         )
     return notes
 

@@ -40,7 +40,7 @@ from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
 from openpyxl.drawing.line import LineProperties
-from openpyxl.drawing.spreadsheet_drawing import AbsoluteAnchor
+from openpyxl.drawing.spreadsheet_drawing import AbsoluteAnchor, AnchorMarker, OneCellAnchor
 from openpyxl.drawing.text import (
     CharacterProperties,
     Paragraph,
@@ -619,6 +619,10 @@ GRID_ORIGIN: dict[str, tuple[int, int]] = {
     MOVERS: (22, 2),
     OUTCOMES: (1, CHARTS_ROW),
 }
+# Sheets whose one chart sits right of tables: anchored to its origin cell, so that it
+# starts after the tables' columns in every application (LibreOffice draws columns wider
+# than Excel, and there a fixed position fell on the tables' last column).
+CELL_ANCHORED: frozenset[str] = frozenset({MOVERS})
 GAP_PX = 12
 
 
@@ -734,6 +738,15 @@ def _positions(ws: Worksheet, specs: list[ChartSpec]) -> list[tuple[ChartSpec, i
     return placed
 
 
+def _cell_anchor(cell: tuple[int, int], width_cm: float, height_cm: float) -> OneCellAnchor:
+    """A chart of a fixed size whose top-left corner is the (column, row) ``cell``."""
+    column, row = cell
+    return OneCellAnchor(
+        _from=AnchorMarker(col=column - 1, colOff=0, row=row - 1, rowOff=0),
+        ext=XDRPositiveSize2D(cx=cm_to_EMU(width_cm), cy=cm_to_EMU(height_cm)),
+    )
+
+
 def _anchor(x_px: int, y_px: int, width_cm: float, height_cm: float) -> AbsoluteAnchor:
     """A fixed position and size: charts keep their grid whatever the cell sizes (Excel and
     LibreOffice size default cells differently, so cell anchors would not line up)."""
@@ -791,4 +804,8 @@ def add_charts(workbook: Workbook) -> None:
             chart = _finish(spec.build(), spec.title, spec.width_cm, spec.height_cm)
             if isinstance(chart, ScatterChart) and chart.legend is not None:
                 _drop_blank_series(chart, workbook[CHART_DATA_SHEET])
-            ws.add_chart(chart, _anchor(x, y, spec.width_cm, spec.height_cm))
+            if name in CELL_ANCHORED:
+                anchor = _cell_anchor(GRID_ORIGIN[name], spec.width_cm, spec.height_cm)
+            else:
+                anchor = _anchor(x, y, spec.width_cm, spec.height_cm)
+            ws.add_chart(chart, anchor)

@@ -27,15 +27,20 @@ def apply_print_setup(ws: Worksheet, spec: layout.SheetSpec) -> None:
     setup = layout.print_setup(spec)
     ws.page_setup.orientation = "landscape" if setup.landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = setup.fit_wide
-    ws.page_setup.fitToHeight = setup.fit_tall
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if setup.scale is None:
+        ws.page_setup.fitToWidth = setup.fit_wide
+        ws.page_setup.fitToHeight = setup.fit_tall
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    else:
+        ws.page_setup.scale = setup.scale
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
     left, right, top, bottom = setup.margins
     ws.page_margins.left, ws.page_margins.right = left, right
     ws.page_margins.top, ws.page_margins.bottom = top, bottom
     ws.page_margins.header = ws.page_margins.footer = min(top, bottom) / 2
     ws.print_options.horizontalCentered = setup.centered
     ws.print_title_rows = setup.title_rows
+    ws.print_title_cols = setup.title_columns
     ws.oddFooter.center.text = "&A - page &P of &N"
 
 
@@ -82,11 +87,15 @@ def align_number_headers(workbook: Workbook) -> None:
 
 
 def apply_centered(ws: Worksheet) -> None:
-    for sheet, ref in layout.CENTERED_RANGES:
+    """Centre :data:`~icp_xl.workbook.layout.CENTERED_RANGES` and right-align
+    :data:`~icp_xl.workbook.layout.RIGHT_ALIGNED_RANGES` (headers over numbers)."""
+    aligned = [(r, _CENTERED) for r in layout.CENTERED_RANGES]
+    aligned += [(r, _NUMBER_HEADER) for r in layout.RIGHT_ALIGNED_RANGES]
+    for (sheet, ref), alignment in aligned:
         if sheet == ws.title:
             for row in ws[ref]:
                 for cell in row:
-                    cell.alignment = _CENTERED
+                    cell.alignment = alignment
 
 
 def input_style(workbook: Workbook) -> NamedStyle:

@@ -6,7 +6,7 @@ Weights, Settings), computes with the core, and writes values into the output
 sheets of :mod:`icp_xl.workbook.layout`. Input errors raise
 :class:`~icp_xl.core.errors.IcpError` before anything is written.
 
-One module per action (rescoring, explanation, export, validation, weights,
+One module per action (rescoring, explanation, export, crm_export, validation, weights,
 optimization, accounts_import); the shared scoring pass is in :mod:`.scoring`. The names below are
 the actions' public surface. A new workbook *file* is made by the file host:
 :func:`icp_xl.hosts.file.new_workbook.new_workbook`.
@@ -14,6 +14,7 @@ the actions' public surface. A new workbook *file* is made by the file host:
 
 from icp_xl.workbook.actions.accounts_import import account_cells, import_accounts
 from icp_xl.workbook.actions.calibrate import calibrate_book
+from icp_xl.workbook.actions.crm_export import crm_frame, export_crm, model_version
 from icp_xl.workbook.actions.explanation import picked_customer_id, write_account_explanation
 from icp_xl.workbook.actions.export import (
     export_csv,
@@ -55,8 +56,11 @@ __all__ = [
     "calibrate_book",
     "candidate_weights",
     "changed_since_last_rescore",
+    "crm_frame",
+    "export_crm",
     "export_csv",
     "export_file_name",
+    "model_version",
     "export_frame",
     "free_path",
     "import_accounts",

@@ -128,7 +128,7 @@ def import_accounts(
     read_settings(book)  # a settings problem stops the import before anything is written
     store_column_map(book, column_map or {})
     book.write_table(layout.ACCOUNTS_TABLE.name, header, rows)
-    book.status(f"Imported {len(rows):,} accounts from {path.name}")
+    book.status(f"Replacing the accounts with the {len(rows):,} of {path.name}")
     return rescore(book, file_read=FileRead(raw, accounts, path.name))
 
 

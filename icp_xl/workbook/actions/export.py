@@ -136,10 +136,10 @@ def readable_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def export_file_name(view: str, now: datetime | None = None) -> str:
-    """``icp_scores_<segment slug>_<YYYYmmdd_HHMMSS>.csv``."""
+def export_file_name(view: str, now: datetime | None = None, kind: str = "scores") -> str:
+    """``icp_<kind>_<segment slug>_<YYYYmmdd_HHMMSS>.csv`` (kind ``scores`` or ``crm``)."""
     stamp = (now or datetime.now()).strftime("%Y%m%d_%H%M%S")
-    return f"icp_scores_{segment_slug(view)}_{stamp}.csv"
+    return f"icp_{kind}_{segment_slug(view)}_{stamp}.csv"
 
 
 def free_path(path: Path) -> Path:

@@ -7,8 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from icp_xl.core.errors import IcpError
-from icp_xl.core.insight.movers import BEST_FIRST, TOP_SHARES, Preview, preview
-from icp_xl.core.model.calibration import calibrate, score_in_mode
+from icp_xl.core.insight.movers import (
+    BEST_FIRST,
+    FIXED_BY_RANKS_NOTE,
+    TOP_SHARES,
+    Preview,
+    preview,
+)
+from icp_xl.core.model.calibration import RELATIVE, calibrate, score_in_mode
 from icp_xl.core.model.settings import COMPONENTS, Weights
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import Scored
@@ -36,7 +42,8 @@ def preview_weights(result: Scored, candidate: Weights, keep_calibration: bool =
     if calibration is not None and not keep_calibration and candidate != result.settings.weights:
         calibration = calibrate(result.accounts, settings, calibration.calibrated_at)
     scored = score_in_mode(result.accounts, settings, result.mode, calibration)
-    return preview(result.accounts.frame, result.scored, scored, result.settings)
+    return preview(result.accounts.frame, result.scored, scored, result.settings,
+                   relative=result.mode == RELATIVE)  # fmt: skip
 
 
 def preview_rows(found: Preview) -> list[list[Any]]:
@@ -49,18 +56,10 @@ def preview_rows(found: Preview) -> list[list[Any]]:
     m = found.matrix
     rows += [[g, *(int(v) for v in m.loc[g]), int(m.loc[g].sum())] for g in BEST_FIRST]
     rows += [["Total", *(int(v) for v in m.sum()), int(m.to_numpy().sum())], []]
-    now, then = found.current, found.candidate
     rows += [
         ["Figure", "Candidate", "Current"],  # the columns of the weights above
-        ["Average ICP score", then.average_score, now.average_score],
-        ["High-value accounts", then.high_value_accounts, now.high_value_accounts],
-        ["GP24 share of A+B", then.gp24_share_ab, now.gp24_share_ab],
-        ["Spearman with target", then.spearman_target, now.spearman_target],
-        *([f"Share {g}", then.grade_shares[g], now.grade_shares[g]] for g in BEST_FIRST),
-        *(
-            [f"Target revenue, top {x:.0%}", *reversed(found.captured[x])]
-            for x in TOP_SHARES
-        ),
+        *([label, then, now] for label, now, then, _ in preview_figures(found)),
+        *([[FIXED_BY_RANKS_NOTE]] if found.relative else []),
         [],
         [f"Entering grade A ({len(found.entering_a):,})", None,
          f"Leaving grade A ({len(found.leaving_a):,})"],
@@ -99,10 +98,29 @@ def write_preview(book: Book, result: Scored) -> Preview | None:
     return found
 
 
-def preview_text(found: Preview) -> str:
-    """The preview as lines for a terminal (what ``icp-xl optimize`` prints)."""
+def preview_figures(found: Preview) -> list[tuple[str, Any, Any, str]]:
+    """The figures that can differ between the current and the candidate weights, as
+    (label, current, candidate, format): first those that move in any mode, then, in
+    Calibrated mode only, those that ranks fix in Relative mode (:data:`FIXED_BY_RANKS`)."""
     now, then = found.current, found.candidate
-    lines = ["Preview of the optimized weights (nothing applied yet):",
+    figures = [
+        ("GP24 share of A+B", now.gp24_share_ab, then.gp24_share_ab, ".1%"),
+        ("Spearman with target", now.spearman_target, then.spearman_target, ".3f"),
+        *((f"Target revenue, top {x:.0%}", *found.captured[x], ".1%") for x in TOP_SHARES),
+    ]
+    if not found.relative:
+        figures += [
+            ("Average ICP score", now.average_score, then.average_score, ".1f"),
+            ("High-value accounts", now.high_value_accounts, then.high_value_accounts, ","),
+            *((f"Share {g}", now.grade_shares[g], then.grade_shares[g], ".1%") for g in BEST_FIRST),
+        ]
+    return figures
+
+
+def preview_text(found: Preview, title: str) -> str:
+    """The preview as lines for a terminal (what ``icp-xl optimize`` prints), under
+    ``title`` (which says whether the weights are applied)."""
+    lines = [title,
              "  Grade migration, current (rows) -> candidate (columns):",
              "         " + "".join(f"{g:>7}" for g in BEST_FIRST)]  # fmt: skip
     for g in BEST_FIRST:
@@ -110,13 +128,9 @@ def preview_text(found: Preview) -> str:
     lines += [
         f"  Entering grade A: {len(found.entering_a):,}; leaving grade A: {len(found.leaving_a):,}",
         f"  {'':<26}{'current':>10}{'candidate':>11}",
-        f"  {'Average ICP score':<26}{now.average_score:>10.1f}{then.average_score:>11.1f}",
-        f"  {'High-value accounts':<26}{now.high_value_accounts:>10,}"
-        f"{then.high_value_accounts:>11,}",
-        f"  {'GP24 share of A+B':<26}{now.gp24_share_ab:>10.1%}{then.gp24_share_ab:>11.1%}",
-        f"  {'Spearman with target':<26}{now.spearman_target:>10.3f}{then.spearman_target:>11.3f}",
     ]
-    for x in TOP_SHARES:
-        a, b = found.captured[x]
-        lines.append(f"  {f'Target revenue, top {x:.0%}':<26}{a:>10.1%}{b:>11.1%}")
+    for label, now, then, fmt in preview_figures(found):
+        lines.append(f"  {label:<26}{now:>10{fmt}}{then:>11{fmt}}")
+    if found.relative:
+        lines.append(f"  ({FIXED_BY_RANKS_NOTE})")
     return "\n".join(lines)

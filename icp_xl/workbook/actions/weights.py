@@ -33,7 +33,7 @@ def set_current_weights(book: Book, weights: Weights, keep_calibration: bool = F
     if calibration is not None:
         write_calibration(book, calibration)
         refrozen = f"; calibration made anew on {calibration.accounts:,} accounts"
-    book.status("Weights set: " + weights_text(weights) + refrozen + ". Rescore to apply them")
+    book.status("Weights set: " + weights_text(weights) + refrozen)
     return weights
 
 

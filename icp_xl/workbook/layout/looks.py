@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from icp_xl.core.inputs.cells import parse_cell
+from icp_xl.core.inputs.cells import column_letter, parse_cell
 from icp_xl.workbook.layout.kinds import (
     ACCOUNT,
     CHART_DATA,
@@ -15,6 +15,7 @@ from icp_xl.workbook.layout.kinds import (
     DATA_QUALITY,
     MOVERS,
     OPTIMIZATION,
+    SCORES,
     SEGMENTS_SHEET,
     SETTINGS,
     TOP_CUSTOMERS,
@@ -36,15 +37,26 @@ from icp_xl.workbook.layout.outcomes import (
 )
 from icp_xl.workbook.layout.regions import (
     CANDIDATE_WEIGHT_NAMES,
+    FOLDS_TOP,
+    GRADES_TOP,
     HISTORY_FORMAT_ROWS,
     HISTORY_TOP,
+    MIGRATION_SHARES_TOP,
+    MIGRATION_TOP,
+    PREVIEW_CAPTION_ROW,
+    PREVIEW_TOP,
+    SUMMARY_TOP,
     TABLES_BY_NAME,
     TOP_CUSTOMERS_COUNT,
     TOP_CUSTOMERS_HEADER_ROW,
+    WEIGHTS_TOP,
 )
 from icp_xl.workbook.layout.tables import (
+    ACCOUNT_COMPONENTS_HEADER_ROW,
+    ACCOUNT_GRID_TOP,
     ACCOUNT_PICK,
     DATA_QUALITY_HEADER_ROW,
+    LIFTS_HEADER_ROW,
 )
 
 # ---------------------------------------------------------------- looks and print setup
@@ -68,14 +80,18 @@ FIT_SAMPLE_ROWS = 2000  # rows measured below a header when fitting column width
 @dataclass(frozen=True)
 class SheetPrint:
     """How a sheet prints: orientation; fit to ``fit_wide`` pages wide and ``fit_tall``
-    pages tall (0 = as many as needed); ``title_rows`` repeated on every page (e.g.
-    ``"1:1"``, None = none); margins in inches (left, right, top, bottom); and whether the
-    sheet is centred horizontally on the page."""
+    pages tall (0 = as many as needed), or, with ``scale`` (percent), printed at that size
+    on as many pages as it takes (a wide table stays readable); ``title_rows`` and
+    ``title_columns`` repeated on every page (e.g. ``"1:1"``, ``"A:B"``, None = none);
+    margins in inches (left, right, top, bottom); and whether the sheet is centred
+    horizontally on the page."""
 
     landscape: bool = True
     fit_wide: int = 1
     fit_tall: int = 0
     title_rows: str | None = None
+    title_columns: str | None = None
+    scale: int | None = None
     margins: tuple[float, float, float, float] = (0.4, 0.4, 0.5, 0.5)
     centered: bool = False
 
@@ -86,7 +102,9 @@ PRINT_SETUPS: Mapping[str, SheetPrint] = MappingProxyType(
         SEGMENTS_SHEET: SheetPrint(fit_tall=1, margins=(0.3, 0.3, 0.3, 0.3), centered=True),
         WEIGHTS: SheetPrint(landscape=False, fit_tall=1),
         DATA_QUALITY: SheetPrint(title_rows=f"{DATA_QUALITY_HEADER_ROW}:{DATA_QUALITY_HEADER_ROW}"),
-        SETTINGS: SheetPrint(fit_tall=1),
+        # Wide sheets print at a readable size over several pages, not shrunk to one.
+        SETTINGS: SheetPrint(scale=70),
+        SCORES: SheetPrint(scale=70, title_rows="1:1", title_columns="A:B"),
         TOP_CUSTOMERS: SheetPrint(fit_tall=3, title_rows="4:4"),
         ACCOUNT: SheetPrint(landscape=False, fit_tall=1),
         OPPORTUNITIES: SheetPrint(landscape=False, title_rows="1:1"),  # 8 columns: portrait
@@ -139,6 +157,43 @@ def input_cell_names() -> tuple[str, ...]:
         *CANDIDATE_WEIGHT_NAMES.values(),
     )
 
+
+def _header_right_of(top_left: str, width: int) -> str:
+    """The ``width`` header cells right of a block's first header cell ``top_left``."""
+    row, column = parse_cell(top_left)
+    return f"{column_letter(column + 1)}{row}:{column_letter(column + width)}{row}"
+
+
+# Headers of number columns in the sheets' fixed blocks (not tables): right-aligned over
+# their right-aligned numbers, so a wide column's number never reads as the next header's.
+_ACCOUNT_LIFTS_HEADER = ACCOUNT_GRID_TOP + LIFTS_HEADER_ROW
+_PREVIEW_TOP_ROW = parse_cell(PREVIEW_TOP)[0]
+RIGHT_ALIGNED_RANGES: tuple[tuple[str, str], ...] = (
+    (ACCOUNT, f"B{ACCOUNT_COMPONENTS_HEADER_ROW}:F{ACCOUNT_COMPONENTS_HEADER_ROW}"),
+    (ACCOUNT, f"B{_ACCOUNT_LIFTS_HEADER}:B{_ACCOUNT_LIFTS_HEADER}"),  # mostly numbers
+    (ACCOUNT, f"D{_ACCOUNT_LIFTS_HEADER}:E{_ACCOUNT_LIFTS_HEADER}"),
+    (MOVERS, _header_right_of(MIGRATION_TOP, 6)),  # grade migration: counts, total
+    (MOVERS, _header_right_of(MIGRATION_SHARES_TOP, 5)),  # share of each previous grade
+    (MOVERS, "D14:F14"),
+    (MOVERS, "L14:L14"),
+    (MOVERS, "D27:F27"),
+    (MOVERS, "L27:L27"),
+    (OPTIMIZATION, f"L{_PREVIEW_TOP_ROW + 1}:Q{_PREVIEW_TOP_ROW + 1}"),  # preview migration
+    (OPTIMIZATION, f"L{_PREVIEW_TOP_ROW + 9}:M{_PREVIEW_TOP_ROW + 9}"),  # Candidate, Current
+    *(
+        (OPTIMIZATION, _header_right_of(top, width))
+        for top, width in (
+            (SUMMARY_TOP, 1),
+            (WEIGHTS_TOP, 3),
+            (GRADES_TOP, 2),
+            (FOLDS_TOP, 1),
+            (HISTORY_TOP, 6),
+        )
+    ),
+    (OPTIMIZATION, f"{HISTORY_TOP}:{HISTORY_TOP}"),  # trial numbers
+    (OPTIMIZATION, f"{FOLDS_TOP}:{FOLDS_TOP}"),  # fold numbers
+    (OPTIMIZATION, f"L{PREVIEW_CAPTION_ROW + 1}:M{PREVIEW_CAPTION_ROW + 1}"),  # the weights
+)
 
 # Ranges whose cells are centred (numbers next to text read apart).
 CENTERED_RANGES: tuple[tuple[str, str], ...] = (

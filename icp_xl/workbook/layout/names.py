@@ -155,7 +155,14 @@ LIFT = '0.00"x"'
 KPI_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("customers", "Customers in the view", COUNT),
     ("customer_share", "Share of all customers", PERCENT),
-    ("portfolio_average_score", "Average portfolio-wide ICP score (all accounts: 50)", SCORE),
+    # Relative scores average 50 over all accounts for any weights: said as such, and only
+    # in that mode (calibrated scores have no fixed average).
+    (
+        "portfolio_average_score",
+        '=IF(ScoringMode="Calibrated","Average portfolio-wide ICP '
+        'score","Average portfolio-wide score (all accounts: 50)")',
+        SCORE,
+    ),
     ("top_grades_target_share", "Target revenue held by grades A+B", PERCENT),
     ("top_grades_gp24_share", "GP24 held by grades A+B", PERCENT),
     ("top_decile_lift", "Lift of the top 10% (target revenue)", LIFT),
