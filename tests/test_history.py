@@ -349,3 +349,17 @@ def test_a_run_cell_or_header_the_product_cannot_read_keeps_every_row(
     expected = ["first", 2, 3] if value == "first" else [1, 2, 3]
     assert table["Run"].tolist() == expected
     assert table["Time"].notna().all() and table["Mode"].notna().all()
+
+
+def test_live_sheets_renamed_only_in_case_are_the_layout_sheets(workbook: Path) -> None:
+    """In Excel, 'data quality' is the Data Quality sheet: the rescore writes it."""
+    book = openpyxl.load_workbook(workbook)
+    book[layout.DATA_QUALITY].title = "renaming"  # openpyxl takes the name as taken
+    book["renaming"].title = "data quality"
+    book["data quality"][layout.DATA_QUALITY_TIME_CELL] = None
+    book.save(workbook)
+    with live_host(workbook) as live:
+        assert layout.DATA_QUALITY in live.sheet_names()
+        actions.rescore(live)
+    written = openpyxl.load_workbook(workbook)["data quality"][layout.DATA_QUALITY_TIME_CELL]
+    assert written.value is not None
