@@ -601,3 +601,17 @@ def test_average_score_label_claims_50_only_in_relative_mode(
     assert labels[workbook] == "Average portfolio-wide score (all accounts: 50)"
     assert values[workbook] == pytest.approx(50, abs=0.5)
     assert labels[calibrated] == "Average portfolio-wide ICP score"
+
+
+def test_live_sheets_renamed_only_in_case_are_the_layout_sheets(workbook: Path) -> None:
+    """In Excel, 'data quality' is the Data Quality sheet: the rescore writes it."""
+    book = openpyxl.load_workbook(workbook)
+    book[layout.DATA_QUALITY].title = "renaming"  # openpyxl takes the name as taken
+    book["renaming"].title = "data quality"
+    book["data quality"][layout.DATA_QUALITY_TIME_CELL] = None
+    book.save(workbook)
+    with live_host(workbook) as live:
+        assert layout.DATA_QUALITY in live.sheet_names()
+        actions.rescore(live)
+    written = openpyxl.load_workbook(workbook)["data quality"][layout.DATA_QUALITY_TIME_CELL]
+    assert written.value is not None

@@ -84,7 +84,7 @@ class XlwingsBook:
     # ------------------------------------------------------------ Book interface
 
     def sheet_names(self) -> list[str]:
-        return [sheet.name for sheet in self.book.sheets]
+        return [layout.layout_sheet_name(sheet.name) for sheet in self.book.sheets]
 
     def read_range(self, sheet: str, ref: str) -> list[list[Any]]:
         values = self._sheet(sheet).range(ref).options(ndim=2).value
@@ -197,8 +197,9 @@ class XlwingsBook:
             target.range((1, column)).column_width = width
 
     def _sheet(self, name: str) -> Any:
+        folded = name.casefold()  # as Excel matches sheet names
         for sheet in self.book.sheets:
-            if sheet.name == name:
+            if sheet.name.casefold() == folded:
                 return sheet
         raise IcpError(f"The workbook has no sheet '{name}'")
 

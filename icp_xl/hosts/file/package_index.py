@@ -118,15 +118,12 @@ class PackageIndex:
         return cls(sheets, names, tables, members, titles, date1904)
 
 
-_LAYOUT_SHEETS = {name.casefold(): name for name in layout.SHEET_NAMES}
-
-
 def _layout_keyed(parts: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """``parts`` (name in the file -> part) keyed by the layout's names where a name differs
     from one only in case, and the map of those keys back to the names in the file."""
     sheets, titles = {}, {}
     for title, part in parts.items():
-        key = _LAYOUT_SHEETS.get(title.casefold(), title)
+        key = layout.layout_sheet_name(title)
         if key != title and key not in parts:
             titles[key] = title
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def write_window_package(
                 sheet.write(piece)
 
 
-def _window_pieces(package: zipfile.ZipFile, part: str, bottom: int, right: int):  # noqa: ANN202
+def _window_pieces(package: zipfile.ZipFile, part: str, bottom: int, right: int) -> Iterator[bytes]:
     """The worksheet XML of ``part`` cut to ``bottom`` x ``right``, in pieces."""
     prefix, buffer, row, head_done = b"", b"", 0, False
     with package.open(part) as stream:

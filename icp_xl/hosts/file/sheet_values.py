@@ -6,7 +6,11 @@ Values are what openpyxl reads for the same cells: blank is None, a whole number
 int, a date is a datetime. A formula cell reads as its cached value (the result the
 application that saved the file last calculated; openpyxl, not in ``data_only`` mode,
 returns the formula text instead); the file host decides what a formula cell means
-(:mod:`icp_xl.hosts.file.book`)."""
+(:mod:`icp_xl.hosts.file.book`).
+
+A sheet whose cells reach far beyond its data (a note in XFD1048576) is read by window, the
+rows and columns the product owns there (:mod:`icp_xl.hosts.file.sheet_reach`), so memory
+follows the data and not the sheet's bounding box."""
 
 from __future__ import annotations
 

@@ -70,10 +70,9 @@ def _layout_titles(workbook: Workbook) -> None:
     """Give a layout sheet renamed only in case (``Chart data``) the layout's name back:
     openpyxl, unlike Excel, finds sheets by their exact name. References to it in
     formulas and charts still hold, as Excel matches sheet names in any case."""
-    layout_names = {name.casefold(): name for name in layout.SHEET_NAMES}
     for sheet in workbook.worksheets:
-        name = layout_names.get(sheet.title.casefold())
-        if name is not None and name != sheet.title and name not in workbook.sheetnames:
+        name = layout.layout_sheet_name(sheet.title)
+        if name != sheet.title and name not in workbook.sheetnames:
             sheet.title = "icp-xl renaming"  # openpyxl would take the name as taken
             sheet.title = name
 

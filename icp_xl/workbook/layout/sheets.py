@@ -121,3 +121,10 @@ SHEETS: tuple[SheetSpec, ...] = (
 SHEET_NAMES: tuple[str, ...] = tuple(s.name for s in SHEETS)
 SHEETS_BY_NAME: Mapping[str, SheetSpec] = MappingProxyType({s.name: s for s in SHEETS})
 INPUT_SHEETS: frozenset[str] = frozenset(s.name for s in SHEETS if s.role == "input")
+_SHEETS_FOLDED: Mapping[str, str] = MappingProxyType({n.casefold(): n for n in SHEET_NAMES})
+
+
+def layout_sheet_name(name: str) -> str:
+    """The layout's name of a sheet named ``name`` in any case, as Excel matches sheet
+    names (``Chart data`` -> ``Chart Data``); any other name unchanged."""
+    return _SHEETS_FOLDED.get(name.casefold(), name)
