@@ -228,7 +228,7 @@ def test_a_total_row_never_calculated_is_moved_too(workbook: Path, tmp_path: Pat
     source = tmp_path / "new_accounts.csv"
     make_sample_accounts(50, seed=99).to_csv(source, index=False)
     with file_host(workbook) as book:  # the body is written over the old Total Row's cells
-        assert actions.import_accounts(book, source).accounts == 50
+        assert actions.import_accounts(book, source, replace_all=True).accounts == 50
     ws = openpyxl.load_workbook(workbook)[layout.ACCOUNTS]
     assert (ws["A52"].value, ws["D52"].value) == ("Total", formula)
 
@@ -241,7 +241,7 @@ def test_import_into_a_table_with_a_total_row_scores_every_account_and_keeps_it(
     source = tmp_path / "new_accounts.csv"
     other.to_csv(source, index=False)
     with host(workbook) as book:
-        assert actions.import_accounts(book, source).accounts == 50
+        assert actions.import_accounts(book, source, replace_all=True).accounts == 50
     assert_scores_equal(workbook, pd.read_csv(source, dtype=str, keep_default_na=False),
                         Settings())  # fmt: skip
     ws = openpyxl.load_workbook(workbook)[layout.ACCOUNTS]
