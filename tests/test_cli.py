@@ -170,3 +170,11 @@ def test_a_column_option_naming_a_header_the_file_lacks_is_refused(tmp_path, cap
         )
     assert not (tmp_path / "a_scored.csv").exists() and not (tmp_path / "n.xlsx").exists()
     assert main(["score", str(accounts), "--column", "Industry= industry "]) == 0  # any case
+    # import lays the option over the workbook's Column map and still refuses it
+    workbook = tmp_path / "w.xlsx"
+    assert main(["new", "-o", str(workbook)]) == 0
+    before = workbook.read_bytes()
+    capsys.readouterr()
+    assert main(["import", str(workbook), str(accounts), "--column", "Industry=Sektor"]) == 1
+    assert "a.csv has no such header" in capsys.readouterr().err
+    assert workbook.read_bytes() == before

@@ -236,7 +236,24 @@ def column_map_from_pairs(pairs: Iterable[tuple[object, object]], where: str) ->
 class ColumnOptions(dict[str, str]):
     """A column map typed on the command line (``--column``, field -> your header): unlike
     the workbook's Column map, which falls back to a field's usual names with a note, a
-    header it names must be in the file (see :func:`absent_option_headers`)."""
+    header it names must be in the file (see :func:`absent_option_headers`). ``typed``: the
+    entries that came from the command line (all of them, unless :func:`over_column_map`
+    laid them over a workbook's Column map)."""
+
+    def __init__(self, mapping: Mapping[str, str] = (), typed: Mapping[str, str] | None = None):
+        super().__init__(mapping)
+        self.typed = dict(self if typed is None else typed)
+
+
+def over_column_map(
+    column_map: Mapping[str, str], options: Mapping[str, str] | None
+) -> dict[str, str]:
+    """``column_map`` (a workbook's) overridden by ``options``; when ``options`` were typed
+    on the command line (:class:`ColumnOptions`) their headers must still be in the file."""
+    merged = {**column_map, **(options or {})}
+    if isinstance(options, ColumnOptions):
+        return ColumnOptions(merged, typed=options.typed)
+    return merged
 
 
 def absent_option_headers(
@@ -250,7 +267,7 @@ def absent_option_headers(
     present = {header_key(h) for h in headers if h is not None and str(h).strip()}
     return [
         f"{COLUMNS_BY_FIELD[field].header}={wanted}"
-        for field, wanted in column_map.items()
+        for field, wanted in column_map.typed.items()
         if header_key(wanted) not in present
     ]
 

@@ -15,6 +15,7 @@ from icp_xl.core.inputs.accounts import (
     parse_numbers,
     prepare_accounts,
 )
+from icp_xl.core.inputs.columns import over_column_map
 from icp_xl.files.tables import read_table
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.data_quality import FileRead, store_column_map
@@ -117,7 +118,7 @@ def import_accounts(
     A file that looks wrong (:func:`import_doubt`) raises :class:`ImportNeedsConfirmation`
     unless ``replace_all``."""
     path = Path(path)
-    mapping = {**read_column_map(book), **(column_map or {})}
+    mapping = over_column_map(read_column_map(book), column_map)
     raw, accounts = read_accounts_file(path, mapping)
     doubt = None if replace_all else import_doubt(_current_ids(book), accounts, raw, path.name)
     if doubt:
