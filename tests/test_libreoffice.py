@@ -65,7 +65,8 @@ FOOTER = re.compile(r"^(?P<sheet>.+) - page \d+ of \d+$", re.MULTILINE)
 def test_demo_workbook_prints_readably(tmp_path: Path) -> None:
     """The full demo workbook (2,000 accounts) printed by LibreOffice: no '###' (a number too
     wide for its column) anywhere, the Dashboard and Segments on one page each (their print
-    setup fits them), Top Customers on at most 3 pages, under 120 pages in all. Slow-ish
+    setup fits them), Top Customers on at most 3 pages, under 250 pages in all (Scores prints
+    readable at 70 % over several pages across, about 130 pages for 2,000 accounts). Slow-ish
     (20-60 s, marked ``slow``) but in the default suite: it is the only check of printing."""
     assert main(["demo", "-o", str(tmp_path / "demo"), "--trials", "5"]) == 0
     pdf = _convert(tmp_path / "demo" / "ICP.xlsx", tmp_path / "pdf", "pdf")
@@ -74,7 +75,7 @@ def test_demo_workbook_prints_readably(tmp_path: Path) -> None:
     ).stdout
     pages = text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
     assert "###" not in text
-    assert len(pages) < 120
+    assert len(pages) < 250
     per_sheet = Counter(m.group("sheet").strip() for m in FOOTER.finditer(text))
     assert sum(per_sheet.values()) == len(pages)  # every page carries its sheet's footer
     assert per_sheet[layout.DASHBOARD] == 1 and per_sheet[layout.SEGMENTS_SHEET] == 1

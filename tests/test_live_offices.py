@@ -48,7 +48,7 @@ def test_a_onedrive_workbook_without_a_local_copy_xlwings_finds_still_runs(
         prompts = [a["prompt"] for a in alerts(book) if a["mode"] == "info"]
         assert [a for a in alerts(book) if a["mode"] == "critical"] == []
     assert prompts[0].startswith("Rescored 300 accounts")
-    assert prompts[1].startswith("Exported the All Segments scores to")
+    assert prompts[1].startswith("Exported 300 accounts to")
     assert prompts[2] == "Nothing is running on ICP.xlsx; Stop stops a running Optimize."
     assert choose.asked[0].folder is None  # no local folder known: Excel's own default
 

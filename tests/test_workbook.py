@@ -201,8 +201,8 @@ def test_a_weight_formula_is_refused_for_writing_and_named_when_read(
     error = capsys.readouterr().err
     assert "Weights!B5 holds a formula" in error and "nothing was written" in error, error
     assert workbook.read_bytes() == before
-    assert main(["validate", str(workbook)]) == 1  # reads only: the saved value, if any
-    assert "Weights!B5 holds a formula whose value was never calculated" in (
+    assert main(["validate", str(workbook)]) == 1  # what rescore refuses, validate names
+    assert "Weights!B5 holds a formula (=0.1+0.2) that the actions read" in (
         capsys.readouterr().out
     )
 

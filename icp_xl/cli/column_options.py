@@ -40,7 +40,7 @@ def column_map(args: argparse.Namespace) -> dict[str, str]:
     )
 
     pairs = [parse_column_option(text, "--column") for text in getattr(args, "columns", [])]
-    return ColumnOptions(column_map_from_pairs(pairs, "--column"))
+    return ColumnOptions(column_map_from_pairs(pairs, "--column"), option="--column")
 
 
 def print_warnings(warnings: Iterable[str]) -> None:

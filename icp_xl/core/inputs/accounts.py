@@ -202,7 +202,8 @@ def prepare_accounts(
     _check_unique_headers(raw.columns, where)
     absent = absent_option_headers(column_map, raw.columns)
     if absent:
-        options = ", ".join(f'--column "{option}"' for option in absent)
+        spelled = getattr(column_map, "option", "")  # the command line's option name
+        options = ", ".join(f'{spelled} "{option}"'.strip() for option in absent)
         headers = "header" if len(absent) == 1 else "headers"
         raise AccountsError([
             f"{options}: {where} has no such {headers}; its headers are "

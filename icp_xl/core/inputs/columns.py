@@ -240,9 +240,15 @@ class ColumnOptions(dict[str, str]):
     entries that came from the command line (all of them, unless :func:`over_column_map`
     laid them over a workbook's Column map)."""
 
-    def __init__(self, mapping: Mapping[str, str] = (), typed: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        mapping: Mapping[str, str] = (),
+        typed: Mapping[str, str] | None = None,
+        option: str = "",
+    ):
         super().__init__(mapping)
         self.typed = dict(self if typed is None else typed)
+        self.option = option  # how the command line spells it, for messages
 
 
 def over_column_map(
@@ -252,7 +258,7 @@ def over_column_map(
     on the command line (:class:`ColumnOptions`) their headers must still be in the file."""
     merged = {**column_map, **(options or {})}
     if isinstance(options, ColumnOptions):
-        return ColumnOptions(merged, typed=options.typed)
+        return ColumnOptions(merged, typed=options.typed, option=options.option)
     return merged
 
 

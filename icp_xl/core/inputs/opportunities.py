@@ -128,7 +128,7 @@ def prepare_opportunities(
     if missing:
         raise OpportunitiesError(
             [f"{where} has no {' and no '.join(missing)}; found {_listed_headers(raw.columns, 8)}"
-             '; map yours in the Settings Column map or --column "Customer ID=YOURS"']
+             '; map yours in the Settings Column map']
         )  # fmt: skip
     if raw.empty:
         raise OpportunitiesError([f"{where} has no opportunities: the table is empty"])
