@@ -438,7 +438,9 @@ def test_sheets_renamed_only_in_case_are_found_as_excel_finds_them(workbook: Pat
     rebuilt.save(workbook)
     assert main(["rescore", str(workbook)]) == 0
     names = openpyxl.load_workbook(workbook).sheetnames
-    assert names.count("Chart Data") + names.count("Chart data") == 1 and len(names) == len(layout.SHEETS)
+    assert names.count("Chart Data") + names.count("Chart data") == 1 and len(names) == len(
+        layout.SHEETS
+    )
 
 
 def test_a_pipe_is_named_as_such_not_as_a_missing_file(
