@@ -231,6 +231,22 @@ def _wait_for_trials(storage: str, study_name: str, count: int) -> optuna.Study:
     raise AssertionError(f"study {study_name} never reached {count} completed trials")
 
 
+def _running_trials(storage: str, study_name: str) -> list[optuna.trial.FrozenTrial]:
+    """The study's RUNNING trials. SQLite is read through a plain connection: the product's
+    begins every transaction with BEGIN IMMEDIATE, so it would wait for the write lock a
+    worker frozen mid-transaction holds; a plain reader sees the write-ahead log at once."""
+    if not storage.startswith("sqlite"):
+        return _load(storage, study_name).get_trials(states=(STATES.RUNNING,))
+    reader = optuna.storages.RDBStorage(
+        storage, skip_compatibility_check=True, skip_table_creation=True
+    )
+    try:
+        study = optuna.load_study(study_name=study_name, storage=reader)
+        return study.get_trials(states=(STATES.RUNNING,))
+    finally:
+        reader.engine.dispose()
+
+
 def _freeze_inside_a_trial(process: subprocess.Popen, storage: str, study_name: str) -> int:
     """Stop ``process`` (SIGSTOP) at a moment it has a RUNNING trial; that trial's number."""
     _wait_for_trials(storage, study_name, 1)
@@ -238,7 +254,7 @@ def _freeze_inside_a_trial(process: subprocess.Popen, storage: str, study_name: 
         if process.poll() is not None:
             raise AssertionError("the worker finished before a RUNNING trial was caught")
         process.send_signal(signal.SIGSTOP)
-        running = _load(storage, study_name).get_trials(states=(STATES.RUNNING,))
+        running = _running_trials(storage, study_name)
         if running:
             return running[0].number
         process.send_signal(signal.SIGCONT)
