@@ -24,7 +24,7 @@ from icp_xl.core.errors import IcpError
 from icp_xl.excel.addin import build_addin
 from icp_xl.excel.addin.build import CONFIG_SHEET, TEMPLATE_NAME, VBA_PROJECT_NAME
 from icp_xl.excel.addin.package import content_type_of, read_package
-from icp_xl.excel.addin.registration import describe
+from icp_xl.excel.addin.registration import describe, quiet_in_function_wizard
 from icp_xl.excel.addin.sources import (
     CUSTOM_UI_NAMESPACE,
     CUSTOM_UI_PART,
@@ -209,6 +209,52 @@ def test_formula_wrappers_name_both_versions_when_xlwings_dll_is_missing(built: 
     assert vba and fix
     sentence = f"{vba.group(1)}A{vba.group(2)}B; {fix.group(1)}"
     assert sentence == version_mismatch("A", "B")
+
+
+@pytest.fixture(scope="module")
+def product_addin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The add-in as `icp-xl addin build` makes it, with the product's own formulas."""
+    return build_addin(tmp_path_factory.mktemp("product") / "ICP.xlam").path
+
+
+def test_formulas_over_the_accounts_table_skip_python_in_the_function_arguments_dialog(
+    product_addin: Path,
+) -> None:
+    modules = olevba_modules(product_addin)
+    wrappers = modules["xlwings_udfs"].replace("\r\n", "\n")
+    bodies = dict(re.findall(r"^Function (\w+)\(.*?\n(.*?)\nEnd Function", wrappers, re.M | re.S))
+    guarded = {name for name, body in bodies.items() if "IcpInFunctionWizard" in body}
+    assert guarded == {"ICP_SCORE_TABLE", "ICP_EXPLAIN"}
+    for name in guarded:
+        lines = [line.strip() for line in bodies[name].splitlines()]
+        check = lines.index("If TypeOf Application.Caller Is Range Then On Error GoTo failed")
+        assert lines[check + 1 : check + 5] == [
+            f'If IcpInFunctionWizard("{name}") Then',
+            f'{name} = IcpFunctionWizardNote("{name}")',
+            "Exit Function",
+            "End If",
+        ]
+        assert "XLPy.CallUDF" in lines[check + 5]
+    helper = modules["IcpFormulas"].replace("\r\n", "\n")
+    body = helper.split("Public Function IcpInFunctionWizard(", 1)[1].split("\nEnd Function")[0]
+    # a formula already in the cell always runs; only Excel's own visible dialogs count
+    committed = body.index("Application.Caller.Cells(1, 1).Formula, functionName")
+    assert committed < body.index("FindWindowEx(0, 0, EXCEL_DIALOG_CLASS")
+    assert "owner = GetCurrentProcessId()" in body and "IsWindowVisible(window)" in body
+    assert body.split("\n", 1)[1].lstrip().startswith("#If Not Mac Then")
+    assert 'EXCEL_DIALOG_CLASS As String = "bosa_sdm_XL9"' in helper
+    declares = re.findall(r"Private Declare (PtrSafe )?Function (\w+)", helper)
+    assert sorted(name for safe, name in declares if safe) == sorted(
+        name for safe, name in declares if not safe
+    )
+
+
+def test_the_function_wizard_guard_refuses_wrappers_it_cannot_place() -> None:
+    docs = function_docs(import_udf_module("icp_xl.excel.formulas"))
+    table = next(doc for doc in docs if doc.name == "ICP_SCORE_TABLE")
+    wrapper = "\nFunction ICP_SCORE_TABLE(accounts)\n    x = 1\nEnd Function\n"
+    with pytest.raises(IcpError, match="ICP_SCORE_TABLE has no Application.Caller check"):
+        quiet_in_function_wizard(wrapper, [table])
 
 
 def test_the_formulas_python_command_line_is_the_same_for_every_workbook(built: Path) -> None:

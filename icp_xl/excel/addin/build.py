@@ -40,6 +40,7 @@ from icp_xl.core.errors import IcpError
 from icp_xl.excel.addin import package
 from icp_xl.excel.addin.registration import (
     REGISTRATION_MODULE,
+    quiet_in_function_wizard,
     registration_module,
     route_formula_errors,
     with_workbook_open,
@@ -161,6 +162,7 @@ def build_addin(
     if modules:
         wrappers = generate_udf_wrapper_module(modules, output.name)
         routed = route_formula_errors(wrappers.source, len(wrappers.docs))
+        routed = quiet_in_function_wizard(routed, wrappers.docs)
         vba_modules.append(VbaModule(UDF_MODULE_NAME, routed))
         udf_functions, docs = wrappers.functions, wrappers.docs
     vba_modules.append(VbaModule(REGISTRATION_MODULE, registration_module(docs)))

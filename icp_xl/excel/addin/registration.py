@@ -10,7 +10,9 @@ needs no change here.
 
 Also here: :func:`route_formula_errors`, which sends the error text of every generated
 wrapper through ``IcpFormulaError`` (``workbook/vba/IcpFormulas.bas``), so that a formula
-that cannot load xlwings' DLL says which xlwings versions clash and how to fix it.
+that cannot load xlwings' DLL says which xlwings versions clash and how to fix it, and
+:func:`quiet_in_function_wizard`, which keeps formulas over a whole Accounts table from
+running Python at every keystroke in Insert Function's Function Arguments dialog.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ _DOC_REFERENCE = re.compile(r"\s*\(SPEC\s*§\s*[\d.]+\)|(?:default:\s*)?\bSPEC\s
 _EMPTY_BRACKETS = re.compile(r"\s*\(\s*\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _FAILED_LINE = re.compile(r"^(failed:\n[ \t]+)(\w+) = Err\.Description$", re.MULTILINE)
+#: A formula with an argument of this name takes a whole Accounts table.
+TABLE_ARGUMENT = "accounts"
+_CALLER_GUARD = "        If TypeOf Application.Caller Is Range Then On Error GoTo failed\n"
 _WORKBOOK_OPEN = """
 ' Added by icp-xl addin build: list the ICP formulas in Insert Function when the add-in opens.
 Private Sub Workbook_Open()
@@ -121,3 +126,34 @@ def route_formula_errors(wrappers: str, functions: int) -> str:
             "functions; this xlwings version is not supported by the builder."
         )
     return routed
+
+
+def quiet_in_function_wizard(wrappers: str, docs: Sequence[FunctionDoc]) -> str:
+    """xlwings' wrappers where every function taking a whole Accounts table (an argument
+    named :data:`TABLE_ARGUMENT`) first asks ``IcpInFunctionWizard`` (in
+    ``workbook/vba/IcpFormulas.bas``) and, while Insert Function's dialog evaluates it,
+    returns ``IcpFunctionWizardNote`` instead of calling Python.
+
+    Raises IcpError when such a function's wrapper lacks the line the guard follows
+    (xlwings changed its generator), so a build never silently drops it.
+    """
+    for doc in docs:
+        if TABLE_ARGUMENT not in (name for name, _ in doc.arguments):
+            continue
+        start = wrappers.find(f"\nFunction {doc.name}(")
+        at = wrappers.find(_CALLER_GUARD, start) if start >= 0 else -1
+        end = wrappers.find("\nEnd Function", start)
+        if at < 0 or at > end:
+            raise IcpError(
+                f"xlwings' UDF wrapper of {doc.name} has no Application.Caller check; "
+                "this xlwings version is not supported by the builder."
+            )
+        at += len(_CALLER_GUARD)
+        guard = (
+            f'        If IcpInFunctionWizard("{doc.name}") Then\n'
+            f'            {doc.name} = IcpFunctionWizardNote("{doc.name}")\n'
+            "            Exit Function\n"
+            "        End If\n"
+        )
+        wrappers = wrappers[:at] + guard + wrappers[at:]
+    return wrappers
