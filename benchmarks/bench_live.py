@@ -26,6 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(_ROOT / "tests"))  # the tests' LibreOffice profile
+from support.libreoffice import libreoffice_profile  # noqa: E402
+
 TIES = {"W_Vertical": 0.2, "W_Size": 0.2, "W_Adoption": 0.3, "W_Relationship": 0.3}
 
 # Run by the UNO-capable Python: argv = workbook, profile folder, JSON of weight cells.
@@ -77,15 +81,6 @@ office.wait(timeout=120)
 print(json.dumps({"open": opened, "full": full, "edit": edit, "icp": icp, "grade": grade,
                   "rank": rank}))
 """
-NO_RECALC_ON_LOAD = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry"
- xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode"
- oor:op="fuse"><value>1</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Calculation"><prop
- oor:name="UseThreadedCalculationForFormulaGroups" oor:op="fuse"><value>false</value></prop></item>
-</oor:items>
-"""
 
 
 def run(size: int, folder: Path, uno_python: str) -> dict[str, float | str]:
@@ -111,9 +106,7 @@ def run(size: int, folder: Path, uno_python: str) -> dict[str, float | str]:
     for name, value in TIES.items():
         book.set_name(name, value)
     expected = score_book(book).scored
-    profile = folder / f"profile_{size}"
-    (profile / "user").mkdir(parents=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(NO_RECALC_ON_LOAD)
+    profile = libreoffice_profile(folder / f"profile_{size}", recalculate_on_load=False)
     out = subprocess.run(
         [uno_python, "-c", UNO_SCRIPT, str(live_path), str(profile), json.dumps(TIES)],
         capture_output=True, text=True, check=True, timeout=3600,

@@ -14,15 +14,25 @@ import subprocess
 from pathlib import Path
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-_RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry"
  xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
 <item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode"
- oor:op="fuse"><value>0</value></prop></item>
+ oor:op="fuse"><value>{recalc_mode}</value></prop></item>
 <item oor:path="/org.openoffice.Office.Calc/Formula/Calculation"><prop
  oor:name="UseThreadedCalculationForFormulaGroups" oor:op="fuse"><value>false</value></prop></item>
 </oor:items>
 """
+
+
+def libreoffice_profile(folder: Path, recalculate_on_load: bool) -> Path:
+    """A new LibreOffice user profile in ``folder`` (for ``-env:UserInstallation``) that
+    recalculates every formula of an xlsx on load (``OOXMLRecalcMode`` 0, "always") or never
+    (1, so a script can time its own recalculation), without threaded group calculation."""
+    (folder / "user").mkdir(parents=True, exist_ok=True)
+    mode = 0 if recalculate_on_load else 1
+    (folder / "user" / "registrymodifications.xcu").write_text(_PROFILE.format(recalc_mode=mode))
+    return folder
 
 
 def libreoffice_version() -> tuple[int, ...]:
@@ -40,9 +50,7 @@ def recalculated(sources: list[Path], folder: Path) -> dict[str, Path]:
     """Each of ``sources`` opened in LibreOffice (one start for all) with every formula
     recalculated on load and saved as xlsx in ``folder``: file name -> converted file."""
     folder.mkdir(parents=True, exist_ok=True)
-    profile = folder / "profile"
-    (profile / "user").mkdir(parents=True, exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+    profile = libreoffice_profile(folder / "profile", recalculate_on_load=True)
     out = folder / "out"
     subprocess.run(
         [SOFFICE, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
