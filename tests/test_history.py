@@ -22,6 +22,7 @@ from icp_xl.core.insight.movers import BEST_FIRST
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout
+from icp_xl.workbook.actions.crm_export import GONE_REASON
 from icp_xl.workbook.book import Book
 
 Opener = Callable[[Path], AbstractContextManager[Book]]
@@ -517,6 +518,24 @@ def test_export_changed_reports_changed_new_and_gone_separately(
     before = pd.read_csv(months[0]).set_index("Customer ID")
     assert sorted(gone["Customer ID"]) == sorted(before.index[:10])
     assert gone["ICP_score"].isna().all() and gone["previous_ICP_grade"].notna().all()
+
+
+def test_crm_changed_file_clears_the_gone_accounts(
+    workbook: Path, months: tuple[Path, Path], tmp_path: Path
+) -> None:
+    grades_before = scores(workbook).set_index("Customer ID")["Grade"]
+    assert main(["import", str(workbook), str(months[1])]) == 0
+    out = tmp_path / "crm_changed.csv"
+    assert main(["export", str(workbook), "--crm", "--changed", "-o", str(out)]) == 0
+    crm = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    gone = crm[crm["ICP Reason"] == GONE_REASON]
+    before = pd.read_csv(months[0]).set_index("Customer ID")
+    assert sorted(gone["Customer ID"]) == sorted(before.index[:10])
+    assert (gone["ICP Score"] == "").all() and (gone["ICP Grade"] == "").all()
+    assert gone["Previous ICP Grade"].tolist() == grades_before[gone["Customer ID"]].tolist()
+    assert len(set(crm["ICP Model Version"])) == 1 and len(set(crm["ICP Scored At"])) == 1
+    still_here = crm[crm["ICP Reason"] != GONE_REASON]
+    assert len(still_here) == runs(workbook).iloc[-1][["New", "Grade changes"]].sum()
 
 
 def test_import_says_imported_only_after_the_save(

@@ -29,6 +29,7 @@ from icp_xl.workbook import layout
 from icp_xl.workbook.actions.export import (
     export_file_name,
     free_path,
+    gone_in_view,
     stale_warning,
     stored_scores,
 )
@@ -44,6 +45,7 @@ CRM_COLUMNS: tuple[str, ...] = (
     "ICP Model Version",
 )
 VERSION_LENGTH = 8  # hex digits of the fingerprint
+GONE_REASON = "No longer in the ICP workbook: removed at the last rescore"
 _REASON_HEADER = next(c.header for c, f in layout.SCORES_FIELDS if f == layout.REASON_COLUMN)
 
 
@@ -87,14 +89,17 @@ def id_header(book: Book) -> str:
 
 def crm_frame(book: Book, view: str = ALL_SEGMENTS, changed: bool = False) -> pd.DataFrame:
     """The write-back table: the user's ID header then :data:`CRM_COLUMNS`, one row per
-    account of ``view`` (``changed``: only those whose grade differs from the previous
-    run, new ones included) in Scores order; scores to 2 decimals, scored-at as
-    ``YYYY-MM-DDTHH:MM:SS``."""
+    account of ``view`` in Scores order; scores to 2 decimals, scored-at as
+    ``YYYY-MM-DDTHH:MM:SS``. ``changed``: only those whose grade differs from the
+    previous run, new ones included, and last the accounts gone at the last rescore (that
+    were in ``view``), with a blank score and grade, their previous grade and
+    :data:`GONE_REASON`, so the CRM update clears their fields."""
     scores = stored_scores(book)
     reasons = book.read_table(layout.SCORES_TABLE.name)
     reason = reasons.get(_REASON_HEADER)
     scored_at = book.read_name(layout.LAST_RESCORED.name)
     when = scored_at.isoformat(timespec="seconds") if isinstance(scored_at, datetime) else ""
+    version = model_version(book)
     frame = pd.DataFrame(
         {
             id_header(book): scores["customer_id"],
@@ -103,15 +108,28 @@ def crm_frame(book: Book, view: str = ALL_SEGMENTS, changed: bool = False) -> pd
             "Previous ICP Grade": scores["previous_ICP_grade"],
             "ICP Reason": None if reason is None else reason.to_numpy(),
             "ICP Scored At": when,
-            "ICP Model Version": model_version(book),
+            "ICP Model Version": version,
         }
     )
     keep = view_rows(scores, view)
-    if changed:
-        previous = scores["previous_ICP_grade"].to_numpy(dtype=object)
-        grade = scores["ICP_grade"].to_numpy(dtype=object)
-        keep &= np.array([p is None or p != g for p, g in zip(previous, grade, strict=True)])
-    return frame[keep].reset_index(drop=True)
+    if not changed:
+        return frame[keep].reset_index(drop=True)
+    previous = scores["previous_ICP_grade"].to_numpy(dtype=object)
+    grade = scores["ICP_grade"].to_numpy(dtype=object)
+    keep &= np.array([p is None or p != g for p, g in zip(previous, grade, strict=True)])
+    gone = gone_in_view(book, view)
+    cleared = pd.DataFrame(
+        {
+            frame.columns[0]: gone["customer_id"].to_numpy(),
+            "ICP Score": np.nan,
+            "ICP Grade": None,
+            "Previous ICP Grade": gone["ICP_grade"].to_numpy(),
+            "ICP Reason": GONE_REASON,
+            "ICP Scored At": when,
+            "ICP Model Version": version,
+        }
+    )
+    return pd.concat([frame[keep], cleared], ignore_index=True)
 
 
 @dataclass(frozen=True)

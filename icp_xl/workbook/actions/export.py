@@ -89,16 +89,24 @@ def export_frame(book: Book, view: str, changed: bool = False) -> pd.DataFrame:
     )
 
 
-def _gone_rows(
-    book: Book, view: str, headers: tuple[str, str | None], columns: list[str]
-) -> pd.DataFrame:
-    """The accounts gone at the last rescore (in ``view``), as export rows: the ID, the
-    company name, their previous score and grade, and :data:`CHANGE_COLUMN` ``gone``."""
+def gone_in_view(book: Book, view: str) -> pd.DataFrame:
+    """The accounts gone at the last rescore that were in ``view`` (a segment or all), as
+    :func:`~icp_xl.workbook.actions.history.gone_accounts` gives them: ``customer_id``,
+    ``company_name``, ``customer_segment`` and their previous ``ICP_score``, ``ICP_grade``."""
     from icp_xl.workbook.actions.history import gone_accounts
 
     gone = gone_accounts(book)
     if view != ALL_SEGMENTS:
         gone = gone[gone["customer_segment"] == view]
+    return gone.reset_index(drop=True)
+
+
+def _gone_rows(
+    book: Book, view: str, headers: tuple[str, str | None], columns: list[str]
+) -> pd.DataFrame:
+    """The accounts gone at the last rescore (in ``view``), as export rows: the ID, the
+    company name, their previous score and grade, and :data:`CHANGE_COLUMN` ``gone``."""
+    gone = gone_in_view(book, view)
     rows = pd.DataFrame(index=range(len(gone)), columns=columns, dtype=object)
     id_header, name_header = headers
     rows[id_header] = gone["customer_id"].to_numpy()
