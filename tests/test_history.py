@@ -418,6 +418,40 @@ def test_a_runs_row_without_its_run_number_is_kept_and_reported(
     assert runs(workbook)["Run"].tolist()[1:] == [2, 3, 4]
 
 
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_a_1904_workbook_with_dates_in_accounts_is_up_to_date_after_a_rescore(
+    tmp_path: Path,
+) -> None:
+    """The status formula sums the Accounts dates as the workbook counts them; Python
+    counts from 1900, so a 1904 workbook's dates came 1,462 days short: "Out of date" right
+    after a rescore. LibreOffice computes the status in both date systems."""
+    from datetime import datetime, timedelta
+
+    from support.file_safety import rewrite_part
+    from support.libreoffice import recalculated
+
+    accounts = make_sample_accounts(60, seed=3)
+    accounts["Customer Since"] = [datetime(2015, 1, 1) + timedelta(days=37 * i) for i in range(60)]
+    source = tmp_path / "accounts.xlsx"
+    accounts.to_excel(source, index=False)
+    paths = []
+    for system in (1900, 1904):
+        path = new_workbook(tmp_path / f"dates_{system}.xlsx", source)
+        if system == 1904:
+            rewrite_part(
+                path,
+                "xl/workbook.xml",
+                lambda xml: xml.replace(b"<workbookPr />", b'<workbookPr date1904="1"/>'),
+            )
+            assert main(["rescore", str(path)]) == 0
+        paths.append(path)
+    computed = recalculated(paths, tmp_path / "lo")
+    for path in paths:
+        result = openpyxl.load_workbook(computed[path.name], data_only=True)
+        assert result[layout.DASHBOARD][layout.RESULTS_STATUS.ref].value == layout.FRESH_TEXT
+        assert result[layout.MOVERS]["AE5"].value == 60
+
+
 def test_the_1904_date_system_is_honoured_and_old_run_times_stay_put(
     host: Opener, workbook: Path
 ) -> None:

@@ -422,9 +422,10 @@ _KINDS = {str: 1, float: 2, int: 2, np.float64: 2, np.int64: 2}  # cell value ty
 def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
     """The fingerprint of the Accounts values ``raw`` (as read from the table), as the
     status formula computes it: ``cells`` non-blank cells (COUNTA), ``numbers`` the sum of
-    the numbers, dates as Excel serial numbers (SUM), ``text`` the total
-    length of the text cells in UTF-16 units (LEN)."""
-    cells, text = 0, 0
+    the numbers, dates as days since 1899-12-30 (SUM in the 1900 date system), ``text`` the
+    total length of the text cells in UTF-16 units (LEN); and ``dates``, how many cells hold
+    dates (the formula's correction in a workbook on the 1904 date system)."""
+    cells, text, dates = 0, 0, 0
     numbers: list[np.ndarray] = []
     for name in raw.columns:
         column = raw[name]
@@ -458,6 +459,7 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
             cells += 1
             if isinstance(value, datetime):
                 others.append((value - EXCEL_EPOCH).total_seconds() / 86400)
+                dates += 1
             elif isinstance(value, int | float | np.number):
                 others.append(float(value))
             elif isinstance(value, str):  # a str subclass
@@ -465,7 +467,7 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
         numbers.append(np.asarray(others, dtype=float))
     # pairwise summation: far inside the formula's tolerance (NUMBERS_TOLERANCE)
     total = float(np.sum(np.concatenate(numbers))) if numbers else 0.0
-    return {"cells": cells, "numbers": total, "text": text}
+    return {"cells": cells, "numbers": total, "text": text, "dates": dates}
 
 
 def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = None) -> bool:
@@ -497,8 +499,11 @@ def _store_inputs(book: Book, raw: pd.DataFrame) -> None:
     for component in COMPONENTS:
         name = layout.WEIGHT_NAMES[component]
         book.set_name(layout.LAST_WEIGHT_NAMES[component], book.read_name(name))
+    fingerprint = accounts_fingerprint(raw)
+    sheet, label = layout.ACCOUNT_DATES_LABEL
+    book.write_block(Block(sheet, label, [["Accounts: date cells", fingerprint.pop("dates")]]))
     try:
-        for key, value in accounts_fingerprint(raw).items():
+        for key, value in fingerprint.items():
             book.set_name(layout.ACCOUNTS_FINGERPRINT_NAMES[key], value)
     except IcpError:
         pass

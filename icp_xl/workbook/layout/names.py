@@ -231,6 +231,12 @@ _fingerprint_cells = [
     NamedCell(name, MOVERS, f"AE{2 + i}", _fingerprint_labels[key])
     for i, (key, name) in enumerate(ACCOUNTS_FINGERPRINT_NAMES.items())
 ]
+# How many Accounts cells hold dates, beside the fingerprint (a plain cell, not a name, so a
+# workbook made before it needs no rebuild): Python counts dates as days since 1899-12-30,
+# a workbook on the 1904 date system 1,462 days fewer, and the status formula adds them back.
+ACCOUNT_DATES_LABEL = (MOVERS, "AD5")
+ACCOUNT_DATES_CELL = f"{MOVERS}!$AE$5"
+DAYS_1900_TO_1904 = 1462
 # Relative tolerance of the sum of the numbers: Excel may add them in another order.
 NUMBERS_TOLERANCE = 1e-12
 SETTINGS_COPIES: tuple[tuple[str, str, str], ...] = (
@@ -276,7 +282,8 @@ _accounts = f"{ACCOUNTS_TABLE.name}[]"
 _same_accounts = (
     f"COUNTA({_accounts})={_fp['cells']},"
     f"SUMPRODUCT(ISTEXT({_accounts})*LEN({_accounts}))={_fp['text']},"
-    f"ABS(SUM({_accounts})-{_fp['numbers']})<={NUMBERS_TOLERANCE:.0E}*MAX(1,ABS({_fp['numbers']}))"
+    f"ABS(SUM({_accounts})+({DAYS_1900_TO_1904}-DATE(1904,1,1))*N({ACCOUNT_DATES_CELL})"
+    f"-{_fp['numbers']})<={NUMBERS_TOLERANCE:.0E}*MAX(1,ABS({_fp['numbers']}))"
 )
 # Live mode: Scores recalculate themselves; the other sheets are as of the last Rescore.
 LIVE_TEXT = "Scores live; rest as of last Rescore"
