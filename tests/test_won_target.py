@@ -4,6 +4,7 @@ weights."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,9 @@ def test_cli_optimize_target_won_reports_auc_in_sample_and_on_a_time_split(
     assert "AUC in-sample: 0." in out and "AUC on a time split: 0." in out
     assert "Grade A under the optimized weights" in out
     assert "Outcomes by grade under the optimized weights:\nGrade  Accounts" in out
+    # the preview shows the outcomes under the optimized weights beside the current ones
+    assert "  Outcomes (win rate, lift)" in out and "\n  Grade A   " in out
+    assert re.search(r"\n  AUC, won vs lost accounts +0\.\d{3} +0\.\d{3}\n", out)
     empty = tmp_path / "empty.xlsx"
     FileBook.new(raw).save(empty)
     assert main(["optimize", str(empty), "--target", "won", "--quiet"]) == 1

@@ -44,7 +44,11 @@ def target_fields(columns: str | Sequence[str] | None) -> tuple[str, ...]:
         field = by_key.get(header_key(name))
         if field is None:
             choices = ", ".join(c.header for c in _NUMERIC.values())
-            raise IcpError(f"Unknown target column '{name}'; choose among: {choices}")
+            raise IcpError(
+                f"Unknown target column '{name}'; leave it blank (hardware + consumables), "
+                f"choose won or won-amount (CRM opportunities), or Accounts columns among: "
+                f"{choices}"
+            )
         if field not in fields:
             fields.append(field)
     return tuple(fields) or DEFAULT_TARGET_FIELDS
