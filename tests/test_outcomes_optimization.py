@@ -200,7 +200,7 @@ def test_settings_target_cell_offers_the_choices_and_takes_typed_columns(
     from icp_xl.cli import main
 
     assert main(["optimize", str(old), "--trials", "3", "--quiet"]) == 1
-    error = capsys.readouterr().err.strip().split("\n")[-1]
+    error = capsys.readouterr().err.strip()  # before any scoring
     assert error == (
         "icp-xl: error: Settings!B25 (Target columns) holds 'Colour': unknown target column "
         "'Colour'; leave it blank (hardware + consumables), choose won or won-amount (CRM "
@@ -209,3 +209,23 @@ def test_settings_target_cell_offers_the_choices_and_takes_typed_columns(
         "Software License Revenue, Total SaaS Revenue, Total Maintenance Revenue, GP24"
     )
     assert old.read_bytes() == before
+
+
+def test_ribbon_optimize_names_the_settings_cell_of_a_bad_target(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own_folders(tmp_path, monkeypatch)
+    path = tmp_path / "ICP.xlsx"
+    shutil.copy(template, path)
+    with file_host(path) as book:
+        book.set_name(layout.TARGET_COLUMNS_NAME, "won, GP24")
+    before = path.read_bytes()
+    with excel(path) as book:
+        assert live.run_action("optimize") is False
+        (alert,) = alerts(book)
+    assert alert["prompt"] == (
+        "Settings!B25 (Target columns) holds 'won, GP24': 'won' is a target of its own (the "
+        "outcome of the CRM opportunities) and cannot be added to other columns: choose won "
+        "alone, or Accounts columns only"
+    )
+    assert path.read_bytes() == before

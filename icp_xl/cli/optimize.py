@@ -168,17 +168,22 @@ def run(args: argparse.Namespace) -> int:
     storage = storage_url(args, dict(os.environ))
     book = None
     options: dict[str, Any] = {}
+    from icp_xl.core.model.target import WON_TARGETS, target_fields, with_target
+
     if is_icp_workbook(args.source):
         from icp_xl.hosts.file.book import FileBook
         from icp_xl.workbook.actions import optimizer_options, score_book
+        from icp_xl.workbook.actions.optimization import target_choice
 
         book = FileBook.open(args.source)  # input formulas and impossible rebuilds fail up front
         options = optimizer_options(book)
+        fields = target_choice(book, args.target)  # a bad Settings target: before any work
         scored = score_book(book)
         accounts, settings = scored.accounts, scored.settings
     elif args.apply:
         raise IcpError("--apply needs an ICP workbook as SOURCE; use --json-out instead")
     else:
+        fields = target_fields(args.target)
         _, accounts = read_accounts(args.source, column_map(args))
         settings = Settings()
     # Every output is checked before the (long) search, so a bad path costs no work.
@@ -196,14 +201,6 @@ def run(args: argparse.Namespace) -> int:
         options["seed"] = DEFAULT_SEED if args.seed is None else args.seed
     for warning in accounts.warnings:
         print(f"icp-xl: warning: {warning}", file=sys.stderr)
-    from icp_xl.core.model.target import WON_TARGETS, target_fields, with_target
-
-    if book is not None:
-        from icp_xl.workbook.actions.optimization import target_choice
-
-        fields = target_choice(book, args.target)
-    else:
-        fields = target_fields(args.target)
     won = fields[0] in WON_TARGETS
     if won:  # the won flag or amount of the workbook's opportunities
         if book is None:
