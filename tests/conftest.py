@@ -1,4 +1,5 @@
-"""Shared fixtures: sample accounts, prepared and scored once per session."""
+"""Shared fixtures: sample accounts, prepared and scored once per session, and a module's
+template ICP workbook."""
 
 from __future__ import annotations
 
@@ -27,6 +28,24 @@ def accounts_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """260 sample accounts as a CSV file."""
     path = tmp_path_factory.mktemp("accounts") / "accounts.csv"
     make_sample_accounts(260, seed=11).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def raw_accounts(request: pytest.FixtureRequest) -> pd.DataFrame:
+    """The test module's sample accounts: ``TEMPLATE_ACCOUNTS = (count, seed)`` in the
+    module (default 300 accounts, seed 11)."""
+    count, seed = getattr(request.module, "TEMPLATE_ACCOUNTS", (300, 11))
+    return make_sample_accounts(count, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, raw_accounts: pd.DataFrame) -> Path:
+    """A new ICP workbook of the module's ``raw_accounts`` (modules may define their own)."""
+    from icp_xl.hosts.file.book import FileBook
+
+    path = tmp_path_factory.mktemp("template") / "template.xlsx"
+    FileBook.new(raw_accounts).save(path)
     return path
 
 

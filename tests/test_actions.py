@@ -31,18 +31,7 @@ from icp_xl.workbook.book import Book
 
 Opener = Callable[[Path], AbstractContextManager[Book]]
 N_ACCOUNTS = 300
-
-
-@pytest.fixture(scope="module")
-def raw_accounts() -> pd.DataFrame:
-    return make_sample_accounts(N_ACCOUNTS, seed=11)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, raw_accounts: pd.DataFrame) -> Path:
-    path = tmp_path_factory.mktemp("actions") / "template.xlsx"
-    FileBook.new(raw_accounts).save(path)
-    return path
+TEMPLATE_ACCOUNTS = (N_ACCOUNTS, 11)  # the raw_accounts and template fixtures (conftest)
 
 
 @pytest.fixture(params=["file", "live"])

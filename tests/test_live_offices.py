@@ -16,6 +16,7 @@ from support.live import alerts, answers, excel, module_template, own_home  # no
 from support.openpyxl_engine import active_engine
 from xlwings.utils import fullname_url_to_local_path
 
+from icp_xl.excel import file_dialogs
 from icp_xl.excel import ribbon as live
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.workbook import layout
@@ -183,7 +184,7 @@ def test_the_macos_save_dialog_gets_the_folder_as_text_for_an_alias(tmp_path: Pa
         return ("alias", path)
 
     request = live.FileRequest("save", "Export", live.CSV_FILES, "scores.csv", folder=tmp_path)
-    options = live.mac_save_options(request, alias)
+    options = file_dialogs.mac_save_options(request, alias)
     assert options == {
         "with_prompt": "Export",
         "default_name": "scores.csv",
@@ -192,7 +193,7 @@ def test_the_macos_save_dialog_gets_the_folder_as_text_for_an_alias(tmp_path: Pa
     assert [type(value) for value in made] == [str]
     assert not any(isinstance(v, Path) for v in options.values())
     no_folder = live.FileRequest("save", "New", live.WORKBOOK_FILES, "ICP.xlsx")
-    assert "default_location" not in live.mac_save_options(no_folder, alias)
+    assert "default_location" not in file_dialogs.mac_save_options(no_folder, alias)
 
 
 def test_a_protected_sheet_gets_a_sentence_naming_it(workbook: Path) -> None:

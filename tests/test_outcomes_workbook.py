@@ -19,30 +19,18 @@ from support.hosts import file_host, live_host
 
 from icp_xl.cli import main
 from icp_xl.core.errors import IcpError
-from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.core.inputs.sample_opportunities import hidden_fit, make_sample_opportunities
 from icp_xl.core.insight.outcomes import auc_of
+from icp_xl.files.limits import MAX_ACCOUNTS, MAX_COLUMNS
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.workbook import actions, layout
 from icp_xl.workbook.actions.outcomes import import_opportunities
 
-N = 300
+TEMPLATE_ACCOUNTS = (300, 5)  # the raw_accounts and template fixtures (conftest)
 
 
-@pytest.fixture(scope="module")
-def accounts() -> pd.DataFrame:
-    return make_sample_accounts(N, seed=5)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, accounts: pd.DataFrame) -> Path:
-    path = tmp_path_factory.mktemp("outcomes") / "template.xlsx"
-    FileBook.new(accounts).save(path)
-    return path
-
-
-def _deals(accounts: pd.DataFrame) -> pd.DataFrame:
-    deals = make_sample_opportunities(accounts, seed=5).astype(object)
+def _deals(raw_accounts: pd.DataFrame) -> pd.DataFrame:
+    deals = make_sample_opportunities(raw_accounts, seed=5).astype(object)
     deals.loc[len(deals)] = ["GHOST1", "NOPE-1", "Closed Won", "1200", "2024-05-01", "2024-06-01"]
     return deals
 
@@ -53,14 +41,14 @@ def _sheet(path: Path, sheet: str, ref: str) -> list[list[object]]:
 
 
 def test_both_hosts_write_the_same_outcomes_sheet(
-    template: Path, accounts: pd.DataFrame, tmp_path: Path
+    template: Path, raw_accounts: pd.DataFrame, tmp_path: Path
 ) -> None:
     written = {}
     for name, host in (("file", file_host), ("live", live_host)):
         path = tmp_path / f"{name}.xlsx"
         shutil.copy(template, path)
         with host(path) as book:
-            import_opportunities(book, _deals(accounts), "deals.csv")
+            import_opportunities(book, _deals(raw_accounts), "deals.csv")
             actions.rescore(book)
         written[name] = path
     refreshed = layout.NAMES_BY_NAME["Outcome_RefreshedAt"].ref
@@ -86,14 +74,14 @@ def test_both_hosts_write_the_same_outcomes_sheet(
 
 
 def test_the_backtest_grades_deals_created_after_a_rescore(
-    template: Path, accounts: pd.DataFrame, tmp_path: Path
+    template: Path, raw_accounts: pd.DataFrame, tmp_path: Path
 ) -> None:
     path = tmp_path / "backtest.xlsx"
     shutil.copy(template, path)
     with file_host(path) as book:  # run 2 (the template holds run 1)
         actions.rescore(book)
     tomorrow = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%d")
-    ids = accounts["Customer ID"].tolist()
+    ids = raw_accounts["Customer ID"].tolist()
     deals = pd.DataFrame(
         {
             "Opportunity ID": [f"N{i}" for i in range(40)],
@@ -118,7 +106,7 @@ def test_the_backtest_grades_deals_created_after_a_rescore(
 
 
 def test_a_workbook_made_before_outcomes_keeps_working(
-    template: Path, accounts: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    template: Path, raw_accounts: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "old.xlsx"
     book = openpyxl.load_workbook(template)
@@ -133,7 +121,7 @@ def test_a_workbook_made_before_outcomes_keeps_working(
     with live_host(path) as workbook:
         actions.rescore(workbook)
     deals = tmp_path / "deals.csv"
-    _deals(accounts).to_csv(deals, index=False)
+    _deals(raw_accounts).to_csv(deals, index=False)
     assert main(["outcomes", str(path), str(deals)]) == 0  # adds the sheets
     assert layout.OUTCOMES in openpyxl.load_workbook(path).sheetnames
     out = capsys.readouterr().out
@@ -163,11 +151,24 @@ def test_bad_opportunity_files_leave_the_workbook_byte_identical(
     missing.write_text("Name,Value\nx,1\n")
     assert main(["outcomes", str(path), str(missing)]) == 1
     assert "no account ID column" in capsys.readouterr().err
+    # oversized files: the limit's sentence says what the file holds
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(MAX_COLUMNS + 1)) + "\n")
+    long = tmp_path / "long.csv"
+    long.write_bytes(b"Opportunity ID,Account ID,Stage\n" + b"1,a,Open\n" * (MAX_ACCOUNTS + 1))
+    for deals, expected in (
+        (wide, f"wide.csv has {MAX_COLUMNS + 1:,} columns, above the limit of {MAX_COLUMNS:,}; "
+               "an opportunities file has about 8 (is the separator right?)"),
+        (long, f"long.csv has more than {MAX_ACCOUNTS:,} rows of opportunities (the most an "
+               "Excel sheet holds); split it into smaller files"),
+    ):  # fmt: skip
+        assert main(["outcomes", str(path), str(deals)]) == 1
+        assert capsys.readouterr().err == f"icp-xl: error: {expected}\n"
     assert path.read_bytes() == before
 
 
 def test_sample_opportunities_are_deterministic_and_follow_the_hidden_fit(
-    tmp_path: Path, accounts: pd.DataFrame
+    tmp_path: Path, raw_accounts: pd.DataFrame
 ) -> None:
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     for deals in (first, second):
@@ -205,7 +206,7 @@ def test_a_bad_opportunities_table_stops_a_rescore_with_one_sentence(
 
 
 def test_live_import_into_a_workbook_made_before_outcomes_says_what_to_do(
-    template: Path, accounts: pd.DataFrame, tmp_path: Path
+    template: Path, raw_accounts: pd.DataFrame, tmp_path: Path
 ) -> None:
     path = tmp_path / "old.xlsx"
     book = openpyxl.load_workbook(template)
@@ -213,7 +214,7 @@ def test_live_import_into_a_workbook_made_before_outcomes_says_what_to_do(
         del book[name]
     book.save(path)
     with live_host(path) as workbook, pytest.raises(IcpError, match="run `icp-xl outcomes"):
-        import_opportunities(workbook, _deals(accounts), "deals.csv")
+        import_opportunities(workbook, _deals(raw_accounts), "deals.csv")
 
 
 def test_a_rescore_without_opportunities_does_not_import_scipy_stats(

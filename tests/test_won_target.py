@@ -4,6 +4,7 @@ weights."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,9 @@ def test_cli_optimize_target_won_reports_auc_in_sample_and_on_a_time_split(
     assert "AUC in-sample: 0." in out and "AUC on a time split: 0." in out
     assert "Grade A under the optimized weights" in out
     assert "Outcomes by grade under the optimized weights:\nGrade  Accounts" in out
+    # the preview shows the outcomes under the optimized weights beside the current ones
+    assert "  Outcomes (win rate, lift)" in out and "\n  Grade A   " in out
+    assert re.search(r"\n  AUC, won vs lost accounts +0\.\d{3} +0\.\d{3}\n", out)
     empty = tmp_path / "empty.xlsx"
     FileBook.new(raw).save(empty)
     assert main(["optimize", str(empty), "--target", "won", "--quiet"]) == 1
@@ -129,3 +133,26 @@ def test_settings_target_columns_won_trains_on_accounts_with_closed_deals(
     closed = opportunities.frame[opportunities.frame["status"] != "open"]
     assert result.training_accounts == closed["customer_id"].nunique()
     assert result.target_columns == ("won",)
+
+
+def test_won_fit_says_why_the_time_split_was_not_measured(
+    generated: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    from icp_xl.core.model.settings import Weights
+    from icp_xl.core.model.won_target import won_fit, won_sentences
+
+    raw, deals = generated
+    accounts = prepare_accounts(raw)
+    opportunities = prepare_opportunities(deals).frame
+    weights = Weights(0.15, 0.2, 0.4, 0.25)
+    stopped = won_fit(accounts, Settings(), weights, opportunities)  # no refit: stopped early
+    undated = won_fit(accounts, Settings(), weights, opportunities.assign(close_date=pd.NaT),
+                      refit=lambda train: weights)  # fmt: skip
+    for fit, why in ((stopped, "stopped before the time split"),
+                     (undated, "the opportunities have no close dates")):  # fmt: skip
+        assert np.isnan(fit.split_auc) and fit.split_note == why
+        assert won_sentences(fit)[1] == f"AUC on a time split: not measured ({why})"
+        assert fit.auc == undated.auc > 0.5  # the in-sample AUC does not need the split
+    fitted = won_fit(accounts, Settings(), weights, opportunities, refit=lambda train: weights)
+    assert fitted.early + fitted.late == int((opportunities["status"] != "open").sum())
+    assert 0.5 < fitted.split_auc < 1 and fitted.split_note == ""

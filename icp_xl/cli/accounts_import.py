@@ -6,17 +6,19 @@ import argparse
 from pathlib import Path
 
 from icp_xl.cli.column_options import add_column_option, column_map
+from icp_xl.cli.workbook_command import workbook_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = workbook_command(
+        subparsers,
         "import",
+        run,
         help="replace the accounts of an ICP workbook with a CSV/XLSX file and rescore",
         description="Replace the Accounts table with the file's accounts and rescore. "
         "Weights, settings, the calibration, the Runs history and your own sheets are "
         "kept; the Movers sheet then shows what changed since the previous run.",
     )
-    parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
     parser.add_argument("accounts", type=Path, help="accounts .csv or .xlsx")
     parser.add_argument(
         "--replace-all",
@@ -25,7 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "looks like an icp-xl export (refused without it)",
     )
     add_column_option(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

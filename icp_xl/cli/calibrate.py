@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+
+from icp_xl.cli.workbook_command import workbook_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    workbook_command(
+        subparsers,
         "calibrate",
+        run,
         help="freeze the score scale on the current accounts (Calibrated scoring mode)",
         description="Freeze, from the workbook's current accounts, weights and settings, "
         "the input ranges and the raw-score distribution behind the 0-100 score and the "
         "grades; store them on the Settings sheet, set the scoring mode to Calibrated and "
         "rescore. From then on an account's score depends only on its own data.",
     )
-    parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+
+from icp_xl.cli.workbook_command import workbook_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = workbook_command(
+        subparsers,
         "live",
+        run,
         help="turn Live mode on or off (Scores recalculate in Excel 2021+ without the add-in)",
         description="On: every score, grade and component on the Scores sheet becomes a "
         "native Excel formula over the Accounts inputs, the weights and the Settings tables, "
@@ -17,9 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Python. Off: Scores holds plain values again (what Excel 2019 and older need). "
         "Either way the workbook is rescored.",
     )
-    parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
     parser.add_argument("state", choices=("on", "off"), type=str.lower, help="on or off")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
+
+from icp_xl.cli.workbook_command import workbook_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    workbook_command(
+        subparsers,
         "movers",
+        run,
         help="print what changed at the last rescore (grade migration, new, gone, moves)",
         description="Print the Movers sheet of an ICP workbook: the grade migration of the "
         "last rescore, accounts new and gone, and the largest moves with their reason.",
     )
-    parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -168,17 +168,22 @@ def run(args: argparse.Namespace) -> int:
     storage = storage_url(args, dict(os.environ))
     book = None
     options: dict[str, Any] = {}
+    from icp_xl.core.model.target import WON_TARGETS, target_fields, with_target
+
     if is_icp_workbook(args.source):
         from icp_xl.hosts.file.book import FileBook
         from icp_xl.workbook.actions import optimizer_options, score_book
+        from icp_xl.workbook.actions.optimization import target_choice
 
         book = FileBook.open(args.source)  # input formulas and impossible rebuilds fail up front
         options = optimizer_options(book)
+        fields = target_choice(book, args.target)  # a bad Settings target: before any work
         scored = score_book(book)
         accounts, settings = scored.accounts, scored.settings
     elif args.apply:
         raise IcpError("--apply needs an ICP workbook as SOURCE; use --json-out instead")
     else:
+        fields = target_fields(args.target)
         _, accounts = read_accounts(args.source, column_map(args))
         settings = Settings()
     # Every output is checked before the (long) search, so a bad path costs no work.
@@ -196,15 +201,6 @@ def run(args: argparse.Namespace) -> int:
         options["seed"] = DEFAULT_SEED if args.seed is None else args.seed
     for warning in accounts.warnings:
         print(f"icp-xl: warning: {warning}", file=sys.stderr)
-    from icp_xl.core.model.target import WON_TARGETS, target_fields, with_target
-
-    setting = None
-    if book is not None:
-        from icp_xl.workbook.actions.optimization import target_columns_setting
-
-        setting = target_columns_setting(book)
-    fields = target_fields(args.target or setting)
-    scored_accounts = accounts
     won = fields[0] in WON_TARGETS
     if won:  # the won flag or amount of the workbook's opportunities
         if book is None:
@@ -256,8 +252,10 @@ def run(args: argparse.Namespace) -> int:
             result, book, scored if book is not None else None, accounts, settings, title, keep
         )
     )
+    fit = None
     if won:
-        print(won_report(book, scored_accounts, settings, result, options, fields[0]))
+        text, fit = won_report(book, result)
+        print(text)
     if result.shared_worker:
         print(
             "A worker of a shared study: the study's best so far, not refined or validated; "
@@ -268,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
         from icp_xl.cli.column_options import print_warnings
         from icp_xl.workbook.actions import store_optimization
 
-        rescored = store_optimization(book, result, args.apply, keep)
+        rescored = store_optimization(book, result, args.apply, keep, fit)
         _save_or_keep(book, result, args.source)
         print_warnings(rescored.warnings)
         applied = "; they are now the current weights" if args.apply else ""
@@ -321,71 +319,30 @@ def _preview(
     from icp_xl.workbook.actions import preview_text, preview_weights
 
     if book is not None:
-        return preview_text(preview_weights(scored, result.weights, keep), title)
+        from icp_xl.workbook.actions.outcomes import read_stored_opportunities
+
+        opportunities = read_stored_opportunities(book)
+        frame = opportunities.frame if opportunities is not None else None
+        return preview_text(preview_weights(scored, result.weights, keep, frame), title)
     current = score_accounts(accounts, settings)
     candidate = score_accounts(accounts, settings.with_weights(result.weights))
     found = preview(accounts.frame, current, candidate, settings, relative=True)
     return preview_text(found, title)
 
 
-def won_report(
-    book: Any, accounts: Any, settings: Any, result: Any, options: dict[str, Any], kind: str
-) -> str:
-    """AUC of the optimized weights in-sample and on a time split (refit on the
-    opportunities closed before the last quarter of close dates, tested on the rest), and
-    the best grade's lift under the optimized weights."""
-    import math
-
-    import pandas as pd
-
+def won_report(book: Any, result: Any) -> tuple[str, Any]:
+    """What ``--target won`` / ``won-amount`` adds: the AUC in-sample and on a time split and
+    grade A's lift (:func:`icp_xl.workbook.actions.judge_won_fit`; the time split is
+    skipped after Ctrl-C), and the by-grade table under the optimized weights; returns the
+    text and the fit (stored on the Optimization sheet)."""
     from icp_xl.cli.outcomes import grade_table_text
-    from icp_xl.core.errors import IcpError
-    from icp_xl.core.insight.outcomes import outcomes_by_grade
-    from icp_xl.core.model.scoring import score_accounts
-    from icp_xl.core.model.won_target import (
-        split_date,
-        split_opportunities,
-        weights_auc,
-        won_target,
-    )
-    from icp_xl.core.optimization.optimize import optimize_weights
-    from icp_xl.workbook.actions.outcomes import read_stored_opportunities
+    from icp_xl.core.model.won_target import won_sentences
+    from icp_xl.workbook.actions import judge_won_fit
 
-    deals = read_stored_opportunities(book).frame
-    current = weights_auc(accounts, settings, settings.weights, deals)
-    fitted = weights_auc(accounts, settings, result.weights, deals)
-    lines = [f"AUC in-sample: {fitted:.3f} with the optimized weights ({current:.3f} with the "
-             "current weights), over every closed opportunity"]  # fmt: skip
-    cutoff = split_date(deals)
-    if cutoff is None:
-        lines.append("AUC on a time split: not measured (the opportunities have no close dates)")
-    else:
-        early, late = split_opportunities(deals, cutoff)
-        try:
-            train = won_target(accounts, early, kind)
-            split = optimize_weights(train, settings, **{**options, "folds": 0})
-            held_out = weights_auc(accounts, settings, split.weights, late)
-            lines.append(
-                f"AUC on a time split: {held_out:.3f} on the {len(late):,} opportunities closed "
-                f"from {cutoff:%Y-%m-%d}, with weights fitted on the {len(early):,} closed "
-                f"before ({weights_auc(accounts, settings, settings.weights, late):.3f} with "
-                "the current weights)"
-            )
-        except IcpError as error:
-            lines.append(f"AUC on a time split: not measured ({error})")
-    scored = score_accounts(accounts, settings.with_weights(result.weights))
-    grades = pd.Series(scored["ICP_grade"].to_numpy(dtype=object),
-                       index=accounts.frame["customer_id"].astype(str).to_numpy())  # fmt: skip
-    graded = deals.assign(customer_id=deals["customer_id"].astype(str))
-    table = outcomes_by_grade(graded.assign(grade=graded["customer_id"].map(grades)), grades)
-    lift = table.at["A", "lift"]
-    if not math.isnan(lift):
-        lines.append(
-            f"Grade A under the optimized weights: win rate {table.at['A', 'win_rate']:.0%}, "
-            f"lift {lift:.2f}x over the portfolio's {table.at['Total', 'win_rate']:.0%}"
-        )
-    lines += ["Outcomes by grade under the optimized weights:", grade_table_text(table)]
-    return "\n".join(lines)
+    fit = judge_won_fit(book, result, time_split=not result.interrupted)
+    lines = [*won_sentences(fit), "Outcomes by grade under the optimized weights:",
+             grade_table_text(fit.table)]  # fmt: skip
+    return "\n".join(lines), fit
 
 
 def summary(result: Any) -> str:

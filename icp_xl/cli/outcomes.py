@@ -9,21 +9,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from icp_xl.cli.column_options import add_column_option, column_map, print_warnings
+from icp_xl.cli.workbook_command import workbook_command
 
 if TYPE_CHECKING:
     from icp_xl.workbook.actions.outcomes import OutcomesReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = workbook_command(
+        subparsers,
         "outcomes",
+        run,
         help="import CRM opportunities; win rate by grade, AUC and backtest (Outcomes sheet)",
         description="Read a CRM opportunity export (Salesforce, HubSpot, Dynamics: CSV or "
         "XLSX) into the workbook's Opportunities sheet and write the Outcomes sheet: win rate "
         "by grade with 95 % intervals, lift, AUC, gains and the backtest. Without a file, "
         "refresh Outcomes from the stored opportunities. A bad file changes nothing.",
     )
-    parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
     parser.add_argument("opportunities", type=Path, nargs="?", help="opportunities .csv/.xlsx")
     add_column_option(
         parser,
@@ -31,7 +33,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         '--column "Customer ID=Acct Ref" (repeatable; for this file only)',
     )
     parser.add_argument("--segment", help="segment view (default: the Dashboard's)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from icp_xl.cli.workbook_command import workbook_command
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = workbook_command(
+        subparsers,
         "weights",
+        run,
         help="set the current weights: the optimized ones, the defaults, or from a JSON file",
         description="Copy weights into the workbook's current weights (Weights!B5:B8), as "
         "the ribbon's Use optimized weights / Reset weights buttons do. The scores are out "
         "of date until the next rescore (add --rescore to do it now).",
     )
-    parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--use-optimized", action="store_true", help="the optimized weights")
     source.add_argument("--reset", action="store_true", help="the default weights")
@@ -29,7 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "make it anew on today's accounts with the new weights; every rescore warns when "
         "they differ)",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

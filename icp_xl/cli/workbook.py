@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from icp_xl.workbook.actions import RescoreResult
 
 from icp_xl.cli.column_options import add_column_option, column_map, print_quality
+from icp_xl.cli.workbook_command import workbook_command
 from icp_xl.core.errors import IcpError
 
 SEGMENT_HELP = "segment view: all, small_business, mid_market or large_enterprise"
@@ -38,15 +39,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     new.set_defaults(func=run_new)
 
-    rescore = subparsers.add_parser(
+    rescore = workbook_command(
+        subparsers,
         "rescore",
+        run_rescore,
         help="rescore an ICP workbook from its Accounts, Weights and Settings",
         description="Read Accounts, Weights and Settings; write Scores, Segments, Top "
         "Customers, Dashboard and charts. Accounts and your own sheets are kept.",
     )
-    rescore.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
     rescore.add_argument("--segment", help=SEGMENT_HELP + " (default: the Dashboard selector)")
-    rescore.set_defaults(func=run_rescore)
 
     export = subparsers.add_parser(
         "export",

@@ -47,12 +47,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.model.segments import ALL_SEGMENTS
+from icp_xl.core.model.won_target import won_sentences
 from icp_xl.excel.addin import runs
 from icp_xl.excel.addin.version import version_mismatch
+from icp_xl.excel.file_dialogs import (  # tests also reach the request types from here
+    ChooseFile,
+    FileRequest,
+    excel_file_dialog,
+)
 from icp_xl.hosts.xlwings_book import XlwingsBook
 from icp_xl.workbook import actions
 from icp_xl.workbook.actions.rescoring import weights_text
@@ -68,26 +74,6 @@ CSV_FILES: tuple[tuple[str, str], ...] = (("CSV file", "*.csv"),)
 OPPORTUNITY_FILES: tuple[tuple[str, str], ...] = (
     ("CRM opportunities (CSV or Excel)", "*.csv;*.xlsx"),
 )
-_MAC_TYPES = {"*.csv": "public.comma-separated-values-text",
-              "*.xlsx": "org.openxmlformats.spreadsheetml.sheet"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class FileRequest:
-    """A file the user must choose: ``mode`` "open" (existing file) or "save" (new
-    file, ``initial_name`` proposed), dialog ``title``, ``filters`` as
-    (label, ``"*.csv;*.xlsx"``) pairs and the ``folder`` to start in."""
-
-    mode: Literal["open", "save"]
-    title: str
-    filters: tuple[tuple[str, str], ...]
-    initial_name: str | None = None
-    folder: Path | None = None
-    """The folder the dialog starts in (None: Excel's current folder)."""
-
-
-ChooseFile = Callable[[Any, FileRequest], Path | None]
-"""``choose_file(app, request)`` -> the chosen path, or None when the user cancels."""
 OpenFile = Callable[[Path], None]
 """``open_file(path)`` opens a document with the program the OS uses for it."""
 
@@ -137,71 +123,6 @@ class Session:
     def ask(self, question: str) -> bool:
         """Ask ``question`` in a Yes/No message box; True for Yes."""
         return self.app.alert(question, title=TITLE, buttons="yes_no", mode="critical") == "yes"
-
-
-# ---------------------------------------------------------------- file dialogs
-
-
-def excel_file_dialog(app: Any, request: FileRequest) -> Path | None:
-    """Ask for a file with Excel's own dialog: ``Application.GetOpenFilename`` /
-    ``GetSaveAsFilename`` on Windows, the StandardAdditions ``choose file`` /
-    ``choose file name`` dialogs (AppleScript, as xlwings' own ``alert``) on macOS.
-    Returns None when the user cancels."""
-    if sys.platform.startswith("win"):
-        filters = ",".join(
-            f"{label} ({patterns}),{patterns}" for label, patterns in request.filters
-        )
-        if request.mode == "open":
-            chosen = app.api.GetOpenFilename(filters, 1, request.title)
-        else:
-            initial = request.initial_name or ""
-            if request.folder is not None:  # a full path makes the dialog start there
-                initial = str(request.folder / initial)
-            chosen = app.api.GetSaveAsFilename(initial, filters, 1, request.title)
-        return None if chosen in (False, None, "False") else Path(str(chosen))
-    if sys.platform == "darwin":
-        return _mac_file_dialog(app, request)
-    raise IcpError(
-        "This button needs Excel on Windows or macOS to ask for a file; on this machine "
-        "use the icp-xl command line instead"
-    )
-
-
-def _mac_file_dialog(app: Any, request: FileRequest) -> Path | None:
-    import osax  # installed with xlwings on macOS (appscript)
-    from appscript.reference import CommandError
-
-    additions = osax.OSAX(pid=app.pid)
-    additions.activate()
-    try:
-        if request.mode == "open":
-            types = [_MAC_TYPES[p] for _, ps in request.filters for p in ps.split(";")]
-            chosen = additions.choose_file(with_prompt=request.title, of_type=types)
-        else:
-            import mactypes  # appscript's file types
-
-            chosen = additions.choose_file_name(**mac_save_options(request, mactypes.Alias))
-    except CommandError as error:
-        if error.errornumber == -128:  # user cancelled
-            return None
-        raise
-    return Path(chosen.path)
-
-
-def mac_save_options(request: FileRequest, alias: Callable[[str], Any]) -> dict[str, Any]:
-    """The keyword arguments of StandardAdditions' ``choose file name`` for ``request``:
-    the prompt, the proposed name and, for a known folder, ``default_location`` as
-    ``alias(str(folder))`` (``mactypes.Alias`` on macOS). appscript packs str and its own
-    ``mactypes`` file types into Apple events but not ``pathlib.Path``, which failed
-    with a TypeError before any dialog showed (from appscript's encoder table; not run on
-    a Mac here)."""
-    options: dict[str, Any] = {
-        "with_prompt": request.title,
-        "default_name": request.initial_name or "",
-    }
-    if request.folder is not None:
-        options["default_location"] = alias(str(request.folder))
-    return options
 
 
 # ---------------------------------------------------------------- progress and logs
@@ -353,6 +274,8 @@ def _optimize(session: Session) -> None:
     progress = StatusProgress(book, signals)
     try:
         result = actions.optimize_book(book, progress=progress)
+        # a won target (Settings' Target columns): AUC in-sample, on the time split, lift of A
+        won = actions.judge_won_fit(book, result, not result.interrupted, progress)
     except KeyboardInterrupt:  # stopped before any trial finished
         raise IcpError(
             "Optimize was stopped before any trial finished; nothing was written"
@@ -360,16 +283,22 @@ def _optimize(session: Session) -> None:
     finally:
         signals.clear()
     book.status("ICP optimize: writing results")
-    actions.store_optimization(book, result)
+    actions.store_optimization(book, result, won=won)
+    said = []
     if result.interrupted:
         how = progress.stopped_by or "Ctrl-C"
         if session.fullname and how == str(runs.stop_request_path(session.fullname)):
             how = "the Stop button"
-        session.tell(
+        said.append(
             f"Optimize stopped on request ({how}) after {result.n_trials:,} trials. The best "
             "weights so far are stored on the Optimization and Weights sheets (out-of-sample "
             "Spearman not measured)."
         )
+    if won is not None:
+        said += [f"Optimized for '{won.kind}' (Optimization sheet):",
+                 *(f"{line}." for line in won_sentences(won))]  # fmt: skip
+    if said:
+        session.tell("\n".join(said))
 
 
 def _stop(session: Session) -> None:

@@ -51,10 +51,12 @@ def read_table(
     column_map: Mapping[str, str] | None = None,
     columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
     sheet_name: str = ACCOUNTS_SHEET,
+    rows: str = "accounts",
 ) -> pd.DataFrame:
     """Read a CSV, or the ``sheet_name`` (else the first) sheet of an Excel file, as raw
     cells; ``columns`` are the columns whose headers find the header row (default the
-    accounts', :data:`~icp_xl.core.inputs.columns.OPPORTUNITY_COLUMNS` for deals).
+    accounts', :data:`~icp_xl.core.inputs.columns.OPPORTUNITY_COLUMNS` for deals) and
+    ``rows`` names what the rows are in messages (``"accounts"``, ``"opportunities"``).
 
     CSV cells come back as text exactly as written (blank = ''); Excel cells as the
     stored values, read to the sheet's real extent. The header is the first non-blank
@@ -66,12 +68,12 @@ def read_table(
     :mod:`icp_xl.files.limits`).
     """
     path = Path(path)
-    check_input_file(path, "the accounts file (.csv or .xlsx)")
+    check_input_file(path, f"the {rows} file (.csv or .xlsx)")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel_table(path, column_map, columns, sheet_name)
+        return _read_excel_table(path, column_map, columns, sheet_name, rows)
     if suffix in (".csv", ".txt", ""):
-        return _read_csv(path, column_map, columns)
+        return _read_csv(path, column_map, columns, rows)
     raise IcpError(f"{path.name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
 
 
@@ -91,6 +93,7 @@ def _read_csv(
     path: Path,
     column_map: Mapping[str, str] | None = None,
     columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
+    rows: str = "accounts",
 ) -> pd.DataFrame:
     """CSV as Excel writes it (see :func:`_decode`); comma, semicolon (European locales)
     or tab separated, judged from the header line."""
@@ -98,28 +101,28 @@ def _read_csv(
     if size > MAX_CSV_BYTES:
         raise IcpError(
             f"{path.name} is {size_text(size)}, above the limit of {size_text(MAX_CSV_BYTES)}; "
-            "split the accounts into smaller files"
+            f"split the {rows} into smaller files"
         )
     text = _decode(path.read_bytes())
     if text.count("\n") > MAX_ACCOUNTS + 1:
         raise IcpError(
-            f"{path.name} has more than {MAX_ACCOUNTS:,} rows of accounts (the most an "
+            f"{path.name} has more than {MAX_ACCOUNTS:,} rows of {rows} (the most an "
             "Excel sheet holds); split it into smaller files"
         )
     lines = text.lstrip("\r\n").split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
     for line in lines:  # a too wide file is refused before anything reads its cells
-        _check_width(max(line.count(c) for c in (",", ";", "\t")) + 1, path.name)
+        _check_width(max(line.count(c) for c in (",", ";", "\t")) + 1, path.name, rows, columns)
     titles = find_header_row([_csv_cells(line) for line in lines], column_map, columns)
     header = lines[titles]
     separator = max((",", ";", "\t"), key=header.count)
     if not header.count(separator):
         separator = ","
-    _check_width(header.count(separator) + 1, path.name)
+    _check_width(header.count(separator) + 1, path.name, rows, columns)
     # Rows of separators only (Excel writes ",,,," for cleared rows) are blank rows.
     if f"\n{separator}" in text or "\n " in text:  # a quick look before the slow one
         text = re.sub(f"(?m)^[{re.escape(separator)} \t\r]+$", "", text)
     if not text.strip():
-        raise IcpError(f"{path.name} is empty: expected a header row and accounts")
+        raise IcpError(f"{path.name} is empty: expected a header row and {rows}")
     try:
         cells = pd.read_csv(
             io.StringIO(text),
@@ -132,13 +135,13 @@ def _read_csv(
             names=range(len(_csv_cells(header, separator))) if titles else None,
         )
     except pd.errors.EmptyDataError:
-        raise IcpError(f"{path.name} is empty: expected a header row and accounts") from None
+        raise IcpError(f"{path.name} is empty: expected a header row and {rows}") from None
     except pd.errors.ParserError as error:
         raise _csv_error(path.name, error) from None
     filled = np.zeros(len(cells), dtype=bool)
     for column in cells.columns:  # blank-only lines were emptied above
         filled |= (cells[column].fillna("") != "").to_numpy()
-    return _table(cells, np.flatnonzero(filled) + 1, path.name, column_map, columns)
+    return _table(cells, np.flatnonzero(filled) + 1, path.name, column_map, columns, rows)
 
 
 def _csv_cells(line: str, separator: str | None = None) -> list[str]:
@@ -167,11 +170,15 @@ def _csv_error(name: str, error: Exception) -> IcpError:
     return IcpError(f"{name} is not a readable CSV file: check its separators and quotes")
 
 
-def _check_width(columns: int, name: str) -> None:
-    if columns > MAX_COLUMNS:
+def _check_width(
+    width: int, name: str, rows: str = "accounts", columns: Sequence[AccountColumn] = ()
+) -> None:
+    if width > MAX_COLUMNS:
+        about = f"about {len(columns)}" if columns else "a few dozen at most"
         raise IcpError(
-            f"{name} has {columns:,} columns, above the limit of {MAX_COLUMNS:,}; an "
-            "accounts file has about 14 (is the separator right?)"
+            f"{name} has {width:,} columns, above the limit of {MAX_COLUMNS:,}; "
+            f"{'an' if rows[0] in 'aeiou' else 'a'} {rows} file has {about} (is the separator "
+            "right?)"
         )
 
 
@@ -181,12 +188,13 @@ def _table(
     name: str,
     column_map: Mapping[str, str] | None = None,
     columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
+    rows: str = "accounts",
 ) -> pd.DataFrame:
     """A raw table from a sheet's cells (row ``r`` at position ``r - 1``) and the 1-based
     numbers of its non-blank rows: the header (the first naming our columns, see
-    :func:`~icp_xl.core.inputs.columns.find_header_row`), then the accounts."""
+    :func:`~icp_xl.core.inputs.columns.find_header_row`), then the ``rows``."""
     if not len(filled_rows):
-        raise IcpError(f"{name} is empty: expected a header row and accounts")
+        raise IcpError(f"{name} is empty: expected a header row and {rows}")
     candidates = [cells.iloc[r - 1].tolist() for r in filled_rows[:HEADER_SEARCH_ROWS]]
     titles = find_header_row(candidates, column_map, columns)
     header_row, body_rows = int(filled_rows[titles]), filled_rows[titles + 1 :]
@@ -213,6 +221,7 @@ def _read_excel_table(
     column_map: Mapping[str, str] | None = None,
     columns: Sequence[AccountColumn] = ACCOUNT_COLUMNS,
     sheet_name: str = ACCOUNTS_SHEET,
+    rows: str = "accounts",
 ) -> pd.DataFrame:
     from openpyxl import load_workbook  # imported here: openpyxl is slow to import
 
@@ -234,11 +243,11 @@ def _read_excel_table(
                 continue
             if len(filled) > MAX_ACCOUNTS:
                 raise IcpError(
-                    f"{name} has more than {MAX_ACCOUNTS:,} rows of accounts; split it into "
+                    f"{name} has more than {MAX_ACCOUNTS:,} rows of {rows}; split it into "
                     "smaller files"
                 )
             if width is None:
-                _check_width(len(row), name)
+                _check_width(len(row), name, rows, columns)
             cells = list(row[:width] if width else row)
             if number not in skipped and any(c is not None and c != "" for c in cells):
                 grid.append(cells)
@@ -254,7 +263,7 @@ def _read_excel_table(
     width = width or max((len(c) for c in grid), default=0)
     frame = pd.DataFrame([cells[:width] + [None] * (width - len(cells)) for cells in grid],
                          dtype=object)  # fmt: skip
-    table = _table(frame, np.arange(1, len(grid) + 1), name, column_map, columns)
+    table = _table(frame, np.arange(1, len(grid) + 1), name, column_map, columns, rows)
     numbers = np.asarray(filled, dtype=np.int64)  # positions in the grid -> sheet rows
     table.attrs[ROW_NUMBERS] = numbers[np.asarray(table.attrs[ROW_NUMBERS]) - 1]
     table.attrs["header_row"] = int(numbers[table.attrs["header_row"] - 1])

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from icp_xl.core.insight.outcomes import GradedOutcomes
 from icp_xl.core.model.settings import GRADES, Settings
 from icp_xl.core.optimization.objective import spearman
 
@@ -228,6 +229,8 @@ class Preview:
     candidate: RunKpis
     captured: Mapping[float, tuple[float, float]]
     relative: bool
+    outcomes: tuple[GradedOutcomes, GradedOutcomes] | None = None
+    """(current, candidate) outcomes of the CRM opportunities; None without any."""
 
 
 # RunKpis fields that only the scores' ranks decide in Relative mode (every set of weights

@@ -150,6 +150,27 @@ def auc_of(won_scores: np.ndarray, lost_scores: np.ndarray, axis: int = -1) -> n
     return u / (np.shape(won_scores)[axis] * np.shape(lost_scores)[axis])
 
 
+def won_lost_scores(
+    scores: pd.Series, opportunities: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``scores`` (index Customer ID) of the won and of the lost accounts among the
+    accounts of ``scores`` with at least one closed opportunity (won: any of them won)."""
+    results = account_results(opportunities)
+    closed = results[(results["closed"] > 0) & results.index.isin(scores.index)]
+    won = scores.reindex(closed.index[closed["won"]]).to_numpy(dtype=float)
+    lost = scores.reindex(closed.index[~closed["won"]]).to_numpy(dtype=float)
+    return won, lost
+
+
+def score_auc(scores: pd.Series, opportunities: pd.DataFrame) -> tuple[float, int]:
+    """(AUC of ``scores`` at telling won from lost accounts, accounts it is over): the
+    point value of :func:`account_auc`, without the interval (NaN when either kind is
+    missing)."""
+    won, lost = won_lost_scores(scores, opportunities)
+    auc = float(auc_of(won, lost)) if len(won) and len(lost) else math.nan
+    return auc, len(won) + len(lost)
+
+
 def account_auc(
     scores: pd.Series,
     opportunities: pd.DataFrame,
@@ -159,13 +180,7 @@ def account_auc(
     """AUC of ``scores`` (index Customer ID) at telling won accounts from lost ones, over
     the accounts of ``scores`` with at least one closed opportunity; the 95 % interval is a
     percentile bootstrap resampling won and lost accounts separately (seeded)."""
-    results = account_results(opportunities)
-    closed = results[results["closed"] > 0]
-    closed = closed[closed.index.isin(scores.index)]
-    won_ids = closed.index[closed["won"]]
-    lost_ids = closed.index[~closed["won"]]
-    won = scores.reindex(won_ids).to_numpy(dtype=float)
-    lost = scores.reindex(lost_ids).to_numpy(dtype=float)
+    won, lost = won_lost_scores(scores, opportunities)
     n = len(won) + len(lost)
     if not len(won) or not len(lost):
         return Auc(math.nan, math.nan, math.nan, n, len(won))
@@ -295,3 +310,28 @@ def _best_vs_worst(table: pd.DataFrame) -> str:
 def unknown_accounts(opportunities: pd.DataFrame, known: Sequence[str] | pd.Index) -> pd.DataFrame:
     """The opportunities whose account is not among ``known`` Customer IDs."""
     return opportunities[~opportunities["customer_id"].isin(pd.Index(known))]
+
+
+@dataclass(frozen=True)
+class GradedOutcomes:
+    """The outcomes under one set of grades and scores: the by-grade ``table``
+    (:func:`outcomes_by_grade`) and the account-level ``auc`` over ``auc_accounts``."""
+
+    table: pd.DataFrame
+    auc: float
+    auc_accounts: int
+
+
+def graded_outcomes(
+    ids: pd.Index, scored: pd.DataFrame, opportunities: pd.DataFrame
+) -> GradedOutcomes:
+    """The outcomes of ``opportunities`` under the ``ICP_grade`` and ``ICP_score`` of
+    ``scored`` (rows in the order of the Customer IDs ``ids``); opportunities of other
+    accounts are left out."""
+    index = pd.Index(ids).astype(str)
+    grades = pd.Series(scored["ICP_grade"].to_numpy(dtype=object), index=index)
+    scores = pd.Series(scored["ICP_score"].to_numpy(dtype=float), index=index)
+    deals = opportunities.assign(customer_id=opportunities["customer_id"].astype(str))
+    deals = deals[deals["customer_id"].isin(index)]
+    table = outcomes_by_grade(deals.assign(grade=deals["customer_id"].map(grades)), grades)
+    return GradedOutcomes(table, *score_auc(scores, deals))

@@ -41,10 +41,20 @@ def target_fields(columns: str | Sequence[str] | None) -> tuple[str, ...]:
     by_key.update({header_key(f): f for f in _NUMERIC})
     fields = []
     for name in (str(n).strip() for n in names if str(n).strip()):
+        if name.lower() in WON_TARGETS:
+            raise IcpError(
+                f"'{name}' is a target of its own (the outcome of the CRM opportunities) and "
+                f"cannot be added to other columns: choose {name.lower()} alone, or Accounts "
+                "columns only"
+            )
         field = by_key.get(header_key(name))
         if field is None:
             choices = ", ".join(c.header for c in _NUMERIC.values())
-            raise IcpError(f"Unknown target column '{name}'; choose among: {choices}")
+            raise IcpError(
+                f"Unknown target column '{name}'; leave it blank (hardware + consumables), "
+                f"choose won or won-amount (CRM opportunities), or Accounts columns among: "
+                f"{choices}"
+            )
         if field not in fields:
             fields.append(field)
     return tuple(fields) or DEFAULT_TARGET_FIELDS

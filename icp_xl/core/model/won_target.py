@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -23,12 +25,21 @@ import pandas as pd
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import Accounts
 from icp_xl.core.inputs.opportunities import OPEN
-from icp_xl.core.insight.outcomes import account_results, auc_of
+from icp_xl.core.insight.outcomes import TOTAL, account_results, graded_outcomes, score_auc
 from icp_xl.core.model.scoring import score_accounts
 from icp_xl.core.model.settings import Settings, Weights
 from icp_xl.core.model.target import WON_TARGETS
 
-__all__ = ["WON_TARGETS", "split_date", "split_opportunities", "weights_auc", "won_target"]
+__all__ = [
+    "WON_TARGETS",
+    "WonFit",
+    "split_date",
+    "split_opportunities",
+    "weights_auc",
+    "won_fit",
+    "won_sentences",
+    "won_target",
+]
 
 WonTarget = Literal["won", "won-amount"]
 SPLIT_QUANTILE = 0.75
@@ -84,19 +95,113 @@ def split_opportunities(
 
 def weights_auc(
     accounts: Accounts, settings: Settings, weights: Weights, opportunities: pd.DataFrame
-) -> float:
-    """AUC of the ICP score under ``weights`` at telling the won from the lost accounts
-    of ``opportunities`` (NaN when either kind is missing)."""
+) -> tuple[float, int]:
+    """(AUC of the ICP score under ``weights`` at telling the won from the lost accounts
+    of ``opportunities``, accounts it is over); NaN when either kind is missing."""
     scored = score_accounts(accounts, settings.with_weights(weights))
     scores = pd.Series(
         scored["ICP_score"].to_numpy(dtype=float),
         index=accounts.frame["customer_id"].astype(str).to_numpy(),
     )
     deals = opportunities.assign(customer_id=opportunities["customer_id"].astype(str))
-    results = account_results(deals[deals["status"] != OPEN])
-    results = results[results.index.isin(scores.index)]
-    won = scores.reindex(results.index[results["won"]]).to_numpy(dtype=float)
-    lost = scores.reindex(results.index[~results["won"]]).to_numpy(dtype=float)
-    if not len(won) or not len(lost):
-        return math.nan
-    return float(auc_of(won, lost))
+    return score_auc(scores, deals)
+
+
+BEST_GRADE = "A"
+
+
+@dataclass(frozen=True)
+class WonFit:
+    """How weights optimized for wins tell won from lost accounts, beside the current
+    weights: the AUC in-sample (``auc``, ``auc_current``, over ``auc_accounts`` accounts
+    with a closed opportunity); on the time split (``split_auc``: weights refitted on the
+    ``early`` opportunities closed before ``cutoff``, judged on the accounts of the ``late``
+    ones, ``split_accounts``; ``split_auc_current``: the current weights on the same;
+    NaN with the reason in ``split_note`` when not measured); and grade A's win rate and
+    lift over the portfolio's ``base_win_rate`` (``table``: every grade under the
+    optimized weights)."""
+
+    kind: str
+    auc: float
+    auc_current: float
+    auc_accounts: int
+    cutoff: pd.Timestamp | None
+    early: int
+    late: int
+    split_auc: float
+    split_auc_current: float
+    split_accounts: int
+    split_note: str
+    win_rate: float
+    lift: float
+    lift_current: float
+    base_win_rate: float
+    table: pd.DataFrame
+
+
+def won_fit(
+    accounts: Accounts,
+    settings: Settings,
+    weights: Weights,
+    opportunities: pd.DataFrame,
+    kind: WonTarget = "won",
+    refit: Callable[[Accounts], Weights] | None = None,
+) -> WonFit:
+    """Judge ``weights`` (optimized for ``kind`` on ``opportunities``) against the current
+    ``settings.weights``. ``refit`` fits weights on a training set (a :func:`won_target`
+    of the earlier opportunities) for the time split; None skips the time split. Grades
+    and scores are those of :func:`~icp_xl.core.model.scoring.score_accounts` (today's
+    accounts, percentile grades)."""
+    ids = accounts.frame["customer_id"].astype(str).to_numpy()
+    optimized = graded_outcomes(ids, score_accounts(accounts, settings.with_weights(weights)),
+                                opportunities)  # fmt: skip
+    current = graded_outcomes(ids, score_accounts(accounts, settings), opportunities)
+    cutoff = split_date(opportunities)
+    early = late = split_accounts = 0
+    split_auc = split_current = math.nan
+    if refit is None:
+        note = "stopped before the time split"
+    elif cutoff is None:
+        note = "the opportunities have no close dates"
+    else:
+        before, after = split_opportunities(opportunities, cutoff)
+        early, late = len(before), len(after)
+        try:
+            fitted = refit(won_target(accounts, before, kind))
+            split_auc, split_accounts = weights_auc(accounts, settings, fitted, after)
+            split_current, _ = weights_auc(accounts, settings, settings.weights, after)
+            note = "" if not math.isnan(split_auc) else "the later deals lack won or lost accounts"
+        except IcpError as error:
+            note = str(error)
+    table = optimized.table
+    return WonFit(
+        kind, optimized.auc, current.auc, optimized.auc_accounts, cutoff, early, late,
+        split_auc, split_current, split_accounts, note, table.at[BEST_GRADE, "win_rate"],
+        table.at[BEST_GRADE, "lift"], current.table.at[BEST_GRADE, "lift"],
+        table.at[TOTAL, "win_rate"], table,
+    )  # fmt: skip
+
+
+def won_sentences(fit: WonFit) -> list[str]:
+    """The fit in plain sentences: AUC in-sample, on the time split, grade A's lift (what
+    ``icp-xl optimize --target won`` prints and the ribbon's Optimize says at the end)."""
+    split = (
+        f"not measured ({fit.split_note})"
+        if math.isnan(fit.split_auc)
+        else f"{fit.split_auc:.3f} on the {fit.split_accounts:,} accounts of the {fit.late:,} "
+        f"opportunities closed from {fit.cutoff:%Y-%m-%d}, with weights fitted on the "
+        f"{fit.early:,} closed before ({fit.split_auc_current:.3f} with the current weights)"
+    )
+    best = (
+        "no closed opportunities"
+        if math.isnan(fit.lift)
+        else f"win rate {fit.win_rate:.0%}, lift {fit.lift:.2f}x over the portfolio's "
+        f"{fit.base_win_rate:.0%} (current weights: {fit.lift_current:.2f}x)"
+    )
+    return [
+        f"AUC in-sample: {fit.auc:.3f} with the optimized weights ({fit.auc_current:.3f} with "
+        f"the current weights), over the {fit.auc_accounts:,} accounts with a closed "
+        "opportunity",
+        f"AUC on a time split: {split}",
+        f"Grade {BEST_GRADE} under the optimized weights: {best}",
+    ]

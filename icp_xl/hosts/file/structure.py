@@ -285,6 +285,9 @@ def _ensure_segment_dropdown(wb: Workbook) -> None:
         _ensure_dropdown(
             wb, named, f'"{listed}"', str(named.label)[:32], f"Choose one of: {listed}"
         )
+    target = layout.NAMES_BY_NAME[layout.TARGET_COLUMNS_NAME]  # free text allowed: a hint
+    listed = ",".join(layout.TARGET_CHOICES)
+    _ensure_dropdown(wb, target, f'"{listed}"', "Target columns", "", hint=layout.TARGET_HINT)
 
 
 def _ensure_account_dropdown(wb: Workbook) -> None:
@@ -306,19 +309,24 @@ def _ensure_dropdown(
     title: str,
     error: str,
     style: str = "stop",
+    hint: str | None = None,
 ) -> None:
-    """A list validation (dropdown) on a named cell, unless the cell has one."""
+    """A list validation (dropdown) on a named cell, unless the cell has one; with a
+    ``hint`` (shown when the cell is selected) any other value is accepted too."""
     ws = wb[named.sheet]
     if any(named.ref in str(dv.sqref).split() for dv in ws.data_validations.dataValidation):
         return
     validation = DataValidation(
         type="list",
         formula1=source,
-        allow_blank=style != "stop",
-        showErrorMessage=True,
+        allow_blank=style != "stop" or hint is not None,
+        showErrorMessage=hint is None,
         errorStyle=style,
         errorTitle=title,
         error=error,
+        showInputMessage=hint is not None,
+        promptTitle=title if hint is not None else None,
+        prompt=hint,
     )
     validation.add(named.ref)
     ws.add_data_validation(validation)

@@ -25,6 +25,7 @@ from icp_xl.workbook.actions.export import (
 )
 from icp_xl.workbook.actions.history import changed_since_last_rescore
 from icp_xl.workbook.actions.optimization import (
+    judge_won_fit,
     optimization_blocks,
     optimize_book,
     optimizer_options,
@@ -70,6 +71,7 @@ __all__ = [
     "picked_customer_id",
     "preview_text",
     "preview_weights",
+    "judge_won_fit",
     "refresh_segment_view",
     "rescore",
     "reset_weights",

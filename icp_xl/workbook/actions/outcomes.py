@@ -367,7 +367,7 @@ def import_opportunities_file(
 
     path = Path(path)
     merged = {**read_column_map(book), **(column_map or {})}
-    raw = read_table(path, merged, OPPORTUNITY_COLUMNS, layout.OPPORTUNITIES)
+    raw = read_table(path, merged, OPPORTUNITY_COLUMNS, layout.OPPORTUNITIES, "opportunities")
     opportunities = import_opportunities(book, raw, path.name, merged)
     return opportunities, refresh_outcomes(book, view)
 

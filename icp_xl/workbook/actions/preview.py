@@ -4,7 +4,11 @@ the optimized ones; any weights typed there are previewed on the next Rescore.""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import Any
+
+import pandas as pd
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.insight.movers import (
@@ -14,6 +18,7 @@ from icp_xl.core.insight.movers import (
     Preview,
     preview,
 )
+from icp_xl.core.insight.outcomes import TOTAL, graded_outcomes
 from icp_xl.core.model.calibration import RELATIVE, calibrate, score_in_mode
 from icp_xl.core.model.settings import COMPONENTS, Weights
 from icp_xl.workbook import layout
@@ -32,18 +37,30 @@ def candidate_weights(book: Book) -> Weights | None:
     return read_weights(book, names)
 
 
-def preview_weights(result: Scored, candidate: Weights, keep_calibration: bool = False) -> Preview:
+def preview_weights(
+    result: Scored,
+    candidate: Weights,
+    keep_calibration: bool = False,
+    opportunities: pd.DataFrame | None = None,
+) -> Preview:
     """Score ``result``'s accounts with ``candidate`` as applying them would, and compare
     with ``result``: in the same mode; in Calibrated mode against a calibration frozen anew
     with ``candidate`` on these accounts (as applying weights does), or against the current
-    one with ``keep_calibration`` (or when the candidate is the current weights)."""
+    one with ``keep_calibration`` (or when the candidate is the current weights). With the
+    CRM ``opportunities`` (typed, :mod:`icp_xl.core.inputs.opportunities`), also their
+    win rates, lift and AUC under both."""
     settings = result.settings.with_weights(candidate)
     calibration = result.calibration
     if calibration is not None and not keep_calibration and candidate != result.settings.weights:
         calibration = calibrate(result.accounts, settings, calibration.calibrated_at)
     scored = score_in_mode(result.accounts, settings, result.mode, calibration)
-    return preview(result.accounts.frame, result.scored, scored, result.settings,
-                   relative=result.mode == RELATIVE)  # fmt: skip
+    found = preview(result.accounts.frame, result.scored, scored, result.settings,
+                    relative=result.mode == RELATIVE)  # fmt: skip
+    if opportunities is None:
+        return found
+    ids = pd.Index(result.accounts.frame["customer_id"].astype(str))
+    outcomes = tuple(graded_outcomes(ids, s, opportunities) for s in (result.scored, scored))
+    return dataclasses.replace(found, outcomes=outcomes)
 
 
 def preview_rows(found: Preview) -> list[list[Any]]:
@@ -75,15 +92,19 @@ def preview_rows(found: Preview) -> list[list[Any]]:
 
 
 def write_preview(book: Book, result: Scored) -> Preview | None:
-    """Write the preview of the Candidate weights (and the current weights beside them);
-    a note instead when there are none or they are not valid. Never fails the rescore
-    for a bad candidate."""
+    """Write the preview of the Candidate weights (and the current weights beside them),
+    with the Outcomes under both when the workbook has opportunities; a note instead when
+    there are no candidate weights or they are not valid. Never fails the rescore for a
+    bad candidate."""
+    from icp_xl.workbook.actions.outcomes import read_stored_opportunities
+
     sheet = layout.OPTIMIZATION
     current = result.settings.weights
     book.write_block(
         Block(sheet, layout.PREVIEW_CURRENT_TOP, [[getattr(current, c)] for c in COMPONENTS])
     )
     book.clear_range(sheet, layout.PREVIEW_AREA)
+    book.clear_range(sheet, layout.OUTCOMES_PREVIEW_AREA)
     try:
         candidate = candidate_weights(book)
     except IcpError as error:
@@ -93,9 +114,50 @@ def write_preview(book: Book, result: Scored) -> Preview | None:
         note = "No candidate weights: run Optimize, or type four weights above, then Rescore."
         book.write_block(Block(sheet, layout.PREVIEW_TOP, [[note]]))
         return None
-    found = preview_weights(result, candidate)
+    opportunities = read_stored_opportunities(book)
+    frame = opportunities.frame if opportunities is not None else None
+    found = preview_weights(result, candidate, opportunities=frame)
     book.write_block(Block(sheet, layout.PREVIEW_TOP, preview_rows(found)))
+    book.write_block(Block(sheet, layout.OUTCOMES_PREVIEW_TOP, outcomes_preview_rows(found)))
     return found
+
+
+def outcomes_preview_rows(found: Preview) -> list[list[Any]]:
+    """The Outcomes under the candidate weights beside the current ones, as rows for the
+    Optimization sheet (7 columns, at :data:`~icp_xl.workbook.layout.OUTCOMES_PREVIEW_TOP`):
+    win rate, lift and closed opportunities by grade, then the account-level AUC; one
+    sentence when the workbook has no opportunities."""
+    width = len(layout.OUTCOMES_PREVIEW_COLUMNS)
+    if found.outcomes is None:
+        rows = [["Outcomes: no opportunities yet (Import opportunities shows here the win "
+                 "rates under the candidate weights)"]]  # fmt: skip
+        return [r + [None] * (width - 1) for r in rows]
+    now, then = found.outcomes
+    total = then.table.loc[TOTAL]
+    closed = int(total["won"] + total["lost"])
+    rows: list[list[Any]] = [
+        ["Outcomes of the CRM opportunities: candidate weights vs current", *[None] * (width - 1)],
+        [None, None, "Candidate", None, None, "Current", None],
+        list(layout.OUTCOMES_PREVIEW_COLUMNS),
+    ]
+    for grade in then.table.index:
+        figures = []
+        for outcome in (then, now):
+            row = outcome.table.loc[grade]
+            figures += [row["win_rate"], row["lift"], int(row["won"] + row["lost"])]
+        rows.append([grade, *(cell_value(v) for v in figures)])
+    notes = [
+        f"Win rate = won / (won + lost) of the {closed:,} closed opportunities; grades of all "
+        "segments.",
+        f"AUC over the {then.auc_accounts:,} accounts with a closed opportunity (0.5 = chance).",
+    ]
+    rows += [
+        [None] * width,
+        ["AUC, won vs lost accounts", cell_value(then.auc), None, None, cell_value(now.auc),
+         None, None],
+        *([note, *[None] * (width - 1)] for note in notes),
+    ]  # fmt: skip
+    return rows
 
 
 def preview_figures(found: Preview) -> list[tuple[str, Any, Any, str]]:
@@ -133,4 +195,19 @@ def preview_text(found: Preview, title: str) -> str:
         lines.append(f"  {label:<26}{now:>10{fmt}}{then:>11{fmt}}")
     if found.relative:
         lines.append(f"  ({FIXED_BY_RANKS_NOTE})")
+    if found.outcomes is not None:
+        now, then = found.outcomes
+        lines.append(f"  {'Outcomes (win rate, lift)':<26}{'current':>16}{'candidate':>17}")
+        for grade in then.table.index:
+            label = grade if grade == TOTAL else f"Grade {grade}"
+            lines.append(f"  {label:<26}{_rate_lift(now.table.loc[grade]):>16}"
+                         f"{_rate_lift(then.table.loc[grade]):>17}")  # fmt: skip
+        lines.append(f"  {'AUC, won vs lost accounts':<26}{now.auc:>16.3f}{then.auc:>17.3f}")
     return "\n".join(lines)
+
+
+def _rate_lift(row: pd.Series) -> str:
+    if math.isnan(row["win_rate"]):
+        return "no closed deal"
+    lift = "" if math.isnan(row["lift"]) else f" {row['lift']:.2f}x"
+    return f"{row['win_rate']:.0%}{lift}"

@@ -34,6 +34,7 @@ from icp_xl.workbook.layout.outcomes import (
     OPPORTUNITIES,
     OUTCOMES,
     OUTCOMES_HIDDEN_COLUMNS,
+    WON_TOP,
 )
 from icp_xl.workbook.layout.regions import (
     CANDIDATE_WEIGHT_NAMES,
@@ -193,6 +194,8 @@ RIGHT_ALIGNED_RANGES: tuple[tuple[str, str], ...] = (
     (OPTIMIZATION, f"{HISTORY_TOP}:{HISTORY_TOP}"),  # trial numbers
     (OPTIMIZATION, f"{FOLDS_TOP}:{FOLDS_TOP}"),  # fold numbers
     (OPTIMIZATION, f"L{PREVIEW_CAPTION_ROW + 1}:M{PREVIEW_CAPTION_ROW + 1}"),  # the weights
+    (OPTIMIZATION, _header_right_of(WON_TOP, 3)),  # the won target's figures
+    (OPTIMIZATION, "T25:Y25"),  # the Outcomes under the candidate weights: figures' headers
 )
 
 # Ranges whose cells are centred (numbers next to text read apart).

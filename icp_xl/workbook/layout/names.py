@@ -139,6 +139,20 @@ _settings_cells = [
     ),
 ]  # fmt: skip
 
+# Settings' Target columns: a dropdown of the usual choices that still takes any numeric
+# Accounts columns typed in (comma-separated): a hint shows instead of an error, and
+# Optimize names the cell and value it cannot read.
+TARGET_CHOICES: tuple[str, ...] = (
+    "won", "won-amount", "Total Hardware Revenue", "Total Consumable Revenue",
+    "Total Software License Revenue", "Total SaaS Revenue", "Total Maintenance Revenue", "GP24",
+    "Annual Revenue",
+)  # fmt: skip
+TARGET_HINT = (
+    "Blank = hardware + consumables revenue. won / won-amount = the outcome of your CRM "
+    "opportunities. Or numeric Accounts columns, comma-separated, e.g. Total Hardware "
+    "Revenue, Total SaaS Revenue."
+)
+
 # Dashboard: segment selector, last run, and one KPI cell per SegmentMetrics field.
 SEGMENT_VIEW = NamedCell("SegmentView", DASHBOARD, "B3", "Segment view", ALL_SEGMENTS)
 LAST_RESCORED = NamedCell("LastRescored", DASHBOARD, "B4", "Last rescored", None, TIMESTAMP)

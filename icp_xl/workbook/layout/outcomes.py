@@ -25,6 +25,7 @@ from icp_xl.workbook.layout.kinds import (
     COUNT,
     INTEGER,
     MONEY,
+    OPTIMIZATION,
     PERCENT,
     TIMESTAMP,
     Column,
@@ -125,6 +126,29 @@ OUTCOMES_FORMATS: tuple[FormatRange, ...] = (
     FormatRange(OUTCOMES, f"D{UNKNOWN_ROW + 1}:D{UNKNOWN_ROW + UNKNOWN_ROWS + 1}", MONEY),
     FormatRange(OUTCOMES, f"AB2:AD{1 + len(GRADES)}", PERCENT),
     FormatRange(OUTCOMES, f"AF2:AI{1 + GAINS_POINTS}", PERCENT),
+)
+# On the Optimization sheet (written by actions.optimization and actions.preview):
+# - the won target's figures, optimized beside current and the accounts they are over: a
+#   header row, then AUC in-sample, AUC on the time split and grade A's lift (under the grade
+#   shares block, columns D-G);
+WON_TOP = "D16"
+# - the Outcomes under the candidate weights beside the current ones, right of the preview
+#   (whose caption row is 23): caption, Candidate/Current over the columns, the header,
+#   grades A-F and Total, a blank row, the AUC, then what it is computed over.
+OUTCOMES_PREVIEW_TOP = "S23"
+OUTCOMES_PREVIEW_AREA = "S23:Y36"
+OUTCOMES_PREVIEW_COLUMNS: tuple[str, ...] = (
+    "Grade", "Win rate", "Lift", "Closed", "Win rate", "Lift", "Closed",
+)  # fmt: skip
+OPTIMIZATION_OUTCOMES_FORMATS: tuple[FormatRange, ...] = (
+    FormatRange(OPTIMIZATION, "E17:F18", "0.000"),
+    FormatRange(OPTIMIZATION, "E19:F19", LIFT_FORMAT),
+    FormatRange(OPTIMIZATION, "G17:G18", COUNT),
+    *(
+        FormatRange(OPTIMIZATION, f"{c}26:{c}31", fmt)
+        for c, fmt in zip("TUVWXY", (PERCENT, LIFT_FORMAT, COUNT) * 2, strict=True)
+    ),
+    FormatRange(OPTIMIZATION, "T33:W33", "0.000"),
 )
 GRADE_HISTORY_TABLE = TableSpec(
     "GradeHistory",

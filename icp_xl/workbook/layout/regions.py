@@ -63,6 +63,7 @@ from icp_xl.workbook.layout.names import (
 from icp_xl.workbook.layout.outcomes import (
     BY_GRADE_ROW,
     CHARTS_ROW,
+    OPTIMIZATION_OUTCOMES_FORMATS,
     OUTCOME_NAMES,
     OUTCOMES,
     OUTCOMES_CAPTIONS,
@@ -373,6 +374,7 @@ FORMAT_RANGES: tuple[FormatRange, ...] = (
     ),
     *_account_formats(),
     *OUTCOMES_FORMATS,
+    *OPTIMIZATION_OUTCOMES_FORMATS,
 )
 
 # ---------------------------------------------------------------- validation, highlighting

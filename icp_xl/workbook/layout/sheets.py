@@ -94,6 +94,8 @@ SHEETS: tuple[SheetSpec, ...] = (
             "J": 10,
             "K": 30,
             **{c: 11 for c in "LMNOPQ"},
+            "S": 28,  # the Outcomes under the candidate weights
+            **{c: 10 for c in "TUVWXY"},
         },  # fmt: skip
         freeze="A3",
         note="Run Optimize (ribbon) or `icp-xl optimize ICP.xlsx` to fill this sheet.",
