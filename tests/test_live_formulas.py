@@ -50,6 +50,8 @@ COMPARED = (
     ("Raw score", "ICP_score_raw"),
     ("ICP score", "ICP_score"),
     ("Grade", "ICP_grade"),
+    ("Segment ICP score", "segment_ICP_score"),
+    ("Segment grade", "segment_ICP_grade"),
 )
 TIES = {"W_Vertical": 0.2, "W_Size": 0.2, "W_Adoption": 0.3, "W_Relationship": 0.3}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from icp_xl.core.model.settings import GRADES, SEGMENTS
 from icp_xl.workbook.layout.kinds import SETTINGS, NamedCell, SheetSpec, TextCell
 
 LIVE = "Live"
@@ -25,7 +26,29 @@ LIVE_SHEET = SheetSpec(
     LIVE,
     "output",
     None,
-    {"A": 30, "B": 8, "C": 8, "D": 14, "E": 8, "F": 12, "G": 12, "H": 34, "I": 18},
+    {
+        "A": 30,
+        "B": 8,
+        "C": 8,
+        "D": 14,
+        "E": 8,
+        "F": 12,
+        "G": 12,
+        "H": 34,
+        "I": 18,
+        "J": 9,
+        "K": 9,
+        "L": 9,
+        "M": 12,
+        "N": 14,
+        "O": 14,
+        "Q": 30,
+        "R": 10,
+        "S": 12,
+        "T": 36,
+        "V": 34,
+        "W": 14,
+    },
     freeze="A2",
 )
 
@@ -50,6 +73,24 @@ LIVE_HEADERS: Mapping[str, str] = MappingProxyType(
         "percentile": "Percentile",
     }
 )
+# Per-account helper columns of the within-segment score and grade (row r beside Scores row
+# r): the same two sorts, ordered by (segment, rank key, row).
+SEGMENT_COLUMNS: Mapping[str, str] = MappingProxyType(
+    {
+        "segment_order": "J",  # row numbers ordered by (segment, rank key, row)
+        "segment_position": "K",  # each row's place in that order
+        "segment_rank": "L",  # the place minus the accounts of the segments before
+        "segment_percentile": "M",  # average rank of the segment score / segment size
+    }
+)
+SEGMENT_HEADERS: Mapping[str, str] = MappingProxyType(
+    {
+        "segment_order": "Segment order",
+        "segment_position": "Position",
+        "segment_rank": "Segment rank",
+        "segment_percentile": "Segment percentile (grades)",
+    }
+)
 # Figures over all accounts: label in column H, value in column I, from row 2 on.
 LIVE_FIGURES: tuple[str, ...] = (
     "accounts",
@@ -65,6 +106,8 @@ LIVE_FIGURES: tuple[str, ...] = (
     "cutoff_D",
     "cutoff_C",
     "cutoff_B",
+    *(f"{kind}_{segment}" for segment in SEGMENTS for kind in ("count", "zero", "hundred")),
+    *(f"segment_cutoff_{grade}" for grade in GRADES[:-1]),
 )
 LIVE_FIGURE_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -81,6 +124,16 @@ LIVE_FIGURE_LABELS: Mapping[str, str] = MappingProxyType(
         "cutoff_D": "Grade D up to",
         "cutoff_C": "Grade C up to",
         "cutoff_B": "Grade B up to",
+        **{
+            f"{kind}_{segment}": f"{segment}: {label}"
+            for segment in SEGMENTS
+            for kind, label in (
+                ("count", "accounts"),
+                ("zero", "segment score 0"),
+                ("hundred", "segment score 100"),
+            )
+        },
+        **{f"segment_cutoff_{g}": f"Segment grade {g} up to" for g in GRADES[:-1]},
     }
 )
 LIVE_FIGURES_TOP_LEFT = "H2"
