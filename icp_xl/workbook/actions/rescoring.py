@@ -214,7 +214,8 @@ def _with_extras(
 
 
 def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
-    from icp_xl.workbook.actions.live import mark_snapshots
+    from icp_xl.workbook.actions.live import mark_snapshots, read_live_mode
+    from icp_xl.workbook.live_dashboard import live_view
 
     book.status(f"Writing the {view} view")
     frame, scored, settings = result.accounts.frame, result.scored, result.settings
@@ -223,13 +224,18 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
     book.set_name(layout.LAST_RESCORED.name, datetime.now().replace(microsecond=0))
     book.set_name(layout.WEIGHTS_USED.name, weights_text(settings.weights))
     values = metrics.as_dict()
-    book.write_block(
-        Block(
-            layout.DASHBOARD,
-            f"B{layout.KPI_FIRST_ROW}",
-            [[cell_value(values[f])] for f, *_ in layout.KPI_FIELDS],
-        )
+    kpis = Block(
+        layout.DASHBOARD,
+        f"B{layout.KPI_FIRST_ROW}",
+        [[cell_value(values[f])] for f, *_ in layout.KPI_FIELDS],
     )
+    charts = _chart_blocks(book, result, view)
+    if read_live_mode(book):
+        live = live_view(kpis, charts, frame, scored, settings, view)
+        book.clear_range(layout.LIVE, layout.LIVE_VIEW_AREA)
+        write_blocks(book, live.helpers)
+        kpis, charts = live.kpis, live.charts
+    book.write_block(kpis)
     sheet = layout.TOP_CUSTOMERS
     header_row = layout.TOP_CUSTOMERS_HEADER_ROW
     width = len(layout.TOP_CUSTOMERS_COLUMNS)
@@ -256,7 +262,7 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
         book.write_block(Block(sheet, f"A{header_row}", [header, *rows]))
     else:
         book.write_table(layout.TOP_CUSTOMERS_TABLE.name, header, rows)
-    write_blocks(book, _chart_blocks(book, result, view))
+    write_blocks(book, charts)
     write_account_explanation(book, result)
     mark_snapshots(book)
     book.status(f"Done: {len(scored):,} accounts scored; view {view}")

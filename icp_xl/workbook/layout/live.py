@@ -143,3 +143,60 @@ LIVE_NOTE_CELL = "H1"
 def live_figure_ref(figure: str) -> str:
     """The absolute reference (``Live!$I$3``) of one of :data:`LIVE_FIGURES`."""
     return f"{LIVE}!$I${2 + LIVE_FIGURES.index(figure)}"
+
+
+# The Dashboard's live figures (written with the segment view): per-account columns N:O,
+# the largest industries' helper table Q:T and the view's figures V:W.
+VIEW_COLUMNS: Mapping[str, str] = MappingProxyType(
+    {
+        "view_target": "N",  # the view's target revenue (0 outside), best view score first
+        "best_target": "O",  # the same amounts, largest first
+    }
+)
+VIEW_HEADERS: Mapping[str, str] = MappingProxyType(
+    {"view_target": "Target by view score", "best_target": "Target, largest first"}
+)
+INDUSTRY_HELPER_TOP_LEFT = "Q1"
+INDUSTRY_HELPER_HEADERS: tuple[str, ...] = (
+    "Industry (15 largest of the view)",
+    "Accounts",
+    "Average view score",
+    "Chart label",
+)
+VIEW_FIGURES: tuple[str, ...] = (
+    "view",
+    "view_accounts",
+    "view_target",
+    "top_count",
+    "q1",
+    "median",
+    "mean",
+    "q3",
+    "hist_height",
+    "raw_low",
+    "raw_high",
+)
+VIEW_FIGURE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "view": "Segment view of these figures",
+        "view_accounts": "Accounts in the view",
+        "view_target": "Target revenue of the view",
+        "top_count": "Accounts in the top 10%",
+        "q1": "View score Q1",
+        "median": "View score median",
+        "mean": "View score mean",
+        "q3": "View score Q3",
+        "hist_height": "Histogram marker height",
+        "raw_low": "Raw histogram from",
+        "raw_high": "Raw histogram to",
+    }
+)
+VIEW_FIGURES_TOP_LEFT = "V2"
+VIEW_NOTE_CELL = "V1"
+VIEW_NOTE = "Helper cells of the live Dashboard and Chart Data (written with the segment view)."
+LIVE_VIEW_AREA = "N1:W1048576"
+
+
+def live_view_ref(figure: str) -> str:
+    """The absolute reference (``Live!$W$3``) of one of :data:`VIEW_FIGURES`."""
+    return f"{LIVE}!$W${2 + VIEW_FIGURES.index(figure)}"
