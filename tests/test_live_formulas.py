@@ -20,6 +20,7 @@ from support.libreoffice import SOFFICE, libreoffice_version, recalculated
 
 from icp_xl.cli import main
 from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.cells import parse_cell
 from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.core.model.scoring import rank_key
 from icp_xl.hosts.file.book import FileBook
@@ -31,8 +32,9 @@ from icp_xl.workbook.actions.live import (
     read_live_mode,
     set_live_mode,
 )
-from icp_xl.workbook.actions.scoring import score_book
-from icp_xl.workbook.blocks import Block
+from icp_xl.workbook.actions.rescoring import view_blocks
+from icp_xl.workbook.actions.scoring import score_book, selected_view
+from icp_xl.workbook.blocks import Block, Formula, plain_value
 from icp_xl.workbook.live_formulas import LIVE_FIELDS, SCORES_LETTERS
 
 ACCOUNTS = 300
@@ -289,8 +291,9 @@ def test_both_hosts_write_the_same_live_formulas(live_workbook: Path, tmp_path: 
         actions.rescore(book)
     file_copy = _copy(path, tmp_path / "file", "file.xlsx")
     assert main(["rescore", str(file_copy)]) == 0
-    assert _formulas(path) == _formulas(file_copy)
-    assert _formulas(path, layout.LIVE) == _formulas(file_copy, layout.LIVE)
+    for sheet in (layout.SCORES, layout.LIVE, layout.DASHBOARD, layout.CHART_DATA):
+        assert _formulas(path, sheet) == _formulas(file_copy, sheet), sheet
+    assert len(_formulas(path, layout.CHART_DATA)) > 1000
     computed = recalculated([path], tmp_path / "lo")
     _assert_matches_python(computed[path.name], path)
     with live_host(path) as book:
@@ -314,3 +317,72 @@ def test_live_mode_in_excel_without_the_live_sheet_says_what_to_do(
         actions.rescore(book)
     assert str(error.value) == MISSING_LIVE_SHEET
     assert _sheet(path, layout.DATA_QUALITY) == before
+
+
+@needs_libreoffice
+def test_libreoffice_recalculates_the_dashboard_to_pythons_figures(
+    live_workbook: Path, tmp_path: Path
+) -> None:
+    """The Dashboard's key figures and the Chart Data of its charts, recalculated by
+    LibreOffice, equal what Python computes for the workbook as saved (unedited: the values
+    cached with the formulas are their results) and after weight edits (ties included), a
+    settings edit, and in a one-segment view."""
+    folder = tmp_path / "edited"
+    mid = _copy(live_workbook, tmp_path, "mid.xlsx")
+    assert main(["rescore", str(mid), "--segment", "mid_market"]) == 0
+    variants = {
+        "ties": (live_workbook, TIES, ()),
+        "weights": (live_workbook, {"W_Vertical": 0.5, "W_Size": 0.0, "W_Adoption": 0.25,
+                                    "W_Relationship": 0.25}, ()),
+        "settings": (live_workbook, {"UnknownIndustryScore": 0.25, "GradeShare_A": 0.15,
+                                     "GradeShare_C": 0.35}, ((layout.SETTINGS, "I5", 0.55),)),
+        "mid_ties": (mid, TIES, ()),
+    }  # fmt: skip
+    paths = {"saved": _copy(live_workbook, folder, "saved.xlsx"),
+             "mid_saved": _copy(mid, folder, "mid_saved.xlsx")}  # fmt: skip
+    for label, (source, names, cells) in variants.items():
+        paths[label] = _copy(source, folder, f"{label}.xlsx")
+        _edit(paths[label], names, cells)
+    computed = recalculated(list(paths.values()), tmp_path / "lo")
+    for label, path in paths.items():
+        file = computed[path.name]
+        if label.endswith("saved"):  # cached values: the formulas' results
+            for sheet in (layout.CHART_DATA, layout.LIVE):
+                _assert_same_cells(_sheet(file, sheet), _sheet(path, sheet), f"{label} {sheet}")
+        _assert_dashboard_is_python(file, path, label)
+    kpis = slice(layout.KPI_FIRST_ROW - 1, layout.KPI_FIRST_ROW - 1 + len(layout.KPI_FIELDS))
+    saved, ties = (
+        _sheet(computed[paths[k].name], layout.DASHBOARD)[kpis] for k in ("saved", "ties")
+    )
+    assert saved != ties  # the figures moved with the weights
+
+
+def _assert_dashboard_is_python(computed: Path, edited: Path, label: str) -> None:
+    """The key figures and every Chart Data section with formulas in ``computed`` (LibreOffice's
+    recalculation of ``edited``) equal Python's for ``edited``: texts exactly, numbers within
+    1e-9."""
+    book = FileBook.open(edited, status=lambda message: None)
+    kpis, charts, _ = view_blocks(book, score_book(book), selected_view(book, None))
+    dashboard, chart_data = _sheet(computed, layout.DASHBOARD), _sheet(computed, layout.CHART_DATA)
+    live = [b for b in charts if any(type(v) is Formula for row in b.rows for v in row)]
+    assert len(live) >= 9, label
+    for block, rows in ((kpis, dashboard), *((b, chart_data) for b in live)):
+        top, left = parse_cell(block.top_left)
+        got = [row[left - 1 : left - 1 + len(block.rows[0])] for row in rows[top - 1 :]]
+        want = [[plain_value(v) for v in row] for row in block.rows]
+        _assert_same_cells(got[: len(want)], want, f"{label} {block.sheet}!{block.top_left}")
+
+
+def _assert_same_cells(got: list[list[Any]], want: list[list[Any]], where: str) -> None:
+    """Cell by cell: blank and "" alike, texts equal, numbers within 1e-9 (absolute or
+    relative); a reader leaves out blank rows at the end."""
+    got = [*got, *([[]] * (len(want) - len(got)))]
+    for r, (row, expected) in enumerate(zip(got, want, strict=False)):
+        row = list(row) + [""] * (len(expected) - len(row))
+        for c, (a, b) in enumerate(zip(row, expected, strict=False)):
+            a, b = ("" if a is None else a), ("" if b is None else b)
+            if isinstance(b, int | float) and not isinstance(b, bool):
+                assert isinstance(a, int | float), f"{where} row {r + 1} col {c + 1}: {a!r} {b!r}"
+                assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), f"{where} row {r + 1} col {c + 1}"
+            else:
+                assert a == b, f"{where} row {r + 1} col {c + 1}: {a!r} != {b!r}"

@@ -213,16 +213,18 @@ def _with_extras(
     return [[*row, *(cell_value(v) for v in more)] for row, more in zip(rows, raw, strict=True)]
 
 
-def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
-    from icp_xl.workbook.actions.live import mark_snapshots, read_live_mode
+def view_blocks(
+    book: Book, result: Scored, view: str, metrics: SegmentMetrics | None = None
+) -> tuple[Block, list[Block], list[Block]]:
+    """What the Dashboard shows of ``view`` (a parsed segment view): the key-figure block,
+    the Chart Data blocks and, in Live mode, the Live sheet's helper blocks (their cells
+    formulas cached with these values; no helpers outside Live mode). ``metrics``: the
+    view's :func:`view_metrics` when already computed."""
+    from icp_xl.workbook.actions.live import read_live_mode
     from icp_xl.workbook.live_dashboard import live_view
 
-    book.status(f"Writing the {view} view")
     frame, scored, settings = result.accounts.frame, result.scored, result.settings
-    metrics = view_metrics(frame, scored, settings, view)
-    book.set_name(layout.SEGMENT_VIEW.name, view)
-    book.set_name(layout.LAST_RESCORED.name, datetime.now().replace(microsecond=0))
-    book.set_name(layout.WEIGHTS_USED.name, weights_text(settings.weights))
+    metrics = metrics or view_metrics(frame, scored, settings, view)
     values = metrics.as_dict()
     kpis = Block(
         layout.DASHBOARD,
@@ -230,11 +232,25 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
         [[cell_value(values[f])] for f, *_ in layout.KPI_FIELDS],
     )
     charts = _chart_blocks(book, result, view)
-    if read_live_mode(book):
-        live = live_view(kpis, charts, frame, scored, settings, view)
+    if not read_live_mode(book):
+        return kpis, charts, []
+    live = live_view(kpis, charts, frame, scored, settings, view)
+    return live.kpis, live.charts, live.helpers
+
+
+def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
+    from icp_xl.workbook.actions.live import mark_snapshots
+
+    book.status(f"Writing the {view} view")
+    frame, scored, settings = result.accounts.frame, result.scored, result.settings
+    metrics = view_metrics(frame, scored, settings, view)
+    book.set_name(layout.SEGMENT_VIEW.name, view)
+    book.set_name(layout.LAST_RESCORED.name, datetime.now().replace(microsecond=0))
+    book.set_name(layout.WEIGHTS_USED.name, weights_text(settings.weights))
+    kpis, charts, helpers = view_blocks(book, result, view, metrics)
+    if helpers:
         book.clear_range(layout.LIVE, layout.LIVE_VIEW_AREA)
-        write_blocks(book, live.helpers)
-        kpis, charts = live.kpis, live.charts
+        write_blocks(book, helpers)
     book.write_block(kpis)
     sheet = layout.TOP_CUSTOMERS
     header_row = layout.TOP_CUSTOMERS_HEADER_ROW
