@@ -27,6 +27,8 @@ from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout
 from icp_xl.workbook.actions.live import (
+    DASHBOARD_NOTE,
+    DASHBOARD_NOTE_CELL,
     MISSING_LIVE_SHEET,
     SNAPSHOT_NOTE,
     read_live_mode,
@@ -156,11 +158,19 @@ def test_live_off_and_on_keep_the_values(live_workbook: Path, tmp_path: Path) ->
     assert _sheet(path, layout.LIVE) in ([], [[]], [[""]])
     assert SNAPSHOT_NOTE not in _sheet(path, layout.TOP_CUSTOMERS)[1][0]
     assert _sheet(path, layout.ACCOUNT)[3][0] == ""
+    assert not _formulas(path, layout.CHART_DATA)
+    plain = tmp_path / "plain.xlsx"  # never live: the Dashboard's formulas are its layout's
+    new_workbook(plain, sample_size=ACCOUNTS)
+    assert set(_formulas(path, layout.DASHBOARD)) == set(_formulas(plain, layout.DASHBOARD))
+    dashboard = _sheet(path, layout.DASHBOARD)
+    assert not any(DASHBOARD_NOTE[0] in str(cell) for row in dashboard for cell in row)
     assert main(["live", str(path), "ON"]) == 0
     assert _formulas(path).keys() == _formulas(live_workbook).keys()
     assert _scores(path) == before
     for sheet, row in ((layout.MOVERS, 1), (layout.TOP_CUSTOMERS, 1), (layout.ACCOUNT, 3)):
         assert _sheet(path, sheet)[row][0].endswith(SNAPSHOT_NOTE), sheet
+    note_row = parse_cell(DASHBOARD_NOTE_CELL)[0] - 1
+    assert _sheet(path, layout.DASHBOARD)[note_row][0] == DASHBOARD_NOTE[0]
 
 
 def test_a_bad_live_mode_value_is_one_sentence(live_workbook: Path, tmp_path: Path) -> None:
@@ -343,7 +353,11 @@ def test_libreoffice_recalculates_the_dashboard_to_pythons_figures(
     for label, (source, names, cells) in variants.items():
         paths[label] = _copy(source, folder, f"{label}.xlsx")
         _edit(paths[label], names, cells)
-    computed = recalculated(list(paths.values()), tmp_path / "lo")
+    new_view = _copy(live_workbook, folder, "new_view.xlsx")  # picked, not yet rescored
+    _edit(new_view, {layout.SEGMENT_VIEW.name: "Large Enterprise"})
+    computed = recalculated([*paths.values(), new_view], tmp_path / "lo")
+    status = _sheet(computed[new_view.name], layout.DASHBOARD)[5][1]
+    assert status == layout.LIVE_RESCORE_TEXT  # the figures still filter All Segments
     for label, path in paths.items():
         file = computed[path.name]
         if label.endswith("saved"):  # cached values: the formulas' results

@@ -31,7 +31,7 @@ import pandas as pd
 
 from icp_xl.core.inputs.industries import resolve_industries
 from icp_xl.core.model.segments import ALL_SEGMENTS, TOP_GRADES, TOP_SHARE, parse_segment_view
-from icp_xl.core.model.settings import COMPONENTS, SEGMENTS, Settings
+from icp_xl.core.model.settings import COMPONENTS, SEGMENTS, Settings, Weights
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block, Formula
 from icp_xl.workbook.chart_data import (
@@ -57,7 +57,8 @@ _VIEW = layout.live_view_ref
 @dataclass(frozen=True)
 class LiveView:
     """What Live mode writes for a segment view: the Dashboard's key figures, the Chart
-    Data blocks and the Live sheet's helper blocks."""
+    Data blocks and the helper blocks (the Live sheet's, and the Dashboard's "Weights
+    used")."""
 
     kpis: Block
     charts: list[Block]
@@ -129,6 +130,7 @@ def live_view(
         Block(layout.LIVE, layout.VIEW_FIGURES_TOP_LEFT,
               [[layout.VIEW_FIGURE_LABELS[k], figures[k]] for k in layout.VIEW_FIGURES]),
         _target_columns(refs, scored, mask, in_view),
+        weights_used(settings.weights),
     ]  # fmt: skip
     view_score = "ICP_score" if refs.all else "segment_ICP_score"
 
@@ -297,11 +299,25 @@ def _target_columns(
 
 
 def _one_decimal(value: float) -> str:
-    """``value`` as Excel's TEXT(value, "0.0") shows it (15 significant digits, halves
-    away from zero), "n/a" when it is not a number."""
+    """``value`` as Excel's TEXT(value, "0.0") shows it, "n/a" when it is not a number."""
     if value is None or not math.isfinite(value):
         return "n/a"
-    return str(Decimal(f"{value:.15g}").quantize(Decimal("0.1"), ROUND_HALF_UP))
+    return excel_fixed(value, 1)
+
+
+def excel_fixed(value: float, decimals: int) -> str:
+    """``value`` as Excel's TEXT(value, "0.00...") shows it with ``decimals`` decimals:
+    rounded from its 15 significant digits, halves away from zero (Python's format rounds
+    the binary value, so 0.125 gives 0.12 there and 0.13 in Excel)."""
+    step = Decimal(1).scaleb(-decimals)
+    return str(Decimal(f"{value:.15g}").quantize(step, ROUND_HALF_UP))
+
+
+def weights_used(weights: Weights) -> Block:
+    """The Dashboard's "Weights used" cell as a formula over the weight cells."""
+    text = '&" / "&'.join(f'TEXT({layout.WEIGHT_NAMES[c]},"0.00")' for c in COMPONENTS)
+    value = " / ".join(excel_fixed(getattr(weights, c), 2) for c in COMPONENTS)
+    return Block(layout.DASHBOARD, layout.WEIGHTS_USED.ref, [[Formula(f"={text}", value)]])
 
 
 def _rows(block: Block) -> list[list[Any]]:

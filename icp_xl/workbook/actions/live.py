@@ -93,7 +93,15 @@ def live_scores_rows(book: Book, result: Scored, rows: list[list[Any]]) -> list[
     return live.rows
 
 
-SNAPSHOT_NOTE = "As of the last Rescore: in Live mode only the Scores sheet recalculates."
+SNAPSHOT_NOTE = "As of the last Rescore: in Live mode only Scores and the Dashboard recalculate."
+# The Dashboard's note in Live mode, below the key figures' notes (left of the charts).
+DASHBOARD_NOTE = (
+    "Live mode: figures and charts recalculate",
+    "when you edit weights, settings or inputs.",
+    "As of the last Rescore: which accounts the",
+    "scatters sample, which 15 industries show.",
+)
+DASHBOARD_NOTE_CELL = f"A{layout.KPI_NOTE_ROW + 5}"
 # Python-written sheets that say so in Live mode: (sheet, cell whose text gets the note).
 SNAPSHOT_CELLS: tuple[tuple[str, str], ...] = (
     (layout.MOVERS, layout.MOVERS_SUMMARY),
@@ -104,12 +112,14 @@ ACCOUNT_NOTE_CELL = "A4"  # the Account sheet's free row above its grid
 
 def mark_snapshots(book: Book) -> None:
     """In Live mode, append :data:`SNAPSHOT_NOTE` to the summaries of Movers and Top
-    Customers (just written) and put it on the Account sheet; outside it, clear the
-    Account sheet's note."""
+    Customers (just written), put it on the Account sheet and :data:`DASHBOARD_NOTE` on the
+    Dashboard; outside it, clear those two notes."""
     live = read_live_mode(book)
     if layout.ACCOUNT in book.sheet_names():
         note = SNAPSHOT_NOTE if live else None
         book.write_block(Block(layout.ACCOUNT, ACCOUNT_NOTE_CELL, [[note]]))
+    lines = [[line if live else None] for line in DASHBOARD_NOTE]
+    book.write_block(Block(layout.DASHBOARD, DASHBOARD_NOTE_CELL, lines))
     if not live:
         return
     for sheet, cell in SNAPSHOT_CELLS:
