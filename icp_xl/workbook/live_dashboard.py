@@ -112,10 +112,12 @@ def live_view(
     scored: pd.DataFrame,
     settings: Settings,
     view: str,
+    calibrated: bool = False,
 ) -> LiveView:
     """Python's key-figure block ``kpis`` (Dashboard, one cell per ``layout.KPI_FIELDS``) and
     Chart Data blocks ``charts`` (:func:`icp_xl.workbook.chart_data.chart_blocks` of the same
-    ``frame``, ``scored``, ``settings`` and ``view``) turned into formulas cached with
+    ``frame``, ``scored``, ``settings`` and ``view``; ``calibrated``: scored in Calibrated
+    mode) turned into formulas cached with
     their values, and the Live sheet's helper blocks they read."""
     view = parse_segment_view(view)
     refs = _Refs(len(scored), view)
@@ -153,7 +155,7 @@ def live_view(
     }
     keys = {section(k).top_left: k for k in by_key}
     live_charts = [by_key[keys[b.top_left]](b) if b.top_left in keys else b for b in charts]
-    return LiveView(_kpis(kpis, refs), live_charts, helpers)
+    return LiveView(_kpis(kpis, refs, calibrated), live_charts, helpers)
 
 
 def _clean_target(target: pd.Series) -> np.ndarray:
@@ -224,8 +226,16 @@ def _histogram_counts(scores: np.ndarray) -> np.ndarray:
     return np.bincount(bins, minlength=nbins)
 
 
-def _kpis(block: Block, refs: _Refs) -> Block:
-    """The key figures (one cell per ``layout.KPI_FIELDS``) as formulas."""
+# Python's "grades A+B" of the key figures are the view's best-scored accounts by the
+# Settings shares (the average rank of each score); in Calibrated mode's All Segments view
+# those are not the Grade column, and ranking calibrated scores with ties natively would
+# take more sorts: these two stay values there.
+_RANK_GRADED = ("top_grades_target_share", "top_grades_gp24_share")
+
+
+def _kpis(block: Block, refs: _Refs, calibrated: bool) -> Block:
+    """The key figures (one cell per ``layout.KPI_FIELDS``) as formulas (but
+    :data:`_RANK_GRADED` in ``calibrated`` mode's All Segments view)."""
     target, gp24 = refs.column("target_revenue"), refs.column("gp24")
     revenue = refs.column("annual_revenue")
     n_, total = _VIEW("view_accounts"), _VIEW("view_target")
@@ -259,8 +269,11 @@ def _kpis(block: Block, refs: _Refs) -> Block:
         "gp24_share": f'=IFERROR({name["total_gp24"]}/SUM({gp24}),"")',
         "average_gp24": f'=IFERROR({name["total_gp24"]}/{name["customers"]},"")',
     }
+    if calibrated and refs.all:
+        for field in _RANK_GRADED:
+            del formulas[field]
     rows = [
-        [_live(formulas[field], row[0])]
+        [_live(formulas[field], row[0]) if field in formulas else row[0]]
         for (field, *_), row in zip(layout.KPI_FIELDS, block.rows, strict=True)
     ]
     return Block(block.sheet, block.top_left, rows)

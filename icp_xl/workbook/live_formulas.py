@@ -363,26 +363,24 @@ def _segment_columns(
     order_col, rank_col = _S["segment_order"], _S["segment_rank"]
     position_col = _S["segment_position"]
     body: list[list[Any]] = [[layout.SEGMENT_HEADERS[k] for k in layout.SEGMENT_COLUMNS]]
+    # One template per column, the row number put in by replacement (as in live_scores).
+    seg, seg_score = f"{layout.SCORES}!{seg_col}{_ROW}", f"{layout.SCORES}!{score_col}{_ROW}"
+    first, second = (_FIG(f"count_{s}") for s in SEGMENTS[:2])
+    offset = f'IF({seg}="{SEGMENTS[0]}",0,IF({seg}="{SEGMENTS[1]}",{first},{first}+{second}))'
+    rank_text = f"={position_col}{_ROW}-{offset}"
+    q_text = (
+        f"=IF({seg_score}=0,(1+{_by_segment(seg, 'zero')})/2,IF({seg_score}=100,"
+        f"(2*{_by_segment(seg, 'count')}-{_by_segment(seg, 'hundred')}+1)/2,"
+        f"{rank_col}{_ROW}))/{_by_segment(seg, 'count')}"
+    )
     for i in range(n):
-        r = i + 2
-        seg = f"{layout.SCORES}!{seg_col}{r}"
-        offset = (
-            f'IF({seg}="{SEGMENTS[0]}",0,IF({seg}="{SEGMENTS[1]}",'
-            f"{_FIG(f'count_{SEGMENTS[0]}')},{_FIG(f'count_{SEGMENTS[0]}')}"
-            f"+{_FIG(f'count_{SEGMENTS[1]}')}))"
-        )
-        seg_score = f"{layout.SCORES}!{score_col}{r}"
+        r = str(i + 2)
         body.append(
             [
                 int(order[i]) + 1,
                 int(position[i]),
-                Formula(f"={position_col}{r}-{offset}", int(rank[i])),
-                Formula(
-                    f"=IF({seg_score}=0,(1+{_by_segment(seg, 'zero')})/2,IF({seg_score}=100,"
-                    f"(2*{_by_segment(seg, 'count')}-{_by_segment(seg, 'hundred')}+1)/2,"
-                    f"{rank_col}{r}))/{_by_segment(seg, 'count')}",
-                    float(q[i]),
-                ),
+                Formula(rank_text.replace(_ROW, r), int(rank[i])),
+                Formula(q_text.replace(_ROW, r), float(q[i])),
             ]
         )
     body[1][0] = Formula(

@@ -13,7 +13,7 @@ import numpy as np
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.cells import parse_cell, range_ref
 from icp_xl.core.insight.quality import Finding, QualityReport
-from icp_xl.core.model.calibration import Calibration
+from icp_xl.core.model.calibration import RELATIVE, Calibration
 from icp_xl.core.model.segments import (
     ALL_SEGMENTS,
     SegmentMetrics,
@@ -234,7 +234,8 @@ def view_blocks(
     charts = _chart_blocks(book, result, view)
     if not read_live_mode(book):
         return kpis, charts, []
-    live = live_view(kpis, charts, frame, scored, settings, view)
+    calibrated = result.mode != RELATIVE
+    live = live_view(kpis, charts, frame, scored, settings, view, calibrated)
     return live.kpis, live.charts, live.helpers
 
 
