@@ -406,3 +406,25 @@ def _assert_same_cells(got: list[list[Any]], want: list[list[Any]], where: str) 
                 assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), f"{where} row {r + 1} col {c + 1}"
             else:
                 assert a == b, f"{where} row {r + 1} col {c + 1}: {a!r} != {b!r}"
+
+
+def test_refreshing_the_segment_view_rewrites_the_live_dashboard(
+    live_workbook: Path, tmp_path: Path
+) -> None:
+    """Refresh segment view in Live mode: the formulas filter by the new view, their values
+    are Python's for it, and the Live sheet names the view (the Results formula compares
+    it with the Dashboard's selector)."""
+    path = _copy(live_workbook, tmp_path, "view.xlsx")
+    book = FileBook.open(path, status=lambda message: None)
+    actions.refresh_segment_view(book, "large_enterprise")
+    book.save()
+    live = _sheet(path, layout.LIVE)
+    row, column = parse_cell(layout.LIVE_VIEW_CELL.split("!")[1].replace("$", ""))
+    assert live[row - 1][column - 1] == "Large Enterprise"
+    formulas = _formulas(path, layout.DASHBOARD)
+    assert '"Large Enterprise"' in formulas[f"B{layout.KPI_FIRST_ROW + 4}"]
+    book = FileBook.open(path, status=lambda message: None)
+    kpis, charts, _ = view_blocks(book, score_book(book), "Large Enterprise")
+    dashboard = _sheet(path, layout.DASHBOARD)
+    got = [r[1:2] for r in dashboard[layout.KPI_FIRST_ROW - 1 :]]
+    _assert_same_cells(got, [[plain_value(v) for v in r] for r in kpis.rows], "view")
