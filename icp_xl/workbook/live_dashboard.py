@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from icp_xl.core.inputs.industries import resolve_industries
+from icp_xl.core.model.scoring import average_ranks
 from icp_xl.core.model.segments import ALL_SEGMENTS, TOP_GRADES, TOP_SHARE, parse_segment_view
 from icp_xl.core.model.settings import COMPONENTS, SEGMENTS, Settings, Weights
 from icp_xl.workbook import layout
@@ -50,6 +51,9 @@ from icp_xl.workbook.chart_data import (
     view_score_series,
 )
 from icp_xl.workbook.live_formulas import SCORES_LETTERS
+
+_FIG = layout.live_figure_ref
+_ROW = "\x00"  # stands for the row number in a formula template
 
 _VIEW = layout.live_view_ref
 
@@ -155,6 +159,8 @@ def live_view(
     }
     keys = {section(k).top_left: k for k in by_key}
     live_charts = [by_key[keys[b.top_left]](b) if b.top_left in keys else b for b in charts]
+    if calibrated and refs.all:
+        helpers.append(_share_grades(refs, scored))
     return LiveView(_kpis(kpis, refs, calibrated), live_charts, helpers)
 
 
@@ -226,16 +232,33 @@ def _histogram_counts(scores: np.ndarray) -> np.ndarray:
     return np.bincount(bins, minlength=nbins)
 
 
-# Python's "grades A+B" of the key figures are the view's best-scored accounts by the
-# Settings shares (the average rank of each score); in Calibrated mode's All Segments view
-# those are not the Grade column, and ranking calibrated scores with ties natively would
-# take more sorts: these two stay values there.
-_RANK_GRADED = ("top_grades_target_share", "top_grades_gp24_share")
+def _share_grades(refs: _Refs, scored: pd.DataFrame) -> Block:
+    """Live X:Z for Calibrated mode's All Segments view, whose key figures' "grades A+B"
+    are the best-scored accounts by the Settings shares (Python grades the calibrated
+    scores by their average rank there, not by the Grade column): the scores sorted both
+    ways and each account's percentile, (accounts scored lower + (tied + 1) / 2) / n, the
+    counts found by binary search (MATCH on the sorted scores)."""
+    n, columns = refs.n, layout.SHARE_GRADE_COLUMNS
+    score = scored["ICP_score"].to_numpy(dtype=float)
+    ascending = np.sort(score)
+    q = average_ranks(score) / n
+    up, down = (f"{layout.LIVE}!${columns[k]}$2:${columns[k]}${n + 1}"
+                for k in ("ascending", "descending"))  # fmt: skip
+    cell = f"{layout.SCORES}!{SCORES_LETTERS['ICP_score']}{_ROW}"
+    at_least = f"MATCH({cell},{down},-1)"  # accounts scored at least this (n - lower)
+    template = f"=({n}-{at_least}+(MATCH({cell},{up},1)-{n}+{at_least}+1)/2)/{n}"
+    rows: list[list[Any]] = [[layout.SHARE_GRADE_HEADERS[k] for k in columns]]
+    for i in range(n):
+        percentile = Formula(template.replace(_ROW, str(i + 2)), float(q[i]))
+        rows.append([float(ascending[i]), percentile, float(ascending[n - 1 - i])])
+    rows[1][0] = Formula(f"=SORTBY({refs.score},{refs.score},1)", rows[1][0], n)
+    rows[1][2] = Formula(f"=SORTBY({refs.score},{refs.score},-1)", rows[1][2], n)
+    return Block(layout.LIVE, f"{columns['ascending']}1", rows)
 
 
 def _kpis(block: Block, refs: _Refs, calibrated: bool) -> Block:
-    """The key figures (one cell per ``layout.KPI_FIELDS``) as formulas (but
-    :data:`_RANK_GRADED` in ``calibrated`` mode's All Segments view)."""
+    """The key figures (one cell per ``layout.KPI_FIELDS``) as formulas; ``calibrated``:
+    "grades A+B" of the All Segments view from :func:`_share_grades`."""
     target, gp24 = refs.column("target_revenue"), refs.column("gp24")
     revenue = refs.column("annual_revenue")
     n_, total = _VIEW("view_accounts"), _VIEW("view_target")
@@ -270,10 +293,14 @@ def _kpis(block: Block, refs: _Refs, calibrated: bool) -> Block:
         "average_gp24": f'=IFERROR({name["total_gp24"]}/{name["customers"]},"")',
     }
     if calibrated and refs.all:
-        for field in _RANK_GRADED:
-            del formulas[field]
+        column = layout.SHARE_GRADE_COLUMNS["percentile"]
+        best = f'{layout.LIVE}!${column}$2:${column}${refs.n + 1},">"&{_FIG("segment_cutoff_C")}'
+        formulas["top_grades_target_share"] = (
+            f'=IFERROR({refs.sum(target, best, positive)}/{total},"")'
+        )
+        formulas["top_grades_gp24_share"] = f'=IFERROR({refs.sum(gp24, best)}/{refs.sum(gp24)},"")'
     rows = [
-        [_live(formulas[field], row[0]) if field in formulas else row[0]]
+        [_live(formulas[field], row[0])]
         for (field, *_), row in zip(layout.KPI_FIELDS, block.rows, strict=True)
     ]
     return Block(block.sheet, block.top_left, rows)

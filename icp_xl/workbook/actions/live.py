@@ -67,7 +67,7 @@ def live_scores_rows(book: Book, result: Scored, rows: list[list[Any]]) -> list[
     otherwise."""
     live_sheet = layout.LIVE in book.sheet_names()
     if live_sheet:
-        book.clear_range(layout.LIVE, "A1:W1048576")
+        book.clear_range(layout.LIVE, "A1:Z1048576")
     if not read_live_mode(book) or not rows:
         return rows
     if not live_sheet:

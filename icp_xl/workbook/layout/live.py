@@ -48,6 +48,9 @@ LIVE_SHEET = SheetSpec(
         "T": 36,
         "V": 34,
         "W": 14,
+        "X": 12,
+        "Y": 14,
+        "Z": 12,
     },
     freeze="A2",
 )
@@ -194,7 +197,19 @@ VIEW_FIGURE_LABELS: Mapping[str, str] = MappingProxyType(
 VIEW_FIGURES_TOP_LEFT = "V2"
 VIEW_NOTE_CELL = "V1"
 VIEW_NOTE = "Helper cells of the live Dashboard and Chart Data (written with the segment view)."
-LIVE_VIEW_AREA = "N1:W1048576"
+# Calibrated mode's All Segments view: the key figures' "grades A+B" rank the calibrated
+# scores by the Settings shares (average rank of tied scores, by binary search).
+SHARE_GRADE_COLUMNS: Mapping[str, str] = MappingProxyType(
+    {"ascending": "X", "percentile": "Y", "descending": "Z"}
+)
+SHARE_GRADE_HEADERS: Mapping[str, str] = MappingProxyType(
+    {
+        "ascending": "ICP scores, ascending",
+        "percentile": "Percentile by the Settings shares",
+        "descending": "ICP scores, descending",
+    }
+)
+LIVE_VIEW_AREA = "N1:Z1048576"
 
 
 def live_view_ref(figure: str) -> str:
