@@ -159,6 +159,7 @@ def test_live_off_and_on_keep_the_values(live_workbook: Path, tmp_path: Path) ->
     assert _sheet(path, layout.LIVE) in ([], [[]], [[""]])
     assert SNAPSHOT_NOTE not in _sheet(path, layout.TOP_CUSTOMERS)[1][0]
     assert _sheet(path, layout.ACCOUNT)[3][0] == ""
+    assert _sheet(path, layout.SEGMENTS_SHEET)[1][0] == ""
     assert not _formulas(path, layout.CHART_DATA)
     plain = tmp_path / "plain.xlsx"  # never live: the Dashboard's formulas are its layout's
     new_workbook(plain, sample_size=ACCOUNTS)
@@ -168,7 +169,8 @@ def test_live_off_and_on_keep_the_values(live_workbook: Path, tmp_path: Path) ->
     assert main(["live", str(path), "ON"]) == 0
     assert _formulas(path).keys() == _formulas(live_workbook).keys()
     assert _scores(path) == before
-    for sheet, row in ((layout.MOVERS, 1), (layout.TOP_CUSTOMERS, 1), (layout.ACCOUNT, 3)):
+    for sheet, row in ((layout.MOVERS, 1), (layout.TOP_CUSTOMERS, 1), (layout.ACCOUNT, 3),
+                       (layout.SEGMENTS_SHEET, 1)):  # fmt: skip
         assert _sheet(path, sheet)[row][0].endswith(SNAPSHOT_NOTE), sheet
     note_row = parse_cell(DASHBOARD_NOTE_CELL)[0] - 1
     assert _sheet(path, layout.DASHBOARD)[note_row][0] == DASHBOARD_NOTE[0]

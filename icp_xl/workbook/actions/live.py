@@ -108,16 +108,23 @@ SNAPSHOT_CELLS: tuple[tuple[str, str], ...] = (
     (layout.TOP_CUSTOMERS, "A2"),
 )
 ACCOUNT_NOTE_CELL = "A4"  # the Account sheet's free row above its grid
+# Free cells that hold the note in Live mode only: the Account sheet's row above its grid,
+# the Segments sheet's row under its title.
+NOTE_CELLS: tuple[tuple[str, str], ...] = (
+    (layout.ACCOUNT, ACCOUNT_NOTE_CELL),
+    (layout.SEGMENTS_SHEET, "A2"),
+)
 
 
 def mark_snapshots(book: Book) -> None:
     """In Live mode, append :data:`SNAPSHOT_NOTE` to the summaries of Movers and Top
-    Customers (just written), put it on the Account sheet and :data:`DASHBOARD_NOTE` on the
-    Dashboard; outside it, clear those two notes."""
+    Customers (just written), put it in :data:`NOTE_CELLS` (Account, Segments) and
+    :data:`DASHBOARD_NOTE` on the Dashboard; outside it, clear those notes."""
     live = read_live_mode(book)
-    if layout.ACCOUNT in book.sheet_names():
-        note = SNAPSHOT_NOTE if live else None
-        book.write_block(Block(layout.ACCOUNT, ACCOUNT_NOTE_CELL, [[note]]))
+    sheets = book.sheet_names()
+    for sheet, cell in NOTE_CELLS:
+        if sheet in sheets:
+            book.write_block(Block(sheet, cell, [[SNAPSHOT_NOTE if live else None]]))
     lines = [[line if live else None] for line in DASHBOARD_NOTE]
     book.write_block(Block(layout.DASHBOARD, DASHBOARD_NOTE_CELL, lines))
     if not live:
