@@ -247,6 +247,13 @@ def score_markers(scores: np.ndarray) -> dict[str, float]:
     }
 
 
+def score_bin_counts(scores: np.ndarray) -> np.ndarray:
+    """Accounts per 5-point bin [0, 5), ..., [95, 100] of finite ICP ``scores``."""
+    nbins = 100 // SCORE_BIN_WIDTH
+    bins = np.clip((scores // SCORE_BIN_WIDTH).astype(int), 0, nbins - 1)
+    return np.bincount(bins, minlength=nbins)
+
+
 def raw_bin_edges(raw: np.ndarray) -> np.ndarray:
     """The :data:`RAW_BINS` + 1 edges of the raw score histogram: equal bins between the
     whole numbers around the finite ``raw`` scores' minimum and maximum (0-100 when there
@@ -264,9 +271,7 @@ def score_histogram_block(scores: np.ndarray) -> Block:
     scores = np.asarray(scores, dtype=float)
     scores = scores[np.isfinite(scores)]
     nbins = 100 // SCORE_BIN_WIDTH
-    counts = np.bincount(
-        np.clip((scores // SCORE_BIN_WIDTH).astype(int), 0, nbins - 1), minlength=nbins
-    )
+    counts = score_bin_counts(scores)
     x = np.arange(SCORE_POINTS)
     steps = counts[np.minimum(x // SCORE_BIN_WIDTH, nbins - 1)]
     labels = MARKER_LABELS

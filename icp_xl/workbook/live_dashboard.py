@@ -2,10 +2,10 @@
 charts as native formulas over the Scores columns, each with the value Python computed.
 
 A segment view filters them as it filters Python's figures: the view written with them
-(one segment: ``Segment = "Mid-Market"`` in every COUNTIFS/SUMIFS, FILTER or SUMPRODUCT,
+(one segment: ``Segment = "Mid-Market"`` in every COUNTIFS/SUMIFS, IF array or SUMPRODUCT,
 and the within-segment score and grade; All Segments: every account and the
 portfolio-wide score and grade). The helper cells (the view's target revenue in score
-order, the largest industries, the view's figures) sit on the Live sheet, columns N:W.
+order, the largest industries, the view's figures) sit on the Live sheet, columns N:Z.
 
 What stays as Python wrote it (the formulas only read the Scores cells):
 
@@ -46,6 +46,7 @@ from icp_xl.workbook.chart_data import (
     even_sample,
     largest_industries,
     raw_bin_edges,
+    score_bin_counts,
     score_markers,
     section,
     view_score_series,
@@ -200,15 +201,10 @@ def _figures(
     hist = section("score_hist")
     n_, score = _VIEW("view_accounts"), refs.values(refs.score)
     raw_col, target = refs.column("ICP_score_raw"), refs.column("target_revenue")
-    low, high = (
-        (f"MIN({raw_col})", f"MAX({raw_col})")
-        if refs.all
-        else (f"MIN({refs.values(raw_col)})", f"MAX({refs.values(raw_col)})")
-    )
-    a, b = f"INT({low})", f"-INT(-{high})"
+    a, b = f"INT(MIN({refs.values(raw_col)}))", f"-INT(-MAX({refs.values(raw_col)}))"
     narrow = f"IF({b}-{a}<1,"
     positive = f'{target},">0"'
-    steps = _histogram_counts(scores)
+    steps = score_bin_counts(scores[np.isfinite(scores)])
     return {
         "view": refs.view,
         "view_accounts": Formula(f"={refs.count()}", count),
@@ -223,13 +219,6 @@ def _figures(
         "raw_low": _live(f"=IF({n_}=0,0,{narrow}{a}-1,{a}))", float(edges[0]), True),
         "raw_high": _live(f"=IF({n_}=0,100,{narrow}{b}+1,{b}))", float(edges[-1]), True),
     }  # fmt: skip
-
-
-def _histogram_counts(scores: np.ndarray) -> np.ndarray:
-    nbins = 100 // SCORE_BIN_WIDTH
-    finite = scores[np.isfinite(scores)]
-    bins = np.clip((finite // SCORE_BIN_WIDTH).astype(int), 0, nbins - 1)
-    return np.bincount(bins, minlength=nbins)
 
 
 def _share_grades(refs: _Refs, scored: pd.DataFrame) -> Block:
