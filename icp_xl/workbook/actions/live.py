@@ -116,17 +116,26 @@ NOTE_CELLS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _holds(book: Book, sheet: str, cell: str, lines: tuple[str, ...]) -> bool:
+    """Whether ``cell`` holds our note: ``lines``' first line, or a note of an earlier
+    version (it begins with the same words)."""
+    value = book.read_range(sheet, cell)[0][0]
+    return value == lines[0] or (isinstance(value, str) and value.startswith(SNAPSHOT_NOTE[:22]))
+
+
 def mark_snapshots(book: Book) -> None:
     """In Live mode, append :data:`SNAPSHOT_NOTE` to the summaries of Movers and Top
     Customers (just written), put it in :data:`NOTE_CELLS` (Account, Segments) and
-    :data:`DASHBOARD_NOTE` on the Dashboard; outside it, clear those notes."""
+    :data:`DASHBOARD_NOTE` on the Dashboard; outside it, clear those notes where they are
+    (Live mode was on before)."""
     live = read_live_mode(book)
     sheets = book.sheet_names()
-    for sheet, cell in NOTE_CELLS:
-        if sheet in sheets:
-            book.write_block(Block(sheet, cell, [[SNAPSHOT_NOTE if live else None]]))
-    lines = [[line if live else None] for line in DASHBOARD_NOTE]
-    book.write_block(Block(layout.DASHBOARD, DASHBOARD_NOTE_CELL, lines))
+    notes = [(sheet, cell, (SNAPSHOT_NOTE,)) for sheet, cell in NOTE_CELLS if sheet in sheets]
+    for sheet, cell, lines in [*notes, (layout.DASHBOARD, DASHBOARD_NOTE_CELL, DASHBOARD_NOTE)]:
+        if live:
+            book.write_block(Block(sheet, cell, [[line] for line in lines]))
+        elif _holds(book, sheet, cell, lines):  # a cell the user wrote stays as it is
+            book.write_block(Block(sheet, cell, [[None] for _ in lines]))
     if not live:
         return
     for sheet, cell in SNAPSHOT_CELLS:
