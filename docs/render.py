@@ -92,9 +92,17 @@ def renderable_copy(workbook: Path, target: Path, keep_rows: int = 60) -> Path:
     load, so the copy gets them back from
     :func:`icp_xl.hosts.file.charts.add_charts`, exactly as the file host does on every write."""
     wb = openpyxl.load_workbook(workbook)
+    live = str(wb.defined_names.get("LiveMode").value) if "LiveMode" in wb.defined_names else ""
+    live_on = False
+    if live:
+        sheet, cell = live.replace("$", "").split("!")
+        live_on = str(wb[sheet.strip("'")][cell].value).strip().lower() == "on"
     for ws in wb.worksheets:
         if ws.title in LONG_SHEETS and ws.max_row > keep_rows:
-            ws.delete_rows(keep_rows + 1, ws.max_row - keep_rows)
+            if live_on:  # the live formulas need every row: print the first ones only
+                ws.print_area = f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}{keep_rows}"
+            else:
+                ws.delete_rows(keep_rows + 1, ws.max_row - keep_rows)
     add_charts(wb)
     wb.save(target)
     return target

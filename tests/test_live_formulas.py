@@ -20,19 +20,23 @@ from support.libreoffice import SOFFICE, libreoffice_version, recalculated
 
 from icp_xl.cli import main
 from icp_xl.core.errors import IcpError
+from icp_xl.core.inputs.cells import parse_cell
 from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.core.model.scoring import rank_key
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout
 from icp_xl.workbook.actions.live import (
+    DASHBOARD_NOTE,
+    DASHBOARD_NOTE_CELL,
     MISSING_LIVE_SHEET,
     SNAPSHOT_NOTE,
     read_live_mode,
     set_live_mode,
 )
-from icp_xl.workbook.actions.scoring import score_book
-from icp_xl.workbook.blocks import Block
+from icp_xl.workbook.actions.rescoring import view_blocks
+from icp_xl.workbook.actions.scoring import score_book, selected_view
+from icp_xl.workbook.blocks import Block, Formula, plain_value
 from icp_xl.workbook.live_formulas import LIVE_FIELDS, SCORES_LETTERS
 
 ACCOUNTS = 300
@@ -50,7 +54,10 @@ COMPARED = (
     ("Raw score", "ICP_score_raw"),
     ("ICP score", "ICP_score"),
     ("Grade", "ICP_grade"),
+    ("Segment ICP score", "segment_ICP_score"),
+    ("Segment grade", "segment_ICP_grade"),
 )
+SKIP = object()  # a cell not compared
 TIES = {"W_Vertical": 0.2, "W_Size": 0.2, "W_Adoption": 0.3, "W_Relationship": 0.3}
 
 
@@ -152,11 +159,21 @@ def test_live_off_and_on_keep_the_values(live_workbook: Path, tmp_path: Path) ->
     assert _sheet(path, layout.LIVE) in ([], [[]], [[""]])
     assert SNAPSHOT_NOTE not in _sheet(path, layout.TOP_CUSTOMERS)[1][0]
     assert _sheet(path, layout.ACCOUNT)[3][0] == ""
+    assert _sheet(path, layout.SEGMENTS_SHEET)[1][0] == ""
+    assert not _formulas(path, layout.CHART_DATA)
+    plain = tmp_path / "plain.xlsx"  # never live: the Dashboard's formulas are its layout's
+    new_workbook(plain, sample_size=ACCOUNTS)
+    assert set(_formulas(path, layout.DASHBOARD)) == set(_formulas(plain, layout.DASHBOARD))
+    dashboard = _sheet(path, layout.DASHBOARD)
+    assert not any(DASHBOARD_NOTE[0] in str(cell) for row in dashboard for cell in row)
     assert main(["live", str(path), "ON"]) == 0
     assert _formulas(path).keys() == _formulas(live_workbook).keys()
     assert _scores(path) == before
-    for sheet, row in ((layout.MOVERS, 1), (layout.TOP_CUSTOMERS, 1), (layout.ACCOUNT, 3)):
+    for sheet, row in ((layout.MOVERS, 1), (layout.TOP_CUSTOMERS, 1), (layout.ACCOUNT, 3),
+                       (layout.SEGMENTS_SHEET, 1)):  # fmt: skip
         assert _sheet(path, sheet)[row][0].endswith(SNAPSHOT_NOTE), sheet
+    note_row = parse_cell(DASHBOARD_NOTE_CELL)[0] - 1
+    assert _sheet(path, layout.DASHBOARD)[note_row][0] == DASHBOARD_NOTE[0]
 
 
 def test_a_bad_live_mode_value_is_one_sentence(live_workbook: Path, tmp_path: Path) -> None:
@@ -274,6 +291,7 @@ def test_calibrated_live_workbook_recalculates_to_pythons_scores(
     _edit(path, TIES, _account_edits(path))
     computed = recalculated([path], tmp_path / "lo")
     _assert_matches_python(computed[path.name], path)
+    _assert_dashboard_is_python(computed[path.name], path, "calibrated")
 
 
 @needs_libreoffice
@@ -287,8 +305,9 @@ def test_both_hosts_write_the_same_live_formulas(live_workbook: Path, tmp_path: 
         actions.rescore(book)
     file_copy = _copy(path, tmp_path / "file", "file.xlsx")
     assert main(["rescore", str(file_copy)]) == 0
-    assert _formulas(path) == _formulas(file_copy)
-    assert _formulas(path, layout.LIVE) == _formulas(file_copy, layout.LIVE)
+    for sheet in (layout.SCORES, layout.LIVE, layout.DASHBOARD, layout.CHART_DATA):
+        assert _formulas(path, sheet) == _formulas(file_copy, sheet), sheet
+    assert len(_formulas(path, layout.CHART_DATA)) > 1000
     computed = recalculated([path], tmp_path / "lo")
     _assert_matches_python(computed[path.name], path)
     with live_host(path) as book:
@@ -312,3 +331,102 @@ def test_live_mode_in_excel_without_the_live_sheet_says_what_to_do(
         actions.rescore(book)
     assert str(error.value) == MISSING_LIVE_SHEET
     assert _sheet(path, layout.DATA_QUALITY) == before
+
+
+@needs_libreoffice
+def test_libreoffice_recalculates_the_dashboard_to_pythons_figures(
+    live_workbook: Path, tmp_path: Path
+) -> None:
+    """The Dashboard's key figures and the Chart Data of its charts, recalculated by
+    LibreOffice, equal what Python computes for the workbook as saved (unedited: the values
+    cached with the formulas are their results) and after weight edits (ties included), a
+    settings edit, and in a one-segment view."""
+    folder = tmp_path / "edited"
+    mid = _copy(live_workbook, tmp_path, "mid.xlsx")
+    assert main(["rescore", str(mid), "--segment", "mid_market"]) == 0
+    variants = {
+        "ties": (live_workbook, TIES, ()),
+        "weights": (live_workbook, {"W_Vertical": 0.5, "W_Size": 0.0, "W_Adoption": 0.25,
+                                    "W_Relationship": 0.25}, ()),
+        "settings": (live_workbook, {"UnknownIndustryScore": 0.25, "GradeShare_A": 0.15,
+                                     "GradeShare_C": 0.35}, ((layout.SETTINGS, "I5", 0.55),)),
+        "mid_ties": (mid, TIES, ()),
+    }  # fmt: skip
+    paths = {"saved": _copy(live_workbook, folder, "saved.xlsx"),
+             "mid_saved": _copy(mid, folder, "mid_saved.xlsx")}  # fmt: skip
+    for label, (source, names, cells) in variants.items():
+        paths[label] = _copy(source, folder, f"{label}.xlsx")
+        _edit(paths[label], names, cells)
+    new_view = _copy(live_workbook, folder, "new_view.xlsx")  # picked, not yet rescored
+    _edit(new_view, {layout.SEGMENT_VIEW.name: "Large Enterprise"})
+    computed = recalculated([*paths.values(), new_view], tmp_path / "lo")
+    status = _sheet(computed[new_view.name], layout.DASHBOARD)[5][1]
+    assert status == layout.LIVE_RESCORE_TEXT  # the figures still filter All Segments
+    for label, path in paths.items():
+        file = computed[path.name]
+        if label.endswith("saved"):  # cached values: the formulas' results
+            for sheet in (layout.CHART_DATA, layout.LIVE):
+                _assert_same_cells(_sheet(file, sheet), _sheet(path, sheet), f"{label} {sheet}")
+        _assert_dashboard_is_python(file, path, label)
+    kpis = slice(layout.KPI_FIRST_ROW - 1, layout.KPI_FIRST_ROW - 1 + len(layout.KPI_FIELDS))
+    saved, ties = (
+        _sheet(computed[paths[k].name], layout.DASHBOARD)[kpis] for k in ("saved", "ties")
+    )
+    assert saved != ties  # the figures moved with the weights
+
+
+def _assert_dashboard_is_python(computed: Path, edited: Path, label: str) -> None:
+    """The key figures and every Chart Data section with formulas in ``computed`` (LibreOffice's
+    recalculation of ``edited``) equal Python's for ``edited``: texts exactly, numbers within
+    1e-9."""
+    book = FileBook.open(edited, status=lambda message: None)
+    kpis, charts, _ = view_blocks(book, score_book(book), selected_view(book, None))
+    dashboard, chart_data = _sheet(computed, layout.DASHBOARD), _sheet(computed, layout.CHART_DATA)
+    live = [b for b in charts if any(type(v) is Formula for row in b.rows for v in row)]
+    assert len(live) >= 9, label
+    assert sum(type(row[0]) is Formula for row in kpis.rows) >= len(kpis.rows) - 2, label
+    for block, rows in ((kpis, dashboard), *((b, chart_data) for b in live)):
+        top, left = parse_cell(block.top_left)
+        got = [row[left - 1 : left - 1 + len(block.rows[0])] for row in rows[top - 1 :]]
+        # values Python leaves as of the last Rescore are not compared
+        want = [[plain_value(v) if type(v) is Formula else SKIP for v in row] for row in block.rows]
+        _assert_same_cells(got[: len(want)], want, f"{label} {block.sheet}!{block.top_left}")
+
+
+def _assert_same_cells(got: list[list[Any]], want: list[list[Any]], where: str) -> None:
+    """Cell by cell: blank and "" alike, texts equal, numbers within 1e-9 (absolute or
+    relative); a reader leaves out blank rows at the end."""
+    got = [*got, *([[]] * (len(want) - len(got)))]
+    for r, (row, expected) in enumerate(zip(got, want, strict=False)):
+        row = list(row) + [""] * (len(expected) - len(row))
+        for c, (a, b) in enumerate(zip(row, expected, strict=False)):
+            if b is SKIP:
+                continue
+            a, b = ("" if a is None else a), ("" if b is None else b)
+            if isinstance(b, int | float) and not isinstance(b, bool):
+                assert isinstance(a, int | float), f"{where} row {r + 1} col {c + 1}: {a!r} {b!r}"
+                assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), f"{where} row {r + 1} col {c + 1}"
+            else:
+                assert a == b, f"{where} row {r + 1} col {c + 1}: {a!r} != {b!r}"
+
+
+def test_refreshing_the_segment_view_rewrites_the_live_dashboard(
+    live_workbook: Path, tmp_path: Path
+) -> None:
+    """Refresh segment view in Live mode: the formulas filter by the new view, their values
+    are Python's for it, and the Live sheet names the view (the Results formula compares
+    it with the Dashboard's selector)."""
+    path = _copy(live_workbook, tmp_path, "view.xlsx")
+    book = FileBook.open(path, status=lambda message: None)
+    actions.refresh_segment_view(book, "large_enterprise")
+    book.save()
+    live = _sheet(path, layout.LIVE)
+    row, column = parse_cell(layout.LIVE_VIEW_CELL.split("!")[1].replace("$", ""))
+    assert live[row - 1][column - 1] == "Large Enterprise"
+    formulas = _formulas(path, layout.DASHBOARD)
+    assert '"Large Enterprise"' in formulas[f"B{layout.KPI_FIRST_ROW + 4}"]
+    book = FileBook.open(path, status=lambda message: None)
+    kpis, charts, _ = view_blocks(book, score_book(book), "Large Enterprise")
+    dashboard = _sheet(path, layout.DASHBOARD)
+    got = [r[1:2] for r in dashboard[layout.KPI_FIRST_ROW - 1 :]]
+    _assert_same_cells(got, [[plain_value(v) for v in r] for r in kpis.rows], "view")

@@ -220,7 +220,7 @@ def even_sample(count: int, limit: int) -> np.ndarray:
     return np.unique(np.linspace(0, count - 1, limit).round().astype(int))
 
 
-def _view_scores(scored: pd.DataFrame, view: str) -> tuple[np.ndarray, pd.Series, pd.Series]:
+def view_score_series(scored: pd.DataFrame, view: str) -> tuple[np.ndarray, pd.Series, pd.Series]:
     """(mask of the view's rows, their ICP scores, their grades): within-segment in a
     one-segment view, portfolio-wide in 'All Segments'."""
     mask = view_rows(scored, view)
@@ -232,6 +232,38 @@ def _view_scores(scored: pd.DataFrame, view: str) -> tuple[np.ndarray, pd.Series
 # --- sections --------------------------------------------------------------------------------
 
 
+MARKER_LABELS = {"q1": "Q1", "median": "Median", "mean": "Mean", "q3": "Q3"}
+
+
+def score_markers(scores: np.ndarray) -> dict[str, float]:
+    """The Q1, median, mean and Q3 of finite ``scores`` (NaN each when there are none)."""
+    if not len(scores):
+        return dict.fromkeys(MARKERS, math.nan)
+    return {
+        "q1": float(np.percentile(scores, 25)),
+        "median": float(np.median(scores)),
+        "mean": float(scores.mean()),
+        "q3": float(np.percentile(scores, 75)),
+    }
+
+
+def score_bin_counts(scores: np.ndarray) -> np.ndarray:
+    """Accounts per 5-point bin [0, 5), ..., [95, 100] of finite ICP ``scores``."""
+    nbins = 100 // SCORE_BIN_WIDTH
+    bins = np.clip((scores // SCORE_BIN_WIDTH).astype(int), 0, nbins - 1)
+    return np.bincount(bins, minlength=nbins)
+
+
+def raw_bin_edges(raw: np.ndarray) -> np.ndarray:
+    """The :data:`RAW_BINS` + 1 edges of the raw score histogram: equal bins between the
+    whole numbers around the finite ``raw`` scores' minimum and maximum (0-100 when there
+    are none; one point each side when they are less than one apart)."""
+    low, high = (math.floor(raw.min()), math.ceil(raw.max())) if len(raw) else (0, 100)
+    if high - low < 1:
+        low, high = low - 1, high + 1
+    return np.linspace(low, high, RAW_BINS + 1)
+
+
 def score_histogram_block(scores: np.ndarray) -> Block:
     """ICP scores (0-100) -> the step histogram over x = 0..100 (accounts in the 5-point bin
     holding x) and the Q1, median, mean and Q3 markers: a bar as tall as the histogram at
@@ -239,21 +271,11 @@ def score_histogram_block(scores: np.ndarray) -> Block:
     scores = np.asarray(scores, dtype=float)
     scores = scores[np.isfinite(scores)]
     nbins = 100 // SCORE_BIN_WIDTH
-    counts = np.bincount(
-        np.clip((scores // SCORE_BIN_WIDTH).astype(int), 0, nbins - 1), minlength=nbins
-    )
+    counts = score_bin_counts(scores)
     x = np.arange(SCORE_POINTS)
     steps = counts[np.minimum(x // SCORE_BIN_WIDTH, nbins - 1)]
-    labels = {"q1": "Q1", "median": "Median", "mean": "Mean", "q3": "Q3"}
-    if len(scores):
-        stats = {
-            "q1": np.percentile(scores, 25),
-            "median": np.median(scores),
-            "mean": scores.mean(),
-            "q3": np.percentile(scores, 75),
-        }
-    else:
-        stats = dict.fromkeys(MARKERS, math.nan)
+    labels = MARKER_LABELS
+    stats = score_markers(scores)
     height = float(max(steps.max(), 1)) * 1.08
     headers = ["ICP score", "Axis label", f"Accounts per {SCORE_BIN_WIDTH}-point bin"]
     rows = [
@@ -275,10 +297,7 @@ def raw_histogram_block(raw: np.ndarray) -> Block:
     their minimum and maximum (0-100 when there are none); label, bounds, count."""
     raw = np.asarray(raw, dtype=float)
     raw = raw[np.isfinite(raw)]
-    low, high = (math.floor(raw.min()), math.ceil(raw.max())) if len(raw) else (0, 100)
-    if high - low < 1:
-        low, high = low - 1, high + 1
-    edges = np.linspace(low, high, RAW_BINS + 1)
+    edges = raw_bin_edges(raw)
     counts, _ = np.histogram(raw, bins=edges)
     rows = [
         [f"{a:.1f}-{b:.1f}", float(a), float(b), int(c)]
@@ -392,9 +411,10 @@ def weights_block(current: Weights, optimized: Weights | None) -> Block:
     return _block("weights", ["Component", "Current", "Optimized"], rows)
 
 
-def industry_block(industry: pd.Series, scores: pd.Series) -> Block:
+def largest_industries(industry: pd.Series, scores: pd.Series) -> pd.DataFrame:
     """The :data:`TOP_INDUSTRIES` industries with the most accounts (ties by name), sorted by
-    average ICP score descending; label ``"High Tech (212)"``, average score, count."""
+    name: columns ``industry`` (trimmed; blank as :data:`UNKNOWN_INDUSTRY_LABEL`), ``mean``
+    (average of ``scores``) and ``size`` (accounts)."""
     names = (
         industry.astype(object).fillna("").map(lambda s: str(s).strip() or UNKNOWN_INDUSTRY_LABEL)
     )
@@ -405,7 +425,13 @@ def industry_block(industry: pd.Series, scores: pd.Series) -> Block:
         .reset_index()
     )
     top = table.sort_values(["size", "industry"], ascending=[False, True], kind="stable")
-    top = top.head(TOP_INDUSTRIES).sort_values(
+    return top.head(TOP_INDUSTRIES).sort_values("industry", kind="stable")
+
+
+def industry_block(industry: pd.Series, scores: pd.Series) -> Block:
+    """The :data:`TOP_INDUSTRIES` industries with the most accounts (ties by name), sorted by
+    average ICP score descending; label ``"High Tech (212)"``, average score, count."""
+    top = largest_industries(industry, scores).sort_values(
         ["mean", "industry"], ascending=[False, True], kind="stable"
     )
     rows = [[f"{r.industry} ({r.size:,})", float(r.mean), int(r.size)] for r in top.itertuples()]
@@ -513,7 +539,7 @@ def chart_blocks(
     same shapes; an empty view gives blank series.
     """
     view = parse_segment_view(view)
-    mask, scores, grade_labels = _view_scores(scored, view)
+    mask, scores, grade_labels = view_score_series(scored, view)
     accounts = frame[mask]
     rows = scored[mask]
     segment = rows["customer_segment"]

@@ -54,6 +54,8 @@ LIVE_FIELDS: tuple[str, ...] = (
     "ICP_score",
     "ICP_grade",
     "ICP_score_change",
+    "segment_ICP_score",
+    "segment_ICP_grade",
 )
 # Scores input columns that link to Accounts cells (where those cells are plain numbers):
 # field -> the Accounts fields it is read from, tried in order (a sum when several).
@@ -68,6 +70,7 @@ LINKED_INPUTS: Mapping[str, tuple[tuple[str, ...], ...]] = MappingProxyType(
 _SCALED = {"printers": "printer_count", "consumables": "consumable_revenue",
            "software": "software_revenue"}  # fmt: skip
 _L = layout.LIVE_COLUMNS
+_S = layout.SEGMENT_COLUMNS
 _ROW = "\x00"  # stands for the row number in a column's formula template
 _FIG = layout.live_figure_ref
 
@@ -190,6 +193,17 @@ def _row_formulas(n: int, calibration: Calibration | None) -> dict[str, tuple[An
             False,
         ),  # fmt: skip
         "ICP_grade": (lambda r: _grade(f"{live}!{_Q}{r}"), False),
+        "segment_ICP_score": (
+            lambda r: (
+                f"=MIN(MAX(50+15*NORM.S.INV(({live}!{_S['segment_rank']}{r}-0.5)/"
+                f"{_by_segment(c['customer_segment'] + str(r), 'count')}),0),100)"
+            ),
+            False,
+        ),
+        "segment_ICP_grade": (
+            lambda r: _grade(f"{live}!{_S['segment_percentile']}{r}", "segment_cutoff"),
+            False,
+        ),
         "ICP_score_change": (
             lambda r: (
                 f"=IF(ISNUMBER({c['previous_ICP_score']}{r}),"
@@ -210,13 +224,22 @@ def _percentile(r: int, calibration: Calibration | None) -> str:
     return f"({layout.LIVE}!{_L['rank']}{r}-0.5)/{_FIG('accounts')}"
 
 
-def _grade(q: str) -> str:
-    """Grade letter from percentile cell ``q``: the first grade whose cutoff it does not
-    exceed (F, D, C, B), else A."""
+def _grade(q: str, cutoffs: str = "cutoff") -> str:
+    """Grade letter from percentile cell ``q``: the first grade whose cutoff (the Live
+    figures ``cutoffs``_F ...) it does not exceed (F, D, C, B), else A."""
     text = f'"{GRADES[-1]}"'
     for grade in reversed(GRADES[:-1]):
-        text = f'IF({q}<={_FIG(f"cutoff_{grade}")},"{grade}",{text})'
+        text = f'IF({q}<={_FIG(f"{cutoffs}_{grade}")},"{grade}",{text})'
     return "=" + text
+
+
+def _by_segment(segment_cell: str, kind: str) -> str:
+    """The Live figure ``kind``_<segment> of the segment named in ``segment_cell``."""
+    small, mid, large = SEGMENTS
+    return (
+        f'IF({segment_cell}="{small}",{_FIG(f"{kind}_{small}")},'
+        f'IF({segment_cell}="{mid}",{_FIG(f"{kind}_{mid}")},{_FIG(f"{kind}_{large}")}))'
+    )
 
 
 def _live_blocks(
@@ -282,12 +305,93 @@ def _live_blocks(
     keys = list(layout.LIVE_COLUMNS)
     for i in range(n):
         rows.append([columns[k][i] if k in columns else None for k in keys] + [q_column[i]])
+    segment_block, segment_figures = _segment_columns(n, scored, cutoffs)
+    figures.update(segment_figures)
     figure_rows = [[layout.LIVE_FIGURE_LABELS[k], figures[k]] for k in layout.LIVE_FIGURES]
     return [
         Block(live, "A1", rows),
+        segment_block,
         Block(live, layout.LIVE_NOTE_CELL, [[layout.LIVE_NOTE]]),
         Block(live, layout.LIVE_FIGURES_TOP_LEFT, figure_rows),
     ]
+
+
+def _segment_columns(
+    n: int, scored: pd.DataFrame, cutoffs: Sequence[float]
+) -> tuple[Block, dict[str, Any]]:
+    """The within-segment score's helper columns (Live J:M) and figures: the row numbers
+    ordered by (segment, rank key, row) with one SORTBY, each row's place in that order by a
+    second one, minus the accounts of the segments before it: the rank inside its segment
+    (:func:`icp_xl.core.model.segments.within_segment_scores`, ties by row order)."""
+    live, last = layout.LIVE, n + 1
+    segment = scored["customer_segment"].to_numpy(dtype=object)
+    code = np.select([segment == s for s in SEGMENTS], range(len(SEGMENTS)), len(SEGMENTS))
+    keys = rank_key(scored["ICP_score_raw"].to_numpy(dtype=float))
+    order = np.lexsort((np.arange(n), keys, code))
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(1, n + 1)
+    counts = {s: int((segment == s).sum()) for s in SEGMENTS}
+    before = np.cumsum([0, *counts.values()])[code]
+    rank = position - before
+    score = scored["segment_ICP_score"].to_numpy(dtype=float)
+    figures: dict[str, Any] = {}
+    sizes = np.zeros(n)
+    q = rank.astype(float)
+    seg_col, score_col = SCORES_LETTERS["customer_segment"], SCORES_LETTERS["segment_ICP_score"]
+    segments = f"{layout.SCORES}!${seg_col}$2:${seg_col}${last}"
+    segment_scores = f"{layout.SCORES}!${score_col}$2:${score_col}${last}"
+    for name in SEGMENTS:
+        inside = segment == name
+        size, zero, hundred = counts[name], (score[inside] == 0).sum(), (score[inside] == 100).sum()
+        sizes[inside] = size
+        q[inside & (score == 0)] = (1 + zero) / 2
+        q[inside & (score == 100)] = (2 * size - hundred + 1) / 2
+        figures[f"count_{name}"] = Formula(f'=COUNTIF({segments},"{name}")', size)
+        for kind, value, total in (("zero", 0, zero), ("hundred", 100, hundred)):
+            figures[f"{kind}_{name}"] = Formula(
+                f'=COUNTIFS({segments},"{name}",{segment_scores},{value})', int(total)
+            )
+    q = q / np.maximum(sizes, 1)
+    shares = [layout.GRADE_SHARE_NAMES[g] for g in GRADES[:-1]]
+    for i, grade in enumerate(GRADES[:-1]):
+        figures[f"segment_cutoff_{grade}"] = Formula(
+            f"=ROUND({'+'.join(shares[: i + 1])},12)", float(cutoffs[i])
+        )
+    seq = f"SEQUENCE({n})"
+    codes = f'({segments}="{SEGMENTS[1]}")+2*({segments}="{SEGMENTS[2]}")'  # 0, 1, 2
+    key_col = _L["key"]
+    order_col, rank_col = _S["segment_order"], _S["segment_rank"]
+    position_col = _S["segment_position"]
+    body: list[list[Any]] = [[layout.SEGMENT_HEADERS[k] for k in layout.SEGMENT_COLUMNS]]
+    # One template per column, the row number put in by replacement (as in live_scores).
+    seg, seg_score = f"{layout.SCORES}!{seg_col}{_ROW}", f"{layout.SCORES}!{score_col}{_ROW}"
+    first, second = (_FIG(f"count_{s}") for s in SEGMENTS[:2])
+    offset = f'IF({seg}="{SEGMENTS[0]}",0,IF({seg}="{SEGMENTS[1]}",{first},{first}+{second}))'
+    rank_text = f"={position_col}{_ROW}-{offset}"
+    q_text = (
+        f"=IF({seg_score}=0,(1+{_by_segment(seg, 'zero')})/2,IF({seg_score}=100,"
+        f"(2*{_by_segment(seg, 'count')}-{_by_segment(seg, 'hundred')}+1)/2,"
+        f"{rank_col}{_ROW}))/{_by_segment(seg, 'count')}"
+    )
+    for i in range(n):
+        r = str(i + 2)
+        body.append(
+            [
+                int(order[i]) + 1,
+                int(position[i]),
+                Formula(rank_text.replace(_ROW, r), int(rank[i])),
+                Formula(q_text.replace(_ROW, r), float(q[i])),
+            ]
+        )
+    body[1][0] = Formula(
+        f"=SORTBY({seq},{codes},1,{live}!${key_col}$2:${key_col}${last},1,{seq},1)",
+        body[1][0],
+        n,
+    )
+    body[1][1] = Formula(
+        f"=SORTBY({seq},{live}!${order_col}$2:${order_col}${last},1)", body[1][1], n
+    )
+    return Block(live, f"{order_col}1", body), figures
 
 
 def _key_column(n: int, raw: np.ndarray) -> list[Formula]:

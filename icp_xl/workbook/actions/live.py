@@ -67,7 +67,7 @@ def live_scores_rows(book: Book, result: Scored, rows: list[list[Any]]) -> list[
     otherwise."""
     live_sheet = layout.LIVE in book.sheet_names()
     if live_sheet:
-        book.clear_range(layout.LIVE, "A1:I1048576")
+        book.clear_range(layout.LIVE, "A1:Z1048576")
     if not read_live_mode(book) or not rows:
         return rows
     if not live_sheet:
@@ -93,23 +93,49 @@ def live_scores_rows(book: Book, result: Scored, rows: list[list[Any]]) -> list[
     return live.rows
 
 
-SNAPSHOT_NOTE = "As of the last Rescore: in Live mode only the Scores sheet recalculates."
+SNAPSHOT_NOTE = "As of the last Rescore: in Live mode only Scores and the Dashboard recalculate."
+# The Dashboard's note in Live mode, below the key figures' notes (left of the charts).
+DASHBOARD_NOTE = (
+    "Live mode: figures and charts recalculate",
+    "when you edit weights, settings or inputs.",
+    "As of the last Rescore: which accounts the",
+    "scatters sample, which 15 industries show.",
+)
+DASHBOARD_NOTE_CELL = f"A{layout.KPI_NOTE_ROW + 5}"
 # Python-written sheets that say so in Live mode: (sheet, cell whose text gets the note).
 SNAPSHOT_CELLS: tuple[tuple[str, str], ...] = (
     (layout.MOVERS, layout.MOVERS_SUMMARY),
     (layout.TOP_CUSTOMERS, "A2"),
 )
 ACCOUNT_NOTE_CELL = "A4"  # the Account sheet's free row above its grid
+# Free cells that hold the note in Live mode only: the Account sheet's row above its grid,
+# the Segments sheet's row under its title.
+NOTE_CELLS: tuple[tuple[str, str], ...] = (
+    (layout.ACCOUNT, ACCOUNT_NOTE_CELL),
+    (layout.SEGMENTS_SHEET, "A2"),
+)
+
+
+def _holds(book: Book, sheet: str, cell: str, lines: tuple[str, ...]) -> bool:
+    """Whether ``cell`` holds our note: ``lines``' first line, or a note of an earlier
+    version (it begins with the same words)."""
+    value = book.read_range(sheet, cell)[0][0]
+    return value == lines[0] or (isinstance(value, str) and value.startswith(SNAPSHOT_NOTE[:22]))
 
 
 def mark_snapshots(book: Book) -> None:
     """In Live mode, append :data:`SNAPSHOT_NOTE` to the summaries of Movers and Top
-    Customers (just written) and put it on the Account sheet; outside it, clear the
-    Account sheet's note."""
+    Customers (just written), put it in :data:`NOTE_CELLS` (Account, Segments) and
+    :data:`DASHBOARD_NOTE` on the Dashboard; outside it, clear those notes where they are
+    (Live mode was on before)."""
     live = read_live_mode(book)
-    if layout.ACCOUNT in book.sheet_names():
-        note = SNAPSHOT_NOTE if live else None
-        book.write_block(Block(layout.ACCOUNT, ACCOUNT_NOTE_CELL, [[note]]))
+    sheets = book.sheet_names()
+    notes = [(sheet, cell, (SNAPSHOT_NOTE,)) for sheet, cell in NOTE_CELLS if sheet in sheets]
+    for sheet, cell, lines in [*notes, (layout.DASHBOARD, DASHBOARD_NOTE_CELL, DASHBOARD_NOTE)]:
+        if live:
+            book.write_block(Block(sheet, cell, [[line] for line in lines]))
+        elif _holds(book, sheet, cell, lines):  # a cell the user wrote stays as it is
+            book.write_block(Block(sheet, cell, [[None] for _ in lines]))
     if not live:
         return
     for sheet, cell in SNAPSHOT_CELLS:

@@ -13,7 +13,7 @@ import numpy as np
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.cells import parse_cell, range_ref
 from icp_xl.core.insight.quality import Finding, QualityReport
-from icp_xl.core.model.calibration import Calibration
+from icp_xl.core.model.calibration import RELATIVE, Calibration
 from icp_xl.core.model.segments import (
     ALL_SEGMENTS,
     SegmentMetrics,
@@ -213,6 +213,32 @@ def _with_extras(
     return [[*row, *(cell_value(v) for v in more)] for row, more in zip(rows, raw, strict=True)]
 
 
+def view_blocks(
+    book: Book, result: Scored, view: str, metrics: SegmentMetrics | None = None
+) -> tuple[Block, list[Block], list[Block]]:
+    """What the Dashboard shows of ``view`` (a parsed segment view): the key-figure block,
+    the Chart Data blocks and, in Live mode, the Live sheet's helper blocks (their cells
+    formulas cached with these values; no helpers outside Live mode). ``metrics``: the
+    view's :func:`view_metrics` when already computed."""
+    from icp_xl.workbook.actions.live import read_live_mode
+    from icp_xl.workbook.live_dashboard import live_view
+
+    frame, scored, settings = result.accounts.frame, result.scored, result.settings
+    metrics = metrics or view_metrics(frame, scored, settings, view)
+    values = metrics.as_dict()
+    kpis = Block(
+        layout.DASHBOARD,
+        f"B{layout.KPI_FIRST_ROW}",
+        [[cell_value(values[f])] for f, *_ in layout.KPI_FIELDS],
+    )
+    charts = _chart_blocks(book, result, view)
+    if not read_live_mode(book):
+        return kpis, charts, []
+    calibrated = result.mode != RELATIVE
+    live = live_view(kpis, charts, frame, scored, settings, view, calibrated)
+    return live.kpis, live.charts, live.helpers
+
+
 def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
     from icp_xl.workbook.actions.live import mark_snapshots
 
@@ -222,14 +248,11 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
     book.set_name(layout.SEGMENT_VIEW.name, view)
     book.set_name(layout.LAST_RESCORED.name, datetime.now().replace(microsecond=0))
     book.set_name(layout.WEIGHTS_USED.name, weights_text(settings.weights))
-    values = metrics.as_dict()
-    book.write_block(
-        Block(
-            layout.DASHBOARD,
-            f"B{layout.KPI_FIRST_ROW}",
-            [[cell_value(values[f])] for f, *_ in layout.KPI_FIELDS],
-        )
-    )
+    kpis, charts, helpers = view_blocks(book, result, view, metrics)
+    if helpers:
+        book.clear_range(layout.LIVE, layout.LIVE_VIEW_AREA)
+        write_blocks(book, helpers)
+    book.write_block(kpis)
     sheet = layout.TOP_CUSTOMERS
     header_row = layout.TOP_CUSTOMERS_HEADER_ROW
     width = len(layout.TOP_CUSTOMERS_COLUMNS)
@@ -256,7 +279,7 @@ def _write_view(book: Book, result: Scored, view: str) -> RescoreResult:
         book.write_block(Block(sheet, f"A{header_row}", [header, *rows]))
     else:
         book.write_table(layout.TOP_CUSTOMERS_TABLE.name, header, rows)
-    write_blocks(book, _chart_blocks(book, result, view))
+    write_blocks(book, charts)
     write_account_explanation(book, result)
     mark_snapshots(book)
     book.status(f"Done: {len(scored):,} accounts scored; view {view}")

@@ -31,7 +31,7 @@ from icp_xl.workbook.layout.kinds import (
     WEIGHTS,
     NamedCell,
 )
-from icp_xl.workbook.layout.live import LIVE_MODE, LIVE_ON
+from icp_xl.workbook.layout.live import LIVE_MODE, LIVE_ON, live_view_ref
 from icp_xl.workbook.layout.tables import (
     ACCOUNTS_TABLE,
     EXTRA_COLUMNS_NAME,
@@ -300,14 +300,19 @@ _same_accounts = (
     f"-{_fp['numbers']})<={NUMBERS_TOLERANCE:.0E}*MAX(1,ABS({_fp['numbers']}))"
 )
 # Live mode: Scores recalculate themselves; the other sheets are as of the last Rescore.
-LIVE_TEXT = "Scores live; rest as of last Rescore"
+LIVE_TEXT = "Live; rest as of last Rescore"
+# Live mode with a segment view other than the one the live formulas filter by (picked
+# after the last Rescore), or Live mode just switched on: only a Rescore brings them.
+LIVE_RESCORE_TEXT = "New view or Live: press Rescore"
+LIVE_VIEW_CELL = live_view_ref("view")
 RESULTS_STATUS = NamedCell(
     "ResultsStatus",
     DASHBOARD,
     "B6",
     "Results",
     f'=IF(COUNT({LAST_WEIGHT_NAMES["vertical"]})=0,"Not scored yet: press Rescore",'
-    f'IF({LIVE_MODE.name}="{LIVE_ON}","{LIVE_TEXT}",'
+    f'IF({LIVE_MODE.name}="{LIVE_ON}",IF({SEGMENT_VIEW.name}={LIVE_VIEW_CELL},"{LIVE_TEXT}",'
+    f'"{LIVE_RESCORE_TEXT}"),'
     f'IF({_calibration_differs},"{RECALIBRATE_TEXT}",'
     f'IF(AND({_same_weights},{_differences}=0,{_same_accounts}),"{FRESH_TEXT}",'
     f'"{STALE_TEXT}"))))',
