@@ -60,7 +60,7 @@ from icp_xl.hosts.file.styles_xml import StyleSheet
 from icp_xl.hosts.file.table_xml import resized_table
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block, Formula, cell_value, column_cells
-from icp_xl.workbook.book import Location
+from icp_xl.workbook.book import Location, table_columns
 
 __all__ = [
     "MACRO_SUFFIXES",
@@ -186,8 +186,13 @@ class FileBook:
         book = cls(data, path, status)
         book._stamp = stamp
         inputs = sorted(layout.INPUT_SHEETS & set(book._index.sheets))
-        scores = [layout.SCORES] if rescoring and layout.SCORES in book._index.sheets else []
-        book._values.prefetch([*inputs, *scores])
+        previous = []
+        if rescoring and layout.SCORES_TABLE.name in book._index.tables:
+            from icp_xl.workbook.actions.history import PREVIOUS_RUN_HEADERS
+
+            table = layout.SCORES_TABLE.name
+            previous = [(layout.SCORES, book._table_body(table), PREVIOUS_RUN_HEADERS)]
+        book._values.prefetch(inputs, previous)
         for sheet in inputs:
             book._values.load(sheet)  # damage is found up front
         if for_writing:
@@ -307,6 +312,21 @@ class FileBook:
         location = self._table_location(table)
         totals = self._index.tables[table].totals
         return table_frame(self.read_range(location.sheet, table_data_ref(location.ref, totals)))
+
+    def read_table_columns(self, table: str, headers: Sequence[str]) -> pd.DataFrame:
+        location = self._table_location(table)
+        edits = self._edits.get(location.sheet)
+        if location.sheet in layout.INPUT_SHEETS or (edits is not None and edits.layers):
+            return table_columns(self.read_table(table), headers)  # formulas or edits apply
+        ref = self._table_body(table)
+        found = self._values.table_columns(location.sheet, ref, headers)
+        frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in found})
+        return table_columns(frame, headers)
+
+    def _table_body(self, table: str) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) of the table's header row and body (no Total Row)."""
+        spec = self._index.tables[table]
+        return parse_range(table_data_ref(spec.ref, spec.totals))
 
     def write_block(self, block: Block) -> None:
         self._require_sheet(block.sheet)
