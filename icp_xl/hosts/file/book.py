@@ -40,6 +40,7 @@ from icp_xl.core.inputs.cells import (
     table_frame,
 )
 from icp_xl.files.atomic import FileStamp, atomic_write, file_stamp
+from icp_xl.files.memory import release_free_memory
 from icp_xl.files.outputs import same_file
 from icp_xl.files.xlsx_package import READ_ERRORS, check_workbook_file, unreadable_workbook
 from icp_xl.hosts.file import package
@@ -224,6 +225,7 @@ class FileBook:
         if target is None:
             raise ValueError("FileBook.save needs a path for a new workbook")
         self._status(f"Saving {target.name}")
+        release_free_memory()  # the save starts from the memory the objects still use
         same = self.path is not None and same_file(target, self.path)
         expected = self._stamp if same else None  # refuse if someone changed the file
 
@@ -310,18 +312,26 @@ class FileBook:
 
     def read_table(self, table: str) -> pd.DataFrame:
         location = self._table_location(table)
+        if self._reads_columns(location.sheet):
+            top, left, bottom, right = ref = self._table_body(table)
+            found = self._values.table_columns(location.sheet, ref, None)
+            if len(found) == right - left + 1:  # no header twice: each column by its name
+                return _frame(found)
         totals = self._index.tables[table].totals
         return table_frame(self.read_range(location.sheet, table_data_ref(location.ref, totals)))
 
+    def _reads_columns(self, sheet: str) -> bool:
+        """Whether a table on ``sheet`` is read a column at a time: not on an input sheet
+        (whose formula cells read as their constants) nor on a sheet written since."""
+        edits = self._edits.get(sheet)
+        return sheet not in layout.INPUT_SHEETS and (edits is None or not edits.layers)
+
     def read_table_columns(self, table: str, headers: Sequence[str]) -> pd.DataFrame:
         location = self._table_location(table)
-        edits = self._edits.get(location.sheet)
-        if location.sheet in layout.INPUT_SHEETS or (edits is not None and edits.layers):
+        if not self._reads_columns(location.sheet):
             return table_columns(self.read_table(table), headers)  # formulas or edits apply
-        ref = self._table_body(table)
-        found = self._values.table_columns(location.sheet, ref, headers)
-        frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in found})
-        return table_columns(frame, headers)
+        found = self._values.table_columns(location.sheet, self._table_body(table), headers)
+        return table_columns(_frame(found), headers)
 
     def _table_body(self, table: str) -> tuple[int, int, int, int]:
         """(top, left, bottom, right) of the table's header row and body (no Total Row)."""
@@ -538,6 +548,13 @@ class FileBook:
             raise unreadable_workbook(path, error) from None
         self._values.close()
         self._load(rebuilt)
+
+
+def _frame(columns: list[tuple[str, list[Any]]]) -> pd.DataFrame:
+    """A table read a column at a time as ``read_table`` returns it: the cells as stored,
+    trailing rows blank in every column dropped."""
+    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns})
+    return table_columns(frame, [name for name, _ in columns])
 
 
 def _shown(formula: str) -> str:

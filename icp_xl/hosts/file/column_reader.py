@@ -28,6 +28,7 @@ _ROW_END = b"</row>"
 # those of a cell), and what is inside, up to the first "</c>".
 _REST = rb'(\d+)"([^>/]*)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)'
 _CELL = re.compile(rb'<c r="([A-Z]+)' + _REST, re.S)
+_END = re.compile(rb"</(?:\w+:)?worksheet>\s*$")
 _TYPE = re.compile(rb'\bt="([^"]*)"')
 _STYLE = re.compile(rb'\bs="(\d+)"')
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
@@ -46,11 +47,11 @@ def read_columns(
     part: str,
     styles: StyleSheet | None,
     ref: tuple[int, int, int, int],
-    headers: Sequence[str],
+    headers: Sequence[str] | None,
 ) -> list[tuple[str, list[Any]]] | None:
     """(header, body values) of each column of the table at ``ref`` (top, left, bottom,
     right: header row and body, 1-based) of worksheet ``part`` whose header is one of
-    ``headers`` (the first of a repeated header), as
+    ``headers`` (every column when None; the first of a repeated header), as
     :meth:`~icp_xl.hosts.file.sheet_values.SheetValues.table_columns` gives them; None
     when the part holds cells this reader leaves to calamine. ``styles`` tells dates."""
     try:
@@ -61,7 +62,10 @@ def read_columns(
 
 class _Reader:
     def __init__(
-        self, styles: StyleSheet | None, ref: tuple[int, int, int, int], headers: Sequence[str]
+        self,
+        styles: StyleSheet | None,
+        ref: tuple[int, int, int, int],
+        headers: Sequence[str] | None,
     ) -> None:
         self.styles = styles
         self.top, self.left, self.bottom, self.right = ref
@@ -84,6 +88,8 @@ class _Reader:
                 self._cells(data[: end + len(_ROW_END)])
                 rest = data[end + len(_ROW_END) :]
             self._cells(rest)
+        if not _END.search(rest[-64:] if rest else b""):
+            raise _Unsupported  # cut short: calamine says the part is damaged
         self._choose()  # a table whose header row is its only row
         return [(name, self.found[letters].tolist()) for name, letters in self.names]
 
@@ -150,10 +156,10 @@ class _Reader:
         if self.pattern is not None:
             return
         texts = list(table_frame([self.header]).columns)
-        wanted = set(self.headers)
+        wanted = None if self.headers is None else set(self.headers)
         height = max(self.bottom - self.top, 0)
         for i, text in enumerate(texts):
-            if text in wanted and texts.index(text) == i:
+            if (wanted is None or text in wanted) and texts.index(text) == i:
                 letters = column_letter(self.left + i).encode()
                 self.names.append((text, letters))
                 self.found[letters] = np.full(height, None, dtype=object)

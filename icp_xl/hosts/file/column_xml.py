@@ -64,15 +64,34 @@ def column_block(
     index ``start``, written as rows ``first_number``... with their first column at
     ``left`` (1-based) and ``styles`` the style of each column."""
     numbers = [str(n) for n in range(first_number, first_number + count)]
-    columns = []
+    template: list[str] = []  # one row's XML with %s where each row differs
+    arguments: list[list[str]] = []
     for j, column in enumerate(rows.columns):
         values = column[start : start + count]
         style = styles[j]
-        if isinstance(values, np.ndarray):
-            columns.append(_number_cells(left + j, numbers, values, style))
+        head = f'<c r="{_letter(left + j)}%s"' + ("" if style is None else f' s="{style}"')
+        if isinstance(values, np.ndarray) and bool(np.isfinite(values).all()):
+            template.append(head + "><v>%s</v></c>")
+            arguments += [numbers, list(map(repr, values.tolist()))]
+        elif not isinstance(values, np.ndarray) and _plain_texts(values):
+            template.append(head + ' t="inlineStr"><is><t>%s</t></is></c>')
+            arguments += [numbers, values]
+        elif isinstance(values, np.ndarray):
+            template.append("%s")
+            arguments.append(_number_cells(left + j, numbers, values, style))
         else:
-            columns.append(_value_cells(left + j, numbers, values, style, sheet, date1904))
-    return ["".join(cells) for cells in zip(*columns, strict=True)]
+            template.append("%s")
+            arguments.append(_value_cells(left + j, numbers, values, style, sheet, date1904))
+    row = "".join(template)
+    return [row % cells for cells in zip(*arguments, strict=True)]
+
+
+def _plain_texts(values: list[Any]) -> bool:
+    """Whether every value is text written as it is: not empty, no space at either end,
+    nothing to escape."""
+    if not all(type(v) is str and v and v[0] > " " and v[-1] > " " for v in values):
+        return False
+    return _NEEDS_ESCAPE.search("\n".join(values)) is None
 
 
 def _number_cells(

@@ -40,7 +40,7 @@ from icp_xl.hosts.file.styles_xml import StyleSheet
 
 _EXACT_INT = float(2**53)
 # (sheet, (top, left, bottom, right), headers): the columns of a table to read.
-TableColumns = tuple[str, tuple[int, int, int, int], Sequence[str]]
+TableColumns = tuple[str, tuple[int, int, int, int], Sequence[str] | None]
 # A sheet with more cells than this is streamed by row into each read instead of being
 # turned into Python rows kept for later reads.
 _STREAMED_CELLS = 200_000
@@ -120,14 +120,15 @@ class SheetValues:
         return grid
 
     def table_columns(
-        self, sheet: str, ref: tuple[int, int, int, int], headers: Sequence[str]
+        self, sheet: str, ref: tuple[int, int, int, int], headers: Sequence[str] | None
     ) -> list[tuple[str, list[Any]]]:
         """(header, body values) of each column of the table at ``ref`` (top, left, bottom,
         right: the header row and the body, 1-based) whose header text is one of
-        ``headers`` (its first column where a header repeats), in the table's order: a few
+        ``headers`` (every column when None; its first column where a header repeats), in
+        the table's order: a few
         columns of a large table read without a Python value for the other cells. Read on
         the background thread when :meth:`prefetch` was asked for the same."""
-        pending = self._pending_tables.pop((sheet, ref, tuple(headers)), None)
+        pending = self._pending_tables.pop((sheet, ref, _key(headers)), None)
         if pending is not None:
             try:
                 return pending.result()
@@ -144,7 +145,7 @@ class SheetValues:
         return _table_columns(self._grown(sheet, bottom, right), ref, headers)
 
     def _xml_columns(
-        self, sheet: str, ref: tuple[int, int, int, int], headers: Sequence[str]
+        self, sheet: str, ref: tuple[int, int, int, int], headers: Sequence[str] | None
     ) -> list[tuple[str, list[Any]]] | None:
         """The columns read from the sheet's XML alone (None: left to calamine)."""
         part = self._parts.get(sheet)
@@ -221,7 +222,7 @@ class SheetValues:
         # are read on the background thread, after the sheets.
         left: dict[tuple, Future[list[tuple[str, list[Any]]]]] = {}
         for sheet, ref, headers in tables:
-            key = (sheet, tuple(ref), tuple(headers))
+            key = (sheet, tuple(ref), _key(headers))
             if key in self._pending_tables:
                 continue
             future: Future[list[tuple[str, list[Any]]]] = Future()
@@ -333,7 +334,7 @@ def _sheet_cells(workbook: CalamineWorkbook, sheet: str) -> CalamineSheet:
 
 
 def _table_columns(
-    cells: CalamineSheet, ref: tuple[int, int, int, int], headers: Sequence[str]
+    cells: CalamineSheet, ref: tuple[int, int, int, int], headers: Sequence[str] | None
 ) -> list[tuple[str, list[Any]]]:
     """:meth:`SheetValues.table_columns` read from parsed cells, a row at a time."""
     top, left, bottom, right = ref
@@ -354,14 +355,22 @@ def _table_columns(
     return [(name, values) for (name, _), values in zip(picked, found, strict=True)]
 
 
-def _picked(names: Sequence[Any], headers: Sequence[str], take: Callable[[int], Any]) -> list:
+def _key(headers: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if headers is None else tuple(headers)
+
+
+def _picked(
+    names: Sequence[Any], headers: Sequence[str] | None, take: Callable[[int], Any]
+) -> list:
     """(header text, ``take(position)``) of each of the header cells ``names`` whose text
     (as :func:`~icp_xl.core.inputs.cells.table_frame` spells it) is one of ``headers``,
     the first of a repeated header only."""
     texts = list(table_frame([list(names)]).columns)
-    wanted = set(headers)
+    wanted = None if headers is None else set(headers)
     return [
-        (text, take(i)) for i, text in enumerate(texts) if text in wanted and texts.index(text) == i
+        (text, take(i))
+        for i, text in enumerate(texts)
+        if (wanted is None or text in wanted) and texts.index(text) == i
     ]
 
 
