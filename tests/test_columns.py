@@ -193,3 +193,19 @@ def test_a_part_cut_short_is_left_to_calamine(rescored: Path, tmp_path: Path) ->
         with zipfile.ZipFile(path) as package:
             found = read_columns(package, part, styles, ref, PREVIOUS_RUN_HEADERS)
         assert (found if found is None else len(found[0][1])) == expected
+
+
+def test_live_mode_formulas_read_as_their_cached_values(tmp_path: Path) -> None:
+    """Live mode's Scores are formulas with cached values (numbers and text, some with no
+    value at all): the XML reader reads what calamine reads."""
+    from icp_xl.hosts.file.new_workbook import new_workbook
+
+    path = new_workbook(tmp_path / "live.xlsx", make_sample_accounts(120, seed=3), live=True,
+                        status=_quiet)  # fmt: skip
+    part, ref = _scores(path)
+    with zipfile.ZipFile(path) as package:
+        assert b"<f>" in package.read(part)
+        styles = StyleSheet(package.read("xl/styles.xml").decode())
+        from_xml = read_columns(package, part, styles, ref, None)
+    assert from_xml is not None
+    assert from_xml == SheetValues(path).table_columns(layout.SCORES, ref, None)

@@ -56,7 +56,7 @@ def read_columns(
     when the part holds cells this reader leaves to calamine. ``styles`` tells dates."""
     try:
         return _Reader(styles, ref, headers).read(package, part)
-    except _Unsupported:
+    except (_Unsupported, ValueError):  # ValueError: a number that is not one
         return None
 
 
@@ -128,7 +128,8 @@ class _Reader:
         kinds = {self._kind(a) for a in set(attributes)}
         found = np.empty(len(inners), dtype=object)
         joined = b"\x00".join(inners)
-        if kinds == {_NUMBER} and joined.count(b"<") == 2 * len(inners) and all(inners):
+        plain = joined.count(b"<v>") == len(inners) and joined.count(b"<") == 2 * len(inners)
+        if kinds == {_NUMBER} and plain and all(inners):
             numbers = [float(i[3:-4]) for i in inners]  # every cell is <v>number</v>
             found[:] = [
                 int(v) if v.is_integer() and -_EXACT_INT < v < _EXACT_INT else v for v in numbers
