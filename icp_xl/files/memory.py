@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-import gc
 import sys
 
 
@@ -26,9 +25,8 @@ def _trim() -> object | None:
 
 
 def release_free_memory() -> None:
-    """Collect cyclic garbage and return the allocator's free pages to the system (Linux
-    with glibc); nothing is lost, only memory no object uses."""
-    gc.collect()
+    """Return the allocator's free pages to the system (Linux with glibc): nothing is lost,
+    only memory no object uses (a few milliseconds)."""
     trim = _trim()
     if trim is not None:
         trim(0)  # type: ignore[operator]
