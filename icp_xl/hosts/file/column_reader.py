@@ -124,27 +124,42 @@ class _Reader:
 
     def _values(self, attributes: list[bytes], inners: list[bytes]) -> np.ndarray:
         """The values of cells of one column (their attributes and contents), converted a
-        column at a time where all are numbers or all inline text."""
+        column at a time where all that are not blank are numbers, or all inline text."""
         kinds = {self._kind(a) for a in set(attributes)}
-        found = np.empty(len(inners), dtype=object)
+        found = np.full(len(inners), None, dtype=object)
+        filled = [i for i, inner in enumerate(inners) if inner]
+        held = inners if len(filled) == len(inners) else [inners[i] for i in filled]
+        converted = self._bulk(kinds, held)
+        if converted is None:
+            found[:] = [self._value(a, i) for a, i in zip(attributes, inners, strict=True)]
+        elif len(held) == len(inners):
+            found[:] = converted
+        elif held:
+            found[filled] = np.array(converted + [None], dtype=object)[:-1]  # stays 1-D
+        return found
+
+    def _bulk(self, kinds: set[int], inners: list[bytes]) -> list[Any] | None:
+        """Values of cells that all hold ``<v>number</v>`` or all ``<is><t>text</t></is>``
+        (a column at a time), else None."""
         joined = b"\x00".join(inners)
-        plain = joined.count(b"<v>") == len(inners) and joined.count(b"<") == 2 * len(inners)
-        if kinds == {_NUMBER} and plain and all(inners):
-            numbers = [float(i[3:-4]) for i in inners]  # every cell is <v>number</v>
-            found[:] = [
+        count = len(inners)
+        if kinds == {_NUMBER} and joined.count(b"<v>") == count == joined.count(b"<") // 2:
+            numbers = [float(i[3:-4]) for i in inners]
+            return [
                 int(v) if v.is_integer() and -_EXACT_INT < v < _EXACT_INT else v for v in numbers
             ]
-            return found
-        plain = joined.count(b"<") == 4 * len(inners) and joined.count(b"<is><t>") == len(inners)
-        if kinds == {_INLINE_TEXT} and plain and all(inners):
-            texts = b"\x00".join([i[7:-9] for i in inners])  # every cell <is><t>text</t></is>
-            if all(i[-9:] == b"</t></is>" for i in inners):
-                _text(texts)  # refuses what this reader does not read
-                strings = texts.decode("utf-8").split("\x00")
-                found[:] = [(unescape(t) if "&" in t else t) or None for t in strings]
-                return found
-        found[:] = [self._value(a, i) for a, i in zip(attributes, inners, strict=True)]
-        return found
+        if (
+            kinds == {_INLINE_TEXT}
+            and joined.count(b"<") == 4 * count
+            and joined.count(b"<is><t>") == count == joined.count(b"</t></is>")
+        ):
+            if not all(i[:7] == b"<is><t>" and i[-9:] == b"</t></is>" for i in inners):
+                return None
+            texts = b"\x00".join([i[7:-9] for i in inners])
+            _text(texts)  # refuses what this reader does not read
+            strings = texts.decode("utf-8").split("\x00")
+            return [(unescape(t) if "&" in t else t) or None for t in strings]
+        return None
 
     def _check_addresses(self, data: bytes) -> None:
         """Refuse cells without an address and namespace-prefixed cells (read by position
