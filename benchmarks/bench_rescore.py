@@ -9,7 +9,8 @@ file host ("today", commit ``BASELINE``), and against the openpyxl floor, in one
 process (nothing else changes: same data, same machine, same run). For each size a scored
 ICP workbook is built once (not timed), then each measurement runs in a fresh process
 (peak memory = that process's max RSS; CPU = its user + system seconds, which
-shows how much of the wall time the machine's other load took):
+shows how much of the wall time the machine's other load took; the load average is
+printed before and after):
 
 - ``rescore`` / ``rescore today``: ``icp-xl rescore``'s work: FileBook.open, read
   Accounts/Weights/Settings, score, write Scores/Segments/Top Customers/Dashboard/chart
@@ -27,6 +28,7 @@ import argparse
 import functools
 import io
 import multiprocessing
+import os
 import queue as queue_module
 import resource
 import subprocess
@@ -150,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", nargs="+", choices=JOBS, default=JOBS,
                         help="measure only these jobs (the ratios need their pairs)")  # fmt: skip
     args = parser.parse_args(argv)
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(f"{'accounts':>9} {'job':>14} {'seconds':>9} {'CPU s':>7} {'peak MB':>9} "
           f"{'vs floor':>9} {'today/this':>10}")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
@@ -171,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{n:>9,} {job:>14} {seconds:>9.2f} {cpu:>7.2f} {peak:>9.0f} "
                       f"{versus:>9} {speedup:>10}")  # fmt: skip
                 sys.stdout.flush()
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return 0
 
 

@@ -73,6 +73,17 @@ def test_reads_match_filebook_on_the_same_file(live: XlwingsBook, workbook: Path
     assert live.read_range("Settings", "A1:C30") == file.read_range("Settings", "A1:C30")
 
 
+def test_a_few_columns_read_the_same_on_both_hosts(live: XlwingsBook, workbook: Path) -> None:
+    file = FileBook.open(workbook)
+    for table in (layout.ACCOUNTS_TABLE.name, layout.RUNS_TABLE.name):
+        columns = list(file.read_table(table).columns)
+        headers = [*columns[::3], "not a header"]
+        live_frame = live.read_table_columns(table, headers)
+        file_frame = file.read_table_columns(table, headers)
+        assert list(live_frame.columns) == list(file_frame.columns) == columns[::3]
+        assert live_frame.values.tolist() == file_frame.values.tolist()
+
+
 def test_numbers_read_back_as_excel_doubles(live: XlwingsBook) -> None:
     live.set_name("Optimizer_Trials", 250)
     value = live.read_name("Optimizer_Trials")

@@ -29,7 +29,7 @@ from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.cells import parse_cell, parse_range, table_frame
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block, Formula, cell_value
-from icp_xl.workbook.book import Location
+from icp_xl.workbook.book import Location, table_columns
 from icp_xl.workbook.fitting import fitted_columns
 
 
@@ -106,6 +106,9 @@ class XlwingsBook:
         target = self._table(table)
         rows = target.range.options(ndim=2).value
         return table_frame(rows[:-1] if target.show_totals else rows)  # a Total Row is no data
+
+    def read_table_columns(self, table: str, headers: Sequence[str]) -> pd.DataFrame:
+        return table_columns(self.read_table(table), headers)
 
     def write_block(self, block: Block) -> None:
         if not block.rows or not block.width:

@@ -75,6 +75,12 @@ class Book(Protocol):
         reads as zero rows."""
         ...
 
+    def read_table_columns(self, table: str, headers: Sequence[str]) -> pd.DataFrame:
+        """The table's body in only the columns named ``headers`` (see
+        :func:`table_columns`): a few columns of a large table (the previous Scores) read
+        without the others."""
+        ...
+
     def write_block(self, block: Block) -> None:
         """Write ``block.rows`` with its top-left cell at ``block.top_left`` on ``block.sheet``."""
         ...
@@ -96,3 +102,19 @@ class Book(Protocol):
     def status(self, message: str) -> None:
         """Show progress or a short status (Excel status bar, or stderr when headless)."""
         ...
+
+
+def table_columns(frame: pd.DataFrame, headers: Sequence[str]) -> pd.DataFrame:
+    """The columns of ``frame`` (a table as :meth:`Book.read_table` gives it) named
+    ``headers``, in the table's order; a header the table lacks is left out, a header it
+    holds twice gives its first column. Trailing rows blank in every column kept are
+    dropped, as :meth:`Book.read_table_columns` promises."""
+    wanted = set(headers)
+    positions = [i for i, name in enumerate(frame.columns) if name in wanted]
+    positions = [i for i in positions if list(frame.columns).index(frame.columns[i]) == i]
+    picked = frame.iloc[:, positions]
+    values = picked.to_numpy(dtype=object)
+    end = len(values) if positions else 0
+    while end and all(v is None or v == "" for v in values[end - 1]):
+        end -= 1
+    return picked.iloc[:end].reset_index(drop=True)

@@ -40,6 +40,7 @@ from icp_xl.core.inputs.cells import (
     table_frame,
 )
 from icp_xl.files.atomic import FileStamp, atomic_write, file_stamp
+from icp_xl.files.memory import release_free_memory
 from icp_xl.files.outputs import same_file
 from icp_xl.files.xlsx_package import READ_ERRORS, check_workbook_file, unreadable_workbook
 from icp_xl.hosts.file import package
@@ -60,7 +61,7 @@ from icp_xl.hosts.file.styles_xml import StyleSheet
 from icp_xl.hosts.file.table_xml import resized_table
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block, Formula, cell_value, column_cells
-from icp_xl.workbook.book import Location
+from icp_xl.workbook.book import Location, table_columns
 
 __all__ = [
     "MACRO_SUFFIXES",
@@ -186,8 +187,13 @@ class FileBook:
         book = cls(data, path, status)
         book._stamp = stamp
         inputs = sorted(layout.INPUT_SHEETS & set(book._index.sheets))
-        scores = [layout.SCORES] if rescoring and layout.SCORES in book._index.sheets else []
-        book._values.prefetch([*inputs, *scores])
+        previous = []
+        if rescoring and layout.SCORES_TABLE.name in book._index.tables:
+            from icp_xl.workbook.actions.history import PREVIOUS_RUN_HEADERS
+
+            table = layout.SCORES_TABLE.name
+            previous = [(layout.SCORES, book._table_body(table), PREVIOUS_RUN_HEADERS)]
+        book._values.prefetch(inputs, previous)
         for sheet in inputs:
             book._values.load(sheet)  # damage is found up front
         if for_writing:
@@ -219,6 +225,7 @@ class FileBook:
         if target is None:
             raise ValueError("FileBook.save needs a path for a new workbook")
         self._status(f"Saving {target.name}")
+        release_free_memory()  # the save starts from the memory the objects still use
         same = self.path is not None and same_file(target, self.path)
         expected = self._stamp if same else None  # refuse if someone changed the file
 
@@ -305,8 +312,31 @@ class FileBook:
 
     def read_table(self, table: str) -> pd.DataFrame:
         location = self._table_location(table)
+        if self._reads_columns(location.sheet):
+            top, left, bottom, right = ref = self._table_body(table)
+            found = self._values.table_columns(location.sheet, ref, None)
+            if len(found) == right - left + 1:  # no header twice: each column by its name
+                return _frame(found)
         totals = self._index.tables[table].totals
         return table_frame(self.read_range(location.sheet, table_data_ref(location.ref, totals)))
+
+    def _reads_columns(self, sheet: str) -> bool:
+        """Whether a table on ``sheet`` is read a column at a time: not on an input sheet
+        (whose formula cells read as their constants) nor on a sheet written since."""
+        edits = self._edits.get(sheet)
+        return sheet not in layout.INPUT_SHEETS and (edits is None or not edits.layers)
+
+    def read_table_columns(self, table: str, headers: Sequence[str]) -> pd.DataFrame:
+        location = self._table_location(table)
+        if not self._reads_columns(location.sheet):
+            return table_columns(self.read_table(table), headers)  # formulas or edits apply
+        found = self._values.table_columns(location.sheet, self._table_body(table), headers)
+        return table_columns(_frame(found), headers)
+
+    def _table_body(self, table: str) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) of the table's header row and body (no Total Row)."""
+        spec = self._index.tables[table]
+        return parse_range(table_data_ref(spec.ref, spec.totals))
 
     def write_block(self, block: Block) -> None:
         self._require_sheet(block.sheet)
@@ -518,6 +548,13 @@ class FileBook:
             raise unreadable_workbook(path, error) from None
         self._values.close()
         self._load(rebuilt)
+
+
+def _frame(columns: list[tuple[str, list[Any]]]) -> pd.DataFrame:
+    """A table read a column at a time as ``read_table`` returns it: the cells as stored,
+    trailing rows blank in every column dropped."""
+    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns})
+    return table_columns(frame, [name for name, _ in columns])
 
 
 def _shown(formula: str) -> str:

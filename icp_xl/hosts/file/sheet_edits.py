@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from icp_xl.workbook.blocks import plain_value
+from icp_xl.workbook.columns import ColumnRows
 
 
 @dataclass
@@ -29,7 +30,8 @@ class Values:
     width: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.width = max((len(r) for r in self.rows), default=0)
+        rows = self.rows
+        self.width = rows.width if isinstance(rows, ColumnRows) else max(map(len, rows), default=0)
 
     @property
     def bottom(self) -> int:

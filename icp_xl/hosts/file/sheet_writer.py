@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from icp_xl.core.inputs.cells import column_letter, column_number
-from icp_xl.hosts.file.cell_xml import DATETIME_FORMAT, cell_xml, escape, formula_xml, is_temporal
+from icp_xl.hosts.file.cell_xml import DATETIME_FORMAT, cell_xml, is_temporal
+from icp_xl.hosts.file.column_xml import column_block, table_cell
 from icp_xl.hosts.file.sheet_edits import Cleared, SheetEdits, Values
 from icp_xl.hosts.file.sheet_look import with_column_widths
 from icp_xl.hosts.file.styles_xml import StyleSheet
-from icp_xl.workbook.blocks import Formula
+from icp_xl.workbook.columns import ColumnRows
 
 _CHUNK = 1 << 22
+_BLOCK_ROWS = 4096  # rows of a table body held as columns formatted at once
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _SPANS = re.compile(rb'\s+spans="[^"]*"')
@@ -30,7 +32,6 @@ _FIRST_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)\d+"')
 _STYLE = re.compile(rb'\bs="(\d+)"')
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _DIMENSION = re.compile(rb'(<(?:\w+:)?dimension\b[^>]*?\bref=")[^"]*(")')
-_NEEDS_ESCAPE = re.compile(r'[&<>"\x00-\x08\x0b\x0c\x0e-\x1f]')
 _letter = functools.cache(column_letter)
 _LETTERS = re.compile(rb"([A-Z]+)")
 
@@ -111,6 +112,7 @@ class _SheetRewrite:
         self.result = SheetWriteResult()
         self.bounds = _Bounds()
         self.column_styles: dict[int, list[int | None]] = {}  # id(Values) -> styles
+        self.blocks: dict[int, tuple[int, list[str]]] = {}  # id(Values) -> (first row, cells)
 
     def run(self) -> SheetWriteResult:
         head, self.tail = self._read_until(_SHEET_DATA)
@@ -318,14 +320,34 @@ class _SheetRewrite:
                 return None
             if b"<f" in inner or b":f>" in inner or b":f " in inner:
                 self.result.formulas_changed = True
-        row = layer.rows[number - layer.top]
-        text = _row_cells(number, layer.left, row, styles, self.styles, self.date1904)
+        if isinstance(layer.rows, ColumnRows):
+            text = self._block_row(layer, number, styles)
+            width = layer.width
+        else:
+            row = layer.rows[number - layer.top]
+            text = _row_cells(number, layer.left, row, styles, self.styles, self.date1904)
+            width = len(row)
         if not text:
             return self._assemble(number, attributes, {})
-        self.bounds.add(number, layer.left, layer.left + len(row) - 1)
+        self.bounds.add(number, layer.left, layer.left + width - 1)
         p = self.prefix_ns
         head = self._row_head(number, attributes)
         return (head + ">" + text + f"</{p}row>").encode()
+
+    def _block_row(self, layer: Values, number: int, styles: list[int | None]) -> str:
+        """The cells of row ``number`` of a table body held as columns, from the block of
+        rows it falls in (formatted a column at a time when the block is first needed)."""
+        block = self.blocks.get(id(layer))
+        if block is None or not block[0] <= number < block[0] + len(block[1]):
+            first = number
+            rows = layer.rows
+            assert isinstance(rows, ColumnRows)
+            count = min(_BLOCK_ROWS, layer.bottom - first + 1)
+            texts = column_block(rows, first - layer.top, count, first, layer.left, styles,
+                                 self.styles, self.date1904)  # fmt: skip
+            block = (first, texts)
+            self.blocks[id(layer)] = block
+        return block[1][number - block[0]]
 
     def _row_head(self, number: int, attributes: bytes | None) -> str:
         prefix = self.prefix_ns
@@ -367,33 +389,9 @@ def _row_cells(
     sheet: StyleSheet,
     date1904: bool = False,
 ) -> str:
-    """The cells of one table row (the fast path of :func:`cell_xml` for floats and text)."""
-    parts = []
+    """The cells of one table row, each with its column's style."""
     suffix = str(number)
-    heads, attributes = _heads(left, tuple(styles))
-    for head, s, value in zip(heads, attributes, row, strict=False):
-        kind = type(value)
-        if kind is float and -_MAX < value < _MAX:
-            parts.append(f'{head}{suffix}"{s}><v>{value!r}</v></c>')
-        elif kind is str and value and value[0] > " " and value[-1] > " ":
-            text = escape(value) if _NEEDS_ESCAPE.search(value) else value
-            parts.append(f'{head}{suffix}"{s} t="inlineStr"><is><t>{text}</t></is></c>')
-        elif kind is Formula:
-            parts.append(formula_xml(f"{head[6:]}{suffix}", value, s))
-        else:
-            j = len(parts)
-            style = styles[j]
-            if is_temporal(value) and not sheet.is_date(style):
-                style = sheet.with_number_format(style, DATETIME_FORMAT)
-            parts.append(cell_xml(f"{_letter(left + j)}{suffix}", value, style, date1904))
-    return "".join(parts)
-
-
-@functools.cache
-def _heads(left: int, styles: tuple[int | None, ...]) -> tuple[list[str], list[str]]:
-    """``<c r="X`` of each column from ``left`` on, and each style's `` s="n"``."""
-    heads = [f'<c r="{_letter(left + j)}' for j in range(len(styles))]
-    return heads, ["" if s is None else f' s="{s}"' for s in styles]
-
-
-_MAX = float("inf")
+    return "".join(
+        table_cell(left + j, suffix, value, styles[j], sheet, date1904)
+        for j, value in enumerate(row)
+    )

@@ -42,6 +42,13 @@ _PREVIOUS_FIELDS = frozenset(
     {"customer_id", "company_name", "ICP_score", "ICP_grade", "customer_segment", *INPUT_FIELDS}
 )
 
+# The Scores headers the history reads of the previous run (a header spelled as its field
+# is read as that field too).
+PREVIOUS_RUN_HEADERS: tuple[str, ...] = (
+    *(header for header, field in _SCORES_FIELD.items() if field in _PREVIOUS_FIELDS),
+    *sorted(_PREVIOUS_FIELDS),
+)
+
 
 @dataclass(frozen=True)
 class PreviousRun:
@@ -106,7 +113,7 @@ def changed_since_last_rescore(book: Book) -> tuple[str, ...]:
 
 
 def _previous_scores(book: Book) -> pd.DataFrame:
-    table = book.read_table(layout.SCORES_TABLE.name)
+    table = book.read_table_columns(layout.SCORES_TABLE.name, PREVIOUS_RUN_HEADERS)
     table = table.rename(columns=lambda h: _SCORES_FIELD.get(str(h), str(h)))
     if table.empty or "customer_id" not in table or "ICP_grade" not in table:
         return pd.DataFrame(columns=["ICP_score", "ICP_grade"])

@@ -31,8 +31,9 @@ from icp_xl.workbook.actions.data_quality import (
 from icp_xl.workbook.actions.explanation import write_account_explanation
 from icp_xl.workbook.actions.scoring import Scored, score_book, selected_view, view_scores
 from icp_xl.workbook.actions.stored_results import stored_optimized_weights, stored_trial_history
-from icp_xl.workbook.blocks import Block, cell_value, column_cells
+from icp_xl.workbook.blocks import Block, cell_value
 from icp_xl.workbook.book import Book
+from icp_xl.workbook.columns import ColumnRows, as_column
 
 
 @dataclass(frozen=True)
@@ -104,14 +105,15 @@ def refresh_segment_view(book: Book, view: str | None = None) -> RescoreResult:
     return _write_view(book, score_book(book), view)
 
 
-def scores_rows(result: Scored) -> list[list[Any]]:
-    """Rows of the Scores table, in :data:`icp_xl.workbook.layout.SCORES_FIELDS` order."""
+def scores_rows(result: Scored) -> ColumnRows:
+    """Rows of the Scores table, in :data:`icp_xl.workbook.layout.SCORES_FIELDS` order,
+    held as columns (a host writes them a column block at a time)."""
     sources = (result.scored, result.accounts.frame)
     columns = []
     for _, name in layout.SCORES_FIELDS:
         source = next(s for s in sources if name in s.columns)
-        columns.append(column_cells(source[name]))
-    return [list(row) for row in zip(*columns, strict=True)]
+        columns.append(as_column(source[name]))
+    return ColumnRows(columns)
 
 
 def _write_segments(book: Book, result: Scored) -> None:
@@ -204,11 +206,14 @@ def extra_column_notes(book: Book, result: Scored) -> list[Finding]:
 
 
 def _with_extras(
-    rows: list[list[Any]], result: Scored, extras: tuple, positions: np.ndarray
-) -> list[list[Any]]:
+    rows: Sequence[Sequence[Any]], result: Scored, extras: tuple, positions: np.ndarray
+) -> Sequence[Sequence[Any]]:
     """``rows`` with the ``extras`` raw Accounts cells of the accounts at ``positions``."""
     if not extras:
         return rows
+    if isinstance(rows, ColumnRows):
+        picked = [result.raw[name].to_numpy(dtype=object)[positions] for name in extras]
+        return rows.with_columns([[cell_value(v) for v in column] for column in picked])
     raw = result.raw[list(extras)].to_numpy(dtype=object)[positions]
     return [[*row, *(cell_value(v) for v in more)] for row, more in zip(rows, raw, strict=True)]
 

@@ -1,0 +1,211 @@
+"""The file host in columns: tables read a few columns at a time from the sheet XML or
+calamine's cells, and table bodies written a column block at a time, with the same values
+and bytes as the row-by-row paths."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from icp_xl.core.inputs.sample import make_sample_accounts
+from icp_xl.hosts.file import sheet_values
+from icp_xl.hosts.file.book import FileBook
+from icp_xl.hosts.file.column_reader import read_columns
+from icp_xl.hosts.file.sheet_values import SheetValues
+from icp_xl.hosts.file.styles_xml import StyleSheet
+from icp_xl.workbook import layout
+from icp_xl.workbook.actions import rescore
+from icp_xl.workbook.actions.history import PREVIOUS_RUN_HEADERS
+from icp_xl.workbook.blocks import Formula
+from icp_xl.workbook.columns import ColumnRows
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def rescored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An ICP workbook written by this host and rescored once (Scores as it writes them)."""
+    path = tmp_path_factory.mktemp("columns") / "ICP.xlsx"
+    FileBook.new(make_sample_accounts(300, seed=11), _quiet).save(path)
+    book = FileBook.open(path, status=_quiet)
+    rescore(book)
+    book.save()
+    return path
+
+
+def _scores(path: Path) -> tuple[str, tuple[int, int, int, int]]:
+    book = FileBook.open(path, for_writing=False, status=_quiet)
+    return book._index.sheets[layout.SCORES], book._table_body(layout.SCORES_TABLE.name)
+
+
+def test_the_xml_reader_reads_what_calamine_reads(rescored: Path) -> None:
+    part, ref = _scores(rescored)
+    with zipfile.ZipFile(rescored) as package:
+        styles = StyleSheet(package.read("xl/styles.xml").decode())
+        from_xml = read_columns(package, part, styles, ref, None)
+    calamine = SheetValues(rescored).table_columns(layout.SCORES, ref, None)  # no parts: calamine
+    assert from_xml is not None and [name for name, _ in from_xml] == list(
+        layout.SCORES_TABLE.header
+    )
+    assert from_xml == calamine
+    assert [type(v) for v in from_xml[0][1][:3]] == [str] * 3
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="A2" t="s"><v>0</v></c>',  # a shared string, as Excel saves text
+        '<c r="A2" t="inlineStr"><is><r><t>C</t></r><r><t>1</t></r></is></c>',  # rich text
+        '<c r="A2" t="e"><v>#N/A</v></c>',  # an error
+        '<c t="inlineStr"><is><t>C1</t></is></c>',  # no address: read by position
+        '<c r="A2" s="1"><v>45000</v></c>',  # a date (style 1 shows a date)
+    ],
+)
+def test_the_xml_reader_leaves_other_cells_to_calamine(tmp_path: Path, cell: str) -> None:
+    path = tmp_path / "other.zip"
+    sheet = (
+        '<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>ID</t></is></c></row>'
+        f'<row r="2">{cell}</row></sheetData></worksheet>'
+    )
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("sheet.xml", sheet)
+    styles = StyleSheet(
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>'
+    )
+    with zipfile.ZipFile(path) as package:
+        assert read_columns(package, "sheet.xml", styles, (1, 1, 2, 1), None) is None
+        plain = sheet.replace(cell, '<c r="A2" t="inlineStr"><is><t>C1</t></is></c>')
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("sheet.xml", plain)
+    with zipfile.ZipFile(path) as package:
+        assert read_columns(package, "sheet.xml", styles, (1, 1, 2, 1), None) == [("ID", ["C1"])]
+
+
+def test_a_table_the_xml_reader_leaves_is_read_by_calamine(tmp_path: Path) -> None:
+    path = tmp_path / "dates.xlsx"
+    wb = openpyxl.Workbook()
+    for row in [["ID", "When", "Score"], ["C1", datetime(2024, 5, 6), 2], ["C2", None, 3]]:
+        wb.active.append(row)
+    wb.save(path)
+    values = SheetValues(path, parts={"Sheet": "xl/worksheets/sheet1.xml"})
+    assert values.table_columns("Sheet", (1, 1, 3, 3), ["When", "ID"]) == [
+        ("ID", ["C1", "C2"]),
+        ("When", [datetime(2024, 5, 6), None]),
+    ]
+
+
+def test_a_few_columns_read_as_the_whole_table_has_them(rescored: Path) -> None:
+    book = FileBook.open(rescored, status=_quiet, rescoring=True)  # read ahead from the XML
+    few = book.read_table_columns(layout.SCORES_TABLE.name, [*PREVIOUS_RUN_HEADERS, "nope"])
+    whole = FileBook.open(rescored, status=_quiet).read_table(layout.SCORES_TABLE.name)
+    wanted = [h for h in whole.columns if h in PREVIOUS_RUN_HEADERS]
+    assert list(few.columns) == wanted and len(few) == 300
+    assert few.values.tolist() == whole[wanted].values.tolist()
+
+
+def test_large_sheets_are_streamed_with_the_same_values(
+    rescored: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet over the size limit is read a row at a time from calamine's cells, never
+    kept as Python rows; the values are those of the whole-sheet read."""
+    kept = SheetValues(rescored)
+    expected = [
+        kept.rectangle(layout.ACCOUNTS, 1, 1, 40, 20),
+        kept.rectangle("Data Quality", 2, 3, 9, 7),
+    ]
+    monkeypatch.setattr(sheet_values, "_STREAMED_CELLS", 0)
+    streamed = SheetValues(rescored)
+    got = [
+        streamed.rectangle(layout.ACCOUNTS, 1, 1, 40, 20),
+        streamed.rectangle("Data Quality", 2, 3, 9, 7),
+    ]
+    assert got == expected and not streamed._python
+
+
+def test_a_sheet_starting_below_and_right_of_a1_streams_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "offset.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["C3"], wb.active["D4"] = 1.5, "x"
+    wb.save(path)
+    monkeypatch.setattr(sheet_values, "_STREAMED_CELLS", 0)
+    values = SheetValues(path)
+    assert values.rectangle("Sheet", 2, 2, 4, 5) == [
+        [None] * 4,
+        [None, 1.5, None, None],
+        [None, None, "x", None],
+    ]
+
+
+def test_column_rows_read_as_rows() -> None:
+    rows = ColumnRows([np.array([1.5, np.nan, 3.0]), ["a", None, "c"]])
+    assert len(rows) == 3 and rows.width == 2
+    assert rows[1] == [None, None] and rows[-1] == [3.0, "c"] and type(rows[0][0]) is float
+    assert list(rows) == [[1.5, "a"], [None, None], [3.0, "c"]] == rows[0:3]
+    assert rows.with_columns([[1, 2, 3]])[2] == [3.0, "c", 3]
+    with pytest.raises(ValueError, match="different lengths"):
+        ColumnRows([np.zeros(2), [1]])
+
+
+def test_a_body_written_from_columns_is_the_same_bytes_as_from_rows(tmp_path: Path) -> None:
+    """Numbers, blanks, text to escape or with spaces at an end, dates, formulas with their
+    cached values: each cell the same bytes either way, across block boundaries."""
+    n = 4100 + 7  # more than one block of rows
+    numbers = np.linspace(-1, 1, n)
+    numbers[::97] = np.nan
+    text = np.array(["plain", "a & b <c>", " spaced", "", "=cmd|' /C calc'!A0"], dtype=object)
+    texts = [str(v) for v in text[np.arange(n) % len(text)]]
+    mixed = [
+        [None, 3, True, datetime(2024, 1, 2), Formula("=1+1", 2.0), 0.25][i % 6] for i in range(n)
+    ]
+    header = ["Number", "Text", "Mixed"]
+    saved = []
+    for body in (ColumnRows([numbers, texts, mixed]), None):
+        book = FileBook.new(make_sample_accounts(20, seed=1), _quiet)
+        rows = ColumnRows([numbers, texts, mixed])
+        book.write_table(layout.RUNS_TABLE.name, header, rows if body is not None else list(rows))
+        path = book.save(tmp_path / f"book{len(saved)}.xlsx")
+        with zipfile.ZipFile(path) as package:
+            saved.append(package.read(book._index.sheets[layout.MOVERS]))
+    assert saved[0] == saved[1]
+    assert b"a &amp; b &lt;c&gt;" in saved[0] and b"<f>1+1</f>" in saved[0]
+
+
+def test_a_part_cut_short_is_left_to_calamine(rescored: Path, tmp_path: Path) -> None:
+    """calamine says the workbook is damaged; the XML reader must not read half a table."""
+    part, ref = _scores(rescored)
+    with zipfile.ZipFile(rescored) as package:
+        xml = package.read(part)
+        styles = StyleSheet(package.read("xl/styles.xml").decode())
+    for kept, expected in ((xml, 300), (xml[: len(xml) // 2], None)):
+        path = tmp_path / "cut.zip"
+        with zipfile.ZipFile(path, "w") as package:
+            package.writestr(part, kept)
+        with zipfile.ZipFile(path) as package:
+            found = read_columns(package, part, styles, ref, PREVIOUS_RUN_HEADERS)
+        assert (found if found is None else len(found[0][1])) == expected
+
+
+def test_live_mode_formulas_read_as_their_cached_values(tmp_path: Path) -> None:
+    """Live mode's Scores are formulas with cached values (numbers and text, some with no
+    value at all): the XML reader reads what calamine reads."""
+    from icp_xl.hosts.file.new_workbook import new_workbook
+
+    path = new_workbook(tmp_path / "live.xlsx", make_sample_accounts(120, seed=3), live=True,
+                        status=_quiet)  # fmt: skip
+    part, ref = _scores(path)
+    with zipfile.ZipFile(path) as package:
+        assert b"<f>" in package.read(part)
+        styles = StyleSheet(package.read("xl/styles.xml").decode())
+        from_xml = read_columns(package, part, styles, ref, None)
+    assert from_xml is not None
+    assert from_xml == SheetValues(path).table_columns(layout.SCORES, ref, None)
