@@ -336,3 +336,16 @@ def test_a_resized_table_keeps_its_columns_by_name_and_filters_without_its_total
     assert cell_xml("B11", moved, 3) == (
         '<c r="B11" s="3"><f>SUBTOTAL(109,T[Revenue])</f><v>1234.5</v></c>'
     )
+
+
+def test_newer_functions_get_the_prefix_excel_saves_them_with() -> None:
+    """SORTBY and friends are stored as _xlfn.X; FILTER and SORT as _xlfn._xlws.X (with
+    _xlfn.SORT, LibreOffice computed nothing); a prefixed formula is not prefixed twice."""
+    from icp_xl.hosts.file.cell_xml import file_formula
+
+    typed = "=SUM(SORT(A1:A3))+SUM(FILTER(A1:A3,A1:A3>1))+XMATCH(2,SORTBY(A1:A3,A1:A3))"
+    stored = "SUM(_xlfn._xlws.SORT(A1:A3))+SUM(_xlfn._xlws.FILTER(A1:A3,A1:A3>1))+" + (
+        "_xlfn.XMATCH(2,_xlfn.SORTBY(A1:A3,A1:A3))"
+    )
+    assert file_formula(typed) == stored
+    assert file_formula("=" + stored) == stored

@@ -15,10 +15,13 @@ from icp_xl.workbook.blocks import Formula, cell_value
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EPOCH = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
-# Functions newer than Excel 2007 are stored with the _xlfn. prefix (Excel shows them without).
-_NEWER_FUNCTIONS = ("SORTBY", "SEQUENCE", "XMATCH", "XLOOKUP", "FILTER", "UNIQUE", "SORT",
-                    "NORM.S.INV", "RANK.EQ", "RANK.AVG")  # fmt: skip
-_PREFIX = "_xlfn."
+# Functions newer than Excel 2007 are stored with a prefix (Excel shows them without):
+# _xlfn., and for FILTER and SORT _xlfn._xlws. (a file with _xlfn.SORT is not computed).
+_NEWER_FUNCTIONS = {
+    **dict.fromkeys(("SORTBY", "SEQUENCE", "XMATCH", "XLOOKUP", "UNIQUE", "NORM.S.INV",
+                     "RANK.EQ", "RANK.AVG"), "_xlfn."),
+    **dict.fromkeys(("FILTER", "SORT"), "_xlfn._xlws."),
+}  # fmt: skip
 DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"  # openpyxl's format for a datetime in a General cell
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -93,13 +96,14 @@ def is_temporal(value: Any) -> bool:
 
 def file_formula(text: str) -> str:
     """A formula as typed in Excel (``=SORTBY(...)``) as the file stores it: no leading
-    ``=``, newer functions prefixed with ``_xlfn.`` (plain string replacements: this runs
-    once per formula cell, hundreds of thousands of times in a live workbook)."""
+    ``=``, newer functions prefixed with ``_xlfn.`` or ``_xlfn._xlws.`` (plain string
+    replacements: this runs once per formula cell, hundreds of thousands of times in a live
+    workbook)."""
     body = text[1:] if text.startswith("=") else text
-    for name in _NEWER_FUNCTIONS:
+    for name, prefix in _NEWER_FUNCTIONS.items():
         call = name + "("
         if call in body:
-            body = body.replace(_PREFIX + call, call).replace(call, _PREFIX + call)
+            body = body.replace(prefix + call, call).replace(call, prefix + call)
     return body
 
 
