@@ -107,25 +107,33 @@ def _rels(package: zipfile.ZipFile, part: str) -> dict[str, str]:
     }
 
 
-def charts_by_sheet(path: Path) -> dict[str, list[ET.Element]]:
-    """Sheet name -> the chartSpace XML of every chart drawn on it."""
-    found: dict[str, list[ET.Element]] = {}
+def drawings_by_sheet(path: Path) -> dict[str, list[str]]:
+    """Sheet name -> the package parts of its drawings."""
+    found: dict[str, list[str]] = {}
     with zipfile.ZipFile(path) as package:
         book = ET.fromstring(package.read("xl/workbook.xml"))
         book_rels = _rels(package, "xl/workbook.xml")
         for sheet in book.iter(f"{MAIN}sheet"):
             part = book_rels[sheet.get(R_ID)]
-            drawings = [
+            found[sheet.get("name")] = [
                 target
                 for rid, target in _rels_or_empty(package, part).items()
                 if "/drawings/" in target
             ]
-            charts = []
-            for drawing in drawings:
-                for target in _rels_or_empty(package, drawing).values():
-                    if "/charts/" in target:
-                        charts.append(ET.fromstring(package.read(target)))
-            found[sheet.get("name")] = charts
+    return found
+
+
+def charts_by_sheet(path: Path) -> dict[str, list[ET.Element]]:
+    """Sheet name -> the chartSpace XML of every chart drawn on it."""
+    found: dict[str, list[ET.Element]] = {}
+    with zipfile.ZipFile(path) as package:
+        for sheet, drawings in drawings_by_sheet(path).items():
+            found[sheet] = [
+                ET.fromstring(package.read(target))
+                for drawing in drawings
+                for target in _rels_or_empty(package, drawing).values()
+                if "/charts/" in target
+            ]
     return found
 
 
@@ -266,21 +274,35 @@ def test_add_charts_names_a_missing_sheet():
 
 
 def test_charts_on_a_sheet_do_not_overlap(saved):
+    """Fixed positions, and cell-anchored charts placed with Excel's column widths (where
+    columns are drawn wider, as in LibreOffice, they only move further apart)."""
+    from icp_xl.hosts.file.charts import _column_px, _row_px
+
+    X = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+    workbook = openpyxl.load_workbook(saved)  # column widths and row heights
+    cell_anchored = set()
     with zipfile.ZipFile(saved) as package:
-        drawings = [n for n in package.namelist() if re.match(r"xl/drawings/drawing\d+\.xml$", n)]
-        for name in drawings:
-            tree = ET.fromstring(package.read(name))
-            X = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
-            boxes = []
-            for anchor in tree.iter(f"{X}absoluteAnchor"):
-                pos, ext = anchor.find(f"{X}pos"), anchor.find(f"{X}ext")
-                x, y = int(pos.get("x")), int(pos.get("y"))
-                boxes.append((x, y, x + int(ext.get("cx")), y + int(ext.get("cy"))))
-            cell_anchored = list(tree.iter(f"{X}oneCellAnchor"))
-            assert boxes or len(cell_anchored) == 1  # a sheet's one cell-anchored chart
+        for sheet, drawings in drawings_by_sheet(saved).items():
+            ws, boxes = workbook[sheet], []
+            for tree in (ET.fromstring(package.read(d)) for d in drawings):
+                for anchor in tree.iter(f"{X}absoluteAnchor"):
+                    pos = anchor.find(f"{X}pos")
+                    boxes.append((int(pos.get("x")), int(pos.get("y")), anchor))
+                for anchor in tree.iter(f"{X}oneCellAnchor"):
+                    cell_anchored.add(sheet)
+                    column = int(anchor.find(f"{X}from/{X}col").text)
+                    row = int(anchor.find(f"{X}from/{X}row").text)
+                    x = 9525 * sum(_column_px(ws, c) for c in range(1, column + 1))
+                    y = 9525 * sum(_row_px(ws, r) for r in range(1, row + 1))
+                    boxes.append((x, y, anchor))
+            boxes = [
+                (x, y, x + int(a.find(f"{X}ext").get("cx")), y + int(a.find(f"{X}ext").get("cy")))
+                for x, y, a in boxes
+            ]
             for i, p in enumerate(boxes):
                 for q in boxes[i + 1 :]:
                     assert p[2] <= q[0] or q[2] <= p[0] or p[3] <= q[1] or q[3] <= p[1]
+    assert cell_anchored == {"Movers", "Optimization"}
 
 
 def test_grid_starts_after_the_other_engineers_columns_and_rows():

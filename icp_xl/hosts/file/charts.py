@@ -619,10 +619,11 @@ GRID_ORIGIN: dict[str, tuple[int, int]] = {
     MOVERS: (22, 2),
     OUTCOMES: (1, CHARTS_ROW),
 }
-# Sheets whose one chart sits right of tables: anchored to its origin cell, so that it
-# starts after the tables' columns in every application (LibreOffice draws columns wider
-# than Excel, and there a fixed position fell on the tables' last column).
-CELL_ANCHORED: frozenset[str] = frozenset({MOVERS})
+# Sheets whose charts sit right of tables: each anchored to the first cell at or right of
+# and below its grid position, so that they start after the tables' columns in every
+# application (LibreOffice draws columns wider than Excel, and there a fixed position fell
+# on the tables' last columns: Movers' Runs, Optimization's folds).
+CELL_ANCHORED: frozenset[str] = frozenset({MOVERS, OPTIMIZATION})
 GAP_PX = 12
 
 
@@ -738,6 +739,20 @@ def _positions(ws: Worksheet, specs: list[ChartSpec]) -> list[tuple[ChartSpec, i
     return placed
 
 
+def _cell_at(ws: Worksheet, x_px: int, y_px: int) -> tuple[int, int]:
+    """The (column, row) of the first cell whose top-left corner is at or right of
+    ``x_px`` and at or below ``y_px`` (pixels at 100% zoom, as :func:`_positions` gives)."""
+    column, left = 1, 0
+    while left < x_px:
+        left += _column_px(ws, column)
+        column += 1
+    row, top = 1, 0
+    while top < y_px:
+        top += _row_px(ws, row)
+        row += 1
+    return column, row
+
+
 def _cell_anchor(cell: tuple[int, int], width_cm: float, height_cm: float) -> OneCellAnchor:
     """A chart of a fixed size whose top-left corner is the (column, row) ``cell``."""
     column, row = cell
@@ -805,7 +820,7 @@ def add_charts(workbook: Workbook) -> None:
             if isinstance(chart, ScatterChart) and chart.legend is not None:
                 _drop_blank_series(chart, workbook[CHART_DATA_SHEET])
             if name in CELL_ANCHORED:
-                anchor = _cell_anchor(GRID_ORIGIN[name], spec.width_cm, spec.height_cm)
+                anchor = _cell_anchor(_cell_at(ws, x, y), spec.width_cm, spec.height_cm)
             else:
                 anchor = _anchor(x, y, spec.width_cm, spec.height_cm)
             ws.add_chart(chart, anchor)

@@ -359,6 +359,7 @@ FORMAT_RANGES: tuple[FormatRange, ...] = (
     _under(SUMMARY_TOP, 1, 2, 1, 1, "0.0000"),  # objective, Spearman
     _under(SUMMARY_TOP, 3, 3, 1, 1, "0.00E+00"),  # KL divergence, often tiny
     _under(SUMMARY_TOP, 4, 4, 1, 1, "0.0000"),  # out-of-sample Spearman
+    _under(FOLDS_TOP, 1, 10, 1, 1, "0.0000"),  # Spearman per fold (at most 10 folds)
     _under(WEIGHTS_TOP, 1, 4, 1, 3, WEIGHT + "0"),
     _under(GRADES_TOP, 1, 5, 1, 2, PERCENT),
     _under(HISTORY_TOP, 1, HISTORY_FORMAT_ROWS, 1, 2, "0.0000"),
