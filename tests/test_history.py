@@ -668,3 +668,31 @@ def test_live_sheets_renamed_only_in_case_are_the_layout_sheets(workbook: Path) 
         actions.rescore(live)
     written = openpyxl.load_workbook(workbook)["data quality"][layout.DATA_QUALITY_TIME_CELL]
     assert written.value is not None
+
+
+def test_compare_runs_gives_the_same_moves_whether_or_not_the_runs_list_accounts_alike() -> None:
+    """Runs listing the same accounts in the same order take the fast path (no alignment);
+    the same runs in another order are aligned by ID: both give the same comparison."""
+    from icp_xl.core.insight.movers import compare_runs
+
+    ids = pd.Index([f"C{i:03d}" for i in range(60)], name="customer_id")
+    previous = pd.DataFrame(
+        {
+            "industry": ["Healthcare", " retail ", None] * 20,
+            "annual_revenue": [1e6, None, 2e6, 0.0] * 15,
+            "ICP_score": [float(i) for i in range(60)],
+            "ICP_grade": list("ABCDF") * 12,
+        },
+        index=ids,
+    )
+    current = previous.copy()
+    current["industry"] = ["healthcare", "Retail", None, "Finance"] * 15  # some changed
+    current["annual_revenue"] = [1e6, None, 3e6, 0.0] * 15
+    current["ICP_score"] = [float(60 - i) for i in range(60)]
+    current["ICP_grade"] = list("FDCBA") * 12
+    aligned = compare_runs(previous, current, ["weights"])
+    shuffled = compare_runs(previous.iloc[::-1], current, ["weights"])
+    pd.testing.assert_frame_equal(aligned.matrix, shuffled.matrix)
+    assert aligned.moves.sort_index().equals(shuffled.moves.sort_index())
+    assert set(aligned.moves["reason"]) == {"data, weights", "weights"}
+    assert aligned.in_both == 60 and aligned.new == [] and aligned.gone == []

@@ -6,9 +6,9 @@ money in USD, counts as floats) and :func:`~icp_xl.core.model.scoring.score_acco
 - :func:`contributions`: each component's *points* of the raw score,
   ``100 * weight * component`` (0-100); the four add up to the raw score exactly,
   because the core adds these same points to make the raw score;
-- :func:`reasons`: one short sentence per account naming its strongest and weakest
-  component against the portfolio average ("Adoption in the top 10%, no software
-  revenue");
+- :func:`~icp_xl.core.insight.reasons.reasons`: one short sentence per account naming
+  its strongest and weakest component against the portfolio average ("Adoption in the
+  top 10%, no software revenue");
 - :func:`percentiles`: the percentile the grade is read from (average rank / n);
 - :func:`next_grade_changes`: per input (industry, annual revenue, printers, consumable
   revenue, software revenue), the smallest change that moves the account to the next
@@ -35,7 +35,7 @@ import pandas as pd
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import cell_text
-from icp_xl.core.inputs.industries import BLANK, UNMATCHED, resolve_industries
+from icp_xl.core.insight.reasons import money_text, reasons, score_text
 from icp_xl.core.model.calibration import (
     Calibration,
     calibrated_components,
@@ -71,8 +71,6 @@ CAP_FACTOR = 10.0
 CAP_FLOOR = {"printer_count": 100.0, "consumable_revenue": 1e6, "software_revenue": 1e6}
 NOT_REACHABLE = "not reachable by this input alone"
 TOP_GRADE = "already in the top grade"
-_TOP_BUCKETS = (1, 5, 10, 25)  # "in the top 10%" uses the smallest bucket that fits
-_NEAR_AVERAGE = 0.05  # points: closer than this to the average is not worth a phrase
 
 
 @dataclass(frozen=True)
@@ -122,109 +120,6 @@ def percentiles(icp_scores: np.ndarray | pd.Series) -> np.ndarray:
     if len(x) == 0:
         return np.array([], dtype=float)
     return pd.Series(x).rank(method="average").to_numpy() / len(x)
-
-
-def money_text(value: float) -> str:
-    """Short USD text: $950, $18.3k, $4.2M, $1.5B (blank for unknown)."""
-    if value is None or not math.isfinite(value):
-        return "unknown"
-    sign, amount = ("-" if value < 0 else ""), abs(value)
-    for factor, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if amount >= factor:
-            shown = f"{amount / factor:.1f}".removesuffix(".0")
-            return f"{sign}${shown}{suffix}"
-    return f"{sign}${amount:,.0f}"
-
-
-def score_text(value: float) -> str:
-    """A component score (0-1) as text with at least one decimal: 1.0, 0.8, 0.65."""
-    text = f"{value:.3f}".rstrip("0")
-    return text + "0" if text.endswith(".") else text
-
-
-def _top_share(values: np.ndarray) -> np.ndarray:
-    """Share of the population whose value is at least each value's (1/n for the largest)."""
-    ordered = np.sort(values)
-    return (len(values) - np.searchsorted(ordered, values, side="left")) / len(values)
-
-
-def _bottom_share(values: np.ndarray) -> np.ndarray:
-    ordered = np.sort(values)
-    return np.searchsorted(ordered, values, side="right") / len(values)
-
-
-def _bucket(share: float, where: str, fallback: str) -> str:
-    for bucket in _TOP_BUCKETS:
-        if share <= bucket / 100:
-            return f"in the {where} {bucket}%"
-    return fallback
-
-
-def reasons(frame: pd.DataFrame, scored: pd.DataFrame, settings: Settings) -> pd.Series:
-    """One short reason per account: its component furthest above the portfolio average
-    points, then the one furthest below, in words ("Adoption in the top 10%, no software
-    revenue"). ``frame``: prepared accounts; ``scored``: score_accounts output (same
-    index). Returns text indexed like ``scored``.
-    """
-    points = contributions(scored, settings).to_numpy()
-    gap = points - points.mean(axis=0)
-    rows = np.arange(len(points))
-    best, worst = gap.argmax(axis=1), gap.argmin(axis=1)
-    # Python lists: indexing them per row is far cheaper than indexing numpy arrays.
-    strong_at = np.where(gap[rows, best] > _NEAR_AVERAGE, best, -1).tolist()
-    weak_at = np.where(gap[rows, worst] < -_NEAR_AVERAGE, worst, -1).tolist()
-    component = {name: scored[f"{name}_score"].to_numpy() for name in COMPONENTS}
-    top = {name: _top_share(v).tolist() for name, v in component.items()}
-    bottom = {name: _bottom_share(v).tolist() for name, v in component.items()}
-    size = component["size"].tolist()
-    industry = frame["industry"].astype(str).str.strip().tolist()
-    revenue = frame["annual_revenue"].to_numpy(dtype=float).tolist()
-    printers = frame["printer_count"].to_numpy(dtype=float).tolist()
-    consumables = frame["consumable_revenue"].to_numpy(dtype=float).tolist()
-    software = frame["software_revenue"].to_numpy(dtype=float).tolist()
-    # The same matching as scoring and the Data Quality sheet (vertical table, then the
-    # Industry map), so a reason never calls an industry unknown that the sheet matched.
-    industry_how = resolve_industries(frame["industry"], settings).how.tolist()
-
-    def revenue_text(i: int) -> str:
-        return f"{money_text(revenue[i])} annual revenue (size {score_text(size[i])})"
-
-    def strong(name: str, i: int) -> str:
-        if name == "vertical":
-            return f"strong vertical ({industry[i]})"
-        if name == "size":
-            return revenue_text(i)
-        return f"{name} {_bucket(top[name][i], 'top', 'above average')}"
-
-    def weak(name: str, i: int) -> str:
-        if name == "vertical":
-            if industry_how[i] == BLANK:
-                return "industry blank"
-            if industry_how[i] == UNMATCHED:
-                return "industry not in the vertical table"
-            return f"weak vertical ({industry[i]})"
-        if name == "size":
-            if not (math.isfinite(revenue[i]) and revenue[i] > 0):
-                return "annual revenue unknown"
-            return revenue_text(i)
-        if name == "adoption" and printers[i] <= 0 and consumables[i] <= 0:
-            return "no printers or consumables"
-        if name == "adoption" and printers[i] <= 0:
-            return "no printers"
-        if name == "relationship" and software[i] <= 0:
-            return "no software revenue"
-        return f"{name} {_bucket(bottom[name][i], 'bottom', 'below average')}"
-
-    texts = []
-    for i, (high, low) in enumerate(zip(strong_at, weak_at, strict=True)):
-        parts = []
-        if high >= 0:
-            parts.append(strong(COMPONENTS[high], i))
-        if low >= 0:
-            parts.append(weak(COMPONENTS[low], i))
-        text = ", ".join(parts) or "close to the portfolio average on every component"
-        texts.append(text[0].upper() + text[1:])
-    return pd.Series(texts, index=scored.index, dtype=object)
 
 
 def explanation_columns(

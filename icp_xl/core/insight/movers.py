@@ -33,18 +33,33 @@ TOP_SHARES: tuple[float, ...] = (0.10, 0.20, 0.30)
 OTHER_ACCOUNTS = "other accounts (re-ranking)"
 
 
+def _same_labels(left: pd.Index, right: pd.Index) -> bool:
+    """The same labels in the same order, compared where they are (Index.equals turns an
+    Arrow-backed text index into 100,000 Python str, kept with the index)."""
+    if len(left) != len(right):
+        return False
+    equal = pd.array(left.array == right.array)  # a blank label equals nothing
+    return bool(equal.fillna(False).all()) if len(equal) else True
+
+
 def migration_matrix(previous: pd.Series, current: pd.Series) -> pd.DataFrame:
     """Counts of accounts by previous grade (rows A-F) and current grade (columns A-F),
     over the Customer IDs present in both Series (indexed by Customer ID)."""
-    both = previous.index.intersection(current.index)
-    table = pd.crosstab(
-        pd.Categorical(previous.loc[both], categories=BEST_FIRST),
-        pd.Categorical(current.loc[both], categories=BEST_FIRST),
-        dropna=False,
+    if _same_labels(previous.index, current.index):  # aligned already: no ID hash tables
+        before, after = previous, current
+    else:
+        both = previous.index.intersection(current.index)
+        before, after = previous.loc[both], current.loc[both]
+    rows = pd.Categorical(before, categories=BEST_FIRST).codes.astype(np.int64)
+    columns = pd.Categorical(after, categories=BEST_FIRST).codes.astype(np.int64)
+    graded = (rows >= 0) & (columns >= 0)
+    size = len(BEST_FIRST)
+    counts = np.bincount(rows[graded] * size + columns[graded], minlength=size * size)
+    return pd.DataFrame(
+        counts.reshape(size, size).astype(int),
+        index=pd.Index(list(BEST_FIRST), name="previous"),
+        columns=pd.Index(list(BEST_FIRST), name="current"),
     )
-    table = table.reindex(index=list(BEST_FIRST), columns=list(BEST_FIRST), fill_value=0)
-    table.index.name, table.columns.name = "previous", "current"
-    return table.astype(int)
 
 
 def row_shares(matrix: pd.DataFrame) -> pd.DataFrame:
@@ -150,11 +165,40 @@ def _missing_from(ids: pd.Index, other: pd.Index) -> list[str]:
 
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Element-wise equality where two blanks (None/NaN) are equal."""
+    if a.dtype == np.float64 and b.dtype == np.float64:  # no Python float per value
+        left, right = a.to_numpy(), b.to_numpy()
+        return (left == right) | (np.isnan(left) & np.isnan(right))
     left, right = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
     blank_l = pd.isna(a).to_numpy()
     blank_r = pd.isna(b).to_numpy()
     equal = np.equal(left, right, dtype=object).astype(bool)  # Python's == per pair, in C
     return (blank_l & blank_r) | (~blank_l & ~blank_r & equal)
+
+
+def _same_industry(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Element-wise equality of industries compared as stripped lower-case text, two
+    blanks equal. Text columns are normalised once per distinct value."""
+    texts = all(_all_text(values) for values in (a, b))
+    if not texts:  # numbers or mixed values: str() of each, as they are
+        a = a.map(lambda v: None if pd.isna(v) else str(v).strip().lower())
+        b = b.map(lambda v: None if pd.isna(v) else str(v).strip().lower())
+        return _same(a, b)
+    both = np.concatenate([a.to_numpy(dtype=object), b.to_numpy(dtype=object)])
+    codes, uniques = pd.factorize(both)
+    known: dict[str, int] = {}
+    normal = np.array(
+        [known.setdefault(v.strip().lower(), len(known)) for v in uniques.tolist()] + [-1],
+        dtype=np.int64,
+    )[codes]  # -1 (blank) indexes the appended -1
+    return normal[: len(a)] == normal[len(a) :]
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Whether every value that is not blank is a str (no index lookup on ``values``)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    kind = pd.api.types.infer_dtype(values.to_numpy(dtype=object), skipna=True)
+    return kind in ("string", "empty")
 
 
 def compare_runs(
@@ -170,24 +214,30 @@ def compare_runs(
     own inputs (:data:`INPUT_FIELDS` present in both frames) changed, then the run
     changes; with neither, in Relative mode, :data:`OTHER_ACCOUNTS`.
     """
-    both = previous.index.intersection(current.index, sort=False)
-    before, after = previous.loc[both], current.loc[both]
+    if _same_labels(previous.index, current.index):  # the same accounts in the same order
+        both, before, after = previous.index, previous, current  # no copies, no hash tables
+        new: list[str] = []
+        gone: list[str] = []
+    else:
+        both = previous.index.intersection(current.index, sort=False)
+        before, after = previous.loc[both], current.loc[both]
+        new, gone = (
+            _missing_from(current.index, previous.index),
+            _missing_from(previous.index, current.index),
+        )
     fields = [f for f in INPUT_FIELDS if f in previous.columns and f in current.columns]
     data_changed = np.zeros(len(both), dtype=bool)
     for name in fields:
         a, b = before[name], after[name]
-        if name != "industry":
-            a, b = pd.to_numeric(a, errors="coerce"), pd.to_numeric(b, errors="coerce")
+        if name == "industry":
+            data_changed |= ~_same_industry(a, b)
         else:
-            a = a.map(lambda v: None if pd.isna(v) else str(v).strip().lower())
-            b = b.map(lambda v: None if pd.isna(v) else str(v).strip().lower())
-        data_changed |= ~_same(a, b)
-    reasons = []
-    for changed in data_changed:
-        parts = (["data"] if changed else []) + list(run_changes)
-        if not parts and relative:
-            parts = [OTHER_ACCOUNTS]
-        reasons.append(", ".join(parts))
+            a, b = pd.to_numeric(a, errors="coerce"), pd.to_numeric(b, errors="coerce")
+            data_changed |= ~_same(a, b)
+    # Two texts at most: every account shares one of them.
+    without_data = ", ".join(run_changes) or (OTHER_ACCOUNTS if relative else "")
+    reasons = np.full(len(data_changed), without_data, dtype=object)
+    reasons[data_changed] = ", ".join(["data", *run_changes])
     previous_score = pd.to_numeric(before["ICP_score"], errors="coerce").to_numpy(dtype=float)
     score = after["ICP_score"].to_numpy(dtype=float)
     moves = pd.DataFrame(
@@ -204,8 +254,8 @@ def compare_runs(
     moves = moves.iloc[np.argsort(-np.nan_to_num(moves["change"].to_numpy()), kind="stable")]
     return Movers(
         matrix=migration_matrix(before["ICP_grade"], after["ICP_grade"]),
-        new=_missing_from(current.index, previous.index),
-        gone=_missing_from(previous.index, current.index),
+        new=new,
+        gone=gone,
         moves=moves,
     )
 

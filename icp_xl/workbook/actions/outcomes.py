@@ -9,6 +9,7 @@ A workbook made before the Outcomes sheets has no Opportunities table: nothing h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -132,29 +133,43 @@ def opportunity_rows(frame: pd.DataFrame) -> list[list[Any]]:
     return rows
 
 
-def read_grade_log(book: Book) -> pd.DataFrame | None:
+def read_grade_log(book: Book, fields: Sequence[str] = LOG_FIELDS) -> pd.DataFrame | None:
     """The Grade History table as :data:`~icp_xl.core.insight.grade_history.LOG_FIELDS`
-    (None when the workbook has no such table)."""
+    (None when the workbook has no such table). ``fields``: the columns read (``run``
+    among them), e.g. without ``time``, whose date cells cost the most to read."""
     name = layout.GRADE_HISTORY_TABLE.name
     if not has_table(book, name):
         return None
-    table = book.read_table(name)
+    headers = [layout.GRADE_HISTORY_FIELDS[f] for f in fields]
+    table = book.read_table_columns(name, headers)
     by_header = {h: f for f, h in layout.GRADE_HISTORY_FIELDS.items()}
     table = table.rename(columns=lambda h: by_header.get(str(h), str(h)))
-    if table.empty or any(f not in table for f in LOG_FIELDS):
-        return pd.DataFrame(columns=list(LOG_FIELDS))
-    table = table[table["run"].notna()][list(LOG_FIELDS)]
+    if table.empty or any(f not in table for f in fields):
+        return pd.DataFrame(columns=list(fields))
+    table = table[table["run"].notna()][list(fields)]
+    texts = {f: table[f].map(_text_or_blank) for f in ("customer_id", "grade") if f in table}
     return table.assign(
-        run=pd.to_numeric(table["run"], errors="coerce").astype("Int64"),
-        customer_id=table["customer_id"].map(lambda v: "" if v is None else str(v)),
-        grade=table["grade"].map(lambda v: "" if v is None else str(v)),
+        run=pd.to_numeric(table["run"], errors="coerce").astype("Int64"), **texts
     ).dropna(subset=["run"])
+
+
+def _text_or_blank(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def log_grades(book: Book, result: Scored, run: int, time: datetime) -> pd.DataFrame | None:
     """Append this run's grade changes to Grade History; return the whole log (None when
     the workbook has no Grade History table)."""
-    log = read_grade_log(book)
+    return _log_grades(book, result, run, time, with_time=True)
+
+
+def _log_grades(
+    book: Book, result: Scored, run: int, time: datetime, with_time: bool
+) -> pd.DataFrame | None:
+    """:func:`log_grades`; ``with_time`` False: when nothing is appended, the log returned
+    lacks ``time`` (read only when it is written or wanted: its 100,000 date cells are the
+    table's costliest read)."""
+    log = read_grade_log(book, LOG_FIELDS if with_time else _LATEST_FIELDS)
     if log is None:
         return None
     grades = pd.Series(
@@ -162,12 +177,17 @@ def log_grades(book: Book, result: Scored, run: int, time: datetime) -> pd.DataF
         index=result.accounts.frame["customer_id"].astype(str).to_numpy(),
     )
     added = grade_changes(log, grades, run, time)
+    if len(added) and not with_time:
+        return _log_grades(book, result, run, time, with_time=True)
     if len(added):
         log = pd.concat([log.astype(object), added.astype(object)], ignore_index=True)
         rows = [[cell_value(v) for v in row] for row in log.itertuples(index=False)]
         header = [layout.GRADE_HISTORY_FIELDS[f] for f in LOG_FIELDS]
         book.write_table(layout.GRADE_HISTORY_TABLE.name, header, rows)
     return log
+
+
+_LATEST_FIELDS = ("run", "customer_id", "grade")  # what the latest grades need
 
 
 def outcomes_report(
@@ -334,8 +354,9 @@ def record_outcomes(
 ) -> OutcomesReport | None:
     """What a rescore adds: this run's grades to Grade History, and the Outcomes sheet
     when there are opportunities."""
-    log = log_grades(book, result, run, time)
-    if opportunities is None or not has_table(book, layout.OUTCOMES_BY_GRADE_TABLE.name):
+    outcomes = opportunities is not None and has_table(book, layout.OUTCOMES_BY_GRADE_TABLE.name)
+    log = _log_grades(book, result, run, time, with_time=outcomes)
+    if not outcomes:
         return None
     return write_outcomes(book, result, opportunities, view, log)
 
