@@ -18,7 +18,6 @@ an ``.xlsx`` file treated as the package it is (headless CLI, CI, tests).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import sys
@@ -39,9 +38,10 @@ from icp_xl.core.inputs.cells import (
     table_data_ref,
     table_frame,
 )
-from icp_xl.files.atomic import FileStamp, atomic_write, file_stamp
+from icp_xl.files.atomic import FileStamp, atomic_write
 from icp_xl.files.memory import release_free_memory
 from icp_xl.files.outputs import same_file
+from icp_xl.files.snapshot import Snapshot
 from icp_xl.files.xlsx_package import READ_ERRORS, check_workbook_file, unreadable_workbook
 from icp_xl.hosts.file import package
 from icp_xl.hosts.file.formula_cells import formula_cells
@@ -135,6 +135,7 @@ class FileBook:
         self.path = path
         self._status = status or _stderr_status
         self._stamp: FileStamp | None = None  # the file as it was read (file safety)
+        self._snapshot: Snapshot | None = None  # the private copy every read comes from
         self._load(source)
 
     def _load(self, source: Path | bytes) -> None:
@@ -183,9 +184,9 @@ class FileBook:
         if not path.exists():
             raise IcpError(f"Workbook not found: {path}")
         check_workbook_file(path)  # a folder, an encrypted or oversized file: one sentence
-        data, stamp = _snapshot(path)  # save() refuses if the file changes meanwhile
-        book = cls(data, path, status)
-        book._stamp = stamp
+        snapshot = Snapshot.take(path)  # save() refuses if the file changes meanwhile
+        book = cls(snapshot.copy, path, status)
+        book._keep(snapshot)
         inputs = sorted(layout.INPUT_SHEETS & set(book._index.sheets))
         previous = []
         if rescoring and layout.SCORES_TABLE.name in book._index.tables:
@@ -238,9 +239,18 @@ class FileBook:
         atomic_write(target, write, expected=expected)
         self._values.close()
         self.path = target
-        data, self._stamp = _snapshot(target)
-        self._load(data)
+        snapshot = Snapshot.take(target)
+        self._load(snapshot.copy)
+        self._keep(snapshot)
         return target
+
+    def _keep(self, snapshot: Snapshot) -> None:
+        """Read from ``snapshot`` from now on (the file as it was read), dropping the one
+        read before."""
+        if self._snapshot is not None:
+            self._snapshot.discard()
+        self._snapshot = snapshot
+        self._stamp = snapshot.stamp
 
     def _package(self) -> zipfile.ZipFile:
         source = self._source
@@ -563,18 +573,6 @@ def _shown(formula: str) -> str:
     if not formula:
         return ""
     return f" ({formula if len(formula) <= 40 else formula[:39] + '…'})"
-
-
-def _snapshot(path: Path) -> tuple[bytes, FileStamp]:
-    """The file's bytes and their stamp, read together: every later read and the copy of
-    the parts that are not ours come from these bytes, so a file changed meanwhile on disk
-    is neither mixed in nor overwritten (``atomic_write`` compares the stamp)."""
-    for _ in range(3):
-        stamp = file_stamp(path)
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() == stamp.sha256:
-            return data, stamp
-    raise IcpError(f"{path.name} keeps changing while it is read; try again when it is saved")
 
 
 def _file_writer(path: Path) -> Callable[[IO[bytes]], None]:
