@@ -62,6 +62,7 @@ from icp_xl.hosts.file.table_xml import resized_table
 from icp_xl.workbook import layout
 from icp_xl.workbook.blocks import Block, Formula, cell_value, column_cells
 from icp_xl.workbook.book import Location, table_columns
+from icp_xl.workbook.columns import ColumnRows, as_column
 
 __all__ = [
     "MACRO_SUFFIXES",
@@ -205,6 +206,7 @@ class FileBook:
             if missing:
                 book._rebuild(missing)
             book._settle_input_formulas()
+        release_free_memory()  # the reader thread's pages, freed with the sheets it parsed
         return book
 
     @classmethod
@@ -215,8 +217,8 @@ class FileBook:
         from icp_xl.hosts.file import structure  # openpyxl builds the structure
 
         book = cls(structure.new_package(), None, status)
-        book.write_table(layout.ACCOUNTS_TABLE.name, [str(c) for c in accounts.columns],
-                         frame_rows(accounts))  # fmt: skip
+        columns = ColumnRows([as_column(accounts[c]) for c in accounts.columns])
+        book.write_table(layout.ACCOUNTS_TABLE.name, [str(c) for c in accounts.columns], columns)
         return book
 
     def save(self, path: str | Path | None = None) -> Path:
@@ -391,6 +393,7 @@ class FileBook:
         edits.add(Values(row, column, [[_text_safe(cell_value(value))]], formats=formats))
 
     def status(self, message: str) -> None:
+        release_free_memory()  # a new stage: the last one's freed pages go back first
         self._status(message)
 
     # ------------------------------------------------------------ helpers

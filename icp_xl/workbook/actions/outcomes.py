@@ -41,8 +41,9 @@ from icp_xl.core.insight.outcomes import (
 )
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import Scored, view_scores
-from icp_xl.workbook.blocks import Block, cell_value
+from icp_xl.workbook.blocks import Block, cell_value, column_cells
 from icp_xl.workbook.book import Book
+from icp_xl.workbook.columns import ColumnRows
 
 _STATUS_STAGE = {WON: "Closed Won", LOST: "Closed Lost", OPEN: "Open"}
 
@@ -166,9 +167,9 @@ def log_grades(book: Book, result: Scored, run: int, time: datetime) -> pd.DataF
 def _log_grades(
     book: Book, result: Scored, run: int, time: datetime, with_time: bool
 ) -> pd.DataFrame | None:
-    """:func:`log_grades`; ``with_time`` False: when nothing is appended, the log returned
-    lacks ``time`` (read only when it is written or wanted: its 100,000 date cells are the
-    table's costliest read)."""
+    """:func:`log_grades`; ``with_time`` False: the whole log is read only when rows are
+    appended (its 100,000 date cells are the table's costliest read), and None is
+    returned whatever the table holds (the caller has no use for the log)."""
     log = read_grade_log(book, LOG_FIELDS if with_time else _LATEST_FIELDS)
     if log is None:
         return None
@@ -177,14 +178,27 @@ def _log_grades(
         index=result.accounts.frame["customer_id"].astype(str).to_numpy(),
     )
     added = grade_changes(log, grades, run, time)
-    if len(added) and not with_time:
-        return _log_grades(book, result, run, time, with_time=True)
+    del grades
     if len(added):
-        log = pd.concat([log.astype(object), added.astype(object)], ignore_index=True)
-        rows = [[cell_value(v) for v in row] for row in log.itertuples(index=False)]
-        header = [layout.GRADE_HISTORY_FIELDS[f] for f in LOG_FIELDS]
-        book.write_table(layout.GRADE_HISTORY_TABLE.name, header, rows)
-    return log
+        if not with_time:
+            log = read_grade_log(book, LOG_FIELDS)  # the whole log, written back longer
+        _write_log(book, log, added, run, time)
+        if with_time:
+            log = pd.concat([log.astype(object), added.astype(object)], ignore_index=True)
+    return log if with_time else None
+
+
+def _write_log(
+    book: Book, log: pd.DataFrame, added: pd.DataFrame, run: int, time: datetime
+) -> None:
+    """Write Grade History as ``log`` followed by ``added`` (this ``run``'s rows, all of the
+    same ``time``, which they share rather than a date object each)."""
+    fresh = {"run": [run] * len(added), "time": [time] * len(added)}
+    columns = [
+        column_cells(log[f]) + (fresh[f] if f in fresh else added[f].tolist()) for f in LOG_FIELDS
+    ]
+    header = [layout.GRADE_HISTORY_FIELDS[f] for f in LOG_FIELDS]
+    book.write_table(layout.GRADE_HISTORY_TABLE.name, header, ColumnRows(columns))
 
 
 _LATEST_FIELDS = ("run", "customer_id", "grade")  # what the latest grades need
