@@ -30,6 +30,7 @@ from typing import Any
 CAUGHT = (signal.SIGINT, signal.SIGTERM)
 POLL_SECONDS = 0.05
 """How often :func:`wait_unless_stopped` looks at the stop request while it waits."""
+RESTORE_ATTEMPTS = 10  # each failed attempt ran a signal's handler: a new signal each time
 
 
 @dataclass
@@ -98,7 +99,15 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(sig, _record)
         yield
     finally:
+        _leave(taken)
+
+
+def _leave(taken: list[int]) -> None:
+    """End the outermost block: previous handlers back, then the signals not acted on
+    handed to them, whatever either raises."""
+    try:
         _restore(taken)
+    finally:
         _STATE.depth = 0
         try:
             _hand_on()
@@ -112,7 +121,7 @@ def _restore(taken: list[int]) -> None:
     change. Then the change is retried, and that exception raised once all are back."""
     raised: BaseException | None = None
     for sig in taken:
-        while True:
+        for _ in range(RESTORE_ATTEMPTS):
             try:
                 signal.signal(sig, _STATE.previous[sig])
                 break
