@@ -87,6 +87,13 @@ def test_a_stop_before_the_first_trial_raises_keyboard_interrupt(sample_accounts
     assert _handlers() == before
 
 
+def test_sigterm_before_the_first_trial_stays_a_sigterm(sample_accounts):
+    with pytest.raises(Terminated), sigterm_as_interrupt() as terminated, stop_on_signals():
+        signal.raise_signal(signal.SIGTERM)  # the CLI then exits with 143, not 130
+        optimize_weights(sample_accounts, SETTINGS, n_trials=60, folds=0, sampler="random")
+    assert terminated == [True]
+
+
 def test_sigterm_not_acted_on_reaches_the_previous_handler_on_leaving():
     with pytest.raises(Terminated), sigterm_as_interrupt() as terminated:
         with stop_on_signals():

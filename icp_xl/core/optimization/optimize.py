@@ -202,6 +202,7 @@ def optimize_weights(
         study = shared.open(make_sampler(sampler, seed), facts)
     run = SearchWorker(objective, space, study, progress, shared=shared)
     interrupted = False
+    stopped: KeyboardInterrupt | None = None  # Ctrl-C, or the CLI's Terminated for SIGTERM
     stop_reason = None
     fold_rho: tuple[float, ...] = ()
     try:
@@ -213,8 +214,8 @@ def optimize_weights(
             fold_rho = cross_validate(
                 data, settings, folds=folds, seed=seed, refine=refine, progress=progress, **search
             )
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as error:
+        interrupted, stopped = True, error
     except StorageUnavailable as error:
         interrupted, stop_reason = True, str(error)
     try:
@@ -231,7 +232,7 @@ def optimize_weights(
         )
     if history.empty:
         if interrupted and stop_reason is None:
-            raise KeyboardInterrupt
+            raise stopped or KeyboardInterrupt()
         raise IcpError(stop_reason or "No trial completed; nothing to report")
     best = history.loc[history["Objective"].idxmin(), list(COMPONENTS)].to_numpy(dtype=float)
     evaluation = evaluate_weights(data, best, lam, settings)
