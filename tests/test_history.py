@@ -176,7 +176,17 @@ def test_candidate_weights_typed_in_are_previewed_and_bad_ones_explained(workboo
     block = book.read_range(layout.OPTIMIZATION, f"K{top}:M{top + 40}")
     labels = [r[0] for r in block]
     assert "Target revenue, top 10%" in labels and "GP24 share of A+B" in labels
+    assert "Spearman with target" in labels
     assert any(str(label).startswith("Entering grade A") for label in labels)
+    # optimizing for wins, the Spearman still ranks against revenue: its label says which
+    book.set_name(layout.TARGET_COLUMNS_NAME, "won")
+    actions.rescore(book)
+    labels = [r[0] for r in book.read_range(layout.OPTIMIZATION, f"K{top}:K{top + 40}")]
+    assert "Spearman with revenue" in labels and "Spearman with target" not in labels
+    assert (
+        "Spearman with revenue: ranked against Total Hardware + Consumable Revenue, not the "
+        "optimizer's target"
+    ) in labels
     book.set_name(layout.CANDIDATE_WEIGHT_NAMES["vertical"], 0.9)
     actions.rescore(book)
     note = book.read_range(layout.OPTIMIZATION, layout.PREVIEW_TOP)[0][0]

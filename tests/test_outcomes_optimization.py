@@ -201,13 +201,17 @@ def test_settings_target_cell_offers_the_choices_and_takes_typed_columns(
 
     assert main(["optimize", str(old), "--trials", "3", "--quiet"]) == 1
     error = capsys.readouterr().err.strip()  # before any scoring
-    assert error == (
-        "icp-xl: error: Settings!B25 (Target columns) holds 'Colour': unknown target column "
+    refused = (
+        "Settings!B25 (Target columns) holds 'Colour': unknown target column "
         "'Colour'; leave it blank (hardware + consumables), choose won or won-amount (CRM "
         "opportunities), or Accounts columns among: Annual Revenue, Big Box Count, Small Box "
         "Count, Printer Count, Total Hardware Revenue, Total Consumable Revenue, Total "
         "Software License Revenue, Total SaaS Revenue, Total Maintenance Revenue, GP24"
     )
+    assert error == f"icp-xl: error: {refused}"
+    # Validate says the same sentence (it runs Optimize's check), and writes nothing either
+    assert main(["validate", str(old)]) == 1
+    assert f"problem: {refused}" in capsys.readouterr().out
     assert old.read_bytes() == before
 
 

@@ -360,11 +360,20 @@ def test_ctrl_c_at_any_moment_leaves_a_consistent_study(sample_accounts, tmp_pat
     storage = str(tmp_path / "ctrl-c.journal")
     rng = np.random.default_rng(0)
     main_thread = threading.main_thread().ident
+    lost: list[int] = []
+
+    def rescue(attempt: int) -> None:  # a lost Ctrl-C fails in seconds, not 5,000 trials
+        lost.append(attempt)
+        signal.pthread_kill(main_thread, signal.SIGINT)
+
     for attempt in range(15):
-        timer = threading.Timer(
-            float(rng.uniform(0.05, 0.4)), signal.pthread_kill, (main_thread, signal.SIGINT)
-        )
-        timer.start()
+        delay = float(rng.uniform(0.05, 0.4))
+        timers = [
+            threading.Timer(delay, signal.pthread_kill, (main_thread, signal.SIGINT)),
+            threading.Timer(delay + 20.0, rescue, (attempt,)),
+        ]
+        for timer in timers:
+            timer.start()
         try:
             result = optimize_weights(
                 sample_accounts, SETTINGS, n_trials=5000, folds=0, storage=storage,
@@ -373,7 +382,9 @@ def test_ctrl_c_at_any_moment_leaves_a_consistent_study(sample_accounts, tmp_pat
         except KeyboardInterrupt:
             continue  # before the first trial finished: nothing to report
         finally:
-            timer.cancel()
+            for timer in timers:
+                timer.cancel()
+            assert not lost, f"the Ctrl-C of run {lost[0]} was lost"
         assert result.interrupted
         study = _load(storage, f"c{attempt}")
         assert not study.get_trials(states=(STATES.RUNNING,))

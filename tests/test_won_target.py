@@ -115,6 +115,13 @@ def test_cli_optimize_target_won_reports_auc_in_sample_and_on_a_time_split(
     # the preview shows the outcomes under the optimized weights beside the current ones
     assert "  Outcomes (win rate, lift)" in out and "\n  Grade A   " in out
     assert re.search(r"\n  AUC, won vs lost accounts +0\.\d{3} +0\.\d{3}\n", out)
+    # the Spearman ranks against revenue, not the won flag: its label says so, a note which
+    assert re.search(r"\n  Spearman with revenue +-?0\.\d{3} +-?0\.\d{3}\n", out)
+    assert "Spearman with target" not in out
+    assert (
+        "  (Spearman with revenue: ranked against Total Hardware + Consumable Revenue, not the "
+        "optimizer's target)\n"
+    ) in out
     empty = tmp_path / "empty.xlsx"
     FileBook.new(raw).save(empty)
     assert main(["optimize", str(empty), "--target", "won", "--quiet"]) == 1

@@ -316,6 +316,7 @@ def _preview(
     it anew) or, for an accounts file, against the default weights."""
     from icp_xl.core.insight.movers import preview
     from icp_xl.core.model.scoring import score_accounts
+    from icp_xl.core.model.target import DEFAULT_TARGET_FIELDS
     from icp_xl.workbook.actions import preview_text, preview_weights
 
     if book is not None:
@@ -323,7 +324,9 @@ def _preview(
 
         opportunities = read_stored_opportunities(book)
         frame = opportunities.frame if opportunities is not None else None
-        return preview_text(preview_weights(scored, result.weights, keep, frame), title)
+        target = result.target_columns or DEFAULT_TARGET_FIELDS  # named in the Spearman's label
+        found = preview_weights(scored, result.weights, keep, frame, target)
+        return preview_text(found, title)
     current = score_accounts(accounts, settings)
     candidate = score_accounts(accounts, settings.with_weights(result.weights))
     found = preview(accounts.frame, current, candidate, settings, relative=True)

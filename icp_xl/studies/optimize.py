@@ -11,6 +11,7 @@ from icp_xl.core.inputs.accounts import Accounts
 from icp_xl.core.model.settings import Settings
 from icp_xl.core.optimization import optimize as core
 from icp_xl.core.optimization.defaults import DEFAULT_GRACE_SECONDS
+from icp_xl.core.optimization.interrupts import stop_on_signals
 from icp_xl.core.optimization.search import default_worker
 from icp_xl.studies.connections import RETRY_SECONDS, open_storage
 from icp_xl.studies.workers import SharedOptunaStudy
@@ -26,6 +27,7 @@ def make_storage(
     return open_storage(url, grace, storage_wait)
 
 
+@stop_on_signals()  # from the storage's opening on: Ctrl-C is a stop request
 def optimize_weights(
     accounts: Accounts,
     settings: Settings,

@@ -28,6 +28,7 @@ import numpy as np
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.optimization.defaults import DEFAULT_GRACE_SECONDS, MAX_SEED
+from icp_xl.core.optimization.interrupts import check_stop
 from icp_xl.core.optimization.search import RESULT_ATTR
 from icp_xl.core.optimization.sharing import StudyFacts
 from icp_xl.studies.connections import finished_trial_error, retry_callback, with_retries
@@ -169,6 +170,7 @@ def join_study(study: Any, created: bool, config: dict[str, Any]) -> None:
     deadline = time.monotonic() + CONFIG_WAIT_SECONDS
     stored = study.user_attrs.get(CONFIG_ATTR)
     while stored is None and not study.trials and time.monotonic() < deadline:
+        check_stop()
         time.sleep(0.2)  # the creator writes it right after creating the study
         stored = study.user_attrs.get(CONFIG_ATTR)
     if stored is None:

@@ -281,6 +281,9 @@ class Preview:
     relative: bool
     outcomes: tuple[GradedOutcomes, GradedOutcomes] | None = None
     """(current, candidate) outcomes of the CRM opportunities; None without any."""
+    spearman_column: str | None = None
+    """The Accounts column the Spearman ranks against when it is not the optimizer's
+    target (a won target, other columns): its label names it. None: the target."""
 
 
 # RunKpis fields that only the scores' ranks decide in Relative mode (every set of weights

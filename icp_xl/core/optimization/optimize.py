@@ -7,8 +7,9 @@
    on the held-out fold (:mod:`icp_xl.core.optimization.validation`).
 
 Given a :class:`~icp_xl.core.optimization.sharing.SharedStudy`, the run is one worker of a
-study several workers share. Ctrl-C (KeyboardInterrupt) stops the run and returns the best
-trial so far.
+study several workers share. Ctrl-C (KeyboardInterrupt) and SIGTERM stop the run between
+two trials or refinement steps and return the best trial so far
+(:mod:`icp_xl.core.optimization.interrupts`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from icp_xl.core.optimization.defaults import (
     MAX_FOLDS,
     MAX_SEED,
 )
-from icp_xl.core.optimization.interrupts import deferred_interrupts, reset_stop
+from icp_xl.core.optimization.interrupts import check_stop, stop_on_signals
 from icp_xl.core.optimization.objective import (
     BatchObjective,
     check_lambda,
@@ -137,6 +138,7 @@ def check_seed(seed: Any) -> int | None:
     return int(seed)
 
 
+@stop_on_signals()
 def optimize_weights(
     accounts: Accounts,
     settings: Settings,
@@ -170,8 +172,9 @@ def optimize_weights(
     ``zero_targets``: train on every account with a known target, zeros included (a won
     flag or won amount, see :mod:`icp_xl.core.model.won_target`).
 
-    On KeyboardInterrupt returns the best trial so far with ``interrupted=True``
-    (re-raises if none finished); when the storage is lost for good, returns the best
+    On KeyboardInterrupt (Ctrl-C, SIGTERM as the caller handles it, a ``progress`` that
+    raises it) returns the best trial so far with ``interrupted=True`` (re-raises if none
+    finished); when the storage is lost for good, returns the best
     this worker saw with ``stop_reason`` set. Raises IcpError for fewer than 50
     training accounts, an all-zero target, infeasible ``bounds``, λ outside [0, 1], a
     seed outside 0 to :data:`MAX_SEED`, or a study whose configuration differs.
@@ -183,7 +186,6 @@ def optimize_weights(
         raise IcpError(f"Validation needs 2 to {MAX_FOLDS} folds (or 0 to skip), got {folds}")
     if n_trials < 1:
         raise IcpError(f"The number of trials must be at least 1, got {n_trials}")
-    reset_stop()
     data = training_data(accounts, settings, zero_targets)
     search = {"lam": lam, "n_trials": n_trials, "space": space, "sampler": sampler}
     objective = BatchObjective(data, lam, settings)
@@ -197,10 +199,10 @@ def optimize_weights(
             target_shares=dict(settings.grade_shares), folds=folds, n_trials=n_trials,
             sampler=sampler, components=data.components, target=data.target,
         )  # fmt: skip
-        with deferred_interrupts():  # creating the study is never cut in half
-            study = shared.open(make_sampler(sampler, seed), facts)
+        study = shared.open(make_sampler(sampler, seed), facts)
     run = SearchWorker(objective, space, study, progress, shared=shared)
     interrupted = False
+    stopped: KeyboardInterrupt | None = None  # Ctrl-C, or the CLI's Terminated for SIGTERM
     stop_reason = None
     fold_rho: tuple[float, ...] = ()
     try:
@@ -212,17 +214,14 @@ def optimize_weights(
             fold_rho = cross_validate(
                 data, settings, folds=folds, seed=seed, refine=refine, progress=progress, **search
             )
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as error:
+        interrupted, stopped = True, error
     except StorageUnavailable as error:
         interrupted, stop_reason = True, str(error)
     try:
-        with deferred_interrupts():
-            history = (
-                trial_history(study)
-                if shared is None
-                else shared.read(lambda: trial_history(study))
-            )
+        history = (
+            trial_history(study) if shared is None else shared.read(lambda: trial_history(study))
+        )
     except StorageUnavailable as error:
         stop_reason = stop_reason or str(error)
         history = history_frame(
@@ -233,10 +232,15 @@ def optimize_weights(
         )
     if history.empty:
         if interrupted and stop_reason is None:
-            raise KeyboardInterrupt
+            raise stopped or KeyboardInterrupt()
         raise IcpError(stop_reason or "No trial completed; nothing to report")
     best = history.loc[history["Objective"].idxmin(), list(COMPONENTS)].to_numpy(dtype=float)
     evaluation = evaluate_weights(data, best, lam, settings)
+    if not interrupted:
+        try:
+            check_stop()  # a stop that came after the last trial or step: the run is done
+        except KeyboardInterrupt:
+            interrupted = True
     return OptimizationResult(
         weights=Weights(**dict(zip(COMPONENTS, (float(v) for v in best), strict=True))),
         objective=evaluation.objective,

@@ -29,7 +29,7 @@ from icp_xl.core.optimization.defaults import (
     DEFAULT_TRIALS,
     SAMPLERS,
 )
-from icp_xl.core.optimization.interrupts import deferred_interrupts
+from icp_xl.core.optimization.interrupts import check_stop, stop_on_signals
 from icp_xl.core.optimization.objective import BatchObjective, Evaluation, TrainingData
 from icp_xl.core.optimization.sharing import SharedStudy, StorageUnavailable
 from icp_xl.core.optimization.space import FEASIBILITY_TOLERANCE, FeasibleWeights
@@ -102,19 +102,18 @@ class SearchWorker:
 
     def search(self, n_trials: int) -> None:
         """``n_trials`` trials of this run, or in a shared study trials until the study
-        holds ``n_trials`` search trials (from every worker)."""
+        holds ``n_trials`` search trials (from every worker). Ctrl-C and SIGTERM stop it
+        between two trials (:func:`check_stop`)."""
         best = math.inf
         done = 0
         shared = self.shared
         if shared is not None:
-            with deferred_interrupts():  # a storage write is never cut in half
-                shared.check_stale(self.study, force=True)
-                if shared.budget_used(self.study) >= n_trials and not shared.has_waiting(
-                    self.study
-                ):
-                    return
+            shared.check_stale(self.study, force=True)
+            if shared.budget_used(self.study) >= n_trials and not shared.has_waiting(self.study):
+                return
         while shared is not None or done < n_trials:
-            with deferred_interrupts(), warnings.catch_warnings():  # no trial left RUNNING
+            check_stop()
+            with warnings.catch_warnings():
                 if shared is not None:
                     shared.check_stale(self.study)
                 # Optuna warns that heartbeats are meant for Study.optimize; ours beat in ask.
@@ -131,10 +130,8 @@ class SearchWorker:
             done += 1
             best = min(best, evaluation.objective)
             self._report("search", done, n_trials, best)
-            if shared is not None and full:
-                with deferred_interrupts():
-                    if not shared.has_waiting(self.study):
-                        return
+            if shared is not None and full and not shared.has_waiting(self.study):
+                return
 
     def _evaluate_and_tell(self, trial: Any) -> Evaluation:
         told = False
@@ -169,7 +166,8 @@ class SearchWorker:
             self.study.tell(trial, state=self.optuna.trial.TrialState.FAIL)
 
     def refine(self, starts: int = REFINE_STARTS) -> None:
-        """Pattern search from the ``starts`` best distinct trials of the study."""
+        """Pattern search from the ``starts`` best distinct trials of the study; Ctrl-C and
+        SIGTERM stop it between two steps."""
         seeds = _best_weights(self.study, starts)
         best = min((f for _, f in seeds), default=math.inf)
         for index, (w, f) in enumerate(seeds, start=1):
@@ -180,6 +178,7 @@ class SearchWorker:
         step = REFINE_START_STEP
         pairs = list(permutations(self.space.free, 2))
         while step >= REFINE_MIN_STEP:
+            check_stop()
             candidates = []
             for gain, loss in pairs:
                 delta = min(
@@ -303,6 +302,7 @@ class SearchRun(NamedTuple):
     evaluations: int
 
 
+@stop_on_signals()
 def search_weights(
     data: TrainingData,
     settings: Settings,
@@ -321,7 +321,8 @@ def search_weights(
     """Run the Optuna phase (``n_trials`` feasible trials) and the refinement on ``data``
     in ``study`` (a new in-memory one if None). Every trial and every accepted refinement
     step is a completed trial of the study. Stops early, keeping the study, on
-    KeyboardInterrupt — which it re-raises so the caller can tell. ``objective``: an
+    KeyboardInterrupt (Ctrl-C, acted on between trials and refinement steps) — which it
+    re-raises so the caller can tell. ``objective``: an
     existing :class:`BatchObjective` on ``data`` and ``lam`` (its evaluation counter
     keeps counting)."""
     if n_trials < 1:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -21,6 +22,8 @@ from icp_xl.core.insight.movers import (
 from icp_xl.core.insight.outcomes import TOTAL, graded_outcomes
 from icp_xl.core.model.calibration import RELATIVE, calibrate, score_in_mode
 from icp_xl.core.model.settings import COMPONENTS, Weights
+from icp_xl.core.model.target import DEFAULT_TARGET_FIELDS
+from icp_xl.core.optimization.objective import TARGET_HEADER
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions.scoring import Scored
 from icp_xl.workbook.blocks import Block, cell_value
@@ -42,13 +45,16 @@ def preview_weights(
     candidate: Weights,
     keep_calibration: bool = False,
     opportunities: pd.DataFrame | None = None,
+    target: Sequence[str] = DEFAULT_TARGET_FIELDS,
 ) -> Preview:
     """Score ``result``'s accounts with ``candidate`` as applying them would, and compare
     with ``result``: in the same mode; in Calibrated mode against a calibration frozen anew
     with ``candidate`` on these accounts (as applying weights does), or against the current
     one with ``keep_calibration`` (or when the candidate is the current weights). With the
     CRM ``opportunities`` (typed, :mod:`icp_xl.core.inputs.opportunities`), also their
-    win rates, lift and AUC under both."""
+    win rates, lift and AUC under both. ``target``: the optimizer's target fields; when
+    they are not the target revenue the figures rank against, the Spearman's label names
+    that column."""
     settings = result.settings.with_weights(candidate)
     calibration = result.calibration
     if calibration is not None and not keep_calibration and candidate != result.settings.weights:
@@ -56,6 +62,9 @@ def preview_weights(
     scored = score_in_mode(result.accounts, settings, result.mode, calibration)
     found = preview(result.accounts.frame, result.scored, scored, result.settings,
                     relative=result.mode == RELATIVE)  # fmt: skip
+    if tuple(target) != DEFAULT_TARGET_FIELDS:
+        column = result.accounts.source_columns.get("target_revenue", TARGET_HEADER)
+        found = dataclasses.replace(found, spearman_column=column)
     if opportunities is None:
         return found
     ids = pd.Index(result.accounts.frame["customer_id"].astype(str))
@@ -77,6 +86,7 @@ def preview_rows(found: Preview) -> list[list[Any]]:
         ["Figure", "Candidate", "Current"],  # the columns of the weights above
         *([label, then, now] for label, now, then, _ in preview_figures(found)),
         *([[FIXED_BY_RANKS_NOTE]] if found.relative else []),
+        *([note] for note in spearman_note(found)),
         [],
         [f"Entering grade A ({len(found.entering_a):,})", None,
          f"Leaving grade A ({len(found.leaving_a):,})"],
@@ -96,6 +106,7 @@ def write_preview(book: Book, result: Scored) -> Preview | None:
     with the Outcomes under both when the workbook has opportunities; a note instead when
     there are no candidate weights or they are not valid. Never fails the rescore for a
     bad candidate."""
+    from icp_xl.workbook.actions.optimization import target_choice
     from icp_xl.workbook.actions.outcomes import read_stored_opportunities
 
     sheet = layout.OPTIMIZATION
@@ -116,7 +127,11 @@ def write_preview(book: Book, result: Scored) -> Preview | None:
         return None
     opportunities = read_stored_opportunities(book)
     frame = opportunities.frame if opportunities is not None else None
-    found = preview_weights(result, candidate, opportunities=frame)
+    try:
+        target = target_choice(book)
+    except IcpError:  # a bad Settings target: Optimize says so; the figures are still right
+        target = ()
+    found = preview_weights(result, candidate, opportunities=frame, target=target)
     book.write_block(Block(sheet, layout.PREVIEW_TOP, preview_rows(found)))
     book.write_block(Block(sheet, layout.OUTCOMES_PREVIEW_TOP, outcomes_preview_rows(found)))
     return found
@@ -167,7 +182,7 @@ def preview_figures(found: Preview) -> list[tuple[str, Any, Any, str]]:
     now, then = found.current, found.candidate
     figures = [
         ("GP24 share of A+B", now.gp24_share_ab, then.gp24_share_ab, ".1%"),
-        ("Spearman with target", now.spearman_target, then.spearman_target, ".3f"),
+        (spearman_label(found), now.spearman_target, then.spearman_target, ".3f"),
         *((f"Target revenue, top {x:.0%}", *found.captured[x], ".1%") for x in TOP_SHARES),
     ]
     if not found.relative:
@@ -177,6 +192,21 @@ def preview_figures(found: Preview) -> list[tuple[str, Any, Any, str]]:
             *((f"Share {g}", now.grade_shares[g], then.grade_shares[g], ".1%") for g in BEST_FIRST),
         ]
     return figures
+
+
+def spearman_label(found: Preview) -> str:
+    """'Spearman with target', or 'Spearman with revenue' when the revenue it ranks against
+    is not the optimizer's target (a won target); :func:`spearman_note` names the column."""
+    return "Spearman with target" if found.spearman_column is None else "Spearman with revenue"
+
+
+def spearman_note(found: Preview) -> list[str]:
+    """One sentence naming the column 'Spearman with revenue' ranks against; none when the
+    Spearman is against the optimizer's target."""
+    if found.spearman_column is None:
+        return []
+    return [f"Spearman with revenue: ranked against {found.spearman_column}, not the "
+            "optimizer's target"]  # fmt: skip
 
 
 def preview_text(found: Preview, title: str) -> str:
@@ -195,6 +225,7 @@ def preview_text(found: Preview, title: str) -> str:
         lines.append(f"  {label:<26}{now:>10{fmt}}{then:>11{fmt}}")
     if found.relative:
         lines.append(f"  ({FIXED_BY_RANKS_NOTE})")
+    lines += [f"  ({note})" for note in spearman_note(found)]
     if found.outcomes is not None:
         now, then = found.outcomes
         lines.append(f"  {'Outcomes (win rate, lift)':<26}{'current':>16}{'candidate':>17}")

@@ -10,6 +10,7 @@ from icp_xl.core.errors import IcpError
 from icp_xl.core.insight.quality import QualityReport
 from icp_xl.core.model.calibration import RELATIVE
 from icp_xl.workbook.actions.data_quality import data_quality_report
+from icp_xl.workbook.actions.optimization import target_choice
 from icp_xl.workbook.actions.rescoring import extra_column_notes
 from icp_xl.workbook.actions.scoring import score_book, selected_view
 from icp_xl.workbook.book import Book
@@ -54,12 +55,13 @@ def validate(book: Book, more_problems: Sequence[str] = ()) -> Validation:
 
 
 def _action_problems(book: Book) -> list[str]:
-    """What every action checks beyond the inputs: the Dashboard's segment selector, the
-    scoring mode and, in Calibrated mode, the calibration."""
+    """What the actions check beyond the inputs: the Dashboard's segment selector, the
+    scoring mode, Optimize's target (Settings' Target columns) and, in Calibrated mode,
+    the calibration."""
     from icp_xl.workbook.calibration_table import read_calibration, read_scoring_mode
 
     problems = []
-    for check in (selected_view, read_scoring_mode):
+    for check in (selected_view, read_scoring_mode, target_choice):
         try:
             check(book)
         except IcpError as error:
