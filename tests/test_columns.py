@@ -4,6 +4,7 @@ and bytes as the row-by-row paths."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ import openpyxl
 import pytest
 
 from icp_xl.core.inputs.sample import make_sample_accounts
-from icp_xl.hosts.file import sheet_values
+from icp_xl.hosts.file import column_reader, sheet_values
 from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.column_reader import read_columns
 from icp_xl.hosts.file.sheet_values import SheetValues
@@ -209,3 +210,69 @@ def test_live_mode_formulas_read_as_their_cached_values(tmp_path: Path) -> None:
         from_xml = read_columns(package, part, styles, ref, None)
     assert from_xml is not None
     assert from_xml == SheetValues(path).table_columns(layout.SCORES, ref, None)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # plain: numbers, text, blanks with a style, whole numbers and fractions
+        [
+            '<c r="A2" t="inlineStr"><is><t>C1</t></is></c><c r="B2" s="2"><v>3.0</v></c>',
+            '<c r="A3" t="inlineStr"><is><t>a &amp; b</t></is></c><c r="B3" s="2"/>',
+            '<c r="A4" t="inlineStr"><is><t>C3</t></is></c><c r="B4"><v>-0.25</v></c>',
+        ],
+        # a blank cell left out, and a row with no cell at all
+        ['<c r="A2" t="inlineStr"><is><t>C1</t></is></c>', '<c r="B3"><v>7</v></c>', ""],
+        # text among numbers in one column; a row below the table; a number shown as a date
+        [
+            '<c r="A2" t="inlineStr"><is><t>C1</t></is></c><c r="B2"><v>1</v></c>',
+            '<c r="A3"><v>5</v></c><c r="B3" t="inlineStr"><is><t>x</t></is></c>',
+            '<c r="A4" t="inlineStr"><is><t>C3</t></is></c><c r="B4"><v>2</v></c>',
+        ],
+        [
+            '<c r="A2" t="inlineStr"><is><t>C1</t></is></c><c r="B2"><v>1</v></c>',
+            '<c r="A3" t="inlineStr"><is><t>C2</t></is></c><c r="B3" s="1"><v>45000</v></c>',
+            '<c r="A4" t="inlineStr"><is><t>C3</t></is></c><c r="B4"><v>2</v></c>',
+            '<c r="A5" t="inlineStr"><is><t>note below</t></is></c>',
+        ],
+    ],
+    ids=["plain", "sparse", "mixed", "date-and-below"],
+)
+def test_the_fast_and_the_cell_by_cell_reads_agree(
+    tmp_path: Path, rows: list[str], request: pytest.FixtureRequest
+) -> None:
+    """Bodies the fast path (one pattern per block of rows, a column at a time) takes, and
+    bodies it hands to the cell-by-cell read: the same values as calamine gives."""
+    body = "".join(f'<row r="{i}">{cells}</row>' for i, cells in enumerate(rows, start=2) if cells)
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>ID</t></is></c>'
+    header += '<c r="B1" t="inlineStr"><is><t>Value</t></is></c></row>'
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    sheet = f"<worksheet {ns}><sheetData>{header}{body}</sheetData></worksheet>"
+    path = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "ID"
+    wb.save(path)
+    with zipfile.ZipFile(path) as source:  # the same package with this sheet
+        parts = {n: source.read(n) for n in source.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    styles = parts["xl/styles.xml"].decode()
+    styles = re.sub(r"<cellXfs.*?</cellXfs>", '<cellXfs count="3"><xf numFmtId="0"/>'
+                    '<xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="2"/></cellXfs>',
+                    styles, flags=re.S)  # fmt: skip
+    parts["xl/styles.xml"] = styles.encode()
+    with zipfile.ZipFile(path, "w") as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    ref = (1, 1, 4, 2)  # the table: header row and three body rows
+    from_calamine = SheetValues(path).table_columns("Sheet", ref, None)
+    part, sheet_styles = "xl/worksheets/sheet1.xml", StyleSheet(styles)
+    with zipfile.ZipFile(path) as package:
+        from_xml = read_columns(package, part, sheet_styles, ref, None)
+        case = request.node.callspec.id
+        if case in ("plain", "sparse"):  # the fast path reads these itself
+            fast = column_reader._DenseReader(sheet_styles, ref, None).read(package, part)
+            assert fast == from_xml == from_calamine
+        else:
+            with pytest.raises(column_reader._NotDense):
+                column_reader._DenseReader(sheet_styles, ref, None).read(package, part)
+    assert from_xml == (None if case == "date-and-below" else from_calamine)

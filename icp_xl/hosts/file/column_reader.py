@@ -42,6 +42,10 @@ class _Unsupported(Exception):
     """A cell this reader does not read (the caller falls back to calamine)."""
 
 
+class _NotDense(Exception):
+    """The body is not one plain cell per row and column (read it a cell at a time)."""
+
+
 def read_columns(
     package: zipfile.ZipFile,
     part: str,
@@ -55,7 +59,10 @@ def read_columns(
     :meth:`~icp_xl.hosts.file.sheet_values.SheetValues.table_columns` gives them; None
     when the part holds cells this reader leaves to calamine. ``styles`` tells dates."""
     try:
-        return _Reader(styles, ref, headers).read(package, part)
+        try:
+            return _DenseReader(styles, ref, headers).read(package, part)
+        except _NotDense:
+            return _Reader(styles, ref, headers).read(package, part)
     except (_Unsupported, ValueError):  # ValueError: a number that is not one
         return None
 
@@ -91,6 +98,9 @@ class _Reader:
         if not _END.search(rest[-64:] if rest else b""):
             raise _Unsupported  # cut short: calamine says the part is damaged
         self._choose()  # a table whose header row is its only row
+        return self._result()
+
+    def _result(self) -> list[tuple[str, list[Any]]]:
         return [(name, self.found[letters].tolist()) for name, letters in self.names]
 
     def _cells(self, data: bytes) -> None:
@@ -108,6 +118,11 @@ class _Reader:
                 self._check_addresses(data)
                 return
         self._check_addresses(data)
+        self._body(data)
+
+    def _body(self, data: bytes) -> None:
+        """Take the chosen columns' cells of ``data`` (whole rows)."""
+        assert self.pattern is not None
         matches = self.pattern.findall(data)
         if not matches:
             return
@@ -223,6 +238,96 @@ class _Reader:
         return {b"inlineStr": _INLINE_TEXT, b"str": _FORMULA_TEXT, b"b": _BOOLEAN}.get(
             kind, _UNKNOWN
         )
+
+
+class _DenseReader(_Reader):
+    """The fast path, for a body as the product writes it: the chosen columns' cells are
+    all numbers, inline text or blanks, no number shown as a date, and no row lies below
+    the table. One pattern over each block of whole rows; its values converted a column
+    at a time and put in place a run of rows at a time. Anything else raises _NotDense."""
+
+    def _choose(self) -> None:
+        if self.pattern is not None:
+            return
+        super()._choose()
+        choice = _choice([letters for _, letters in self.names])
+        self.plain = re.compile(
+            rb'<c r="(' + choice + rb')(\d+)"(?: s="(\d+)")?'
+            rb'(?:/>|><v>([^<]*)</v></c>| t="inlineStr"><is><t>([^<]*)</t></is></c>)'
+        )
+        self.any_cell = re.compile(rb'<c r="(?:' + choice + rb")\d")
+        self.index = {letters: k for k, (_, letters) in enumerate(self.names)}
+        height = max(self.bottom - self.top, 0)
+        self.columns: list[list[Any]] = [[None] * height for _ in self.names]
+
+    def _body(self, data: bytes) -> None:
+        matches = self.plain.findall(data)
+        if len(matches) != len(self.any_cell.findall(data)):
+            raise _NotDense  # a cell of another kind (a formula, shared text, a date...)
+        skip = 0
+        while skip < len(matches) and int(matches[skip][1]) <= self.top:
+            skip += 1  # the header row and any above it
+        if skip == len(matches):
+            return
+        if int(matches[-1][1]) > self.bottom:
+            raise _NotDense  # cells below the table
+        by_column: list[list[tuple[bytes, ...]]] = [[] for _ in self.names]
+        index = self.index
+        for cell in matches[skip:]:
+            by_column[index[cell[0]]].append(cell)
+        for k, cells in enumerate(by_column):
+            if cells:
+                self._place(self.columns[k], cells)
+
+    def _place(self, target: list[Any], cells: list[tuple[bytes, ...]]) -> None:
+        """Put one column's ``cells`` (letters, row, style, number, text) in ``target``."""
+        values = self._values_of(cells)
+        first, last = int(cells[0][1]), int(cells[-1][1])
+        if last - first + 1 == len(cells):  # a run of rows: no blank left out between
+            target[first - self.top - 1 : last - self.top] = values
+            return
+        rows = np.array([c[1] for c in cells], dtype="S").astype(np.int64) - (self.top + 1)
+        for row, value in zip(rows.tolist(), values, strict=True):
+            target[row] = value
+
+    def _values_of(self, cells: list[tuple[bytes, ...]]) -> list[Any]:
+        numbers = [c[3] for c in cells]
+        texts = [c[4] for c in cells]
+        if any(numbers):
+            styles = {int(c[2]) for c in cells if c[3] and c[2]}
+            dates = any(self.styles is None or self.styles.is_date(s) for s in styles)
+            if dates or any(texts):
+                raise _NotDense  # dates, or text among numbers: a cell at a time
+            return _numbers(numbers)
+        if any(texts):
+            return _texts(texts)
+        return [None] * len(cells)
+
+    def _result(self) -> list[tuple[str, list[Any]]]:
+        return [(name, values) for (name, _), values in zip(self.names, self.columns, strict=True)]
+
+
+def _numbers(raw: list[bytes]) -> list[Any]:
+    """``<v>`` texts (empty: blank) as cell values: whole numbers as int, as calamine's
+    values are normalised."""
+    blank = [i for i, v in enumerate(raw) if not v]
+    values = np.array([v or b"nan" for v in raw] if blank else raw, dtype="S").astype(np.float64)
+    found: list[Any] = values.tolist()
+    whole = (values == np.trunc(values)) & (np.abs(values) < _EXACT_INT)
+    for i in np.flatnonzero(whole).tolist():
+        found[i] = int(found[i])
+    for i in blank:
+        found[i] = None
+    return found
+
+
+def _texts(raw: list[bytes]) -> list[str | None]:
+    """Inline texts (empty: blank) as cell values."""
+    joined = b"\x00".join(raw)
+    if b"&#" in joined or b"\r" in joined:
+        raise _NotDense  # character references, line ends XML normalises
+    strings = joined.decode("utf-8").split("\x00")
+    return [(unescape(t) if "&" in t else t) or None for t in strings]
 
 
 def _choice(columns: list[bytes]) -> bytes:
