@@ -5,15 +5,17 @@ against the same workbook without the notes, in the same run.
     python benchmarks/bench_far_cell.py [--sizes 1000 10000] [--runs 2]
 
 For each size a scored ICP workbook is built once (not timed); each measurement is a
-fresh ``icp-xl rescore`` process on a copy (peak memory = its max RSS, CPU = its user +
-system seconds). Reading a sheet's whole box, as the reader did before, a note in
-XFD1048576 aborted the process (Rust: "memory allocation of 549755813888 bytes failed");
-the ratio with/without notes is what memory proportional to the data means: about 1.
+fresh ``icp-xl rescore`` process on a copy (peak memory = its own peak RSS, see
+``peak_memory.py``; CPU = its user + system seconds). Reading a sheet's whole box, as the
+reader did before, a note in XFD1048576 aborted the process (Rust: "memory allocation of
+549755813888 bytes failed"); the ratio with/without notes is what memory proportional to
+the data means: about 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import subprocess
@@ -30,20 +32,33 @@ from support.file_safety import add_far_cell, make_workbook  # noqa: E402
 FAR_SHEETS = ("Accounts", "Weights", "Settings", "Movers")
 
 
+# ``icp-xl rescore PATH``, then its own peak memory (MB) and CPU seconds on stdout.
+_RESCORE = """
+import resource, sys
+from icp_xl.cli import main
+from peak_memory import own_peak_mb
+code = main(["rescore", sys.argv[1]])
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(own_peak_mb(), usage.ru_utime + usage.ru_stime)
+sys.exit(code)
+"""
+
+
 def rescore(path: Path) -> tuple[float, float, float, int]:
     """``icp-xl rescore path`` in a new process: (seconds, CPU seconds, peak MB, exit code)."""
-    env = {**os.environ, "PYTHONPATH": str(_ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_ROOT), str(_ROOT / "benchmarks")])}
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "icp_xl", "rescore", str(path)],
+    run = subprocess.run(
+        [sys.executable, "-c", _RESCORE, str(path)],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
-    _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code
+    figures = run.stdout.split()[-2:]
+    peak, cpu = (float(f) for f in figures) if len(figures) == 2 else (math.nan, math.nan)
+    return seconds, cpu, peak, run.returncode
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,9 +8,9 @@ file host ("today", commit ``BASELINE``), and against the openpyxl floor, in one
 ``git archive`` into a temporary folder and put first on ``sys.path`` of that job's
 process (nothing else changes: same data, same machine, same run). For each size a scored
 ICP workbook is built once (not timed), then each measurement runs in a fresh process
-(peak memory = that process's max RSS; CPU = its user + system seconds, which
-shows how much of the wall time the machine's other load took; the load average is
-printed before and after):
+(peak memory = that process's own peak RSS, see ``peak_memory.py``; CPU = its user +
+system seconds, which shows how much of the wall time the machine's other load took; the
+load average is printed before and after):
 
 - ``rescore`` / ``rescore today``: ``icp-xl rescore``'s work: FileBook.open, read
   Accounts/Weights/Settings, score, write Scores/Segments/Top Customers/Dashboard/chart
@@ -38,13 +38,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from peak_memory import own_peak_mb
+
 JOBS = ["floor", "rescore", "rescore today", "new", "new today"]
 BASELINE = "2027fbe"  # main before the package-level file host (openpyxl load + save)
 _ROOT = Path(__file__).resolve().parent.parent
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu_seconds() -> float:
@@ -104,7 +102,7 @@ def _measure(job: str, path: str, baseline: str, queue: multiprocessing.Queue) -
         work = functools.partial({"rescore": _rescore, "floor": _floor}[kind], path)
     started, cpu = time.perf_counter(), _cpu_seconds()
     work()
-    queue.put((time.perf_counter() - started, _peak_mb(), _cpu_seconds() - cpu))
+    queue.put((time.perf_counter() - started, own_peak_mb(), _cpu_seconds() - cpu))
 
 
 def run(job: str, path: Path, baseline: Path) -> tuple[float, float, float]:

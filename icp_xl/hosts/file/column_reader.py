@@ -22,7 +22,7 @@ from icp_xl.core.inputs.cells import column_letter, column_number, table_frame
 from icp_xl.hosts.file.cell_xml import unescape
 from icp_xl.hosts.file.styles_xml import StyleSheet
 
-_CHUNK = 1 << 22
+_CHUNK = 1 << 20
 _ROW_END = b"</row>"
 # The rest of a cell after its column letters: row number, attributes (no "/" or ">" in
 # those of a cell), and what is inside, up to the first "</c>".
