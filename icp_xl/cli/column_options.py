@@ -50,10 +50,13 @@ def print_warnings(warnings: Iterable[str]) -> None:
 
 
 def print_quality(result: RescoreResult) -> None:
+    """Print :func:`quality_warnings` of ``result`` on stderr."""
+    print_warnings(quality_warnings(result))
+
+
+def quality_warnings(result: RescoreResult) -> list[str]:
     """The warnings of a rescore or import: about the scoring itself (weights that differ
     from the calibration's), then the Data Quality summary, pointing at the sheet."""
-    print_warnings(result.warnings)
-    warnings = result.quality.warnings() if result.quality else ()
-    print_warnings(warnings)
-    if warnings:
-        print_warnings(["details on the workbook's Data Quality sheet"])
+    quality = list(result.quality.warnings()) if result.quality else []
+    pointer = ["details on the workbook's Data Quality sheet"] if quality else []
+    return [*result.warnings, *quality, *pointer]

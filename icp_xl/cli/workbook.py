@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from icp_xl.workbook.actions import RescoreResult
 
-from icp_xl.cli.column_options import add_column_option, column_map, print_quality
+from icp_xl.cli.column_options import (
+    add_column_option,
+    column_map,
+    print_quality,
+    print_warnings,
+    quality_warnings,
+)
 from icp_xl.cli.workbook_command import workbook_command
 from icp_xl.core.errors import IcpError
 
@@ -163,9 +169,11 @@ def run_rescore(args: argparse.Namespace) -> int:
 
     book = FileBook.open(args.workbook, rescoring=True)
     result = rescore(book, args.segment)
+    warnings, summary = quality_warnings(result), _summary(result)
+    del result  # every account's scores need not stay in memory while the workbook is saved
     book.save()
-    print_quality(result)
-    _print_summary(result)
+    print_warnings(warnings)
+    print(summary)
     print(f"Rescored {args.workbook}", file=sys.stderr)
     return 0
 
@@ -282,9 +290,13 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _print_summary(result: RescoreResult) -> None:
+    print(_summary(result))
+
+
+def _summary(result: RescoreResult) -> str:
     """One line: accounts scored and the view's headline figures."""
     metrics = result.metrics
-    print(
+    return (
         f"{result.accounts:,} accounts scored; view {result.view}: {metrics.customers:,} "
         f"accounts; grades A+B hold {metrics.top_grades_target_share:.1%} of their target "
         f"revenue, top-10% lift {metrics.top_decile_lift:.2f}x; "
