@@ -5,12 +5,10 @@ temporary file can be written."""
 from __future__ import annotations
 
 import gc
-import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
-from support.file_safety import make_workbook
 
 from icp_xl.files.atomic import file_stamp
 from icp_xl.files.snapshot import Snapshot
@@ -18,17 +16,7 @@ from icp_xl.hosts.file.book import FileBook
 from icp_xl.workbook import layout
 from icp_xl.workbook.actions import rescore
 
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_workbook(tmp_path_factory.mktemp("snapshot") / "ICP.xlsx", accounts=60)
-
-
-@pytest.fixture
-def workbook(template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "ICP.xlsx"
-    shutil.copyfile(template, path)
-    return path
+TEMPLATE_ACCOUNTS = (60, 11)  # the shared template and workbook fixtures' accounts
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from icp_xl.cli import main
 from icp_xl.core.errors import IcpError
-from icp_xl.core.inputs.accounts import prepare_accounts
+from icp_xl.core.inputs.accounts import Accounts, prepare_accounts
 from icp_xl.core.inputs.opportunities import prepare_opportunities
 from icp_xl.core.inputs.sample import make_sample_accounts
 from icp_xl.core.inputs.sample_opportunities import make_sample_opportunities
@@ -33,12 +33,17 @@ def generated() -> tuple[pd.DataFrame, pd.DataFrame]:
     return raw, make_sample_opportunities(raw, seed=4)
 
 
-def test_won_target_is_the_account_level_flag_over_closed_opportunities(
-    generated: tuple[pd.DataFrame, pd.DataFrame],
-) -> None:
+@pytest.fixture(scope="module")
+def prepared(generated: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[Accounts, pd.DataFrame]:
+    """The generated accounts prepared, and the opportunities' frame."""
     raw, deals = generated
-    accounts = prepare_accounts(raw)
-    opportunities = prepare_opportunities(deals).frame
+    return prepare_accounts(raw), prepare_opportunities(deals).frame
+
+
+def test_won_target_is_the_account_level_flag_over_closed_opportunities(
+    prepared: tuple[Accounts, pd.DataFrame],
+) -> None:
+    accounts, opportunities = prepared
     target = won_target(accounts, opportunities).frame["target_revenue"]
     closed = opportunities[opportunities["status"] != "open"]
     expected = closed.groupby("customer_id")["status"].agg(lambda s: float((s == "won").any()))
@@ -143,14 +148,12 @@ def test_settings_target_columns_won_trains_on_accounts_with_closed_deals(
 
 
 def test_won_fit_says_why_the_time_split_was_not_measured(
-    generated: tuple[pd.DataFrame, pd.DataFrame],
+    prepared: tuple[Accounts, pd.DataFrame],
 ) -> None:
     from icp_xl.core.model.settings import Weights
     from icp_xl.core.model.won_target import won_fit, won_sentences
 
-    raw, deals = generated
-    accounts = prepare_accounts(raw)
-    opportunities = prepare_opportunities(deals).frame
+    accounts, opportunities = prepared
     weights = Weights(0.15, 0.2, 0.4, 0.25)
     stopped = won_fit(accounts, Settings(), weights, opportunities)  # no refit: stopped early
     undated = won_fit(accounts, Settings(), weights, opportunities.assign(close_date=pd.NaT),

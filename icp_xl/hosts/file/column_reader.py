@@ -159,10 +159,7 @@ class _Reader:
         joined = b"\x00".join(inners)
         count = len(inners)
         if kinds == {_NUMBER} and joined.count(b"<v>") == count == joined.count(b"<") // 2:
-            numbers = [float(i[3:-4]) for i in inners]
-            return [
-                int(v) if v.is_integer() and -_EXACT_INT < v < _EXACT_INT else v for v in numbers
-            ]
+            return _numbers([i[3:-4] for i in inners])
         if (
             kinds == {_INLINE_TEXT}
             and joined.count(b"<") == 4 * count
@@ -170,10 +167,7 @@ class _Reader:
         ):
             if not all(i[:7] == b"<is><t>" and i[-9:] == b"</t></is>" for i in inners):
                 return None
-            texts = b"\x00".join([i[7:-9] for i in inners])
-            _text(texts)  # refuses what this reader does not read
-            strings = texts.decode("utf-8").split("\x00")
-            return [(unescape(t) if "&" in t else t) or None for t in strings]
+            return _texts([i[7:-9] for i in inners])
         return None
 
     def _check_addresses(self, data: bytes) -> None:
@@ -188,15 +182,17 @@ class _Reader:
             return
         texts = list(table_frame([self.header]).columns)
         wanted = None if self.headers is None else set(self.headers)
-        height = max(self.bottom - self.top, 0)
         for i, text in enumerate(texts):
             if (wanted is None or text in wanted) and texts.index(text) == i:
-                letters = column_letter(self.left + i).encode()
-                self.names.append((text, letters))
-                self.found[letters] = np.full(height, None, dtype=object)
-        self.pattern = re.compile(
+                self.names.append((text, column_letter(self.left + i).encode()))
+        self.pattern = re.compile(  # also marks the header row as read
             rb'<c r="(' + _choice([letters for _, letters in self.names]) + rb")" + _REST, re.S
         )
+        self._prepare(max(self.bottom - self.top, 0))
+
+    def _prepare(self, height: int) -> None:
+        """Make room for the ``height`` body values of each chosen column."""
+        self.found = {letters: np.full(height, None, dtype=object) for _, letters in self.names}
 
     def _value(self, attributes: bytes, inner: bytes) -> Any:
         kind = self.kinds.get(attributes)
@@ -246,10 +242,7 @@ class _DenseReader(_Reader):
     the table. One pattern over each block of whole rows; its values converted a column
     at a time and put in place a run of rows at a time. Anything else raises _NotDense."""
 
-    def _choose(self) -> None:
-        if self.pattern is not None:
-            return
-        super()._choose()
+    def _prepare(self, height: int) -> None:
         choice = _choice([letters for _, letters in self.names])
         self.plain = re.compile(
             rb'<c r="(' + choice + rb')(\d+)"(?: s="(\d+)")?'
@@ -257,7 +250,6 @@ class _DenseReader(_Reader):
         )
         self.any_cell = re.compile(rb'<c r="(?:' + choice + rb")\d")
         self.index = {letters: k for k, (_, letters) in enumerate(self.names)}
-        height = max(self.bottom - self.top, 0)
         self.columns: list[list[Any]] = [[None] * height for _ in self.names]
 
     def _body(self, data: bytes) -> None:
@@ -324,8 +316,7 @@ def _numbers(raw: list[bytes]) -> list[Any]:
 def _texts(raw: list[bytes]) -> list[str | None]:
     """Inline texts (empty: blank) as cell values."""
     joined = b"\x00".join(raw)
-    if b"&#" in joined or b"\r" in joined:
-        raise _NotDense  # character references, line ends XML normalises
+    _text(joined)  # refuses what this reader does not read
     strings = joined.decode("utf-8").split("\x00")
     return [(unescape(t) if "&" in t else t) or None for t in strings]
 
