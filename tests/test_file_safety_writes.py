@@ -313,6 +313,38 @@ def test_sigterm_during_a_save_removes_the_temp_file_and_says_so(tmp_path: Path)
     assert path.read_bytes() == before
 
 
+_SIGNAL_AT_MKSTEMP = """
+import os, signal, sys
+from pathlib import Path
+from icp_xl.files.atomic import Terminated, atomic_write
+
+def profile(frame, event, arg):  # the signal arrives the moment the file exists
+    if event == "return" and frame.f_code.co_name == "mkstemp":
+        os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+
+sys.setprofile(profile)
+try:
+    atomic_write(Path(sys.argv[1]), lambda p: p.write_bytes(b"new"))
+except (Terminated, KeyboardInterrupt) as stop:
+    sys.setprofile(None)
+    print(type(stop).__name__)
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signal_as_the_temp_file_is_made_still_removes_it(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("original\n")
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_AT_MKSTEMP, str(path), name],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == {"SIGTERM": "Terminated", "SIGINT": "KeyboardInterrupt"}[name]
+    assert temp_files(tmp_path) == []
+    assert path.read_text() == "original\n"
+
+
 def test_sigterm_inside_atomic_write_raises_terminated(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_text("original\n")

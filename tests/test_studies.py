@@ -40,6 +40,9 @@ SETTINGS = Settings()
 STATES = optuna.trial.TrialState
 ROOT = Path(__file__).resolve().parent.parent
 
+# One worker runs this file: its tests stop and restart the shared server.
+pytestmark = pytest.mark.xdist_group("studies")
+
 
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory):

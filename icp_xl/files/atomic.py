@@ -96,13 +96,11 @@ def atomic_write(
     target = Path(os.path.realpath(path))
     check_writable(target)
     remove_stale_temp_files(target.parent)
-    try:
-        handle, temporary = _make_temp(target)
-    except OSError as error:
-        raise IcpError(f"Cannot write in {target.parent}: {_reason(error)}") from None
-    os.close(handle)
+    temporary: str | None = None
     try:
         with _sigterm_as_interrupt(), _quiet_unraisable_oserrors():
+            with _interruptions_held():  # so a new temporary file is always known here
+                temporary = _make_temp(target)
             write(Path(temporary))
         _copy_owner_and_mode(target, temporary)
         if expected is not None and changed_since(target, expected):
@@ -113,6 +111,10 @@ def atomic_write(
         check_writable(target)  # a lock file may have appeared during a long write
         os.replace(temporary, target)
     except BaseException as error:
+        if temporary is None:
+            if isinstance(error, OSError):
+                raise IcpError(f"Cannot write in {target.parent}: {_reason(error)}") from None
+            raise
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         if isinstance(error, OSError):
@@ -183,14 +185,33 @@ def remove_stale_temp_files(folder: Path) -> list[Path]:
     return removed
 
 
-def _make_temp(target: Path) -> tuple[int, str]:
+def _make_temp(target: Path) -> str:
+    """A new empty temporary file beside ``target``; its path."""
     import tempfile
 
-    return tempfile.mkstemp(
+    handle, temporary = tempfile.mkstemp(
         prefix=f"{TEMP_PREFIX}{os.getpid()}-{target.stem[:40]}-",
         suffix=target.suffix,
         dir=target.parent,
     )
+    os.close(handle)
+    return temporary
+
+
+@contextlib.contextmanager
+def _interruptions_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait (are held pending) until the block is left: an
+    interruption raised inside it could land after a file was made but before its name
+    reached the caller, who then could not remove it."""
+    hold = getattr(signal, "pthread_sigmask", None)
+    if hold is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = hold(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        hold(signal.SIG_SETMASK, previous)
 
 
 def _alive(pid: int) -> bool:
