@@ -199,7 +199,7 @@ def test_optimize_apply_in_calibrated_mode_makes_the_calibration_anew(
     }
     assert printed["High-value accounts"] == f"{int(last['High-value accounts']):,}"
     assert printed["GP24 share of A+B"] == f"{last['GP24 share of A+B']:.1%}"
-    assert printed["Spearman with target"] == f"{last['Spearman with target']:.3f}"
+    assert printed["Spearman with target"] == f"{last['Spearman with revenue']:.3f}"
     assert printed["Average ICP score"] == f"{last['Average ICP score']:.1f}"
     reasons = FileBook.open(workbook, for_writing=False).read_range(layout.MOVERS, "H15:H16")
     assert all("weights + calibration" in r[0] for r in reasons)

@@ -406,6 +406,27 @@ def test_a_run_cell_or_header_the_product_cannot_read_keeps_every_row(
     assert table["Time"].notna().all() and table["Mode"].notna().all()
 
 
+def test_the_spearman_header_of_older_workbooks_is_read_silently_and_renamed(
+    workbook: Path, capsys
+) -> None:
+    """Workbooks made before the Runs table named the revenue its Spearman ranks against
+    ('Spearman with target'): their figures are kept, nothing is reported, the new header
+    is written."""
+    assert main(["rescore", str(workbook)]) == 0
+    position = [key for key, _ in layout.RUNS_COLUMNS].index("spearman_target")
+    book = openpyxl.load_workbook(workbook)
+    book[layout.MOVERS].cell(41, 1 + position).value = "Spearman with target"
+    book.save(workbook)
+    before = runs(workbook).iloc[:, position].tolist()
+    capsys.readouterr()
+    assert main(["rescore", str(workbook)]) == 0
+    assert "Runs header" not in capsys.readouterr().err
+    table = runs(workbook)
+    assert list(table.columns) == list(layout.RUNS_TABLE.header)
+    assert table["Spearman with revenue"].tolist()[:-1] == before
+    assert isinstance(table["Spearman with revenue"].iloc[-1], float)
+
+
 def test_a_runs_row_without_its_run_number_is_kept_and_reported(
     host: Opener, workbook: Path
 ) -> None:

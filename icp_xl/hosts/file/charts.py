@@ -510,7 +510,7 @@ RUN_COLORS = ("2F5597", "C00000", "59A14F", "F28E2B")
 
 def runs_chart() -> ChartBase:
     """KPIs of the last runs (Movers sheet, written by every rescore): GP24 share of A+B,
-    Spearman with the target, share of grade A and the high-value rate, one line each."""
+    Spearman with revenue, share of grade A and the high-value rate, one line each."""
     from icp_xl.core.inputs.cells import column_letter, parse_cell
     from icp_xl.workbook.layout import MOVERS, RUN_CHART_ROWS, RUN_CHART_SERIES, RUN_CHART_TOP
 

@@ -120,7 +120,7 @@ RUN_CHART_TOP = "AS2"
 RUN_CHART_ROWS = 24
 RUN_CHART_SERIES: tuple[tuple[str, str], ...] = (
     ("gp24_share_ab", "GP24 share of A+B"),
-    ("spearman_target", "Spearman with target"),
+    ("spearman_target", "Spearman with revenue"),
     ("share_A", "Share A"),
     ("high_value_rate", "High-value rate"),
 )

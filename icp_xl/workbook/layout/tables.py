@@ -272,7 +272,8 @@ RUNS_COLUMNS: tuple[tuple[str, Column], ...] = (
     ("average_score", Column("Average ICP score", SCORE)),
     ("high_value_accounts", Column("High-value accounts", COUNT)),
     ("gp24_share_ab", Column("GP24 share of A+B", PERCENT)),
-    ("spearman_target", Column("Spearman with target", "0.000")),
+    # the accounts' target revenue column, whatever the optimizer's target (won deals, ...)
+    ("spearman_target", Column("Spearman with revenue", "0.000")),
     *((f"share_{g}", Column(f"Share {g}", PERCENT)) for g in reversed(GRADES)),
 )
 RUNS_TOP_LEFT = "A41"
