@@ -37,9 +37,9 @@ from icp_xl.workbook.calibration_table import EXCEL_EPOCH
 FIRST_RUN = "first run"
 WEIGHTS_AND_CALIBRATION = "weights + calibration"
 _SCORES_FIELD = {column.header: field for column, field in layout.SCORES_FIELDS}
-_RUNS_KEY = {
-    column.header: key for key, column in layout.RUNS_COLUMNS
-} | {"Spearman with target": "spearman_target"}  # its header before it named the revenue
+_RUNS_KEY = {column.header: key for key, column in layout.RUNS_COLUMNS} | {
+    "Spearman with target": "spearman_target"
+}  # its header before it named the revenue
 _PREVIOUS_FIELDS = frozenset(
     {"customer_id", "company_name", "ICP_score", "ICP_grade", "customer_segment", *INPUT_FIELDS}
 )
