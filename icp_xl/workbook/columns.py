@@ -55,7 +55,10 @@ class ColumnRows(Sequence[list[Any]]):
 
     def __getitem__(self, index: int | slice) -> list[Any] | list[list[Any]]:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._length))]
+            start, stop, step = index.indices(self._length)
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return [list(row) for row in zip(*(_cells(c, start, stop) for c in self.columns))]
         if index < 0:
             index += self._length
         if not 0 <= index < self._length:
@@ -69,6 +72,17 @@ class ColumnRows(Sequence[list[Any]]):
     def with_columns(self, more: Sequence[Column]) -> ColumnRows:
         """These rows followed, to the right, by the columns ``more``."""
         return ColumnRows([*self.columns, *more])
+
+
+def _cells(column: Column, start: int, stop: int) -> list[Any]:
+    """The cell values of ``column[start:stop]``, a float array's converted whole."""
+    if not isinstance(column, np.ndarray):
+        return column[start:stop]
+    values = column[start:stop]
+    cells = values.tolist()
+    for position in np.flatnonzero(~np.isfinite(values)).tolist():
+        cells[position] = None
+    return cells
 
 
 def _cell(column: Column, index: int) -> Any:

@@ -80,15 +80,17 @@ class SheetEdits:
             lo, hi = max(left, layer.left), min(right, layer.right)
             if first > last or lo > hi:
                 continue
-            for row in range(first, last + 1):
-                target = grid[row - top]
-                if isinstance(layer, Cleared):
-                    for column in range(lo, hi + 1):
-                        target[column - left] = None
-                    continue
-                source = layer.rows[row - layer.top]
-                for column in range(lo, min(hi, layer.left + len(source) - 1) + 1):
-                    target[column - left] = plain_value(source[column - layer.left])
+            if isinstance(layer, Cleared):
+                for row in range(first, last + 1):
+                    grid[row - top][lo - left : hi - left + 1] = [None] * (hi - lo + 1)
+                continue
+            sources = layer.rows[first - layer.top : last - layer.top + 1]  # one slice: fast
+            for row, source in enumerate(sources, start=first):
+                end = min(hi, layer.left + len(source) - 1)
+                if end >= lo:
+                    grid[row - top][lo - left : end - left + 1] = [
+                        plain_value(v) for v in source[lo - layer.left : end - layer.left + 1]
+                    ]
         return grid
 
     def covers(self, row: int, column: int) -> bool:
