@@ -58,7 +58,10 @@ class ColumnRows(Sequence[list[Any]]):
             start, stop, step = index.indices(self._length)
             if step != 1:
                 return [self[i] for i in range(start, stop, step)]
-            return [list(row) for row in zip(*(_cells(c, start, stop) for c in self.columns))]
+            return [
+                list(row)
+                for row in zip(*(_cells(c, start, stop) for c in self.columns), strict=True)
+            ]
         if index < 0:
             index += self._length
         if not 0 <= index < self._length:
