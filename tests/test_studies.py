@@ -4,7 +4,9 @@ SIGTERM and Ctrl-C, mismatched workers, connection errors, URLs and redaction.
 
 PostgreSQL: ``.ci/run`` starts a throwaway cluster and sets ICP_XL_TEST_POSTGRES;
 without it the ``postgres`` fixture starts its own (tests/support/pg_cluster.py).
-In CI (CI=true) a missing server is a failure, never a skip.
+In CI (CI=true) a missing server is a failure, never a skip. The suite's workers take a
+file each (``--dist loadfile``), so no other test uses the server while these stop and
+restart it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -39,9 +42,6 @@ from tests.support.pg_cluster import ENV, LOCKED_DATABASE, PASSWORD, Cluster, fi
 SETTINGS = Settings()
 STATES = optuna.trial.TrialState
 ROOT = Path(__file__).resolve().parent.parent
-
-# One worker runs this file: its tests stop and restart the shared server.
-pytestmark = pytest.mark.xdist_group("studies")
 
 
 @pytest.fixture(scope="session")
@@ -339,6 +339,39 @@ def test_lost_server_stops_with_one_sentence_and_the_best_so_far(postgres, accou
     assert "w0rd" not in err
     document = json.loads(out.read_text())
     assert document["interrupted"] is True and document["weights"]
+
+
+def test_a_study_table_dropped_during_the_run_stops_with_one_sentence(accounts_file, tmp_path):
+    """The storage breaks after trials ran (its trial_values table is dropped): one line
+    saying it was lost, and the best so far is written; no traceback."""
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study_name = _study_name()
+    out = tmp_path / "w.json"
+    process = _worker(accounts_file, storage, study_name, "--trials", "5000",
+                      "--storage-wait", "2", "--json-out", str(out))  # fmt: skip
+    _wait_for_trials(storage, study_name, 3)
+    with sqlite3.connect(tmp_path / "study.db", timeout=30) as database:
+        database.execute("DROP TABLE trial_values")
+    code, err = _finish(process)
+    assert code == 1, err
+    assert "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if line.startswith("icp-xl: error:")]
+    assert line.startswith(f"icp-xl: error: Lost the Optuna storage {storage} and it did not")
+    assert line.endswith("(no such table: trial_values); the best so far was written")
+    assert json.loads(out.read_text())["weights"]
+
+
+def test_an_error_after_trials_ran_is_not_called_a_failure_to_open():
+    error = RuntimeError("Trial#26 has already finished and can not be updated.")
+    url = "postgresql://icp:secret@db.example.com:5432/icp_optuna"
+    assert describe_error(error, url) == (
+        "Cannot open the Optuna storage postgresql://icp:***@db.example.com:5432/icp_optuna: "
+        "Trial#26 has already finished and can not be updated."
+    )
+    assert describe_error(error, url, during_run=True) == (
+        "The Optuna storage postgresql://icp:***@db.example.com:5432/icp_optuna failed during "
+        "the run: Trial#26 has already finished and can not be updated."
+    )
 
 
 def test_sigterm_stops_cleanly_and_writes_the_best_so_far(storage, accounts_file, tmp_path):

@@ -117,8 +117,10 @@ class _Bar:
 
         self.bar = tqdm(total=total, unit="trial", file=sys.stderr, disable=not enabled)
         self.best = float("inf")
+        self.reported = False  # a trial has finished: the storage was open
 
     def __call__(self, phase: str, done: int, total: int, best: float) -> None:
+        self.reported = True
         validating = phase.startswith("fold")
         if phase == "search":
             self.bar.update(1)
@@ -233,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
             raise
         from icp_xl.studies.urls import describe_error
 
-        raise IcpError(describe_error(error, storage)) from None
+        raise IcpError(describe_error(error, storage, during_run=bar.reported)) from None
     finally:
         bar.close()
     import dataclasses

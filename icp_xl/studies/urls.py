@@ -89,12 +89,17 @@ def _url_parts(url: str) -> dict[str, str]:
     }
 
 
-def describe_error(error: BaseException, url: str) -> str:
-    """One line: why the storage at ``url`` failed and what to do, never the password."""
+def describe_error(error: BaseException, url: str, during_run: bool = False) -> str:
+    """One line: why the storage at ``url`` failed and what to do, never the password;
+    ``during_run``: it failed after trials had run (not while being opened)."""
     chain = error_chain(error)
     text = " ".join(str(e) for e in chain)
     parts = _url_parts(url)
-    where = f"Cannot open the Optuna storage {shown_url(url)}"
+    where = (
+        f"The Optuna storage {shown_url(url)} failed during the run"
+        if during_run
+        else f"Cannot open the Optuna storage {shown_url(url)}"
+    )
     host, database, user = parts["host"], parts["database"], parts["user"]
     if isinstance(error, ModuleNotFoundError) or "No module named" in text:
         return (
