@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from icp_xl.core.errors import IcpError
@@ -190,6 +190,7 @@ _FORMATS = [None, "General", "0", "0.0", "#,##0", '"$"#,##0', "$#,##0.00", "0.0%
         max_size=40,
     ),
 )
+@example("0.0%", [0.0, -1.0, -1.797693134862316e306])  # x100 overflows: '-inf%' is short
 def test_fitted_widths_measure_only_the_candidates_but_equal_measuring_all(fmt, values):
     from icp_xl.workbook.widths import column_width, fitted_widths
 

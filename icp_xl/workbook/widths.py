@@ -103,5 +103,8 @@ def _widest_candidates(values: list[Any], number_format: str | None) -> list[Any
     numbers = [v for v in values if type(v) in (int, float) and math.isfinite(v)]
     if len(numbers) <= 2:
         return values
+    largest, smallest = max(numbers), min(numbers)
+    if not math.isfinite(100.0 * largest - 100.0 * smallest):
+        return values  # shown as a percent, an extreme overflows to 'inf': not the widest
     others = [v for v in values if not (type(v) in (int, float) and math.isfinite(v))]
-    return [*others, max(numbers), min(numbers)]
+    return [*others, largest, smallest]
