@@ -606,3 +606,43 @@ def test_two_workers_failing_the_same_stale_trial_on_sqlite_queue_one_retry(tmp_
     worker.join(30)
     other.close()
     assert outcome == {"error": "UpdateFinishedTrialError"}
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
+def test_a_trial_failed_by_another_worker_while_it_is_asked_is_left_to_its_retry(
+    sample_accounts, tmp_path
+):
+    """This worker was slow (its storage was down, say) and another worker failed its
+    trial as stale and queued it again while this one was still setting its parameters:
+    the worker goes on with the next trial, and the retry is evaluated once."""
+    import optuna
+
+    from icp_xl.core.optimization.optimize import optimize_weights as optimize_here
+    from icp_xl.studies.connections import open_storage, retry_callback
+    from icp_xl.studies.workers import SharedOptunaStudy
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    class OtherWorkerFailsTrialTwo(optuna.samplers.RandomSampler):
+        failed = False
+
+        def sample_independent(self, study, trial, param_name, param_distribution):
+            if trial.number == 2 and not self.failed:
+                self.failed = True  # what the other worker's stale check does
+                study._storage.set_trial_state_values(trial._trial_id, state=STATES.FAIL)
+                retry_callback()(study, study._storage.get_trial(trial._trial_id))
+            return super().sample_independent(study, trial, param_name, param_distribution)
+
+    class Worker(SharedOptunaStudy):
+        def open(self, sampler, facts):
+            return super().open(OtherWorkerFailsTrialTwo(seed=1), facts)
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    worker = Worker(storage=open_storage(url), name="slow", url=url, worker="w1")
+    result = optimize_here(sample_accounts, SETTINGS, n_trials=8, folds=0, shared=worker)
+    assert result.weights is not None
+    study = _load(url, "slow")
+    assert study.trials[2].state == STATES.FAIL
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == 2]
+    assert len(retries) == 1 and retries[0].state == STATES.COMPLETE
+    assert len(_search_trials(study)) == 8

@@ -353,5 +353,8 @@ class SharedOptunaStudy:
     def release(self, study: Any, trial: Any) -> None:
         release_trial(study, trial, retry=True)
 
+    def taken_over(self) -> tuple[type[BaseException], ...]:
+        return (finished_trial_error(),)
+
     def read(self, call: Callable[[], Any]) -> Any:
         return with_retries(call, self.url, 5.0)

@@ -111,6 +111,7 @@ class SearchWorker:
             shared.check_stale(self.study, force=True)
             if shared.budget_used(self.study) >= n_trials and not shared.has_waiting(self.study):
                 return
+        taken_over = shared.taken_over() if shared is not None else ()
         while shared is not None or done < n_trials:
             check_stop()
             with warnings.catch_warnings():
@@ -118,15 +119,20 @@ class SearchWorker:
                     shared.check_stale(self.study)
                 # Optuna warns that heartbeats are meant for Study.optimize; ours beat in ask.
                 warnings.simplefilter("ignore", UserWarning)
-                trial = self.study.ask(self.distributions)
-                if shared is not None:
-                    shared.heartbeat(self.study, trial)
-                    inside, full = shared.claim(self.study, trial, n_trials)
-                    if not inside:  # another worker took the last slot first
-                        if shared.has_waiting(self.study):
-                            continue
-                        return
-                evaluation = self._evaluate_and_tell(trial)
+                try:
+                    trial = self.study.ask(self.distributions)
+                    if shared is not None:
+                        shared.heartbeat(self.study, trial)
+                        inside, full = shared.claim(self.study, trial, n_trials)
+                        if not inside:  # another worker took the last slot first
+                            if shared.has_waiting(self.study):
+                                continue
+                            return
+                    evaluation = self._evaluate_and_tell(trial)
+                except taken_over:
+                    # another worker failed this trial as stale (this one was slow, e.g.
+                    # while the storage was down) and queued it again: go on without it
+                    continue
             done += 1
             best = min(best, evaluation.objective)
             self._report("search", done, n_trials, best)

@@ -79,6 +79,11 @@ class SharedStudy(Protocol):
         """End an unfinished ``trial`` as failed and queue it for another worker."""
         ...
 
+    def taken_over(self) -> tuple[type[BaseException], ...]:
+        """What the storage raises when this worker updates a trial that another worker
+        ended meanwhile (failed it as stale, and queued it again)."""
+        ...
+
     def read(self, call: Callable[[], Any]) -> Any:
         """``call()`` (a read of the study), retried while the storage comes back."""
         ...
