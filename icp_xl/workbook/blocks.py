@@ -35,12 +35,16 @@ def column_cells(column: pd.Series) -> list[Any]:
     """:func:`cell_value` of every value of ``column``; a float column is converted whole
     (NaN and infinities blank), without a call per value."""
     if column.dtype == np.float64:
-        values = column.to_numpy()
-        cells = values.tolist()
-        for position in np.flatnonzero(~np.isfinite(values)).tolist():
-            cells[position] = None
-        return cells
+        return float_cells(column.to_numpy())
     return [cell_value(v) for v in column.tolist()]
+
+
+def float_cells(values: np.ndarray) -> list[Any]:
+    """A float array as cell values, converted whole: NaN and infinities blank (None)."""
+    cells = values.tolist()
+    for position in np.flatnonzero(~np.isfinite(values)).tolist():
+        cells[position] = None
+    return cells
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Any, overload
 import numpy as np
 import pandas as pd
 
-from icp_xl.workbook.blocks import column_cells
+from icp_xl.workbook.blocks import column_cells, float_cells
 
 Column = np.ndarray | list[Any]
 
@@ -81,11 +81,7 @@ def _cells(column: Column, start: int, stop: int) -> list[Any]:
     """The cell values of ``column[start:stop]``, a float array's converted whole."""
     if not isinstance(column, np.ndarray):
         return column[start:stop]
-    values = column[start:stop]
-    cells = values.tolist()
-    for position in np.flatnonzero(~np.isfinite(values)).tolist():
-        cells[position] = None
-    return cells
+    return float_cells(column[start:stop])
 
 
 def _cell(column: Column, index: int) -> Any:

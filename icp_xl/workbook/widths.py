@@ -104,7 +104,7 @@ def _widest_candidates(values: list[Any], number_format: str | None) -> list[Any
     if len(numbers) <= 2:
         return values
     largest, smallest = max(numbers), min(numbers)
-    if not math.isfinite(100.0 * largest - 100.0 * smallest):
-        return values  # shown as a percent, an extreme overflows to 'inf': not the widest
+    if "%" in fmt and not math.isfinite(100.0 * max(largest, -smallest)):
+        return values  # times 100 it overflows and shows as 'inf', which is not the widest
     others = [v for v in values if not (type(v) in (int, float) and math.isfinite(v))]
     return [*others, largest, smallest]
