@@ -37,7 +37,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xlwings as xw
-from scipy.special import ndtri
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import (
@@ -53,6 +52,7 @@ from icp_xl.core.insight.explain import (
     scored_for_explanation,
 )
 from icp_xl.core.model.calibration import Calibration, score_calibrated
+from icp_xl.core.model.normal import inverse_normal_cdf
 from icp_xl.core.model.scoring import (
     SCORE_COLUMNS,
     component_scores,
@@ -694,7 +694,7 @@ def calibrated_grades(scores: np.ndarray, calibration: Calibration) -> np.ndarra
     """Grade letter of each ICP score (0-100) against ``calibration``: Calibrated scoring
     grades an account by its percentile p (F up to the first grade bound, ...), and its
     score is 50 + 15 * PhiInv(p), so the score cutoffs are the bounds mapped the same way."""
-    cutoffs = 50.0 + 15.0 * ndtri(np.asarray(calibration.grade_bounds))
+    cutoffs = 50.0 + 15.0 * inverse_normal_cdf(np.asarray(calibration.grade_bounds))
     index = np.searchsorted(cutoffs, np.asarray(scores, dtype=float), side="left")
     return np.asarray(GRADES, dtype=object)[index]
 

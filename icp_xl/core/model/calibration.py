@@ -36,10 +36,10 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import Accounts
+from icp_xl.core.model.normal import inverse_normal_cdf
 from icp_xl.core.model.scoring import (
     SCORE_COLUMNS,
     rank_key,
@@ -232,7 +232,7 @@ def calibrated_normal_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(ICP score 0-100, grade letter) of each raw score against ``calibration``."""
     p = calibration.percentiles(raw)
-    scores = np.clip(50.0 + 15.0 * ndtri(p), 0.0, 100.0)
+    scores = np.clip(50.0 + 15.0 * inverse_normal_cdf(p), 0.0, 100.0)
     index = np.searchsorted(np.asarray(calibration.grade_bounds), p, side="left")
     return scores, np.asarray(GRADES, dtype=object)[index]
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from scipy.special import ndtri
 
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import Accounts
 from icp_xl.core.inputs.industries import resolve_industries
+from icp_xl.core.model.normal import inverse_normal_cdf
 from icp_xl.core.model.settings import COMPONENTS, GRADES, SEGMENTS, Settings, Weights
 
 COMPONENT_COLUMNS: tuple[str, ...] = (
@@ -149,7 +149,7 @@ def _normal_scores_in_order(raw: np.ndarray | pd.Series) -> tuple[np.ndarray, np
     ranks = np.empty(n, dtype=float)
     ranks[order] = np.arange(1, n + 1, dtype=float)
     p = (ranks - 0.5) / n
-    return np.clip(50.0 + 15.0 * ndtri(p), 0.0, 100.0), order
+    return np.clip(50.0 + 15.0 * inverse_normal_cdf(p), 0.0, 100.0), order
 
 
 def average_ranks(values: np.ndarray | pd.Series, order: np.ndarray | None = None) -> np.ndarray:
