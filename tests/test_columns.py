@@ -181,6 +181,40 @@ def test_a_body_written_from_columns_is_the_same_bytes_as_from_rows(tmp_path: Pa
     assert b"a &amp; b &lt;c&gt;" in saved[0] and b"<f>1+1</f>" in saved[0]
 
 
+def test_a_body_written_over_an_old_one_keeps_what_is_beside_it(tmp_path: Path) -> None:
+    """Written over an old body (blocks of rows at a time): a note in a far cell of a row
+    in the middle of the table and an old formula inside it are handled as the row-by-row
+    writer handles them; the bytes are the same either way."""
+    n = 2 * 4096 + 50
+    header = ["Number", "Text"]
+    first = FileBook.new(make_sample_accounts(20, seed=1), _quiet)
+    first.write_table(layout.RUNS_TABLE.name, header, ColumnRows([np.arange(n, dtype=float),
+                                                                 ["old"] * n]))  # fmt: skip
+    old = first.save(tmp_path / "old.xlsx")
+    workbook = openpyxl.load_workbook(old)
+    sheet = workbook[layout.MOVERS]
+    corner = sheet.tables[layout.RUNS_TABLE.name].ref.split(":")[0]
+    top, left = sheet[corner].row, sheet[corner].column
+    sheet.cell(top + 5000, left + 30, "a note far right")
+    sheet.cell(top + 6000, left, "=1+1")
+    workbook.save(old)
+    numbers = np.linspace(0, 1, n + 3)
+    texts = [f"new {i}" for i in range(n + 3)]
+    saved = []
+    for as_columns in (True, False):
+        book = FileBook.open(old, status=_quiet)
+        rows = ColumnRows([numbers, texts])
+        book.write_table(layout.RUNS_TABLE.name, header, rows if as_columns else list(rows))
+        path = book.save(tmp_path / f"new{as_columns}.xlsx")
+        with zipfile.ZipFile(path) as package:
+            saved.append(package.read(book._index.sheets[layout.MOVERS]))
+        check = openpyxl.load_workbook(path)[layout.MOVERS]
+        assert check.cell(top + 5000, left + 30).value == "a note far right"
+        assert check.cell(top + 6000, left).value == numbers[5999]
+        assert check.cell(top + n + 3, left + 1).value == f"new {n + 2}"
+    assert saved[0] == saved[1]
+
+
 def test_a_part_cut_short_is_left_to_calamine(rescored: Path, tmp_path: Path) -> None:
     """calamine says the workbook is damaged; the XML reader must not read half a table."""
     part, ref = _scores(rescored)

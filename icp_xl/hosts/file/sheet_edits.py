@@ -113,10 +113,16 @@ class SheetEdits:
 
     def active(self, row: int) -> list[Layer]:
         """The layers that cover row ``row``, oldest first."""
+        return self.band(row)[0]
+
+    def band(self, row: int) -> tuple[list[Layer], int]:
+        """(the layers that cover row ``row``, oldest first; the last row they all
+        cover alike)."""
         if self._bands is None:
             edges = sorted({e for lay in self.layers for e in (lay.top, lay.bottom + 1)})
             bands = [[lay for lay in self.layers if lay.top <= e <= lay.bottom] for e in edges]
             self._bands = (edges, bands)
         edges, bands = self._bands
         index = bisect.bisect_right(edges, row) - 1
-        return bands[index] if index >= 0 else []
+        last = edges[index + 1] - 1 if index + 1 < len(edges) else 1 << 30
+        return (bands[index] if index >= 0 else []), last

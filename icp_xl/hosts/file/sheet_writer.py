@@ -6,6 +6,7 @@ byte ranges, new cells are written straight from the values."""
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import tempfile
@@ -112,7 +113,6 @@ class _SheetRewrite:
         self.result = SheetWriteResult()
         self.bounds = _Bounds()
         self.column_styles: dict[int, list[int | None]] = {}  # id(Values) -> styles
-        self.blocks: dict[int, tuple[int, list[str]]] = {}  # id(Values) -> (first row, cells)
 
     def run(self) -> SheetWriteResult:
         head, self.tail = self._read_until(_SHEET_DATA)
@@ -194,25 +194,109 @@ class _SheetRewrite:
         self.rest = b""
         new_rows = self.edits.value_rows()
         index = 0
+        out = _Output(self.body)
+        olds = _Lookahead(old_rows)
+        while olds.next is not None or index < len(new_rows):
+            old = olds.next
+            new = new_rows[index] if index < len(new_rows) else None
+            if new is not None and (old is None or new <= old[0]):
+                run = self._table_run(new)
+                if run is not None:
+                    layer, last = run
+                    index = bisect.bisect_right(new_rows, last, index)
+                    out.add(self._run(new, last, layer, olds.take_through(last)))
+                    continue
+                index += 1
+                if old is None or new < old[0]:
+                    out.add(self._row(new, None, None))
+                    continue
+            assert old is not None
+            olds.take()
+            out.add(self._row(*old))
+        out.flush()
+        return self.rest
+
+    def _table_run(self, number: int) -> tuple[Values, int] | None:
+        """(layer, last row) when rows ``number``... are a table body held as columns and
+        nothing else is written on them: they are written a block at a time. None for the
+        first body row (it fixes the column styles) and for any other row."""
+        layers, band_end = self.edits.band(number)
+        if len(layers) != 1:
+            return None
+        layer = layers[0]
+        if not (
+            isinstance(layer, Values)
+            and layer.table_body
+            and isinstance(layer.rows, ColumnRows)
+            and id(layer) in self.column_styles
+        ):
+            return None
+        return layer, min(layer.bottom, band_end, number + _BLOCK_ROWS - 1)
+
+    def _run(
+        self,
+        first: int,
+        last: int,
+        layer: Values,
+        olds: list[tuple[int, bytes, bytes | None]],
+    ) -> bytes:
+        """Rows ``first``..``last`` of a table body held as columns (``olds``: the old rows
+        among them), written from one block of each column. An old row with a cell outside
+        the table's columns goes the general way, row by row, with its whole run."""
+        attributes: dict[int, bytes | None] = {}
+        for number, old_attributes, inner in olds:
+            if number in attributes or (inner and not self._inside(inner, layer)):
+                return self._rows_one_by_one(first, last, olds)
+            attributes[number] = old_attributes
+        styles = self.column_styles[id(layer)]
+        texts = column_block(layer.rows, first - layer.top, last - first + 1, first, layer.left,
+                             styles, self.styles, self.date1904)  # fmt: skip
+        p = self.prefix_ns
+        end = f"</{p}row>"
+        parts: list[str] = []
+        written: list[int] = []
+        for number, text in enumerate(texts, start=first):
+            old_attributes = attributes.get(number)
+            if not text:
+                parts.append(self._assemble(number, old_attributes, {}).decode())
+                continue
+            written.append(number)
+            parts.append(self._row_head(number, old_attributes) + ">" + text + end)
+        if written:
+            self.bounds.add(written[0], layer.left, layer.right)
+            self.bounds.add(written[-1], layer.left, layer.right)
+        return "".join(parts).encode()
+
+    def _inside(self, inner: bytes, layer: Values) -> bool:
+        """Whether an old row's cells (``inner``) all lie in ``layer``'s columns (noting an
+        old formula among them)."""
+        first = _FIRST_REF.match(inner)
+        last = inner.rfind(b' r="')
+        if first is None or last < 0:
+            return False
+        end = _LETTERS.match(inner, last + 4)
+        if end is None:
+            return False
+        if _number(first.group(1)) < layer.left or _number(end.group(1)) > layer.right:
+            return False
+        if b"<f" in inner or b":f>" in inner or b":f " in inner:
+            self.result.formulas_changed = True
+        return True
+
+    def _rows_one_by_one(
+        self, first: int, last: int, olds: list[tuple[int, bytes, bytes | None]]
+    ) -> bytes:
+        """Rows ``first``..``last`` merged with their old rows ``olds`` a row at a time."""
         out: list[bytes] = []
-        for number, attributes, inner in old_rows:
-            while index < len(new_rows) and new_rows[index] < number:
-                out.append(self._row(new_rows[index], None, None))
-                index += 1
-            if index < len(new_rows) and new_rows[index] == number:
-                index += 1
-            out.append(self._row(number, attributes, inner))
-            if len(out) > 512:
-                self.body.write(b"".join(out))
-                out.clear()
-        for number in new_rows[index:]:
-            out.append(self._row(number, None, None))
-            if len(out) > 512:
-                self.body.write(b"".join(out))
-                out.clear()
-        self.body.write(b"".join(out))
-        rest = self.rest
-        return rest
+        number = first
+        for old in olds:
+            while number < old[0]:
+                out.append(self._row(number, None, None))
+                number += 1
+            number += number == old[0]
+            out.append(self._row(*old))
+        out.extend(self._row(n, None, None) for n in range(number, last + 1))
+        return b"".join(out)
 
     def _row(self, number: int, attributes: bytes | None, inner: bytes | None) -> bytes:
         layers = self.edits.active(number)
@@ -306,48 +390,16 @@ class _SheetRewrite:
         styles = self.column_styles.get(id(layer))
         if styles is None:
             return None  # the first body row: read its old cells for the column styles
-        if inner:
-            first = _FIRST_REF.match(inner)
-            last = inner.rfind(b' r="')
-            if first is None or last < 0:
-                return None
-            end = _LETTERS.match(inner, last + 4)
-            if (
-                end is None
-                or _number(first.group(1)) < layer.left
-                or _number(end.group(1)) > layer.right
-            ):
-                return None
-            if b"<f" in inner or b":f>" in inner or b":f " in inner:
-                self.result.formulas_changed = True
-        if isinstance(layer.rows, ColumnRows):
-            text = self._block_row(layer, number, styles)
-            width = layer.width
-        else:
-            row = layer.rows[number - layer.top]
-            text = _row_cells(number, layer.left, row, styles, self.styles, self.date1904)
-            width = len(row)
+        if inner and not self._inside(inner, layer):
+            return None
+        row = layer.rows[number - layer.top]
+        text = _row_cells(number, layer.left, row, styles, self.styles, self.date1904)
         if not text:
             return self._assemble(number, attributes, {})
-        self.bounds.add(number, layer.left, layer.left + width - 1)
+        self.bounds.add(number, layer.left, layer.left + len(row) - 1)
         p = self.prefix_ns
         head = self._row_head(number, attributes)
         return (head + ">" + text + f"</{p}row>").encode()
-
-    def _block_row(self, layer: Values, number: int, styles: list[int | None]) -> str:
-        """The cells of row ``number`` of a table body held as columns, from the block of
-        rows it falls in (formatted a column at a time when the block is first needed)."""
-        block = self.blocks.get(id(layer))
-        if block is None or not block[0] <= number < block[0] + len(block[1]):
-            first = number
-            rows = layer.rows
-            assert isinstance(rows, ColumnRows)
-            count = min(_BLOCK_ROWS, layer.bottom - first + 1)
-            texts = column_block(rows, first - layer.top, count, first, layer.left, styles,
-                                 self.styles, self.date1904)  # fmt: skip
-            block = (first, texts)
-            self.blocks[id(layer)] = block
-        return block[1][number - block[0]]
 
     def _row_head(self, number: int, attributes: bytes | None) -> str:
         prefix = self.prefix_ns
@@ -379,6 +431,44 @@ class _SheetRewrite:
         if not parts:
             return (head + "/>").encode()
         return (head + ">" + "".join(parts) + f"</{p}row>").encode()
+
+
+class _Lookahead:
+    """An iterator of old rows with the next one in view (``next``, None at the end)."""
+
+    def __init__(self, rows: Iterator[tuple[int, bytes, bytes | None]]) -> None:
+        self._rows = rows
+        self.next = next(rows, None)
+
+    def take(self) -> tuple[int, bytes, bytes | None]:
+        taken = self.next
+        assert taken is not None
+        self.next = next(self._rows, None)
+        return taken
+
+    def take_through(self, last: int) -> list[tuple[int, bytes, bytes | None]]:
+        """The rows up to row number ``last``, taken."""
+        taken = []
+        while self.next is not None and self.next[0] <= last:
+            taken.append(self.take())
+        return taken
+
+
+class _Output:
+    """Rows of XML written to ``body`` a few hundred at a time."""
+
+    def __init__(self, body: IO[bytes]) -> None:
+        self.body = body
+        self.parts: list[bytes] = []
+
+    def add(self, xml: bytes) -> None:
+        self.parts.append(xml)
+        if len(self.parts) > 512:
+            self.flush()
+
+    def flush(self) -> None:
+        self.body.write(b"".join(self.parts))
+        self.parts.clear()
 
 
 def _row_cells(
