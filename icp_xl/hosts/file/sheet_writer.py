@@ -455,20 +455,23 @@ class _Lookahead:
 
 
 class _Output:
-    """Rows of XML written to ``body`` a few hundred at a time."""
+    """Rows of XML written to ``body`` about a megabyte at a time."""
 
     def __init__(self, body: IO[bytes]) -> None:
         self.body = body
         self.parts: list[bytes] = []
+        self.size = 0
 
     def add(self, xml: bytes) -> None:
         self.parts.append(xml)
-        if len(self.parts) > 512:
+        self.size += len(xml)
+        if self.size > _CHUNK // 4:
             self.flush()
 
     def flush(self) -> None:
         self.body.write(b"".join(self.parts))
         self.parts.clear()
+        self.size = 0
 
 
 def _row_cells(
