@@ -121,6 +121,14 @@ def _handle_sigterm(handler: object) -> object:
     return signal.signal(signal.SIGTERM, handler)
 
 
+# A command makes millions of short-lived containers (cells, rows, tuples of matches) and
+# keeps few: at Python's default (a young-object collection every 700 allocations) the
+# collector's passes took about 0.15 s of a 2 s rescore of 10,000 accounts; at this one,
+# less, with the same peak memory at 100,000 accounts (362 MB).
+COLLECTION_THRESHOLDS = (20_000, 50, 100)
+
+
 def run() -> None:
     """Console-script entry point."""
+    gc.set_threshold(*COLLECTION_THRESHOLDS)
     sys.exit(main())
