@@ -23,6 +23,7 @@ from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout
 from icp_xl.workbook.actions.crm_export import GONE_REASON
+from icp_xl.workbook.actions.history import accounts_changed_since_last_rescore
 from icp_xl.workbook.book import Book
 
 Opener = Callable[[Path], AbstractContextManager[Book]]
@@ -278,14 +279,32 @@ def test_stale_cells_are_computed_by_the_spreadsheet(workbook: Path, tmp_path: P
     date after a weight, a setting or an account changes, and in Calibrated mode with typed-in
     weights it asks for Calibrate (no Python involved)."""
     variants = {"fresh": None, "weights": ("W_Size", 0.25), "settings": ("HighValueCutoff", 75),
-                "calibrated": ("W_Size", 0.25), "accounts": None}  # fmt: skip
+                "calibrated": ("W_Size", 0.25), "accounts": None, "same length": None,
+                "rescored non-ASCII": None}  # fmt: skip
     expected = {"fresh": layout.FRESH_TEXT, "weights": layout.STALE_TEXT,
                 "settings": layout.STALE_TEXT, "calibrated": layout.RECALIBRATE_TEXT,
-                "accounts": layout.STALE_TEXT}  # fmt: skip
+                "accounts": layout.STALE_TEXT, "same length": layout.STALE_TEXT,
+                "rescored non-ASCII": layout.FRESH_TEXT}  # fmt: skip
     paths = []
     for label, edit in variants.items():
         path = tmp_path / f"{label}.xlsx"
         shutil.copyfile(workbook, path)
+        if label in ("same length", "rescored non-ASCII"):
+            wb = openpyxl.load_workbook(path)
+            sheet = wb[layout.ACCOUNTS]
+            header = [c.value for c in sheet[1]]
+            if label == "same length":  # an industry replaced by one of as many letters
+                cell = sheet.cell(3, header.index("Industry") + 1)
+                cell.value = ("X" if cell.value[0] != "X" else "Y") + cell.value[1:]
+            else:  # first characters beyond ASCII, then a rescore (not beyond 16 bits:
+                # LibreOffice's LEN counts such a character once, Excel's and ours twice)
+                sheet.cell(3, header.index("Company Name") + 1).value = "Ünïcode GmbH"
+                sheet.cell(4, header.index("Company Name") + 1).value = "東京 Trading"
+            wb.save(path)
+            if label == "rescored non-ASCII":
+                assert main(["rescore", str(path)]) == 0
+            book = FileBook.open(path, for_writing=False)
+            assert accounts_changed_since_last_rescore(book) == (label == "same length")
         if label == "calibrated":  # a weight typed in after Calibrate
             assert main(["calibrate", str(path)]) == 0
             book = FileBook.open(path)

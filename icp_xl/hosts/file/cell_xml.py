@@ -19,7 +19,7 @@ _EPOCH_1904 = datetime(1904, 1, 1)
 # _xlfn., and for FILTER and SORT _xlfn._xlws. (a file with _xlfn.SORT is not computed).
 _NEWER_FUNCTIONS = {
     **dict.fromkeys(("SORTBY", "SEQUENCE", "XMATCH", "XLOOKUP", "UNIQUE", "NORM.S.INV",
-                     "RANK.EQ", "RANK.AVG"), "_xlfn."),
+                     "RANK.EQ", "RANK.AVG", "UNICODE"), "_xlfn."),
     **dict.fromkeys(("FILTER", "SORT"), "_xlfn._xlws."),
 }  # fmt: skip
 DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"  # openpyxl's format for a datetime in a General cell

@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.cells import column_letter, parse_cell, range_ref
 from icp_xl.hosts.file import looks
+from icp_xl.hosts.file.cell_xml import file_formula
 from icp_xl.hosts.file.structure_check import (
     output_tables,
     require_input_sheets,
@@ -162,7 +163,9 @@ def _add_name(wb: Workbook, named: layout.NamedCell, with_default: bool) -> None
         ws.cell(row=row, column=column - 1).value = named.label
     cell = ws.cell(row=row, column=column)
     if with_default:
-        cell.value = named.default
+        default = named.default
+        is_formula = isinstance(default, str) and default.startswith("=")
+        cell.value = "=" + file_formula(default) if is_formula else default  # _xlfn. prefixes
     if named.number_format:
         cell.number_format = named.number_format
 

@@ -432,9 +432,11 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
     """The fingerprint of the Accounts values ``raw`` (as read from the table), as the
     status formula computes it: ``cells`` non-blank cells (COUNTA), ``numbers`` the sum of
     the numbers, dates as days since 1899-12-30 (SUM in the 1900 date system), ``text`` the
-    total length of the text cells in UTF-16 units (LEN); and ``dates``, how many cells hold
-    dates (the formula's correction in a workbook on the 1904 date system)."""
+    total length of the text cells in UTF-16 units (LEN); ``dates``, how many cells hold
+    dates (the formula's correction in a workbook on the 1904 date system); ``initials``,
+    the code points of the text cells' first characters summed (UNICODE)."""
     cells, text, dates = 0, 0, 0
+    firsts: list[str] = []
     numbers: list[np.ndarray] = []
     for name in raw.columns:
         column = raw[name]
@@ -450,6 +452,7 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
             strings = [v for v in column.dropna().tolist() if v]
             cells += len(strings)
             text += len("".join(strings).encode("utf-16-le")) // 2
+            firsts += [v[0] for v in strings]
             continue
         values = column.to_numpy(dtype=object)
         kinds = np.fromiter((_KINDS.get(type(v), 0) for v in values), np.int8, len(values))
@@ -460,6 +463,7 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
         strings = [v for v in values[is_text] if v]
         cells += len(strings)
         text += len("".join(strings).encode("utf-16-le")) // 2
+        firsts += [v[0] for v in strings]
         others = []
         for value in values[~(is_text | is_number)]:  # blanks, dates, booleans: few
             if value is None or isinstance(value, bool | np.bool_) or pd.isna(value):
@@ -473,10 +477,12 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
                 others.append(float(value))
             elif isinstance(value, str):  # a str subclass
                 text += len(value.encode("utf-16-le")) // 2
+                firsts += value[:1]
         numbers.append(np.asarray(others, dtype=float))
     # pairwise summation: far inside the formula's tolerance (NUMBERS_TOLERANCE)
     total = float(np.sum(np.concatenate(numbers))) if numbers else 0.0
-    return {"cells": cells, "numbers": total, "text": text, "dates": dates}
+    initials = int(np.array(firsts, dtype="U1").view(np.uint32).sum(dtype=np.int64))
+    return {"cells": cells, "numbers": total, "text": text, "dates": dates, "initials": initials}
 
 
 def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = None) -> bool:
@@ -493,10 +499,12 @@ def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = N
         return False
     now = accounts_fingerprint(book.read_table(layout.ACCOUNTS_TABLE.name) if raw is None else raw)
     tolerance = layout.NUMBERS_TOLERANCE * max(1.0, abs(kept["numbers"]))
+    initials = book.read_range(layout.MOVERS, layout.ACCOUNT_INITIALS_CELL.split("!")[1])[0][0]
     return (
         now["cells"] != kept["cells"]
         or now["text"] != kept["text"]
         or abs(now["numbers"] - kept["numbers"]) > tolerance
+        or (isinstance(initials, int | float) and now["initials"] != initials)
     )
 
 
@@ -509,8 +517,11 @@ def _store_inputs(book: Book, raw: pd.DataFrame) -> None:
         name = layout.WEIGHT_NAMES[component]
         book.set_name(layout.LAST_WEIGHT_NAMES[component], book.read_name(name))
     fingerprint = accounts_fingerprint(raw)
-    sheet, label = layout.ACCOUNT_DATES_LABEL
-    book.write_block(Block(sheet, label, [["Accounts: date cells", fingerprint.pop("dates")]]))
+    for (sheet, label), caption, key in (
+        (layout.ACCOUNT_DATES_LABEL, "Accounts: date cells", "dates"),
+        (layout.ACCOUNT_INITIALS_LABEL, "Accounts: first characters", "initials"),
+    ):
+        book.write_block(Block(sheet, label, [[caption, fingerprint.pop(key)]]))
     try:
         for key, value in fingerprint.items():
             book.set_name(layout.ACCOUNTS_FINGERPRINT_NAMES[key], value)

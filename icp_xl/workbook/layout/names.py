@@ -251,6 +251,11 @@ _fingerprint_cells = [
 ACCOUNT_DATES_LABEL = (MOVERS, "AD5")
 ACCOUNT_DATES_CELL = f"{MOVERS}!$AE$5"
 DAYS_1900_TO_1904 = 1462
+# The first character of each Accounts text cell, summed as code points (UNICODE), beside
+# the fingerprint (a plain cell, like the dates): a text replaced by another of the same
+# length that starts with another letter (one industry by another) changes it.
+ACCOUNT_INITIALS_LABEL = (MOVERS, "AD6")
+ACCOUNT_INITIALS_CELL = f"{MOVERS}!$AE$6"
 # Relative tolerance of the sum of the numbers: Excel may add them in another order.
 NUMBERS_TOLERANCE = 1e-12
 SETTINGS_COPIES: tuple[tuple[str, str, str], ...] = (
@@ -297,7 +302,8 @@ _same_accounts = (
     f"COUNTA({_accounts})={_fp['cells']},"
     f"SUMPRODUCT(ISTEXT({_accounts})*LEN({_accounts}))={_fp['text']},"
     f"ABS(SUM({_accounts})+({DAYS_1900_TO_1904}-DATE(1904,1,1))*N({ACCOUNT_DATES_CELL})"
-    f"-{_fp['numbers']})<={NUMBERS_TOLERANCE:.0E}*MAX(1,ABS({_fp['numbers']}))"
+    f"-{_fp['numbers']})<={NUMBERS_TOLERANCE:.0E}*MAX(1,ABS({_fp['numbers']})),"
+    f'SUMPRODUCT(ISTEXT({_accounts})*UNICODE({_accounts}&" "))=N({ACCOUNT_INITIALS_CELL})'
 )
 # Live mode: Scores recalculate themselves; the other sheets are as of the last Rescore.
 LIVE_TEXT = "Live; rest as of last Rescore"
