@@ -280,22 +280,37 @@ def test_stale_cells_are_computed_by_the_spreadsheet(workbook: Path, tmp_path: P
     weights it asks for Calibrate (no Python involved)."""
     variants = {"fresh": None, "weights": ("W_Size", 0.25), "settings": ("HighValueCutoff", 75),
                 "calibrated": ("W_Size", 0.25), "accounts": None, "same length": None,
-                "rescored non-ASCII": None}  # fmt: skip
+                "rescored non-ASCII": None, "one column sorted": None,
+                "text column sorted": None}  # fmt: skip
     expected = {"fresh": layout.FRESH_TEXT, "weights": layout.STALE_TEXT,
                 "settings": layout.STALE_TEXT, "calibrated": layout.RECALIBRATE_TEXT,
                 "accounts": layout.STALE_TEXT, "same length": layout.STALE_TEXT,
-                "rescored non-ASCII": layout.FRESH_TEXT}  # fmt: skip
+                "rescored non-ASCII": layout.FRESH_TEXT,
+                "one column sorted": layout.STALE_TEXT,
+                "text column sorted": layout.STALE_TEXT}  # fmt: skip
     paths = []
     for label, edit in variants.items():
         path = tmp_path / f"{label}.xlsx"
         shutil.copyfile(workbook, path)
-        if label in ("same length", "rescored non-ASCII"):
+        if label in ("same length", "rescored non-ASCII", "one column sorted",
+                     "text column sorted"):  # fmt: skip
             wb = openpyxl.load_workbook(path)
             sheet = wb[layout.ACCOUNTS]
             header = [c.value for c in sheet[1]]
             if label == "same length":  # an industry replaced by one of as many letters
                 cell = sheet.cell(3, header.index("Industry") + 1)
                 cell.value = ("X" if cell.value[0] != "X" else "Y") + cell.value[1:]
+            elif label.endswith("column sorted"):  # without its rows: same sums and counts
+                sorted_header = "Small Box Count" if label.startswith("one") else "Industry"
+                column = header.index(sorted_header) + 1
+                cells = [row[0] for row in sheet.iter_rows(min_row=2, min_col=column,
+                                                           max_col=column)]  # fmt: skip
+                for cell, value in zip(
+                    cells,
+                    sorted((c.value for c in cells), key=lambda v: (v is None, str(v))),
+                    strict=True,
+                ):
+                    cell.value = value
             else:  # first characters beyond ASCII, then a rescore (not beyond 16 bits:
                 # LibreOffice's LEN counts such a character once, Excel's and ours twice)
                 sheet.cell(3, header.index("Company Name") + 1).value = "Ünïcode GmbH"
@@ -304,7 +319,8 @@ def test_stale_cells_are_computed_by_the_spreadsheet(workbook: Path, tmp_path: P
             if label == "rescored non-ASCII":
                 assert main(["rescore", str(path)]) == 0
             book = FileBook.open(path, for_writing=False)
-            assert accounts_changed_since_last_rescore(book) == (label == "same length")
+            changed = accounts_changed_since_last_rescore(book)
+            assert changed == (label != "rescored non-ASCII")
         if label == "calibrated":  # a weight typed in after Calibrate
             assert main(["calibrate", str(path)]) == 0
             book = FileBook.open(path)

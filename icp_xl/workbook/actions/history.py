@@ -433,11 +433,16 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
     status formula computes it: ``cells`` non-blank cells (COUNTA), ``numbers`` the sum of
     the numbers, dates as days since 1899-12-30 (SUM in the 1900 date system), ``text`` the
     total length of the text cells in UTF-16 units (LEN); ``dates``, how many cells hold
-    dates (the formula's correction in a workbook on the 1904 date system); ``initials``,
-    the code points of the text cells' first characters summed (UNICODE)."""
-    cells, text, dates = 0, 0, 0
+    dates, and ``date_rows`` the sum of their rows (the formula's corrections in a
+    workbook on the 1904 date system); ``initials``, the code points of the text cells'
+    first characters summed (UNICODE), and ``initials_by_row`` each times its row in the
+    table, 1 for the first; ``by_row``, each number times its row, summed (SUMPRODUCT)."""
+    cells, text, dates, date_rows = 0, 0, 0, 0
     firsts: list[str] = []
+    first_rows: list[np.ndarray] = []
     numbers: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    positions = np.arange(1, len(raw) + 1, dtype=float)
     for name in raw.columns:
         column = raw[name]
         if pd.api.types.is_bool_dtype(column):
@@ -445,44 +450,66 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
             continue
         if pd.api.types.is_numeric_dtype(column):
             values = column.to_numpy(dtype=float)
-            numbers.append(values[~np.isnan(values)])
+            kept = ~np.isnan(values)
+            numbers.append(values[kept])
+            rows.append(positions[kept])
             cells += len(numbers[-1])
             continue
         if isinstance(column.dtype, pd.StringDtype):  # text and blanks only
-            strings = [v for v in column.dropna().tolist() if v]
-            cells += len(strings)
-            text += len("".join(strings).encode("utf-16-le")) // 2
-            firsts += [v[0] for v in strings]
+            values = column.to_numpy(dtype=object, na_value=None)
+            is_text = np.fromiter((bool(v) for v in values), bool, len(values))
+        else:
+            values = column.to_numpy(dtype=object)
+            kinds = np.fromiter((_KINDS.get(type(v), 0) for v in values), np.int8, len(values))
+            is_text, is_number = kinds == 1, kinds == 2
+        texts = [v for v in values[is_text] if v]
+        cells += len(texts)
+        text += len("".join(texts).encode("utf-16-le")) // 2
+        firsts += [v[0] for v in texts]
+        first_rows.append(positions[is_text][[bool(v) for v in values[is_text]]])
+        if isinstance(column.dtype, pd.StringDtype):
             continue
-        values = column.to_numpy(dtype=object)
-        kinds = np.fromiter((_KINDS.get(type(v), 0) for v in values), np.int8, len(values))
-        is_text, is_number = kinds == 1, kinds == 2
         found = values[is_number].astype(float)
-        numbers.append(found[~np.isnan(found)])
+        kept = ~np.isnan(found)
+        numbers.append(found[kept])
+        rows.append(positions[is_number][kept])
         cells += len(numbers[-1])
-        strings = [v for v in values[is_text] if v]
-        cells += len(strings)
-        text += len("".join(strings).encode("utf-16-le")) // 2
-        firsts += [v[0] for v in strings]
-        others = []
-        for value in values[~(is_text | is_number)]:  # blanks, dates, booleans: few
+        others, other_rows = [], []
+        for i in np.flatnonzero(~(is_text | is_number)).tolist():  # blanks, dates, booleans
+            value = values[i]
             if value is None or isinstance(value, bool | np.bool_) or pd.isna(value):
                 cells += value is not None and isinstance(value, bool | np.bool_)
                 continue
             cells += 1
             if isinstance(value, datetime):
                 others.append((value - EXCEL_EPOCH).total_seconds() / 86400)
+                other_rows.append(i + 1)
                 dates += 1
+                date_rows += i + 1
             elif isinstance(value, int | float | np.number):
                 others.append(float(value))
+                other_rows.append(i + 1)
             elif isinstance(value, str):  # a str subclass
                 text += len(value.encode("utf-16-le")) // 2
                 firsts += value[:1]
+                first_rows.append(positions[i : i + len(value[:1])])
         numbers.append(np.asarray(others, dtype=float))
+        rows.append(np.asarray(other_rows, dtype=float))
     # pairwise summation: far inside the formula's tolerance (NUMBERS_TOLERANCE)
-    total = float(np.sum(np.concatenate(numbers))) if numbers else 0.0
-    initials = int(np.array(firsts, dtype="U1").view(np.uint32).sum(dtype=np.int64))
-    return {"cells": cells, "numbers": total, "text": text, "dates": dates, "initials": initials}
+    every = np.concatenate(numbers) if numbers else np.zeros(0)
+    weights = np.concatenate(rows) if rows else np.zeros(0)
+    codes = np.array(firsts, dtype="U1").view(np.uint32).astype(np.int64)
+    first_at = np.concatenate(first_rows) if first_rows else np.zeros(0)
+    return {
+        "cells": cells,
+        "numbers": float(np.sum(every)),
+        "text": text,
+        "dates": dates,
+        "date_rows": date_rows,
+        "initials": int(codes.sum()),
+        "initials_by_row": float(np.sum(codes * first_at)),
+        "by_row": float(np.sum(every * weights)),
+    }
 
 
 def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = None) -> bool:
@@ -499,13 +526,27 @@ def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = N
         return False
     now = accounts_fingerprint(book.read_table(layout.ACCOUNTS_TABLE.name) if raw is None else raw)
     tolerance = layout.NUMBERS_TOLERANCE * max(1.0, abs(kept["numbers"]))
-    initials = book.read_range(layout.MOVERS, layout.ACCOUNT_INITIALS_CELL.split("!")[1])[0][0]
+    initials = _plain_cell(book, layout.ACCOUNT_INITIALS_CELL)
+    by_rows = {"initials_by_row": _plain_cell(book, layout.ACCOUNT_INITIALS_BY_ROW_CELL),
+               "by_row": _plain_cell(book, layout.ACCOUNT_ROWS_CELL)}  # fmt: skip
     return (
         now["cells"] != kept["cells"]
         or now["text"] != kept["text"]
         or abs(now["numbers"] - kept["numbers"]) > tolerance
-        or (isinstance(initials, int | float) and now["initials"] != initials)
+        or (initials is not None and now["initials"] != initials)
+        or any(
+            was is not None and abs(now[key] - was) > layout.NUMBERS_TOLERANCE * max(1.0, abs(was))
+            for key, was in by_rows.items()
+        )
     )
+
+
+def _plain_cell(book: Book, cell: str) -> float | None:
+    """The number in ``cell`` (``Movers!$AE$6``), None when it holds none (a workbook
+    rescored before that part of the fingerprint was kept)."""
+    sheet, ref = cell.split("!")
+    value = book.read_range(sheet, ref.replace("$", ""))[0][0]
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _store_inputs(book: Book, raw: pd.DataFrame) -> None:
@@ -517,11 +558,21 @@ def _store_inputs(book: Book, raw: pd.DataFrame) -> None:
         name = layout.WEIGHT_NAMES[component]
         book.set_name(layout.LAST_WEIGHT_NAMES[component], book.read_name(name))
     fingerprint = accounts_fingerprint(raw)
-    for (sheet, label), caption, key in (
-        (layout.ACCOUNT_DATES_LABEL, "Accounts: date cells", "dates"),
-        (layout.ACCOUNT_INITIALS_LABEL, "Accounts: first characters", "initials"),
+    dates = ["Accounts: date cells (count; sum of their rows)", fingerprint.pop("dates"),
+             fingerprint.pop("date_rows")]  # fmt: skip
+    for (sheet, label), row in (
+        (layout.ACCOUNT_DATES_LABEL, dates),
+        (
+            layout.ACCOUNT_INITIALS_LABEL,
+            [
+                "Accounts: first characters (sum; by row)",
+                fingerprint.pop("initials"),
+                fingerprint.pop("initials_by_row"),
+            ],
+        ),
+        (layout.ACCOUNT_ROWS_LABEL, ["Accounts: numbers by row", fingerprint.pop("by_row")]),
     ):
-        book.write_block(Block(sheet, label, [[caption, fingerprint.pop(key)]]))
+        book.write_block(Block(sheet, label, [row]))
     try:
         for key, value in fingerprint.items():
             book.set_name(layout.ACCOUNTS_FINGERPRINT_NAMES[key], value)

@@ -256,6 +256,13 @@ DAYS_1900_TO_1904 = 1462
 # length that starts with another letter (one industry by another) changes it.
 ACCOUNT_INITIALS_LABEL = (MOVERS, "AD6")
 ACCOUNT_INITIALS_CELL = f"{MOVERS}!$AE$6"
+ACCOUNT_INITIALS_BY_ROW_CELL = f"{MOVERS}!$AF$6"  # each times its row: texts moved
+# The numbers weighted by their row in the table (1 for the first), so values moved between
+# accounts (one column sorted on its own) change it; the rows of the date cells beside the
+# date count (AF5) make the same 1904 correction. Plain cells too.
+ACCOUNT_ROWS_LABEL = (MOVERS, "AD7")
+ACCOUNT_ROWS_CELL = f"{MOVERS}!$AE$7"
+ACCOUNT_DATE_ROWS_CELL = f"{MOVERS}!$AF$5"
 # Relative tolerance of the sum of the numbers: Excel may add them in another order.
 NUMBERS_TOLERANCE = 1e-12
 SETTINGS_COPIES: tuple[tuple[str, str, str], ...] = (
@@ -298,13 +305,27 @@ _calibration_differs = (
 )
 _fp = ACCOUNTS_FINGERPRINT_NAMES
 _accounts = f"{ACCOUNTS_TABLE.name}[]"
+_row_in_table = f"(ROW({_accounts})-ROW(INDEX({_accounts},1,1))+1)"
+
+
+def _near(formula: str, kept: str) -> str:
+    """``formula`` equals the number in cell ``kept`` within the sums' tolerance."""
+    return f"ABS({formula}-N({kept}))<={NUMBERS_TOLERANCE:.0E}*MAX(1,ABS(N({kept})))"
+
+
 _same_accounts = (
     f"COUNTA({_accounts})={_fp['cells']},"
     f"SUMPRODUCT(ISTEXT({_accounts})*LEN({_accounts}))={_fp['text']},"
     f"ABS(SUM({_accounts})+({DAYS_1900_TO_1904}-DATE(1904,1,1))*N({ACCOUNT_DATES_CELL})"
     f"-{_fp['numbers']})<={NUMBERS_TOLERANCE:.0E}*MAX(1,ABS({_fp['numbers']})),"
-    f'SUMPRODUCT(ISTEXT({_accounts})*UNICODE({_accounts}&" "))=N({ACCOUNT_INITIALS_CELL})'
-)
+    f'SUMPRODUCT(ISTEXT({_accounts})*UNICODE({_accounts}&" "))=N({ACCOUNT_INITIALS_CELL}),'
+    + _near(f'SUMPRODUCT(ISTEXT({_accounts})*UNICODE({_accounts}&" ")*{_row_in_table})',
+            ACCOUNT_INITIALS_BY_ROW_CELL)
+    + ","
+    + _near(f"SUMPRODUCT({_accounts},{_row_in_table}+0*COLUMN({_accounts}))"
+            f"+({DAYS_1900_TO_1904}-DATE(1904,1,1))*N({ACCOUNT_DATE_ROWS_CELL})",
+            ACCOUNT_ROWS_CELL)
+)  # fmt: skip
 # Live mode: Scores recalculate themselves; the other sheets are as of the last Rescore.
 LIVE_TEXT = "Live; rest as of last Rescore"
 # Live mode with a segment view other than the one the live formulas filter by (picked
