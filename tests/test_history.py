@@ -281,17 +281,29 @@ def test_stale_cells_are_computed_by_the_spreadsheet(workbook: Path, tmp_path: P
     variants = {"fresh": None, "weights": ("W_Size", 0.25), "settings": ("HighValueCutoff", 75),
                 "calibrated": ("W_Size", 0.25), "accounts": None, "same length": None,
                 "rescored non-ASCII": None, "one column sorted": None,
-                "text column sorted": None}  # fmt: skip
+                "text column sorted": None, "one more beside billions": None}  # fmt: skip
     expected = {"fresh": layout.FRESH_TEXT, "weights": layout.STALE_TEXT,
                 "settings": layout.STALE_TEXT, "calibrated": layout.RECALIBRATE_TEXT,
                 "accounts": layout.STALE_TEXT, "same length": layout.STALE_TEXT,
                 "rescored non-ASCII": layout.FRESH_TEXT,
                 "one column sorted": layout.STALE_TEXT,
-                "text column sorted": layout.STALE_TEXT}  # fmt: skip
+                "text column sorted": layout.STALE_TEXT,
+                "one more beside billions": layout.STALE_TEXT}  # fmt: skip
     paths = []
     for label, edit in variants.items():
         path = tmp_path / f"{label}.xlsx"
         shutil.copyfile(workbook, path)
+        if label == "one more beside billions":  # the sum of all numbers hides one printer
+            wb = openpyxl.load_workbook(path)
+            header = [c.value for c in wb[layout.ACCOUNTS][1]]
+            revenue = next(i for i, h in enumerate(header, start=1) if "Revenue" in str(h))
+            wb[layout.ACCOUNTS].cell(5, revenue).value = 4e13
+            wb.save(path)
+            assert main(["rescore", str(path)]) == 0
+            wb = openpyxl.load_workbook(path)
+            wb[layout.ACCOUNTS]["F3"] = wb[layout.ACCOUNTS]["F3"].value + 1
+            wb.save(path)
+            assert accounts_changed_since_last_rescore(FileBook.open(path, for_writing=False))
         if label in ("same length", "rescored non-ASCII", "one column sorted",
                      "text column sorted"):  # fmt: skip
             wb = openpyxl.load_workbook(path)

@@ -436,7 +436,8 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
     dates, and ``date_rows`` the sum of their rows (the formula's corrections in a
     workbook on the 1904 date system); ``initials``, the code points of the text cells'
     first characters summed (UNICODE), and ``initials_by_row`` each times its row in the
-    table, 1 for the first; ``by_row``, each number times its row, summed (SUMPRODUCT)."""
+    table, 1 for the first; ``by_row``, each number times its row, summed (SUMPRODUCT);
+    ``below 1000`` and ``below 100000000``, the sums of the numbers below those limits."""
     cells, text, dates, date_rows = 0, 0, 0, 0
     firsts: list[str] = []
     first_rows: list[np.ndarray] = []
@@ -509,7 +510,9 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
         "initials": int(codes.sum()),
         "initials_by_row": float(np.sum(codes * first_at)),
         "by_row": float(np.sum(every * weights)),
-    }
+        **{f"below {limit}": float(np.sum(every[every < limit])) for limit, _ in
+           layout.SMALL_NUMBERS},
+    }  # fmt: skip
 
 
 def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = None) -> bool:
@@ -528,7 +531,10 @@ def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = N
     tolerance = layout.NUMBERS_TOLERANCE * max(1.0, abs(kept["numbers"]))
     initials = _plain_cell(book, layout.ACCOUNT_INITIALS_CELL)
     by_rows = {"initials_by_row": _plain_cell(book, layout.ACCOUNT_INITIALS_BY_ROW_CELL),
-               "by_row": _plain_cell(book, layout.ACCOUNT_ROWS_CELL)}  # fmt: skip
+               "by_row": _plain_cell(book, layout.ACCOUNT_ROWS_CELL),
+               **{f"below {limit}": _plain_cell(
+                   book, f"{layout.MOVERS}!${column}${layout.ACCOUNT_BANDS_ROW}")
+                  for limit, column in layout.SMALL_NUMBERS}}  # fmt: skip
     return (
         now["cells"] != kept["cells"]
         or now["text"] != kept["text"]
@@ -573,6 +579,16 @@ def _store_inputs(book: Book, raw: pd.DataFrame) -> None:
         (layout.ACCOUNT_ROWS_LABEL, ["Accounts: numbers by row", fingerprint.pop("by_row")]),
     ):
         book.write_block(Block(sheet, label, [row]))
+    bands = [(f"Numbers below {limit:,}", fingerprint.pop(f"below {limit}"))
+             for limit, _ in layout.SMALL_NUMBERS]  # fmt: skip
+    first = layout.SMALL_NUMBERS[0][1]
+    book.write_block(
+        Block(
+            layout.MOVERS,
+            f"{first}{layout.ACCOUNT_BANDS_CAPTION_ROW}",
+            [[caption for caption, _ in bands], [value for _, value in bands]],
+        )
+    )
     try:
         for key, value in fingerprint.items():
             book.set_name(layout.ACCOUNTS_FINGERPRINT_NAMES[key], value)

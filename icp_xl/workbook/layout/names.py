@@ -263,6 +263,12 @@ ACCOUNT_INITIALS_BY_ROW_CELL = f"{MOVERS}!$AF$6"  # each times its row: texts mo
 ACCOUNT_ROWS_LABEL = (MOVERS, "AD7")
 ACCOUNT_ROWS_CELL = f"{MOVERS}!$AE$7"
 ACCOUNT_DATE_ROWS_CELL = f"{MOVERS}!$AF$5"
+# The sums of the numbers below 1,000 and below 100,000,000 (AF3, AG3; captions above): the
+# sum of all the numbers, dominated by revenues, has a tolerance that hides a count raised
+# by one; these sums of smaller numbers do not. No date is below 1,000 (1902) in either
+# date system, and every date is below 100,000,000, which takes the 1904 correction.
+SMALL_NUMBERS = ((1_000, "AF"), (100_000_000, "AG"))
+ACCOUNT_BANDS_CAPTION_ROW, ACCOUNT_BANDS_ROW = 2, 3
 # Relative tolerance of the sum of the numbers: Excel may add them in another order.
 NUMBERS_TOLERANCE = 1e-12
 SETTINGS_COPIES: tuple[tuple[str, str, str], ...] = (
@@ -325,6 +331,13 @@ _same_accounts = (
     + _near(f"SUMPRODUCT({_accounts},{_row_in_table}+0*COLUMN({_accounts}))"
             f"+({DAYS_1900_TO_1904}-DATE(1904,1,1))*N({ACCOUNT_DATE_ROWS_CELL})",
             ACCOUNT_ROWS_CELL)
+    + "".join(
+        "," + _near(f"SUMPRODUCT(--({_accounts}<{limit}),{_accounts})"
+                    + (f"+({DAYS_1900_TO_1904}-DATE(1904,1,1))*N({ACCOUNT_DATES_CELL})"
+                       if limit > 1_000 else ""),
+                    f"{MOVERS}!${column}${ACCOUNT_BANDS_ROW}")
+        for limit, column in SMALL_NUMBERS
+    )
 )  # fmt: skip
 # Live mode: Scores recalculate themselves; the other sheets are as of the last Rescore.
 LIVE_TEXT = "Live; rest as of last Rescore"
