@@ -434,9 +434,9 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
     the numbers, dates as days since 1899-12-30 (SUM in the 1900 date system), ``text`` the
     total length of the text cells in UTF-16 units (LEN); ``dates``, how many cells hold
     dates, and ``date_rows`` the sum of their rows (the formula's corrections in a
-    workbook on the 1904 date system); ``initials``, the code points of the text cells'
-    first characters summed (UNICODE), and ``initials_by_row`` each times its row in the
-    table, 1 for the first; ``by_row``, each number times its row, summed (SUMPRODUCT);
+    workbook on the 1904 date system); ``initials``, the code point of each text cell's
+    first character (UNICODE) times its row in the table, 1 for the first, summed;
+    ``by_row``, each number times its row, summed (SUMPRODUCT);
     ``below 1000`` and ``below 100000000``, the sums of the numbers below those limits."""
     cells, text, dates, date_rows = 0, 0, 0, 0
     firsts: list[str] = []
@@ -507,8 +507,7 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
         "text": text,
         "dates": dates,
         "date_rows": date_rows,
-        "initials": int(codes.sum()),
-        "initials_by_row": float(np.sum(codes * first_at)),
+        "initials": float(np.sum(codes * first_at)),
         "by_row": float(np.sum(every * weights)),
         **{f"below {limit}": float(np.sum(every[every < limit])) for limit, _ in
            layout.SMALL_NUMBERS},
@@ -529,8 +528,7 @@ def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = N
         return False
     now = accounts_fingerprint(book.read_table(layout.ACCOUNTS_TABLE.name) if raw is None else raw)
     tolerance = layout.NUMBERS_TOLERANCE * max(1.0, abs(kept["numbers"]))
-    initials = _plain_cell(book, layout.ACCOUNT_INITIALS_CELL)
-    by_rows = {"initials_by_row": _plain_cell(book, layout.ACCOUNT_INITIALS_BY_ROW_CELL),
+    by_rows = {"initials": _plain_cell(book, layout.ACCOUNT_INITIALS_CELL),
                "by_row": _plain_cell(book, layout.ACCOUNT_ROWS_CELL),
                **{f"below {limit}": _plain_cell(
                    book, f"{layout.MOVERS}!${column}${layout.ACCOUNT_BANDS_ROW}")
@@ -539,7 +537,6 @@ def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = N
         now["cells"] != kept["cells"]
         or now["text"] != kept["text"]
         or abs(now["numbers"] - kept["numbers"]) > tolerance
-        or (initials is not None and now["initials"] != initials)
         or any(
             was is not None and abs(now[key] - was) > layout.NUMBERS_TOLERANCE * max(1.0, abs(was))
             for key, was in by_rows.items()
@@ -570,11 +567,7 @@ def _store_inputs(book: Book, raw: pd.DataFrame) -> None:
         (layout.ACCOUNT_DATES_LABEL, dates),
         (
             layout.ACCOUNT_INITIALS_LABEL,
-            [
-                "Accounts: first characters (sum; by row)",
-                fingerprint.pop("initials"),
-                fingerprint.pop("initials_by_row"),
-            ],
+            ["Accounts: first characters by row", fingerprint.pop("initials")],
         ),
         (layout.ACCOUNT_ROWS_LABEL, ["Accounts: numbers by row", fingerprint.pop("by_row")]),
     ):

@@ -251,12 +251,12 @@ _fingerprint_cells = [
 ACCOUNT_DATES_LABEL = (MOVERS, "AD5")
 ACCOUNT_DATES_CELL = f"{MOVERS}!$AE$5"
 DAYS_1900_TO_1904 = 1462
-# The first character of each Accounts text cell, summed as code points (UNICODE), beside
-# the fingerprint (a plain cell, like the dates): a text replaced by another of the same
-# length that starts with another letter (one industry by another) changes it.
+# The code point of each Accounts text cell's first character (UNICODE) times its row in
+# the table (1 for the first), summed, beside the fingerprint (a plain cell, like the
+# dates): a text replaced by another of the same length that starts with another letter
+# (one industry by another), or texts moved between accounts, change it.
 ACCOUNT_INITIALS_LABEL = (MOVERS, "AD6")
 ACCOUNT_INITIALS_CELL = f"{MOVERS}!$AE$6"
-ACCOUNT_INITIALS_BY_ROW_CELL = f"{MOVERS}!$AF$6"  # each times its row: texts moved
 # The numbers weighted by their row in the table (1 for the first), so values moved between
 # accounts (one column sorted on its own) change it; the rows of the date cells beside the
 # date count (AF5) make the same 1904 correction. Plain cells too.
@@ -324,9 +324,8 @@ _same_accounts = (
     f"SUMPRODUCT(ISTEXT({_accounts})*LEN({_accounts}))={_fp['text']},"
     f"ABS(SUM({_accounts})+({DAYS_1900_TO_1904}-DATE(1904,1,1))*N({ACCOUNT_DATES_CELL})"
     f"-{_fp['numbers']})<={NUMBERS_TOLERANCE:.0E}*MAX(1,ABS({_fp['numbers']})),"
-    f'SUMPRODUCT(ISTEXT({_accounts})*UNICODE({_accounts}&" "))=N({ACCOUNT_INITIALS_CELL}),'
     + _near(f'SUMPRODUCT(ISTEXT({_accounts})*UNICODE({_accounts}&" ")*{_row_in_table})',
-            ACCOUNT_INITIALS_BY_ROW_CELL)
+            ACCOUNT_INITIALS_CELL)
     + ","
     + _near(f"SUMPRODUCT({_accounts},{_row_in_table}+0*COLUMN({_accounts}))"
             f"+({DAYS_1900_TO_1904}-DATE(1904,1,1))*N({ACCOUNT_DATE_ROWS_CELL})",
