@@ -527,19 +527,17 @@ def accounts_changed_since_last_rescore(book: Book, raw: pd.DataFrame | None = N
     if not all(isinstance(v, int | float) for v in kept.values()):
         return False
     now = accounts_fingerprint(book.read_table(layout.ACCOUNTS_TABLE.name) if raw is None else raw)
-    tolerance = layout.NUMBERS_TOLERANCE * max(1.0, abs(kept["numbers"]))
-    by_rows = {"initials": _plain_cell(book, layout.ACCOUNT_INITIALS_CELL),
-               "by_row": _plain_cell(book, layout.ACCOUNT_ROWS_CELL),
-               **{f"below {limit}": _plain_cell(
-                   book, f"{layout.MOVERS}!${column}${layout.ACCOUNT_BANDS_ROW}")
-                  for limit, column in layout.SMALL_NUMBERS}}  # fmt: skip
+    sums = {"numbers": kept["numbers"],
+            "initials": _plain_cell(book, layout.ACCOUNT_INITIALS_CELL),
+            "by_row": _plain_cell(book, layout.ACCOUNT_ROWS_CELL),
+            **{f"below {limit}": _plain_cell(book, cell)
+               for limit, cell in layout.ACCOUNT_BAND_CELLS.items()}}  # fmt: skip
     return (
         now["cells"] != kept["cells"]
         or now["text"] != kept["text"]
-        or abs(now["numbers"] - kept["numbers"]) > tolerance
-        or any(
+        or any(  # a sum the workbook did not keep yet (None) is not compared
             was is not None and abs(now[key] - was) > layout.NUMBERS_TOLERANCE * max(1.0, abs(was))
-            for key, was in by_rows.items()
+            for key, was in sums.items()
         )
     )
 

@@ -269,6 +269,9 @@ ACCOUNT_DATE_ROWS_CELL = f"{MOVERS}!$AF$5"
 # date system, and every date is below 100,000,000, which takes the 1904 correction.
 SMALL_NUMBERS = ((1_000, "AF"), (100_000_000, "AG"))
 ACCOUNT_BANDS_CAPTION_ROW, ACCOUNT_BANDS_ROW = 2, 3
+ACCOUNT_BAND_CELLS: Mapping[int, str] = MappingProxyType(
+    {limit: f"{MOVERS}!${column}${ACCOUNT_BANDS_ROW}" for limit, column in SMALL_NUMBERS}
+)
 # Relative tolerance of the sum of the numbers: Excel may add them in another order.
 NUMBERS_TOLERANCE = 1e-12
 SETTINGS_COPIES: tuple[tuple[str, str, str], ...] = (
@@ -334,8 +337,8 @@ _same_accounts = (
         "," + _near(f"SUMPRODUCT(--({_accounts}<{limit}),{_accounts})"
                     + (f"+({DAYS_1900_TO_1904}-DATE(1904,1,1))*N({ACCOUNT_DATES_CELL})"
                        if limit > 1_000 else ""),
-                    f"{MOVERS}!${column}${ACCOUNT_BANDS_ROW}")
-        for limit, column in SMALL_NUMBERS
+                    cell)
+        for limit, cell in ACCOUNT_BAND_CELLS.items()
     )
 )  # fmt: skip
 # Live mode: Scores recalculate themselves; the other sheets are as of the last Rescore.
