@@ -66,6 +66,7 @@ def test_the_xml_reader_reads_what_calamine_reads(rescored: Path) -> None:
         '<c r="A2" t="inlineStr"><is><r><t>C</t></r><r><t>1</t></r></is></c>',  # rich text
         '<c r="A2" t="e"><v>#N/A</v></c>',  # an error
         '<c t="inlineStr"><is><t>C1</t></is></c>',  # no address: read by position
+        '<c s="0" r="A2" t="inlineStr"><is><t>C1</t></is></c>',  # the address not first
         '<c r="A2" s="1"><v>45000</v></c>',  # a date (style 1 shows a date)
     ],
 )
@@ -269,8 +270,14 @@ def test_live_mode_formulas_read_as_their_cached_values(tmp_path: Path) -> None:
             '<c r="A4" t="inlineStr"><is><t>C3</t></is></c><c r="B4"><v>2</v></c>',
             '<c r="A5" t="inlineStr"><is><t>note below</t></is></c>',
         ],
+        # a formula with its cached value among plain cells, one cell for each of them
+        [
+            '<c r="A2" t="inlineStr"><is><t>C1</t></is></c><c r="B2"><v>1</v></c>',
+            '<c r="A3" t="inlineStr"><is><t>C2</t></is></c><c r="B3"><f>1+1</f><v>2</v></c>',
+            '<c r="A4" t="inlineStr"><is><t>C3</t></is></c><c r="B4" s="2"><v>3</v></c>',
+        ],
     ],
-    ids=["plain", "sparse", "mixed", "date-and-below"],
+    ids=["plain", "sparse", "mixed", "date-and-below", "formula"],
 )
 def test_the_fast_and_the_cell_by_cell_reads_agree(
     tmp_path: Path, rows: list[str], request: pytest.FixtureRequest

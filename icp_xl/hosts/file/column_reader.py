@@ -28,6 +28,7 @@ _ROW_END = b"</row>"
 # those of a cell), and what is inside, up to the first "</c>".
 _REST = rb'(\d+)"([^>/]*)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)'
 _CELL = re.compile(rb'<c r="([A-Z]+)' + _REST, re.S)
+_UNADDRESSED = re.compile(rb'<c(?:>| (?!r="))')  # a cell whose first attribute is not r
 _END = re.compile(rb"</(?:\w+:)?worksheet>\s*$")
 _TYPE = re.compile(rb'\bt="([^"]*)"')
 _STYLE = re.compile(rb'\bs="(\d+)"')
@@ -105,7 +106,8 @@ class _Reader:
 
     def _cells(self, data: bytes) -> None:
         if self.pattern is None:
-            for letters, number, attributes, inner in _CELL.findall(data):
+            for match in _CELL.finditer(data):  # up to the first body cell only
+                letters, number, attributes, inner = match.groups(b"")
                 row = int(number)
                 if row > self.top:
                     self._choose()
@@ -173,7 +175,7 @@ class _Reader:
     def _check_addresses(self, data: bytes) -> None:
         """Refuse cells without an address and namespace-prefixed cells (read by position
         or under another tag, which the patterns here do not see)."""
-        if data.count(b"<c ") != data.count(b'<c r="') or b"<c>" in data or b":c " in data:
+        if _UNADDRESSED.search(data) or b":c " in data:
             raise _Unsupported
 
     def _choose(self) -> None:
@@ -244,17 +246,17 @@ class _DenseReader(_Reader):
 
     def _prepare(self, height: int) -> None:
         choice = _choice([letters for _, letters in self.names])
-        self.plain = re.compile(
+        self.plain = re.compile(  # any other cell of these columns: its next byte, last
             rb'<c r="(' + choice + rb')(\d+)"(?: s="(\d+)")?'
-            rb'(?:/>|><v>([^<]*)</v></c>| t="inlineStr"><is><t>([^<]*)</t></is></c>)'
+            rb'(?:/>|><v>([^<]*)</v></c>| t="inlineStr"><is><t>([^<]*)</t></is></c>|(.))',
+            re.S,
         )
-        self.any_cell = re.compile(rb'<c r="(?:' + choice + rb")\d")
         self.index = {letters: k for k, (_, letters) in enumerate(self.names)}
         self.columns: list[list[Any]] = [[None] * height for _ in self.names]
 
     def _body(self, data: bytes) -> None:
         matches = self.plain.findall(data)
-        if len(matches) != len(self.any_cell.findall(data)):
+        if any([m[5] for m in matches]):
             raise _NotDense  # a cell of another kind (a formula, shared text, a date...)
         skip = 0
         while skip < len(matches) and int(matches[skip][1]) <= self.top:
@@ -272,7 +274,8 @@ class _DenseReader(_Reader):
                 self._place(self.columns[k], cells)
 
     def _place(self, target: list[Any], cells: list[tuple[bytes, ...]]) -> None:
-        """Put one column's ``cells`` (letters, row, style, number, text) in ``target``."""
+        """Put one column's ``cells`` (letters, row, style, number, text, b"") in
+        ``target``."""
         values = self._values_of(cells)
         first, last = int(cells[0][1]), int(cells[-1][1])
         if last - first + 1 == len(cells):  # a run of rows: no blank left out between
@@ -286,8 +289,8 @@ class _DenseReader(_Reader):
         numbers = [c[3] for c in cells]
         texts = [c[4] for c in cells]
         if any(numbers):
-            styles = {int(c[2]) for c in cells if c[3] and c[2]}
-            dates = any(self.styles is None or self.styles.is_date(s) for s in styles)
+            styles = {c[2] for c in cells if c[3]} - {b""}
+            dates = any(self.styles is None or self.styles.is_date(int(s)) for s in styles)
             if dates or any(texts):
                 raise _NotDense  # dates, or text among numbers: a cell at a time
             return _numbers(numbers)
