@@ -113,6 +113,23 @@ def test_console_script_reports_user_error_without_traceback(tmp_path):
     assert done.stderr.strip() == f"icp-xl: error: File not found: {tmp_path / 'missing.csv'}"
 
 
+def test_console_script_leaves_its_objects_to_the_exit_and_its_files_whole(tmp_path):
+    """run() freezes what the command made (the collector would walk it all at exit);
+    atexit still runs, the output file is complete and the exit code kept."""
+    accounts = tmp_path / "a.csv"
+    script = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        f"sys.argv = ['icp-xl', 'sample', '-n', '500', '-o', {str(accounts)!r}]\n"
+        "from icp_xl.cli import run\n"
+        "run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "frozen at exit: True"
+    assert len(pd.read_csv(accounts)) == 500
+
+
 def test_operating_system_errors_are_one_line(tmp_path, capsys):
     accounts = tmp_path / "a.csv"
     main(["sample", "-n", "20", "-o", str(accounts)])
