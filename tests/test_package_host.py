@@ -349,3 +349,47 @@ def test_newer_functions_get_the_prefix_excel_saves_them_with() -> None:
     )
     assert file_formula(typed) == stored
     assert file_formula("=" + stored) == stored
+
+
+@pytest.mark.parametrize("engine", ["isal", "zlib"])
+@given(pieces=st.lists(st.binary(max_size=3000), max_size=8), repeat=st.integers(1, 400))
+def test_a_rewritten_part_is_deflated_to_what_zip_readers_inflate(
+    engine: str, pieces: list[bytes], repeat: int
+) -> None:
+    """Either engine (ISA-L, or zlib where isal is not installed) writes raw deflate that
+    zlib inflates back, with the CRC-32 and size a zip directory records."""
+    import io
+
+    from isal import isal_zlib
+
+    from icp_xl.hosts.file.deflate import Deflater
+
+    data = b"".join(pieces) + b'<c r="A1"><v>1</v></c>' * repeat
+    target = io.BytesIO()
+    deflater = Deflater(target, isal_zlib if engine == "isal" else zlib)
+    for piece in [*pieces, b'<c r="A1"><v>1</v></c>' * repeat]:
+        deflater.write(piece)
+    deflater.finish()
+    assert zlib.decompress(target.getvalue(), -15) == data
+    assert (deflater.crc, deflater.size) == (zlib.crc32(data), len(data))
+
+
+def test_a_saved_package_passes_the_zip_checks_of_its_readers(tmp_path: Path) -> None:
+    """Every member of a rescored workbook inflates to its recorded CRC (zipfile's test),
+    the rewritten ones in the compact form ISA-L writes."""
+    accounts, book = tmp_path / "a.csv", tmp_path / "ICP.xlsx"
+    make_sample_accounts(300, seed=5).to_csv(accounts, index=False)
+    assert main(["new", str(accounts), "-o", str(book)]) == 0
+    before = zipfile.ZipFile(book).getinfo("xl/worksheets/sheet4.xml")
+    assert main(["rescore", str(book)]) == 0
+    with zipfile.ZipFile(book) as package:
+        assert package.testzip() is None
+        after = package.getinfo("xl/worksheets/sheet4.xml")
+    assert after.compress_type == zipfile.ZIP_DEFLATED and after.CRC != before.CRC
+    assert openpyxl.load_workbook(book, read_only=True)["Scores"]["A2"].value is not None
+
+
+def test_isal_deflates_where_it_is_installed() -> None:
+    from icp_xl.hosts.file import deflate
+
+    assert deflate._engine.__name__ == "isal.isal_zlib"  # a dependency: the fast engine

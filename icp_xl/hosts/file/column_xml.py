@@ -71,8 +71,8 @@ def column_block(
         style = styles[j]
         head = f'<c r="{_letter(left + j)}%s"' + ("" if style is None else f' s="{style}"')
         if isinstance(values, np.ndarray) and bool(np.isfinite(values).all()):
-            template.append(head + "><v>%s</v></c>")
-            arguments += [numbers, list(map(repr, values.tolist()))]
+            template.append(head + "><v>%r</v></c>")  # repr: the shortest exact text
+            arguments += [numbers, values.tolist()]
         elif not isinstance(values, np.ndarray) and _plain_texts(values):
             template.append(head + ' t="inlineStr"><is><t>%s</t></is></c>')
             arguments += [numbers, values]

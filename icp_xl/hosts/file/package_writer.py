@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import shutil
 import struct
+import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
+
+from icp_xl.hosts.file.deflate import Deflater
 
 PartWriter = Callable[[IO[bytes]], None]
 _DATA_DESCRIPTOR = 0x08
@@ -25,7 +28,7 @@ def write_package(
     """Write ``target``: each member of ``source`` in its order, as ``replaced[name]``
     (bytes, or a function writing the part to a stream) when given, left out when in
     ``dropped``, else copied unchanged."""
-    # Level 1: the rewritten sheets compress 3x faster than at 6, and 10-20% larger.
+    # Level 1 (zipfile's own writes: encrypted members only): 3x faster than at 6.
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
         for info in source.infolist():
             if info.filename in dropped:
@@ -33,16 +36,28 @@ def write_package(
             new = replaced.get(info.filename)
             if new is None:
                 copy_member(source, package, info)
-                continue
-            fresh = zipfile.ZipInfo(info.filename, info.date_time)
-            fresh.compress_type = zipfile.ZIP_DEFLATED
-            fresh._compresslevel = 1  # writestr/open take the level from the ZipInfo
-            fresh.external_attr = info.external_attr
-            if isinstance(new, bytes):
-                package.writestr(fresh, new)
             else:
-                with package.open(fresh, "w", force_zip64=True) as stream:
-                    new(stream)
+                write_member(package, info, new)
+
+
+def write_member(target: zipfile.ZipFile, old: zipfile.ZipInfo, new: bytes | PartWriter) -> None:
+    """Add ``new`` (the part's bytes, or a function writing them to a stream) to
+    ``target`` under ``old``'s name, time and attributes, compressed by
+    :class:`~icp_xl.hosts.file.deflate.Deflater`."""
+    with tempfile.TemporaryFile() as compressed:
+        deflater = Deflater(compressed)
+        if isinstance(new, bytes):
+            deflater.write(new)
+        else:
+            new(deflater)
+        deflater.finish()
+        fresh = zipfile.ZipInfo(old.filename, old.date_time)
+        fresh.compress_type = zipfile.ZIP_DEFLATED
+        fresh.external_attr = old.external_attr
+        fresh.CRC, fresh.file_size = deflater.crc, deflater.size
+        fresh.compress_size = compressed.tell()
+        compressed.seek(0)
+        _add_member(target, fresh, compressed)
 
 
 def copy_member(source: zipfile.ZipFile, target: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -60,18 +75,25 @@ def copy_member(source: zipfile.ZipFile, target: zipfile.ZipFile, info: zipfile.
     copy.flag_bits = info.flag_bits & ~_DATA_DESCRIPTOR
     copy.CRC, copy.compress_size, copy.file_size = info.CRC, info.compress_size, info.file_size
     copy.external_attr, copy.create_system = info.external_attr, info.create_system
-    copy.header_offset = target.fp.tell()
-    zip64 = max(copy.file_size, copy.compress_size) > zipfile.ZIP64_LIMIT
-    target.fp.write(copy.FileHeader(zip64))
+    _add_member(target, copy, source.fp)
+
+
+def _add_member(target: zipfile.ZipFile, info: zipfile.ZipInfo, data: IO[bytes]) -> None:
+    """Write ``info``'s local header and its ``info.compress_size`` stored bytes, read
+    from ``data``, at the end of ``target``, and list the member in its directory."""
+    assert target.fp is not None
+    info.header_offset = target.fp.tell()
+    zip64 = max(info.file_size, info.compress_size) > zipfile.ZIP64_LIMIT
+    target.fp.write(info.FileHeader(zip64))
     remaining = info.compress_size
     while remaining:
-        chunk = source.fp.read(min(remaining, 1 << 20))
+        chunk = data.read(min(remaining, 1 << 20))
         if not chunk:
             raise zipfile.BadZipFile(f"{info.filename} is cut short")
         target.fp.write(chunk)
         remaining -= len(chunk)
-    target.filelist.append(copy)
-    target.NameToInfo[copy.filename] = copy
+    target.filelist.append(info)
+    target.NameToInfo[info.filename] = info
     target.start_dir = target.fp.tell()
     target._didModify = True
 
