@@ -198,7 +198,9 @@ def test_a_body_written_over_an_old_one_keeps_what_is_beside_it(tmp_path: Path) 
     top, left = sheet[corner].row, sheet[corner].column
     sheet.cell(top + 5000, left + 30, "a note far right")
     sheet.cell(top + 6000, left, "=1+1")
+    far = sheet.cell(top + 3000, left + 40, "a note whose address is not its first attribute")
     workbook.save(old)
+    _reorder_attributes(old, workbook.sheetnames.index(layout.MOVERS), far.coordinate)
     numbers = np.linspace(0, 1, n + 3)
     texts = [f"new {i}" for i in range(n + 3)]
     saved = []
@@ -211,9 +213,26 @@ def test_a_body_written_over_an_old_one_keeps_what_is_beside_it(tmp_path: Path) 
             saved.append(package.read(book._index.sheets[layout.MOVERS]))
         check = openpyxl.load_workbook(path)[layout.MOVERS]
         assert check.cell(top + 5000, left + 30).value == "a note far right"
+        assert check.cell(top + 3000, left + 40).value == far.value
         assert check.cell(top + 6000, left).value == numbers[5999]
         assert check.cell(top + n + 3, left + 1).value == f"new {n + 2}"
     assert saved[0] == saved[1]
+
+
+def _reorder_attributes(path: Path, sheet_index: int, ref: str) -> None:
+    """Write cell ``ref`` of the package's sheet with its ``r`` after its other attributes
+    (as some writers do), the package otherwise unchanged."""
+    with zipfile.ZipFile(path) as package:
+        parts = {info: package.read(info.filename) for info in package.infolist()}
+    name = f"xl/worksheets/sheet{sheet_index + 1}.xml"
+    cell = re.compile(f'<c r="{ref}"( [^>]*)>'.encode())
+    for info, data in parts.items():
+        if info.filename == name:
+            parts[info], count = cell.subn(lambda m: b"<c" + m[1] + f' r="{ref}">'.encode(), data)
+            assert count == 1
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for info, data in parts.items():
+            package.writestr(info, data)
 
 
 def test_a_part_cut_short_is_left_to_calamine(rescored: Path, tmp_path: Path) -> None:
