@@ -1,8 +1,8 @@
 """Table body cells as worksheet XML, a block of rows at a time from columns
-(:class:`~icp_xl.workbook.columns.ColumnRows`): a float column's numbers are written with
-one ``repr`` pass over the block, a text column is checked for characters to escape once
-per block; every cell is the same bytes :func:`~icp_xl.hosts.file.cell_xml.cell_xml`
-writes for its value."""
+(:class:`~icp_xl.workbook.columns.ColumnRows`): a float column's numbers are written in
+one pass over the block (:func:`~icp_xl.hosts.file.number_text.float_texts`), a text
+column is checked for characters to escape once per block; every cell is the same bytes
+:func:`~icp_xl.hosts.file.cell_xml.cell_xml` writes for its value."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from icp_xl.core.inputs.cells import column_letter
 from icp_xl.hosts.file.cell_xml import DATETIME_FORMAT, cell_xml, escape, formula_xml, is_temporal
+from icp_xl.hosts.file.number_text import float_texts
 from icp_xl.hosts.file.styles_xml import StyleSheet
 from icp_xl.workbook.blocks import Formula
 from icp_xl.workbook.columns import ColumnRows
@@ -71,8 +72,8 @@ def column_block(
         style = styles[j]
         head = f'<c r="{_letter(left + j)}%s"' + ("" if style is None else f' s="{style}"')
         if isinstance(values, np.ndarray) and bool(np.isfinite(values).all()):
-            template.append(head + "><v>%r</v></c>")  # repr: the shortest exact text
-            arguments += [numbers, values.tolist()]
+            template.append(head + "><v>%s</v></c>")
+            arguments += [numbers, float_texts(values)]
         elif not isinstance(values, np.ndarray) and _plain_texts(values):
             template.append(head + ' t="inlineStr"><is><t>%s</t></is></c>')
             arguments += [numbers, values]
@@ -97,13 +98,12 @@ def _plain_texts(values: list[Any]) -> bool:
 def _number_cells(
     column: int, numbers: list[str], values: np.ndarray, style: int | None
 ) -> list[str]:
-    """A float column's cells: its numbers (``repr``: the shortest exact text), a blank
+    """A float column's cells: its numbers (the shortest exact text), a blank
     keeping the style (or nothing) where a value is not finite."""
     head = f'<c r="{_letter(column)}'
     s = "" if style is None else f' s="{style}"'
     cells = [
-        f'{head}{n}"{s}><v>{v}</v></c>'
-        for n, v in zip(numbers, map(repr, values.tolist()), strict=True)
+        f'{head}{n}"{s}><v>{v}</v></c>' for n, v in zip(numbers, float_texts(values), strict=True)
     ]
     blank = ~np.isfinite(values)
     if blank.any():
