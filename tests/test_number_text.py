@@ -1,13 +1,15 @@
-"""A column's numbers as the sheet stores them: exactly the text repr writes."""
+"""A column's numbers as the sheet stores them: exactly the text repr writes, read back
+as numpy reads it."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from icp_xl.hosts.file.number_text import float_texts
+from icp_xl.hosts.file.number_text import float_texts, parse_numbers
 
 
 @given(
@@ -37,3 +39,42 @@ def test_a_view_of_every_other_value_and_no_values() -> None:
     values = np.linspace(-3, 3, 21)
     assert float_texts(values[::2]) == [repr(v) for v in values[::2].tolist()]
     assert float_texts(np.zeros(0)) == []
+
+
+_NUMBER_TEXTS = st.one_of(
+    st.floats(allow_nan=False).map(lambda v: repr(v).encode()),
+    st.integers(-(10**30), 10**30).map(lambda v: str(v).encode()),
+    st.sampled_from(
+        [
+            b"",
+            b"-0",
+            b"-0.0",
+            b"0",
+            b"1E-3",
+            b"2.5e+10",
+            b".5",
+            b"1.",
+            b"1e400",
+            b"-00",
+            b"007",
+            b"1_0",
+        ]
+    ),  # fmt: skip
+)
+
+
+@given(st.lists(_NUMBER_TEXTS, max_size=40))
+def test_numbers_are_read_as_numpy_reads_them(texts: list[bytes]) -> None:
+    """The same doubles as numpy's conversion from bytes (blank: NaN), the sign of a zero
+    included; a text numpy cannot read raises ValueError either way."""
+    try:
+        expected = np.array([t or b"nan" for t in texts], dtype="S").astype(np.float64)
+    except ValueError:
+        with pytest.raises(ValueError):
+            parse_numbers(texts)
+        return
+    found = parse_numbers(texts)
+    assert found.tobytes() == expected.tobytes() or (
+        np.array_equal(found, expected, equal_nan=True)
+        and np.array_equal(np.signbit(found), np.signbit(expected))
+    )

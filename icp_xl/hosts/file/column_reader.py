@@ -20,6 +20,7 @@ import numpy as np
 
 from icp_xl.core.inputs.cells import column_letter, column_number, table_frame
 from icp_xl.hosts.file.cell_xml import unescape
+from icp_xl.hosts.file.number_text import parse_numbers
 from icp_xl.hosts.file.styles_xml import StyleSheet
 
 _CHUNK = 1 << 20
@@ -306,7 +307,7 @@ def _numbers(raw: list[bytes]) -> list[Any]:
     """``<v>`` texts (empty: blank) as cell values: whole numbers as int, as calamine's
     values are normalised."""
     blank = [i for i, v in enumerate(raw) if not v]
-    values = np.array([v or b"nan" for v in raw] if blank else raw, dtype="S").astype(np.float64)
+    values = parse_numbers(raw)
     found: list[Any] = values.tolist()
     whole = (values == np.trunc(values)) & (np.abs(values) < _EXACT_INT)
     for i in np.flatnonzero(whole).tolist():
