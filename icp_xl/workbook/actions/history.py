@@ -10,8 +10,10 @@ rescore used, which the stale-results formulas compare with the current inputs.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -425,7 +427,8 @@ def _run_label(value: Any) -> str:
     return f"Run {number if number is not None else cell_value(value)}"
 
 
-_KINDS = {str: 1, float: 2, int: 2, np.float64: 2, np.int64: 2}  # cell value types: text, number
+# cell value types: 1 text, 2 number, 3 blank, 0 any other (a date, a boolean...)
+_KINDS = defaultdict(int, {str: 1, float: 2, int: 2, np.float64: 2, np.int64: 2, type(None): 3})
 
 
 def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
@@ -458,16 +461,18 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
             continue
         if isinstance(column.dtype, pd.StringDtype):  # text and blanks only
             values = column.to_numpy(dtype=object, na_value=None)
-            is_text = np.fromiter((bool(v) for v in values), bool, len(values))
+            is_text = np.fromiter(map(bool, values), bool, len(values))
         else:
             values = column.to_numpy(dtype=object)
-            kinds = np.fromiter((_KINDS.get(type(v), 0) for v in values), np.int8, len(values))
+            kinds = np.fromiter(map(_KINDS.__getitem__, map(type, values)), np.int8, len(values))
             is_text, is_number = kinds == 1, kinds == 2
-        texts = [v for v in values[is_text] if v]
+        held = values[is_text].tolist()
+        filled = np.fromiter(map(bool, held), bool, len(held))
+        texts = list(compress(held, filled))
         cells += len(texts)
         text += len("".join(texts).encode("utf-16-le")) // 2
         firsts += [v[0] for v in texts]
-        first_rows.append(positions[is_text][[bool(v) for v in values[is_text]]])
+        first_rows.append(positions[is_text][filled])
         if isinstance(column.dtype, pd.StringDtype):
             continue
         found = values[is_number].astype(float)
@@ -476,7 +481,7 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
         rows.append(positions[is_number][kept])
         cells += len(numbers[-1])
         others, other_rows = [], []
-        for i in np.flatnonzero(~(is_text | is_number)).tolist():  # blanks, dates, booleans
+        for i in np.flatnonzero(kinds == 0).tolist():  # dates, booleans, other values
             value = values[i]
             if value is None or isinstance(value, bool | np.bool_) or pd.isna(value):
                 cells += value is not None and isinstance(value, bool | np.bool_)
