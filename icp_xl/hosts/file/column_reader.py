@@ -176,7 +176,7 @@ class _Reader:
     def _check_addresses(self, data: bytes) -> None:
         """Refuse cells without an address and namespace-prefixed cells (read by position
         or under another tag, which the patterns here do not see)."""
-        if _UNADDRESSED.search(data) or b":c " in data:
+        if _UNADDRESSED.search(data) or (b":" in data and b":c " in data):  # ":": memchr
             raise _Unsupported
 
     def _choose(self) -> None:

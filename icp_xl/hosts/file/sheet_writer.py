@@ -279,7 +279,7 @@ class _SheetRewrite:
             return False
         if _number(first.group(1)) < layer.left or _number(end.group(1)) > layer.right:
             return False
-        if b"<f" in inner or b":f>" in inner or b":f " in inner:
+        if b"<f" in inner or (b":" in inner and (b":f>" in inner or b":f " in inner)):
             self.result.formulas_changed = True
         return True
 
