@@ -74,7 +74,7 @@ def table_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
     returns: header cells as text (a numeric header ``2024.0`` as ``2024``, blank as ``''``),
     body cells as stored, trailing blank rows dropped."""
     header = ["" if c is None else _header_text(c) for c in rows[0]]
-    body = [list(r) for r in rows[1:]]
+    body = list(rows[1:])
     while body and all(c is None or c == "" for c in body[-1]):
         body.pop()
     return pd.DataFrame(body, columns=header, dtype=object)

@@ -266,13 +266,24 @@ class _DenseReader(_Reader):
             return
         if int(matches[-1][1]) > self.bottom:
             raise _NotDense  # cells below the table
-        by_column: list[list[tuple[bytes, ...]]] = [[] for _ in self.names]
-        index = self.index
-        for cell in matches[skip:]:
-            by_column[index[cell[0]]].append(cell)
-        for k, cells in enumerate(by_column):
+        for k, cells in enumerate(self._by_column(matches[skip:])):
             if cells:
                 self._place(self.columns[k], cells)
+
+    def _by_column(self, cells: list[tuple[bytes, ...]]) -> list[list[tuple[bytes, ...]]]:
+        """``cells`` (in sheet order) grouped by chosen column: by slicing, when each row
+        holds every chosen column (as the product writes a table), else one by one."""
+        count = len(self.names)
+        columns = [cells[k::count] for k in range(count)]
+        if count and len(cells) % count == 0 and all(
+            {cell[0] for cell in column} == {letters}
+            for column, (_, letters) in zip(columns, self.names, strict=True)
+        ):
+            return columns
+        columns = [[] for _ in self.names]
+        for cell in cells:
+            columns[self.index[cell[0]]].append(cell)
+        return columns
 
     def _place(self, target: list[Any], cells: list[tuple[bytes, ...]]) -> None:
         """Put one column's ``cells`` (letters, row, style, number, text, b"") in
