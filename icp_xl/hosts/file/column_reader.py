@@ -275,7 +275,8 @@ class _DenseReader(_Reader):
         holds every chosen column (as the product writes a table), else one by one."""
         count = len(self.names)
         columns = [cells[k::count] for k in range(count)]
-        if count and len(cells) % count == 0 and all(
+        regular = count > 0 and len(cells) % count == 0
+        if regular and all(
             {cell[0] for cell in column} == {letters}
             for column, (_, letters) in zip(columns, self.names, strict=True)
         ):
