@@ -405,7 +405,9 @@ class _SheetRewrite:
         prefix = self.prefix_ns
         if attributes is None:
             return f'<{prefix}row r="{number}"'
-        return f"<{prefix}row" + _SPANS.sub(b"", attributes).decode()
+        if b"spans" in attributes:
+            attributes = _SPANS.sub(b"", attributes)
+        return f"<{prefix}row" + attributes.decode()
 
     def _assemble(self, number: int, attributes: bytes | None, cells: dict) -> bytes:
         p = self.prefix_ns
