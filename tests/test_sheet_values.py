@@ -107,6 +107,15 @@ def test_a_far_cell_is_measured_without_reading_the_grid(tmp_path: Path) -> None
     with zipfile.ZipFile(tmp_path / "near.xlsx") as package:
         near = sheet_reach(package, "xl/worksheets/sheet1.xml")
     assert (near.rows, near.columns) == (1, 26) and not is_far_reaching(near)
+    for cell, columns in (("AB7", 52), ("BA3", 53), ("AAC2", 705)):
+        wb = openpyxl.Workbook()
+        wb.active.append(["a", "b"])
+        wb.active[cell] = "x"
+        wb.active["AZ2"] = "in AA..AZ"
+        wb.save(tmp_path / "wide.xlsx")
+        with zipfile.ZipFile(tmp_path / "wide.xlsx") as package:
+            wide = sheet_reach(package, "xl/worksheets/sheet1.xml")
+        assert (wide.rows, wide.columns) == (int(cell.lstrip("ABCZ")), columns)
 
 
 def test_a_sheet_with_a_far_cell_is_read_by_the_window_it_owns(tmp_path: Path) -> None:

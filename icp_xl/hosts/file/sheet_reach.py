@@ -30,8 +30,8 @@ _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
 # Cell references beyond column AZ, and in AA..AZ: searched for by their literal start
 # (' r="'), which only cells carry with letters (rows carry digits); a match inside cell
 # text can only make the estimate larger, which costs a windowed read, never memory.
-_BEYOND_AZ = re.compile(rb' r="([A-Z]{3}|[B-Z][A-Z])[0-9]')
-_IN_AA_AZ = re.compile(rb' r="A[A-Z][0-9]')
+# One pattern for both: its group holds the letters beyond AZ, and is empty in AA..AZ.
+_WIDE = re.compile(rb' r="(?:([A-Z]{3}|[B-Z][A-Z])|A[A-Z])[0-9]')
 _ROW = re.compile(rb"<(?:\w+:)?row\b(?:[^>]*?/>|[^>]*>.*?</(?:\w+:)?row>)", re.S)
 _ROW_R = re.compile(rb'^<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
 _CELL = re.compile(
@@ -63,9 +63,11 @@ def sheet_reach(package: zipfile.ZipFile, part: str) -> Reach:
                 if start >= 0:  # rows come in order: the chunk's last row is its farthest
                     for match in _ROW_NUMBER.finditer(text, max(start - 8, 0)):
                         last_row = max(last_row, int(match.group(1)))
-            for letters in set(_BEYOND_AZ.findall(text)):  # none in most sheets
-                widest = max(widest, letters.decode(), key=lambda t: (len(t), t))
-            within_az = within_az or _IN_AA_AZ.search(text) is not None
+            for letters in set(_WIDE.findall(text)):  # none in most sheets
+                if letters:
+                    widest = max(widest, letters.decode(), key=lambda t: (len(t), t))
+                else:
+                    within_az = True
             tail = text[-_OVERLAP:]
     columns = column_number(widest) if widest else 52 if within_az else 26
     return Reach(last_row, columns, package.getinfo(part).file_size)
