@@ -94,9 +94,13 @@ def fitted_widths(
 
 
 def _widest_candidates(values: list[Any], number_format: str | None) -> list[Any]:
-    """The values of a column whose display can be the widest. With a fixed number format
-    (decimals, thousands, percent, currency) a number's text grows with its size and a
-    minus sign, so of the numbers only the largest and the smallest can be widest."""
+    """The values of a column whose display can be the widest. Text shows as it is, so of
+    the texts only the longest can be widest. With a fixed number format (decimals,
+    thousands, percent, currency) a number's text grows with its size and a minus sign,
+    so of the numbers only the largest and the smallest can be widest."""
+    texts = [v for v in values if type(v) is str]
+    if len(texts) > 1:
+        values = [v for v in values if type(v) is not str] + [max(texts, key=len)]
     fmt = number_format or "General"
     if fmt == "General" or "E+" in fmt:
         return values
