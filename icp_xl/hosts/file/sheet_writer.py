@@ -331,7 +331,7 @@ class _SheetRewrite:
         for match in _CELL.finditer(inner):
             attributes = match.group(1)
             ref = _CELL_REF.search(attributes)
-            column = column_number(ref.group(1).decode()) if ref else column + 1
+            column = _number(ref.group(1)) if ref else column + 1
             style = _STYLE.search(attributes)
             body = match.group(2) or b""
             cells[column] = _Old(
