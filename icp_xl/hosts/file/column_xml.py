@@ -74,9 +74,9 @@ def column_block(
         if isinstance(values, np.ndarray) and bool(np.isfinite(values).all()):
             template.append(head + "><v>%s</v></c>")
             arguments += [numbers, float_texts(values)]
-        elif not isinstance(values, np.ndarray) and _plain_texts(values):
+        elif not isinstance(values, np.ndarray) and (texts := _inline_texts(values)) is not None:
             template.append(head + ' t="inlineStr"><is><t>%s</t></is></c>')
-            arguments += [numbers, values]
+            arguments += [numbers, texts]
         elif isinstance(values, np.ndarray):
             template.append("%s")
             arguments.append(_number_cells(left + j, numbers, values, style))
@@ -87,12 +87,18 @@ def column_block(
     return [row % cells for cells in zip(*arguments, strict=True)]
 
 
-def _plain_texts(values: list[Any]) -> bool:
-    """Whether every value is text written as it is: not empty, no space at either end,
-    nothing to escape."""
+def _inline_texts(values: list[Any]) -> list[str] | None:
+    """A column of text written as it is (no value empty, none with a space at either
+    end): its texts, escaped in one pass where any needs it; None for any other column
+    (or one whose texts hold line breaks and need escaping: written cell by cell)."""
     if not all(type(v) is str and v and v[0] > " " and v[-1] > " " for v in values):
-        return False
-    return _NEEDS_ESCAPE.search("\n".join(values)) is None
+        return None
+    joined = "\n".join(values)
+    if _NEEDS_ESCAPE.search(joined) is None:
+        return values
+    if joined.count("\n") != len(values) - 1:
+        return None
+    return escape(joined).split("\n")
 
 
 def _number_cells(
