@@ -10,10 +10,9 @@ rescore used, which the stale-results formulas compare with the current inputs.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
-from itertools import compress
+from itertools import compress, repeat
 from typing import Any
 
 import numpy as np
@@ -428,7 +427,7 @@ def _run_label(value: Any) -> str:
 
 
 # cell value types: 1 text, 2 number, 3 blank, 0 any other (a date, a boolean...)
-_KINDS = defaultdict(int, {str: 1, float: 2, int: 2, np.float64: 2, np.int64: 2, type(None): 3})
+_KINDS = {str: 1, float: 2, int: 2, np.float64: 2, np.int64: 2, type(None): 3}
 
 
 def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
@@ -464,7 +463,8 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
             is_text = np.fromiter(map(bool, values), bool, len(values))
         else:
             values = column.to_numpy(dtype=object)
-            kinds = np.fromiter(map(_KINDS.__getitem__, map(type, values)), np.int8, len(values))
+            types = map(type, values)
+            kinds = np.fromiter(map(_KINDS.get, types, repeat(0)), np.int8, len(values))
             is_text, is_number = kinds == 1, kinds == 2
         held = values[is_text].tolist()
         filled = np.fromiter(map(bool, held), bool, len(held))
