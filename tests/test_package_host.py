@@ -392,4 +392,4 @@ def test_a_saved_package_passes_the_zip_checks_of_its_readers(tmp_path: Path) ->
 def test_isal_deflates_where_it_is_installed() -> None:
     from icp_xl.hosts.file import deflate
 
-    assert deflate._engine.__name__ == "isal.isal_zlib"  # a dependency: the fast engine
+    assert deflate.ENGINE.__name__ == "isal.isal_zlib"  # a dependency: the fast engine

@@ -52,6 +52,7 @@ from icp_xl.hosts.file.package_index import (
     PackageIndex,
 )
 from icp_xl.hosts.file.package_writer import copy_stream, write_package
+from icp_xl.hosts.file.part_stream import open_part
 from icp_xl.hosts.file.sheet_edits import Cleared, SheetEdits, Values
 from icp_xl.hosts.file.sheet_look import fitted_widths_of
 from icp_xl.hosts.file.sheet_values import SheetValues
@@ -268,7 +269,7 @@ class FileBook:
             for sheet, edits in self._edits.items():
                 part = self._index.sheets[sheet]
                 written = scratch / f"sheet{len(replaced)}.xml"
-                with source.open(part) as old, open(written, "wb") as new:
+                with open_part(source, part) as old, open(written, "wb") as new:
                     widths = fitted_widths_of(sheet, edits)
                     result = rewrite_sheet(old, new, edits, styles, widths, self._index.date1904)
                 formulas_changed |= result.formulas_changed

@@ -21,6 +21,7 @@ import numpy as np
 from icp_xl.core.inputs.cells import column_letter, column_number, table_frame
 from icp_xl.hosts.file.cell_xml import unescape
 from icp_xl.hosts.file.number_text import parse_numbers
+from icp_xl.hosts.file.part_stream import open_part
 from icp_xl.hosts.file.styles_xml import StyleSheet
 
 _CHUNK = 1 << 20
@@ -86,7 +87,7 @@ class _Reader:
         self.pattern: re.Pattern[bytes] | None = None
 
     def read(self, package: zipfile.ZipFile, part: str) -> list[tuple[str, list[Any]]]:
-        with package.open(part) as stream:
+        with open_part(package, part) as stream:
             rest = b""
             while chunk := stream.read(_CHUNK):
                 data = rest + chunk

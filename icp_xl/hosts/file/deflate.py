@@ -11,9 +11,9 @@ from types import ModuleType
 from typing import IO
 
 try:
-    from isal import isal_zlib as _engine
+    from isal import isal_zlib as ENGINE
 except ImportError:  # a platform without isal's wheels: zlib, slower, same format
-    _engine = zlib  # type: ignore[assignment]
+    ENGINE = zlib  # type: ignore[assignment]
 
 LEVEL = 1  # both engines' fastest level that still searches for repeats
 
@@ -26,7 +26,7 @@ class Deflater(io.RawIOBase):
 
     def __init__(self, target: IO[bytes], engine: ModuleType | None = None) -> None:
         super().__init__()
-        self.engine = engine or _engine
+        self.engine = engine or ENGINE
         self.target = target
         self.crc = 0
         self.size = 0

@@ -10,6 +10,7 @@ import numpy as np
 
 from icp_xl.core.inputs.cells import column_number
 from icp_xl.hosts.file.cell_xml import unescape
+from icp_xl.hosts.file.part_stream import open_part
 
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_START = re.compile(rb"<(?:\w+:)?c\b[^>]*>")
@@ -43,7 +44,7 @@ def formula_cells(package: zipfile.ZipFile, part: str) -> dict[tuple[int, int], 
 
 def _has_formula(package: zipfile.ZipFile, part: str) -> bool:
     tail = b""
-    with package.open(part) as stream:
+    with open_part(package, part) as stream:
         for chunk in iter(lambda: stream.read(1 << 22), b""):
             text = tail + chunk
             if _may_hold_formula(text) and _FORMULA.search(text):

@@ -15,6 +15,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from icp_xl.core.errors import IcpError
+from icp_xl.hosts.file.part_stream import open_part
 
 _NS = {
     "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -102,7 +103,7 @@ def _extensions(package: zipfile.ZipFile, part: str) -> list[str]:
     sheet is never held in memory whole; cell text cannot look like markup, it is escaped)."""
     uris: set[str] = set()
     tail = b""
-    with package.open(part) as stream:
+    with open_part(package, part) as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             text = tail + chunk
             uris.update(m.group(1).decode().upper() for m in _EXTENSION_URI.finditer(text))

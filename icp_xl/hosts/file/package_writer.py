@@ -5,7 +5,6 @@ written anew, parts it drops are left out, and every other part is copied byte f
 from __future__ import annotations
 
 import shutil
-import struct
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from icp_xl.hosts.file.deflate import Deflater
+from icp_xl.hosts.file.part_stream import data_offset
 
 PartWriter = Callable[[IO[bytes]], None]
 _DATA_DESCRIPTOR = 0x08
@@ -66,10 +66,7 @@ def copy_member(source: zipfile.ZipFile, target: zipfile.ZipFile, info: zipfile.
     if info.flag_bits & _ENCRYPTED or source.fp is None or target.fp is None:
         target.writestr(info, source.read(info.filename))
         return
-    source.fp.seek(info.header_offset)
-    header = struct.unpack(zipfile.structFileHeader, source.fp.read(zipfile.sizeFileHeader))
-    skip = header[zipfile._FH_FILENAME_LENGTH] + header[zipfile._FH_EXTRA_FIELD_LENGTH]
-    source.fp.seek(info.header_offset + zipfile.sizeFileHeader + skip)
+    source.fp.seek(data_offset(source.fp, info))
     copy = zipfile.ZipInfo(info.filename, info.date_time)
     copy.compress_type = info.compress_type
     copy.flag_bits = info.flag_bits & ~_DATA_DESCRIPTOR

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from icp_xl.core.inputs.cells import column_letter, column_number
 from icp_xl.hosts.file.package import relationships
+from icp_xl.hosts.file.part_stream import open_part
 
 CHUNK = 1 << 22
 # A cell of the box costs about 40 bytes (calamine's value and Python's reference); the
@@ -56,7 +57,7 @@ class Reach:
 def sheet_reach(package: zipfile.ZipFile, part: str) -> Reach:
     """The :class:`Reach` of the worksheet ``part`` of ``package``."""
     last_row, widest, within_az, tail = 0, "", False, b""
-    with package.open(part) as stream:
+    with open_part(package, part) as stream:
         for chunk in iter(lambda: stream.read(CHUNK), b""):
             text = tail + chunk
             for start in (text.rfind(b"<row "), text.rfind(b":row ")):  # <row, <x:row
@@ -104,7 +105,7 @@ def write_window_package(
 def _window_pieces(package: zipfile.ZipFile, part: str, bottom: int, right: int) -> Iterator[bytes]:
     """The worksheet XML of ``part`` cut to ``bottom`` x ``right``, in pieces."""
     prefix, buffer, row, head_done = b"", b"", 0, False
-    with package.open(part) as stream:
+    with open_part(package, part) as stream:
         for chunk in iter(lambda: stream.read(CHUNK), b""):
             buffer += chunk
             if not head_done:
