@@ -172,11 +172,12 @@ def test_a_body_written_from_columns_is_the_same_bytes_as_from_rows(tmp_path: Pa
     kinds = ["R&D", "x<y>z", 'say "hi"', "bell\x07ends", "café"]  # escaped as one text
     escaped = [kinds[i % len(kinds)] for i in range(n)]
     lines = [["one\ntwo & three", "plain"][i % 2] for i in range(n)]  # a line break: by cell
-    header = ["Number", "Text", "Mixed", "Escaped", "Lines"]
+    gaps = [["Retail", None, "", "A & B"][i % 4] for i in range(n)]  # text with blanks
+    header = ["Number", "Text", "Mixed", "Escaped", "Lines", "Gaps"]
     saved = []
-    for body in (ColumnRows([numbers, texts, mixed, escaped, lines]), None):
+    for body in (ColumnRows([numbers, texts, mixed, escaped, lines, gaps]), None):
         book = FileBook.new(make_sample_accounts(20, seed=1), _quiet)
-        rows = ColumnRows([numbers, texts, mixed, escaped, lines])
+        rows = ColumnRows([numbers, texts, mixed, escaped, lines, gaps])
         book.write_table(layout.RUNS_TABLE.name, header, rows if body is not None else list(rows))
         path = book.save(tmp_path / f"book{len(saved)}.xlsx")
         with zipfile.ZipFile(path) as package:
@@ -185,6 +186,7 @@ def test_a_body_written_from_columns_is_the_same_bytes_as_from_rows(tmp_path: Pa
     assert b"a &amp; b &lt;c&gt;" in saved[0] and b"<f>1+1</f>" in saved[0]
     assert b"x&lt;y&gt;z" in saved[0] and b"say &quot;hi&quot;" in saved[0]
     assert b"bellends" in saved[0] and b"one\ntwo &amp; three" in saved[0]
+    assert b"A &amp; B" in saved[0]
 
 
 def test_a_body_written_over_an_old_one_keeps_what_is_beside_it(tmp_path: Path) -> None:

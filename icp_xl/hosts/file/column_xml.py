@@ -75,8 +75,19 @@ def column_block(
             template.append(head + "><v>%s</v></c>")
             arguments += [numbers, float_texts(values)]
         elif not isinstance(values, np.ndarray) and (texts := _inline_texts(values)) is not None:
-            template.append(head + ' t="inlineStr"><is><t>%s</t></is></c>')
-            arguments += [numbers, texts]
+            cell = head + ' t="inlineStr"><is><t>%s</t></is></c>'
+            if None in texts:  # blanks: each cell whole, a blank as cell_xml writes it
+                blank = head + "/>"  # with the style; none at all without one
+                template.append("%s")
+                arguments.append(
+                    [
+                        cell % (n, t) if t is not None else blank % n if style is not None else ""
+                        for n, t in zip(numbers, texts, strict=True)
+                    ]
+                )
+            else:
+                template.append(cell)
+                arguments += [numbers, texts]
         elif isinstance(values, np.ndarray):
             template.append("%s")
             arguments.append(_number_cells(left + j, numbers, values, style))
@@ -87,18 +98,25 @@ def column_block(
     return [row % cells for cells in zip(*arguments, strict=True)]
 
 
-def _inline_texts(values: list[Any]) -> list[str] | None:
-    """A column of text written as it is (no value empty, none with a space at either
-    end): its texts, escaped in one pass where any needs it; None for any other column
-    (or one whose texts hold line breaks and need escaping: written cell by cell)."""
-    if not all(type(v) is str and v and v[0] > " " and v[-1] > " " for v in values):
+def _inline_texts(values: list[Any]) -> list[str | None] | None:
+    """A column of text written as it is (no text with a space at either end) and blanks
+    (None or empty text): its texts, escaped in one pass where any needs it, None at the
+    blanks; None for any other column (or one whose texts hold line breaks and need
+    escaping: written cell by cell)."""
+    if all(type(v) is str and v and v[0] > " " and v[-1] > " " for v in values):
+        texts: list[Any] = values
+    elif all(
+        v is None or (type(v) is str and (not v or (v[0] > " " and v[-1] > " "))) for v in values
+    ):
+        texts = [v or "" for v in values]  # blanks as "" while joined
+    else:
         return None
-    joined = "\n".join(values)
-    if _NEEDS_ESCAPE.search(joined) is None:
-        return values
-    if joined.count("\n") != len(values) - 1:
-        return None
-    return escape(joined).split("\n")
+    joined = "\n".join(texts)
+    if _NEEDS_ESCAPE.search(joined) is not None:
+        if joined.count("\n") != len(values) - 1:
+            return None
+        texts = escape(joined).split("\n")
+    return texts if texts is values else [t or None for t in texts]
 
 
 def _number_cells(
