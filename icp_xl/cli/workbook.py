@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from icp_xl.workbook.actions import RescoreResult
 
+from icp_xl.cli.collector import collector_paused
 from icp_xl.cli.column_options import (
     add_column_option,
     column_map,
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="Live mode: Scores as formulas that recalculate in Excel 2021+ (see icp-xl live)",
     )
-    new.set_defaults(func=run_new)
+    new.set_defaults(func=collector_paused(run_new))
 
     rescore = workbook_command(
         subparsers,
@@ -84,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "scored-at and model version, for every account (--segment, --changed narrow it) "
         "to icp_crm_<segment>_<YYYYmmdd_HHMMSS>.csv",
     )
-    export.set_defaults(func=run_export)
+    export.set_defaults(func=collector_paused(run_export))
 
     validate = subparsers.add_parser(
         "validate",
@@ -92,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Check sheets, names, weights, settings and accounts; exit 1 on problems.",
     )
     validate.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
-    validate.set_defaults(func=run_validate)
+    validate.set_defaults(func=collector_paused(run_validate))
 
     demo = subparsers.add_parser(
         "demo",

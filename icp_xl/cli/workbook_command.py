@@ -7,6 +7,8 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from icp_xl.cli.collector import collector_paused
+
 
 def workbook_command(
     subparsers: argparse._SubParsersAction,
@@ -17,8 +19,10 @@ def workbook_command(
 ) -> argparse.ArgumentParser:
     """Add the subcommand ``name`` (``help`` in the command list, ``description`` in its own
     help) whose first argument is an ICP workbook (``args.workbook``) and which ``run``
-    carries out; returns its parser for the command's own arguments."""
+    carries out in one pass (the cyclic collector paused, see
+    :func:`~icp_xl.cli.collector.collector_paused`); returns its parser for the command's
+    own arguments."""
     parser = subparsers.add_parser(name, help=help, description=description)
     parser.add_argument("workbook", type=Path, help="ICP workbook .xlsx")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=collector_paused(run))
     return parser
