@@ -16,8 +16,7 @@ from typing import IO
 from icp_xl.hosts.file.deflate import ENGINE
 
 _ENCRYPTED = 0x01
-_COMPRESSED_PIECE = 1 << 16  # inflated to about 0.3-1 MB of sheet XML
-_BUFFER = 1 << 20
+_COMPRESSED_PIECE = 1 << 17  # inflated to about 1-2 MB of sheet XML
 
 
 def data_offset(fp: IO[bytes], info: zipfile.ZipInfo) -> int:
@@ -33,9 +32,10 @@ def data_offset(fp: IO[bytes], info: zipfile.ZipInfo) -> int:
 
 
 def open_part(package: zipfile.ZipFile, name: str) -> IO[bytes]:
-    """A buffered binary stream of part ``name`` of ``package`` (KeyError when missing).
-    Read errors are zipfile's: BadZipFile for a wrong CRC-32 or size, zlib.error for
-    damaged compressed data, EOFError for data cut short."""
+    """A binary stream of part ``name`` of ``package`` (KeyError when missing); ``read(n)``
+    may give fewer than ``n`` bytes before the end, as a raw stream does. Read errors are
+    zipfile's: BadZipFile for a wrong CRC-32 or size, zlib.error for damaged compressed
+    data, EOFError for data cut short."""
     info = package.getinfo(name)
     if (
         info.compress_type != zipfile.ZIP_DEFLATED
@@ -43,12 +43,14 @@ def open_part(package: zipfile.ZipFile, name: str) -> IO[bytes]:
         or package.fp is None
     ):
         return package.open(info)
-    return io.BufferedReader(_Inflating(package.fp, info), _BUFFER)
+    return _Inflating(package.fp, info)
 
 
 class _Inflating(io.RawIOBase):
     """The inflated bytes of a deflated member, read from ``fp`` a piece at a time (the
-    file position is set before each read, so other readers of ``fp`` may come between)."""
+    file position is set before each read, so other readers of ``fp`` may come between);
+    a read gives the rest of the piece inflated last, without copying it, up to the size
+    asked for."""
 
     def __init__(self, fp: IO[bytes], info: zipfile.ZipInfo) -> None:
         super().__init__()
@@ -56,22 +58,36 @@ class _Inflating(io.RawIOBase):
         self._position = data_offset(fp, info)
         self._left = info.compress_size
         self._inflater = ENGINE.decompressobj(-zlib.MAX_WBITS)
-        self._out = memoryview(b"")
+        self._out = b""
         self._crc = self._size = 0
         self._done = False
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return self.readall()
         while not self._out:
-            if self._done:
-                return 0
+            if self._done or not size:
+                return b""
             self._inflate_piece()
-        count = min(len(buffer), len(self._out))
-        buffer[:count] = self._out[:count]
-        self._out = self._out[count:]
-        return count
+        if len(self._out) <= size:
+            piece, self._out = self._out, b""
+            return piece
+        piece, self._out = self._out[:size], self._out[size:]
+        return piece
+
+    def readall(self) -> bytes:
+        pieces = []
+        while piece := self.read(1 << 30):
+            pieces.append(piece)
+        return b"".join(pieces)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        piece = self.read(len(buffer))
+        buffer[: len(piece)] = piece
+        return len(piece)
 
     def _inflate_piece(self) -> None:
         data = b""
@@ -88,7 +104,7 @@ class _Inflating(io.RawIOBase):
             raise zlib.error(f"Error while inflating {self._info.filename}: {error}") from None
         self._crc = ENGINE.crc32(out, self._crc)
         self._size += len(out)
-        self._out = memoryview(out)
+        self._out = out
         if not self._left and not data:
             self._done = True
             self._check()
