@@ -91,6 +91,37 @@ def test_the_xml_reader_leaves_other_cells_to_calamine(tmp_path: Path, cell: str
         assert read_columns(package, "sheet.xml", styles, (1, 1, 2, 1), None) == [("ID", ["C1"])]
 
 
+@pytest.mark.parametrize("row", [3, 19_000])  # in the first megabyte read, in the second
+def test_a_cell_without_an_address_in_the_body_is_left_to_calamine(
+    tmp_path: Path, row: int
+) -> None:
+    """Found by the body's own pattern, once the header row has been read."""
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}"><v>1</v></c></row>'
+        for n in range(2, 20_002)
+    )
+    odd = f'<row r="{row}"><c r="A{row}"><v>{row}</v></c><c><v>1</v></c></row>'
+    sheet = (
+        '<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>N</t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>M</t></is></c></row>'
+        + rows.replace(
+            f'<row r="{row}"><c r="A{row}"><v>{row}</v></c><c r="B{row}"><v>1</v></c></row>', odd
+        )
+        + "</sheetData></worksheet>"
+    )
+    path = tmp_path / "unaddressed.zip"
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("sheet.xml", sheet)
+    with zipfile.ZipFile(path) as package:
+        assert read_columns(package, "sheet.xml", None, (1, 1, 20_001, 2), ["N"]) is None
+        whole = sheet.replace(odd, odd.replace("<c><v>", f'<c r="B{row}"><v>'))
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("sheet.xml", whole)
+    with zipfile.ZipFile(path) as package:
+        found = read_columns(package, "sheet.xml", None, (1, 1, 20_001, 2), ["N"])
+    assert found == [("N", list(range(2, 20_002)))]
+
+
 def test_a_table_the_xml_reader_leaves_is_read_by_calamine(tmp_path: Path) -> None:
     path = tmp_path / "dates.xlsx"
     wb = openpyxl.Workbook()

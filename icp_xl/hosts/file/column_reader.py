@@ -248,9 +248,11 @@ class _DenseReader(_Reader):
 
     def _prepare(self, height: int) -> None:
         choice = _choice([letters for _, letters in self.names])
-        self.plain = re.compile(  # any other cell of these columns: its next byte, last
-            rb'<c r="(' + choice + rb')(\d+)"(?: s="(\d+)")?'
-            rb'(?:/>|><v>([^<]*)</v></c>| t="inlineStr"><is><t>([^<]*)</t></is></c>|(.))',
+        self.plain = re.compile(  # any other cell of these columns: its next byte, last;
+            # a cell without an address (any column): the byte after "<c", in the last group
+            rb'<c(?: r="(' + choice + rb')(\d+)"(?: s="(\d+)")?'
+            rb'(?:/>|><v>([^<]*)</v></c>| t="inlineStr"><is><t>([^<]*)</t></is></c>|(.))'
+            rb'|(>| (?!r=")))',
             re.S,
         )
         self.index = {letters: k for k, (_, letters) in enumerate(self.names)}
@@ -258,7 +260,7 @@ class _DenseReader(_Reader):
 
     def _body(self, data: bytes) -> None:
         matches = self.plain.findall(data)
-        if any([m[5] for m in matches]):
+        if any([m[5] or m[6] for m in matches]):
             raise _NotDense  # a cell of another kind (a formula, shared text, a date...)
         skip = 0
         while skip < len(matches) and int(matches[skip][1]) <= self.top:
@@ -270,6 +272,14 @@ class _DenseReader(_Reader):
         for k, cells in enumerate(self._by_column(matches[skip:])):
             if cells:
                 self._place(self.columns[k], cells)
+
+    def _check_addresses(self, data: bytes) -> None:
+        """As the general reader's; once the body's pattern is made, cells without an
+        address are found by it, in the same scan (``data`` goes through it next)."""
+        if self.pattern is None:
+            super()._check_addresses(data)
+        elif b":" in data and b":c " in data:  # ":": memchr
+            raise _Unsupported
 
     def _by_column(self, cells: list[tuple[bytes, ...]]) -> list[list[tuple[bytes, ...]]]:
         """``cells`` (in sheet order) grouped by chosen column: by slicing, when each row
