@@ -293,3 +293,16 @@ def test_freed_memory_goes_back_to_glibc_without_looking_for_the_library() -> No
         pytest.skip("malloc_trim is glibc's")
     assert memory._trim() is not None
     memory.release_free_memory()
+
+
+def test_resident_memory_is_read_as_the_kernel_reports_it() -> None:
+    """What decides whether freed pages go back (a small process keeps them)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("/proc is Linux's")
+    from icp_xl.files import memory
+
+    with open("/proc/self/status") as status:
+        kernel = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    assert abs(memory.resident_bytes() - kernel * 1024) < 16 << 20
