@@ -400,3 +400,41 @@ def test_rows_are_written_out_a_megabyte_at_a_time() -> None:
     out.flush()
     assert body.getvalue() == b"x" * 15_000_000 + b"<row/>"
     assert max(body.writes) <= 3_000_000 and len(body.writes) >= 5
+
+
+@pytest.mark.parametrize(
+    ("old_cell", "formula"),
+    [
+        ('<c r="B{n}"><v>1</v></c>', False),
+        ('<c r="B{n}"><f>1+0</f><v>1</v></c>', True),  # the calculation chain goes stale
+        ('<c r="B{n}" s="0"><f t="shared" si="0"/><v>1</v></c>', True),
+        ('<x:c r="B{n}"><x:f>1+0</x:f><x:v>1</x:v></x:c>', True),  # a prefixed formula
+    ],
+)
+def test_an_old_formula_in_a_body_written_as_columns_is_noticed(
+    old_cell: str, formula: bool
+) -> None:
+    """A table body written a block at a time over old rows notices a formula among the
+    old cells it overwrites (save() then drops the stale calculation chain)."""
+    import io
+
+    from icp_xl.hosts.file.sheet_edits import SheetEdits, Values
+    from icp_xl.hosts.file.sheet_writer import rewrite_sheet
+
+    n_rows = 50
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}"><v>{n}</v></c>'
+        + (old_cell if n == 30 else '<c r="B{n}"><v>1</v></c>').format(n=n)
+        + "</row>"
+        for n in range(2, n_rows + 2)
+    )
+    sheet = f"<worksheet><sheetData>{rows}</sheetData></worksheet>".encode()
+    edits = SheetEdits()
+    columns = ColumnRows([np.arange(n_rows, dtype=float), np.ones(n_rows)])
+    edits.add(Values(2, 1, columns, table_body=True))
+    styles = StyleSheet(
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>'
+    )
+    result = rewrite_sheet(io.BytesIO(sheet), io.BytesIO(), edits, styles)
+    assert result.formulas_changed is formula
