@@ -7,6 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from icp_xl.core.errors import IcpError
 from icp_xl.hosts.file.sheet_values import SheetValues
@@ -139,3 +141,28 @@ def test_a_sheet_with_a_far_cell_is_read_by_the_window_it_owns(tmp_path: Path) -
     assert values._windows["Data"][:2] == (5, 4)  # grown, still far from the box
     assert values.rectangle("Data", 1, 16_383, 1, 16_384) == [[None, "far right"]]
     values.close()
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=5),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.integers(-(2**60), 2**60).map(float),  # whole numbers, beyond 2**53 too
+            st.integers(-(2**70), 2**70),
+            st.booleans(),
+            st.none(),
+            st.dates(),
+            st.datetimes(),
+            st.times(),
+        ),
+        max_size=30,
+    )
+)
+def test_a_row_of_cells_converts_as_each_cell_does(values: list) -> None:
+    from icp_xl.hosts.file.sheet_values import cell, cell_row
+
+    expected = [cell(v) for v in values]
+    got = cell_row(values)
+    assert [type(v) for v in got] == [type(v) for v in expected]
+    assert [repr(v) for v in got] == [repr(v) for v in expected]  # NaN, -0.0 alike
