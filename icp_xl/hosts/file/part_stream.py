@@ -90,24 +90,30 @@ class _Inflating(io.RawIOBase):
         return len(piece)
 
     def _inflate_piece(self) -> None:
-        data = b""
-        if self._left:
-            self._fp.seek(self._position)
-            data = self._fp.read(min(self._left, _COMPRESSED_PIECE))
-            if not data:
-                raise EOFError(f"{self._info.filename} is cut short")
-            self._position += len(data)
-            self._left -= len(data)
+        """Inflate the next piece of stored bytes into ``_out``; after the last, the end of
+        the stream and the member's checks."""
         try:
-            out = self._inflater.decompress(data) if self._left or data else self._inflater.flush()
+            if self._left:
+                out = self._inflater.decompress(self._stored_piece())
+            else:
+                out = self._inflater.flush()
+                self._done = True
         except ENGINE.error as error:  # ISA-L's is not zlib.error, which the callers know
             raise zlib.error(f"Error while inflating {self._info.filename}: {error}") from None
         self._crc = ENGINE.crc32(out, self._crc)
         self._size += len(out)
         self._out = out
-        if not self._left and not data:
-            self._done = True
+        if self._done:
             self._check()
+
+    def _stored_piece(self) -> bytes:
+        self._fp.seek(self._position)
+        data = self._fp.read(min(self._left, _COMPRESSED_PIECE))
+        if not data:
+            raise EOFError(f"{self._info.filename} is cut short")
+        self._position += len(data)
+        self._left -= len(data)
+        return data
 
     def _check(self) -> None:
         name = self._info.filename
