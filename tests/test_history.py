@@ -3,16 +3,21 @@ the monthly routine, on the file host and live through the openpyxl-backed xlwin
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 import xlwings as xw
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.hosts import file_host, live_host
 from support.openpyxl_engine import active_engine
 
@@ -23,7 +28,10 @@ from icp_xl.hosts.file.book import FileBook
 from icp_xl.hosts.file.new_workbook import new_workbook
 from icp_xl.workbook import actions, layout
 from icp_xl.workbook.actions.crm_export import GONE_REASON
-from icp_xl.workbook.actions.history import accounts_changed_since_last_rescore
+from icp_xl.workbook.actions.history import (
+    accounts_changed_since_last_rescore,
+    accounts_fingerprint,
+)
 from icp_xl.workbook.book import Book
 
 Opener = Callable[[Path], AbstractContextManager[Book]]
@@ -777,3 +785,65 @@ def test_compare_runs_gives_the_same_moves_whether_or_not_the_runs_list_accounts
     assert aligned.moves.sort_index().equals(shuffled.moves.sort_index())
     assert set(aligned.moves["reason"]) == {"data, weights", "weights"}
     assert aligned.in_both == 60 and aligned.new == [] and aligned.gone == []
+
+
+class _Label(str):
+    """A text cell of a str subclass (as some readers give)."""
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.text(max_size=6),
+    st.text(max_size=3).map(_Label),
+    st.floats(min_value=-1e12, max_value=1e12),
+    st.just(math.nan),
+    st.integers(-(10**9), 10**9),
+    st.booleans(),
+    st.datetimes(datetime(1950, 1, 1), datetime(2100, 1, 1)),
+)
+
+
+def _fingerprint_cell_by_cell(raw: pd.DataFrame) -> dict[str, float]:
+    """The fingerprint's definition, one cell at a time in plain Python."""
+    sums = {"cells": 0, "numbers": [], "text": 0, "dates": 0, "date_rows": 0,
+            "initials": [], "by_row": []}  # fmt: skip
+    below: dict[int, list[float]] = {limit: [] for limit, _ in layout.SMALL_NUMBERS}
+    for name in raw.columns:
+        for row, value in enumerate(raw[name].tolist(), start=1):
+            if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+                continue
+            sums["cells"] += 1
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, str):
+                sums["text"] += len(value.encode("utf-16-le")) // 2
+                sums["initials"] += [ord(value[0]) * row] if value else []
+                sums["cells"] -= not value
+                continue
+            if isinstance(value, datetime):
+                sums["dates"] += 1
+                sums["date_rows"] += row
+                value = (value - datetime(1899, 12, 30)).total_seconds() / 86400
+            sums["numbers"].append(float(value))
+            sums["by_row"].append(float(value) * row)
+            for limit in below:
+                below[limit] += [float(value)] if value < limit else []
+    return {key: math.fsum(v) if isinstance(v, list) else v for key, v in sums.items()} | {
+        f"below {limit}": math.fsum(v) for limit, v in below.items()
+    }
+
+
+@given(st.lists(st.lists(_CELLS, min_size=3, max_size=3), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_the_accounts_fingerprint_is_its_definition_summed_a_column_at_a_time(rows) -> None:
+    """Mixed object columns, a float column and a text column (as the file and live hosts
+    read them): every count and sum of the fingerprint as defined cell by cell."""
+    raw = pd.DataFrame(rows, columns=["a", "b", "c"], dtype=object)
+    raw["numbers"] = pd.Series([1.5 * i if i % 3 else np.nan for i in range(len(raw))],
+                               dtype=float)  # fmt: skip
+    raw["texts"] = pd.Series([f"é{i}" if i % 2 else None for i in range(len(raw))], dtype="str")
+    found = accounts_fingerprint(raw)
+    expected = _fingerprint_cell_by_cell(raw)
+    assert found.keys() == expected.keys()
+    for key, value in expected.items():
+        assert found[key] == pytest.approx(value, rel=1e-12, abs=1e-6), key
