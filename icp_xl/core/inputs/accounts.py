@@ -339,8 +339,11 @@ def _text_column(values: pd.Series) -> pd.Series:
     if is_arrow_text(values):
         return _stripped_arrow_text(values)
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-        return text.astype(object)
+        # str.strip returns the cell's own text when there is nothing to strip: no second
+        # copy of every text (pandas' .str.strip went through Arrow and back, 19 MB at
+        # 100,000 accounts)
+        stripped = [v.strip() if isinstance(v, str) else "" for v in values.tolist()]
+        return pd.Series(stripped, index=values.index, dtype=object)
     return values.map(cell_text).astype(object)
 
 
