@@ -130,6 +130,9 @@ COLLECTION_THRESHOLDS = (20_000, 50, 100)
 
 def run() -> None:
     """Console-script entry point."""
+    from icp_xl.files.memory import share_one_allocator
+
+    share_one_allocator()
     gc.set_threshold(*COLLECTION_THRESHOLDS)
     code = main()
     # What the command made is left to the process's end: the collector's passes at exit
