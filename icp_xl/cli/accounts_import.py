@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from icp_xl.cli.column_options import print_quality
+    from icp_xl.cli.column_options import print_warnings, quality_warnings
     from icp_xl.cli.movers import print_movers
     from icp_xl.core.errors import IcpError
     from icp_xl.files.atomic import check_writable
@@ -45,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except ImportNeedsConfirmation as doubt:
         raise IcpError(f"{doubt}; add --replace-all if this is the right file") from None
+    imported, warnings = result.accounts, quality_warnings(result)
+    del result  # every account's scores need not stay in memory while the workbook is saved
     book.save()
-    print(f"Imported {result.accounts:,} accounts from {args.accounts.name} into {args.workbook}")
-    print_quality(result)
+    print(f"Imported {imported:,} accounts from {args.accounts.name} into {args.workbook}")
+    print_warnings(warnings)
     print_movers(book)
     return 0

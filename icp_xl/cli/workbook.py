@@ -15,7 +15,6 @@ from icp_xl.cli.collector import collector_paused
 from icp_xl.cli.column_options import (
     add_column_option,
     column_map,
-    print_quality,
     print_warnings,
     quality_warnings,
 )
@@ -109,7 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_new(args: argparse.Namespace) -> int:
     from icp_xl.files.outputs import check_output
-    from icp_xl.hosts.file.new_workbook import create_workbook
+    from icp_xl.hosts.file.new_workbook import build_workbook
 
     mapping = column_map(args)
     check_output(args.output, "xlsx", inputs=[args.accounts], force=True)  # all but --force
@@ -128,7 +127,7 @@ def run_new(args: argparse.Namespace) -> int:
         from icp_xl.files.weights_json import read_weights_json
 
         weights = read_weights_json(args.weights)[0]
-    path, result = create_workbook(
+    book, result = build_workbook(
         args.output,
         args.accounts,
         overwrite=True,
@@ -136,7 +135,10 @@ def run_new(args: argparse.Namespace) -> int:
         weights=weights,
         live=args.live,
     )
-    print_quality(result)
+    warnings = quality_warnings(result)
+    del result  # every account's scores need not stay in memory while the workbook is saved
+    path = book.save(args.output)
+    print_warnings(warnings)
     if lost:
         print(f"icp-xl: warning: --force discarded {_and(lost)}", file=sys.stderr)
     print(f"Wrote ICP workbook {path}", file=sys.stderr)

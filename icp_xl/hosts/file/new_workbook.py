@@ -11,6 +11,7 @@ import pandas as pd
 from icp_xl.core.errors import IcpError
 from icp_xl.core.inputs.accounts import prepare_accounts
 from icp_xl.core.model.settings import Weights
+from icp_xl.hosts.file.book import FileBook
 from icp_xl.workbook.actions.accounts_import import account_cells, read_accounts_file
 from icp_xl.workbook.actions.data_quality import FileRead, store_column_map
 from icp_xl.workbook.actions.live import set_live_mode
@@ -36,7 +37,7 @@ def new_workbook(
     stored in the workbook's Column map. ``status`` receives the progress messages
     (default: stderr, as the CLI shows them). ``live``: Live mode on (Scores as formulas
     that recalculate in Excel 2021+, with their values)."""
-    return create_workbook(
+    book = build_workbook(
         path,
         accounts,
         overwrite=overwrite,
@@ -45,10 +46,11 @@ def new_workbook(
         weights=weights,
         status=status,
         live=live,
-    )[0]
+    )[0]  # every account's scores need not stay in memory while the workbook is saved
+    return book.save(path)
 
 
-def create_workbook(
+def build_workbook(
     path: str | Path,
     accounts: str | Path | pd.DataFrame | None = None,
     *,
@@ -58,11 +60,11 @@ def create_workbook(
     weights: Weights | None = None,
     status: Callable[[str], None] | None = None,
     live: bool = False,
-) -> tuple[Path, RescoreResult]:
-    """:func:`new_workbook`, also returning what the first rescore found (its Data Quality
-    report is ``result.quality``)."""
+) -> tuple[FileBook, RescoreResult]:
+    """:func:`new_workbook` before its save: the new workbook for ``path``, scored, in
+    memory, and what the first rescore found (its Data Quality report is
+    ``result.quality``). ``book.save(path)`` writes it."""
     from icp_xl.core.inputs.sample import make_sample_accounts
-    from icp_xl.hosts.file.book import FileBook
 
     path = Path(path)
     if path.exists() and not overwrite:
@@ -82,5 +84,4 @@ def create_workbook(
         set_current_weights(book, weights)
     if live:
         set_live_mode(book, True)
-    result = rescore(book, file_read=FileRead(raw, prepared, where))
-    return book.save(path), result
+    return book, rescore(book, file_read=FileRead(raw, prepared, where))
