@@ -5,27 +5,31 @@ file host ("today", commit ``BASELINE``), and against the openpyxl floor, in one
         [--jobs rescore new ...]
 
 "Today" is the same job run with the baseline's ``icp_xl`` package, exported with
-``git archive`` into a temporary folder and put first on ``sys.path`` of that job's
-process (nothing else changes: same data, same machine, same run). For each size a scored
-ICP workbook is built once (not timed), then each measurement runs in a fresh process
-(peak memory = that process's own peak RSS, see ``peak_memory.py``; CPU = its user +
-system seconds, which shows how much of the wall time the machine's other load took; the
-load average is printed before and after):
+``git archive`` into a temporary folder, compiled to bytecode there (not timed, as this
+code's is) and put first on the job's ``PYTHONPATH``, which ``-P`` keeps ahead of the
+current folder (nothing else changes: same data,
+same machine, same run). For each size a scored ICP workbook is built once (not timed),
+then each job runs in a fresh process. ``rescore`` and ``new`` are the commands a user
+types, ``python -m icp_xl rescore ...``, timed from the start of that process to its exit
+(the interpreter's start and the imports included); their peak memory and CPU seconds
+are that process's own (``os.wait4``), started from a small process so that Linux's peak,
+carried across exec, is not its starter's. The floor runs inside its process (peak =
+``peak_memory.py``). The load average is printed before and after:
 
-- ``rescore`` / ``rescore today``: ``icp-xl rescore``'s work: FileBook.open, read
+- ``rescore`` / ``rescore today``: ``icp-xl rescore``: open, read
   Accounts/Weights/Settings, score, write Scores/Segments/Top Customers/Dashboard/chart
   data (and, this code, Data Quality, Movers and the run history), atomic save. "Today"
   rescores the workbook its own ``new`` made from the same accounts (the ``new today``
   job): it refuses this code's workbooks, whose Account and Movers charts it does not know;
 - ``floor``: openpyxl alone on the same file and the same cells, no scoring: load the
   workbook, read every Accounts cell, read and write back every Scores cell, save;
-- ``new`` / ``new today``: ``icp-xl new`` from a CSV of the same accounts.
+- ``new`` / ``new today``: ``icp-xl new --force`` from a CSV of the same accounts.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
+import compileall
 import io
 import multiprocessing
 import os
@@ -50,16 +54,6 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _rescore(path: str, today: bool = False) -> None:
-    from icp_xl.hosts.file.book import FileBook
-    from icp_xl.workbook.actions import rescore
-
-    ahead = {} if today else {"rescoring": True}  # as icp-xl rescore opens it
-    book = FileBook.open(path, status=lambda message: None, **ahead)
-    rescore(book)
-    book.save()
-
-
 def _floor(path: str) -> None:
     from openpyxl import load_workbook
 
@@ -79,30 +73,41 @@ def _floor(path: str) -> None:
     wb.save(path)
 
 
-def _new(path: str, made: str) -> None:
-    from icp_xl.hosts.file.new_workbook import new_workbook
-
-    new_workbook(made, path + ".csv", overwrite=True)
-
-
 def _made_by(job: str, path: str) -> str:
     """The workbook ``new`` (or ``new today``) writes, which ``rescore today`` rescores."""
     return path + (".today.xlsx" if job.endswith(" today") else ".new.xlsx")
 
 
+def _command(job: str, path: str) -> list[str]:
+    """The ``icp-xl`` command line of ``job`` (``rescore today`` rescores what ``new
+    today`` made: the baseline refuses this code's workbooks)."""
+    if job.startswith("new"):
+        return ["new", path + ".csv", "-o", _made_by(job, path), "--force"]
+    return ["rescore", _made_by(job, path) if job.endswith(" today") else path]
+
+
 def _measure(job: str, path: str, baseline: str, queue: multiprocessing.Queue) -> None:
-    if job.endswith(" today"):
-        sys.path.insert(0, baseline)
-    kind = job.split()[0]
-    if kind == "new":
-        work = functools.partial(_new, path, _made_by(job, path))
-    elif job == "rescore today":
-        work = functools.partial(_rescore, _made_by(job, path), today=True)
-    else:
-        work = functools.partial({"rescore": _rescore, "floor": _floor}[kind], path)
-    started, cpu = time.perf_counter(), _cpu_seconds()
-    work()
-    queue.put((time.perf_counter() - started, own_peak_mb(), _cpu_seconds() - cpu))
+    if job == "floor":
+        started, cpu = time.perf_counter(), _cpu_seconds()
+        _floor(path)
+        queue.put((time.perf_counter() - started, own_peak_mb(), _cpu_seconds() - cpu))
+        return
+    code = baseline if job.endswith(" today") else str(_ROOT)
+    environment = dict(os.environ, PYTHONPATH=code)
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            [sys.executable, "-P", "-m", "icp_xl", *_command(job, path)],
+            env=environment, stdout=subprocess.DEVNULL, stderr=errors,
+        )  # fmt: skip
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            errors.seek(0)
+            sys.stderr.write(errors.read().decode(errors="replace"))
+            return  # run() reports the failure
+    queue.put((seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime))
 
 
 def run(job: str, path: Path, baseline: Path) -> tuple[float, float, float]:
@@ -140,6 +145,7 @@ def export_baseline(commit: str, folder: Path) -> Path:
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(folder, filter="data")
+    compileall.compile_dir(folder / "icp_xl", quiet=1)  # as this code's is, not timed
     return folder
 
 
