@@ -1,9 +1,15 @@
-"""Do this file host and the baseline's (``bench_rescore.BASELINE``, openpyxl load + save)
-write the same outputs? Runs rescore and Import accounts with each on copies of one
-workbook and compares every output sheet's cell values and number formats, the tables'
-ranges and the defined names (read back with openpyxl; the LastRescored time is left out).
+"""Does this code write the same outputs as the code of commit ``--baseline`` (default
+``HEAD``: the changes not yet committed)? Runs rescore and Import accounts with each on
+copies of one workbook (made by this code) and compares every output sheet's cell values
+and number formats, the tables' ranges and the defined names (read back with openpyxl;
+run times are left out).
 
-    python benchmarks/compare_with_baseline.py [--accounts 500]
+    python benchmarks/compare_with_baseline.py [--baseline COMMIT] [--accounts 500]
+
+Each run is a fresh ``python -P`` process whose path starts with one version's package:
+``-P`` keeps an ``icp_xl`` folder in the current directory (the repository's own) from
+shadowing the baseline. A baseline that cannot open this code's workbooks (the openpyxl
+host of ``bench_rescore.BASELINE`` refuses their charts) fails with its own message.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_rescore import BASELINE, export_baseline
+from bench_rescore import export_baseline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.outputs import output_snapshot  # noqa: E402
@@ -40,12 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     from icp_xl.hosts.file.new_workbook import new_workbook
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default="HEAD", help="commit to compare with")
     parser.add_argument("--accounts", type=int, default=500)
     args = parser.parse_args(argv)
     differences = 0
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        baseline = export_baseline(BASELINE, root / "baseline")
+        baseline = export_baseline(args.baseline, root / "baseline")
         source = root / "source.xlsx"
         new_workbook(source, make_sample_accounts(args.accounts, seed=5))
         csv = root / "import.csv"
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                 target = root / f"{action}-{host}.xlsx"
                 shutil.copyfile(source, target)
                 env = {"PYTHONPATH": str(path or Path(__file__).resolve().parent.parent)}
-                subprocess.run([sys.executable, "-c", _JOB, str(target), *extra], check=True,
+                subprocess.run([sys.executable, "-P", "-c", _JOB, str(target), *extra], check=True,
                                env=env)  # fmt: skip
                 results[host] = output_snapshot(target, (layout.ACCOUNTS,))
             for key in ("cells", "tables", "names"):
