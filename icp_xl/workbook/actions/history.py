@@ -450,7 +450,7 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
         if pd.api.types.is_numeric_dtype(column):
             values = column.to_numpy(dtype=float)
             kept = ~np.isnan(values)
-            sums.add_numbers(values[kept], positions[kept], count=True)
+            sums.add_numbers(values[kept], positions[kept])
             continue
         if isinstance(column.dtype, pd.StringDtype):  # text and blanks only
             values = column.to_numpy(dtype=object, na_value=None)
@@ -462,20 +462,20 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
             is_text, is_number = kinds == 1, kinds == 2
         held = values[is_text].tolist()
         filled = np.fromiter(map(bool, held), bool, len(held))
-        sums.add_texts(list(compress(held, filled)), positions[is_text][filled], count=True)
+        sums.add_texts(list(compress(held, filled)), positions[is_text][filled])
         if isinstance(column.dtype, pd.StringDtype):
             continue
         found = values[is_number].astype(float)
         kept = ~np.isnan(found)
-        sums.add_numbers(found[kept], positions[is_number][kept], count=True)
+        sums.add_numbers(found[kept], positions[is_number][kept])
         others, other_rows = [], []
         for i in np.flatnonzero(kinds == 0).tolist():  # dates, booleans, other values
             value = values[i]
-            if value is None or isinstance(value, bool | np.bool_) or pd.isna(value) or value == "":
-                sums.cells += value is not None and isinstance(value, bool | np.bool_)
+            if isinstance(value, bool | np.bool_):
+                sums.cells += 1
+            elif value is None or pd.isna(value) or value == "":
                 continue
-            sums.cells += 1
-            if isinstance(value, datetime):
+            elif isinstance(value, datetime):
                 others.append((value - EXCEL_EPOCH).total_seconds() / 86400)
                 other_rows.append(i + 1)
                 sums.dates += 1
@@ -485,6 +485,8 @@ def accounts_fingerprint(raw: pd.DataFrame) -> dict[str, float]:
                 other_rows.append(i + 1)
             elif isinstance(value, str):  # a str subclass
                 sums.add_texts([value], positions[i : i + 1])
+            else:  # another value: a cell, summed nowhere
+                sums.cells += 1
         sums.add_numbers(np.asarray(others, dtype=float), np.asarray(other_rows, dtype=float))
     return sums.fingerprint()
 
@@ -501,21 +503,21 @@ class _FingerprintSums:
     initials: float = 0.0
     numbers: float = 0.0
     by_row: float = 0.0
-    below: dict[float, float] = field(default_factory=dict)
+    below: dict[int, float] = field(
+        default_factory=lambda: dict.fromkeys((limit for limit, _ in layout.SMALL_NUMBERS), 0.0)
+    )
 
-    def add_numbers(self, values: np.ndarray, rows: np.ndarray, count: bool = False) -> None:
-        """Numbers ``values`` (no NaN) at table rows ``rows`` (1 for the first); ``count``:
-        also count them as cells."""
-        self.cells += len(values) if count else 0
+    def add_numbers(self, values: np.ndarray, rows: np.ndarray) -> None:
+        """Number cells ``values`` (no NaN) at table rows ``rows`` (1 for the first)."""
+        self.cells += len(values)
         self.numbers += float(np.sum(values))  # pairwise: far inside NUMBERS_TOLERANCE
         self.by_row += float(np.sum(values * rows))
-        for limit, _ in layout.SMALL_NUMBERS:
-            self.below[limit] = self.below.get(limit, 0.0) + float(np.sum(values[values < limit]))
+        for limit in self.below:
+            self.below[limit] += float(np.sum(values[values < limit]))
 
-    def add_texts(self, texts: list[str], rows: np.ndarray, count: bool = False) -> None:
-        """Non-empty texts ``texts`` at table rows ``rows``; ``count``: also count them as
-        cells."""
-        self.cells += len(texts) if count else 0
+    def add_texts(self, texts: list[str], rows: np.ndarray) -> None:
+        """Non-empty text cells ``texts`` at table rows ``rows``."""
+        self.cells += len(texts)
         self.text += len("".join(texts).encode("utf-16-le")) // 2
         codes = np.array([t[0] for t in texts], dtype="U1").view(np.uint32)
         self.initials += float(np.sum(codes * rows))
@@ -529,7 +531,7 @@ class _FingerprintSums:
             "date_rows": self.date_rows,
             "initials": self.initials,
             "by_row": self.by_row,
-            **{f"below {limit}": self.below.get(limit, 0.0) for limit, _ in layout.SMALL_NUMBERS},
+            **{f"below {limit}": total for limit, total in self.below.items()},
         }
 
 
