@@ -4,17 +4,17 @@ file host ("today", commit ``BASELINE``), and against the openpyxl floor, in one
     python benchmarks/bench_rescore.py [--sizes 10000 100000] [--baseline COMMIT]
         [--jobs rescore new ...]
 
-"Today" is the same job run with the baseline's ``icp_xl`` package, exported with
-``git archive`` into a temporary folder, compiled to bytecode there (not timed, as this
-code's is) and put first on the job's ``PYTHONPATH``, which ``-P`` keeps ahead of the
-current folder (nothing else changes: same data,
-same machine, same run). For each size a scored ICP workbook is built once (not timed),
-then each job runs in a fresh process. ``rescore`` and ``new`` are the commands a user
-types, ``python -m icp_xl rescore ...``, timed from the start of that process to its exit
-(the interpreter's start and the imports included); their peak memory and CPU seconds
-are that process's own (``os.wait4``), started from a small process so that Linux's peak,
-carried across exec, is not its starter's. The floor runs inside its process (peak =
-``peak_memory.py``). The load average is printed before and after:
+"Today" is the same job run with the baseline's ``icp_xl`` package, exported with ``git
+archive`` into a temporary folder, compiled to bytecode there (not timed, as this code's
+is) and put first on the job's ``PYTHONPATH``, which ``-P`` keeps ahead of the current
+folder (nothing else changes: same data, same machine, same run). For each size a scored
+ICP workbook is built once (not timed), then each job runs in a fresh process.
+``rescore`` and ``new`` are the commands a user types, ``python -m icp_xl rescore ...``,
+timed from the start of that process to its exit (the interpreter's start and the
+imports included); their peak memory and CPU seconds are that process's own
+(``os.wait4``), started from a small process so that Linux's peak, carried across exec,
+is not its starter's. The floor runs inside its process (peak = ``peak_memory.py``). The
+load average is printed before and after:
 
 - ``rescore`` / ``rescore today``: ``icp-xl rescore``: open, read
   Accounts/Weights/Settings, score, write Scores/Segments/Top Customers/Dashboard/chart
@@ -102,7 +102,7 @@ def _measure(job: str, path: str, baseline: str, queue: multiprocessing.Queue) -
         )  # fmt: skip
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
         if child.returncode:
             errors.seek(0)
             sys.stderr.write(errors.read().decode(errors="replace"))
